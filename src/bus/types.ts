@@ -1,0 +1,76 @@
+import type { CorralEvent } from '../schema/events.js';
+import type { ErrorData } from '../schema/errors.js';
+import type { EventFilter } from '../schema/messages.js';
+
+/**
+ * One event as it moves through the bus: the complete event, its position in
+ * the store (`seq`, strictly increasing, the resume cursor) and its JSON text,
+ * serialised once and reused by every subscriber and by the store.
+ */
+export interface BusEntry {
+  readonly seq: number;
+  readonly event: CorralEvent;
+  readonly json: string;
+}
+
+/** Outcome of a publish: the stored entry (and a promise that settles once it is committed), or why it was refused. */
+export type PublishResult =
+  | { ok: true; entry: BusEntry; stored: Promise<void> }
+  | { ok: false; error: ErrorData };
+
+/** A live subscription's callback. Called synchronously inside publish; must not throw or block. */
+export type BusListener = (entry: BusEntry) => void;
+
+/** Options of one history query. */
+export interface QueryOptions {
+  limit?: number;
+  /** Opaque cursor from a previous page (the seq to continue after/before). */
+  cursor?: string;
+  /** `asc` (oldest first, default) pages forward; `desc` takes the newest `limit` events (returned oldest first). */
+  order?: 'asc' | 'desc';
+}
+
+export interface QueryPage {
+  events: BusEntry[];
+  /** Cursor for the next page, or null when there is none. */
+  next_cursor: string | null;
+}
+
+/** The persistent event store (SQLite, WAL), written in batches off the publish path. */
+export interface EventStore {
+  /** Queue entries; the promise resolves when the batch holding them has committed. */
+  append(entry: BusEntry): Promise<void>;
+  /** History matching the filter. Includes entries queued but not yet committed. */
+  query(filter: EventFilter, options?: QueryOptions): QueryPage;
+  /** The highest seq ever stored (0 for an empty store). */
+  lastSeq(): number;
+  /** Distinct values for the dashboard's filter options. */
+  filterOptions(): { source_apps: string[]; session_ids: string[]; hook_event_types: string[] };
+  /** Number of events queued and not yet committed. */
+  pending(): number;
+  /** Commit everything queued now. */
+  flush(): Promise<void>;
+  /** Applies retention (count and age). Returns how many events were removed. */
+  prune(): number;
+  close(): void;
+}
+
+/** The in-process bus: the only way events move inside corral. */
+export interface Bus {
+  /**
+   * Validates, completes (id, timestamp, version), redacts, assigns seq,
+   * serialises once, delivers synchronously to every matching subscriber and
+   * queues the entry for the store.
+   */
+  publish(input: unknown): PublishResult;
+  /** Publishes an ecosystem error (CMP001, CMP002, RES001, CFG001) as an `error.CODE` event. */
+  publishError(error: ErrorData, sessionId?: string): PublishResult;
+  /** Registers a listener for events matching the filter; returns the unsubscribe function. */
+  subscribe(filter: EventFilter, listener: BusListener): () => void;
+  /** History from the store. */
+  history(filter: EventFilter, options?: QueryOptions): QueryPage;
+  /** Number of live subscribers. */
+  subscriberCount(): number;
+  /** The session id corral's own events carry (one per daemon run). */
+  readonly sessionId: string;
+}

@@ -1,0 +1,5 @@
+// The public API of corral: re-exports only.
+export * from './schema/index.js';
+export * from './plugins/types.js';
+export type { BusEntry, PublishResult } from './bus/types.js';
+export type { CorralConfig, CorralConfigInput, ComponentConfig } from './config/schema.js';

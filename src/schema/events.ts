@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ChatMessageSchema } from './payloads.js';
+
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
+const timestamp = z.number().finite().nonnegative();
+const name = z.string().min(1).max(256);
+
+/** The fields every event has (spec: BaseEvent). */
+export const BaseEventSchema = z.looseObject({
+  id: uuid,
+  timestamp,
+  source: name,
+  session_id: z.string().max(256),
+  event_type: name,
+  version: z.literal('1.0'),
+});
+/** The fields every event has. */
+export type BaseEvent = z.infer<typeof BaseEventSchema>;
+
+/**
+ * A complete event as corral stores and broadcasts it: the base fields, a
+ * payload (an object, empty when none was given) and the optional fields of
+ * HookEvent. Unknown top-level keys are kept as sent.
+ */
+export const EventSchema = BaseEventSchema.extend({
+  payload: z.record(z.string(), z.any()).default({}),
+  source_app: z.string().max(256).optional(),
+  hook_event_type: z.string().max(256).optional(),
+  chat: z.array(ChatMessageSchema).optional(),
+  summary: z.string().optional(),
+  model_name: z.string().max(256).optional(),
+});
+/** A complete event, as it leaves corral. */
+export type CorralEvent = z.infer<typeof EventSchema>;
+
+/** A Claude Code hook event (spec: HookEvent). */
+export const HookEventSchema = EventSchema.extend({
+  source_app: z.string().max(256),
+  hook_event_type: z.string().min(1).max(256),
+  payload: z.record(z.string(), z.any()),
+});
+/** A Claude Code hook event. */
+export type HookEvent = z.infer<typeof HookEventSchema>;
+
+/**
+ * What a publisher may send: `id`, `timestamp` and `version` may be left out
+ * and are filled in by `completeEvent`. Everything else must already be right.
+ */
+export const EventInputSchema = EventSchema.extend({
+  id: uuid.optional(),
+  timestamp: timestamp.optional(),
+  version: z.literal('1.0').optional(),
+});
+/** An event as a publisher may send it. */
+export type EventInput = z.input<typeof EventInputSchema>;
+
+/** Result of checking an event: the event, or the issues with their paths. */
+export type EventCheck =
+  | { ok: true; event: CorralEvent }
+  | { ok: false; issues: { path: string; message: string }[]; message: string };
+
+function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+}
+
+/** Validates an input event and fills `id`, `timestamp` and `version` when missing. */
+export function completeEvent(input: unknown, now: number = Date.now()): EventCheck {
+  const parsed = EventInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error);
+    return { ok: false, issues, message: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
+  }
+  const e = parsed.data;
+  const event = { ...e, id: e.id ?? randomUUID(), timestamp: e.timestamp ?? now, version: '1.0' as const };
+  return { ok: true, event: event as CorralEvent };
+}
+
+/**
+ * The spec's validateEvent: true when the required base fields are present,
+ * the timestamp is a non-negative number and the version is "1.0".
+ */
+export function validateEvent(event: unknown): event is CorralEvent {
+  return EventSchema.safeParse(event).success;
+}
+
+/** Like validateEvent, but says what is wrong, field by field. */
+export function checkEvent(event: unknown): EventCheck {
+  const parsed = EventSchema.safeParse(event);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const issues = describeIssues(parsed.error);
+  return { ok: false, issues, message: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
+}
+
+/** The spec's test event generator: a complete HookEvent of the given type. */
+export function generateTestEvent(type: string, overrides: Partial<HookEvent> = {}): HookEvent {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    timestamp: now,
+    source: 'test-generator',
+    source_app: 'test',
+    session_id: `test_${now}`,
+    event_type: type,
+    hook_event_type: type,
+    version: '1.0',
+    payload: { test: true, random: Math.random() },
+    summary: `Test ${type} event`,
+    ...overrides,
+  };
+}
