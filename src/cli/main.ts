@@ -1,0 +1,68 @@
+// The CLI entry: finds the command and loads only its module, so a quick
+// command such as `corral ps` does not pay for the daemon's imports.
+const COMMANDS: Record<string, string> = {
+  up: './up.js',
+  down: './down.js',
+  ps: './ps.js',
+  start: './control.js',
+  stop: './control.js',
+  restart: './control.js',
+  reload: './control.js',
+  logs: './logs.js',
+  events: './events.js',
+  monitor: './monitor.js',
+  attach: './attach.js',
+  validate: './validate.js',
+  hook: './hook.js',
+  emit: './emit.js',
+  daemon: './daemon.js',
+};
+
+const USAGE = `corral — a supervisor for a local ecosystem, with one event bus
+
+usage: corral <command> [options]
+
+  up [-c FILE] [-d]           start the daemon and every component (foreground; -d detaches)
+  down                        stop every component, then the daemon
+  ps [--json]                 components: state, pid, uptime, restarts, cpu, memory, health
+  start|stop|restart NAME...  act on components
+  reload                      re-read the config and apply the changes
+  logs [NAME] [-f] [-n N]     captured stdout/stderr
+  events [-f] [--type T] [--source S] [--session ID] [--since T] [--json]
+                              history and live tail of the bus
+  monitor                     terminal view of components and live events
+  attach NAME                 attach the terminal to a tmux or pty component
+  validate [-c FILE]          check a config file
+  hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
+  emit TYPE [--payload JSON]  publish one event
+
+Every command takes -c FILE. Exit codes: 0 done, 1 failed, 2 bad usage or invalid config.
+`;
+
+/** A CLI command module: runs with the arguments after its name, returns the exit code. */
+export interface CommandModule {
+  run(args: string[], command: string): Promise<number>;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    process.exitCode = command ? 0 : 2;
+    return;
+  }
+  if (command === '-v' || command === '--version') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  const path = COMMANDS[command];
+  if (!path) {
+    process.stderr.write(`corral: unknown command "${command}"\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const mod = (await import(path)) as CommandModule;
+  process.exitCode = await mod.run(rest, command);
+}

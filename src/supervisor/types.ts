@@ -1,0 +1,59 @@
+import type { ComponentStatus } from '../schema/messages.js';
+
+/** States of one component's state machine. */
+export const COMPONENT_STATES = [
+  'pending', // known, waiting for its dependencies
+  'starting',
+  'running', // started, no probe yet passed (or no probe)
+  'healthy',
+  'unhealthy',
+  'stopping',
+  'stopped', // stopped on purpose
+  'exited', // ended by itself, no restart due (policy)
+  'backoff', // waiting to restart
+  'failed', // crash loop, start error, or plugin failure; `corral restart` clears it
+  'disabled', // enabled: false
+] as const;
+export type ComponentState = (typeof COMPONENT_STATES)[number];
+
+/** One row of `corral ps` / `GET /api/components`. */
+export interface ComponentInfo {
+  name: string;
+  plugin: string;
+  state: ComponentState;
+  pid: number | null;
+  generation: number;
+  /** ms since the current generation started, or null. */
+  uptime_ms: number | null;
+  restarts: number;
+  health: 'healthy' | 'unhealthy' | 'unknown' | null;
+  /** Why it is failed/exited/unhealthy, when there is a reason. */
+  reason: string | null;
+  /** Last resource sample, when sampling is on. */
+  cpu_percent: number | null;
+  memory_mb: number | null;
+  next_restart_in_ms: number | null;
+  depends_on: Record<string, string>;
+}
+
+/** What the HTTP control routes and the CLI drive. */
+export interface Controller {
+  list(): ComponentInfo[];
+  /** Heartbeat view: name → status. */
+  statuses(): Record<string, ComponentStatus>;
+  start(name: string): Promise<void>;
+  stop(name: string): Promise<void>;
+  restart(name: string): Promise<void>;
+  /** Re-read and apply the config file (same as SIGHUP). */
+  reload(): Promise<{ ok: boolean; message: string }>;
+  /** Graceful `corral down`: stop everything then exit the daemon. */
+  shutdown(): Promise<void>;
+}
+
+/** Thrown by controller methods for a name the config does not have. */
+export class UnknownComponentError extends Error {
+  constructor(readonly component: string) {
+    super(`no component named "${component}"`);
+    this.name = 'UnknownComponentError';
+  }
+}
