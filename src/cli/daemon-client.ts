@@ -1,0 +1,87 @@
+import { request } from 'node:http';
+import { findConfig, readDaemonInfo, readToken, stateDirFor, type DaemonInfo } from '../daemon/paths.js';
+import { readStateDirSetting } from './state-dir.js';
+
+/** Where the CLI reaches the daemon: its base URL, token and state directory. */
+export interface DaemonTarget {
+  baseUrl: string;
+  token: string | null;
+  stateDir: string | null;
+  configPath: string | null;
+  info: DaemonInfo | null;
+}
+
+/** Thrown when no daemon answers; the CLI says so and exits 1. */
+export class DaemonNotRunningError extends Error {
+  override name = 'DaemonNotRunningError';
+}
+
+/**
+ * Finds the daemon for this config (DESIGN §9): config → state dir →
+ * daemon.json and token; without a config, `CORRAL_URL` (default
+ * http://127.0.0.1:4000).
+ */
+export function findDaemon(configFlag?: string): DaemonTarget {
+  const configPath = findConfig(configFlag);
+  if (configPath) {
+    const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
+    const info = readDaemonInfo(stateDir);
+    const host = info?.host === '0.0.0.0' || info?.host === '::' ? '127.0.0.1' : (info?.host ?? '127.0.0.1');
+    const url = info ? `http://${host.includes(':') ? `[${host}]` : host}:${info.port}` : (process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
+    return { baseUrl: url, token: readToken(stateDir), stateDir, configPath, info };
+  }
+  return { baseUrl: process.env.CORRAL_URL ?? 'http://127.0.0.1:4000', token: process.env.CORRAL_TOKEN ?? null, stateDir: null, configPath: null, info: null };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/**
+ * One HTTP request to the daemon with the token. Rejects with
+ * DaemonNotRunningError when nothing listens, so commands can say so plainly.
+ */
+export function apiRequest<T = unknown>(
+  target: DaemonTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<ApiResponse<T>> {
+  const url = new URL(path, target.baseUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        headers: {
+          ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, body: parsed as T });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`the daemon at ${target.baseUrl} did not answer within ${timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') {
+        reject(new DaemonNotRunningError(`corral is not running${target.configPath ? ` for ${target.configPath}` : ''} (nothing answers at ${target.baseUrl}); start it with \`corral up\``));
+      } else reject(err);
+    });
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
