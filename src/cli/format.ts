@@ -1,0 +1,73 @@
+import type { ComponentInfo, ComponentState } from '../supervisor/types.js';
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+export type Color = keyof typeof CODES;
+
+/** Wraps text in an ANSI colour when `on`. */
+export function paint(text: string, color: Color, on: boolean): string {
+  return on ? `\x1b[${CODES[color]}m${text}\x1b[0m` : text;
+}
+
+/** 1h2m, 3m4s, 12s. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null || ms < 0) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+export function stateColor(state: ComponentState): Color {
+  switch (state) {
+    case 'healthy':
+    case 'running':
+      return 'green';
+    case 'starting':
+    case 'pending':
+    case 'backoff':
+    case 'stopping':
+      return 'yellow';
+    case 'unhealthy':
+    case 'failed':
+      return 'red';
+    default:
+      return 'gray';
+  }
+}
+
+/** Renders rows as aligned columns; colour codes do not count towards width. */
+export function renderTable(header: string[], rows: string[][]): string {
+  // eslint-disable-next-line no-control-regex
+  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - visible(c))))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The `corral ps` table. */
+export function renderComponents(components: ComponentInfo[], color: boolean): string {
+  if (components.length === 0) return 'no components\n';
+  const rows = components.map((c) => [
+    c.name,
+    c.plugin,
+    paint(c.state, stateColor(c.state), color) + (c.reason && (c.state === 'failed' || c.state === 'pending' || c.state === 'unhealthy') ? paint(` (${truncate(c.reason, 60)})`, 'gray', color) : ''),
+    c.pid === null ? '-' : String(c.pid),
+    formatDuration(c.uptime_ms),
+    String(c.restarts),
+    c.cpu_percent === null ? '-' : `${c.cpu_percent.toFixed(1)}%`,
+    c.memory_mb === null ? '-' : `${c.memory_mb.toFixed(1)} MB`,
+    c.health ?? '-',
+  ]);
+  return renderTable(['NAME', 'PLUGIN', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'HEALTH'], rows);
+}
+
+export function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}

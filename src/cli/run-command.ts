@@ -1,0 +1,20 @@
+import { UsageError } from './args.js';
+import { DaemonNotRunningError } from './daemon-client.js';
+
+/** Runs a command body and turns the usual failures into a message and an exit code (usage 2, no daemon 1). */
+export async function runCommand(body: () => Promise<number>, name = process.argv[2] ?? 'corral'): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`corral ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof DaemonNotRunningError) {
+      process.stderr.write(`corral ${name}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`corral ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
