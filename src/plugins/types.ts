@@ -12,6 +12,8 @@ export interface ExitInfo {
   signal: string | null;
   /** True when corral had to SIGKILL it after the stop timeout. */
   killed?: boolean;
+  /** True when the leader ended on its own and members of its group were left behind, so corral SIGKILLed them. */
+  orphansKilled?: boolean;
   /** Set when it could not start at all (e.g. ENOENT): the OS error. */
   error?: Error;
 }

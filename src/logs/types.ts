@@ -1,0 +1,27 @@
+/** Which output stream a log line came from. */
+export type LogStream = 'out' | 'err';
+
+/**
+ * Where a component's output goes: whole lines, each prefixed
+ * `ISO_TIMESTAMP out|err ` in rotating, size-capped files.
+ */
+export interface LogSink {
+  /** The current file (`<dir>/<name>.log`). */
+  readonly path: string;
+  /** Appends raw output. Incomplete lines wait for their end. Never blocks: drops (with a marker) when the disk falls behind. */
+  write(stream: LogStream, chunk: string | Uint8Array): void;
+  /** Ends any incomplete lines (a generation ended, so no continuation will come). */
+  flush(): void;
+  /** Flushes, waits for everything queued to be on disk, then closes the file. */
+  close(): Promise<void>;
+  /** Lines dropped so far because the disk could not keep up. */
+  readonly dropped: number;
+}
+
+/** One parsed line of a log file. */
+export interface LogLine {
+  /** ISO timestamp, or '' when the line has no prefix. */
+  time: string;
+  stream: LogStream;
+  text: string;
+}

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Process-group helpers. A group counts as gone when no member is left that
+ * is not a zombie: PID 1 in a container often does not reap orphans, so a
+ * killed grandchild can stay a zombie forever while `kill(-pgid, 0)` still
+ * succeeds. Zombies hold no ports, files or memory, so they do not count.
+ */
+
+/** Sends `signal` to the whole group; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    // EPERM means a member exists that we may not signal: treat as present.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** State letter and process group of one pid from /proc, or null when gone. */
+export function readProcStat(pid: number): { state: string; pgid: number; ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]) };
+  } catch {
+    return null;
+  }
+}
+
+/** True when the pid exists and is not a zombie. */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = readProcStat(pid);
+  // Without /proc (not Linux) trust kill(0).
+  if (stat === null) return existsProc() ? false : true;
+  return stat.state !== 'Z' && stat.state !== 'X';
+}
+
+let procChecked: boolean | null = null;
+function existsProc(): boolean {
+  if (procChecked === null) {
+    try {
+      readdirSync('/proc/self');
+      procChecked = true;
+    } catch {
+      procChecked = false;
+    }
+  }
+  return procChecked;
+}
+
+/** Pids of the group's members that are not zombies (Linux /proc scan). */
+export function listGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const stat = readProcStat(pid);
+    if (stat && stat.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(pid);
+  }
+  return members;
+}
+
+/** True while the group has a live (non-zombie) member. */
+export function isGroupAlive(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false;
+  if (!existsProc()) return true;
+  return listGroupMembers(pgid).length > 0;
+}
+
+/**
+ * Waits until the group is gone, checking with a short backoff (the kernel
+ * gives no event for a group emptying). Resolves true when gone, false when
+ * `timeoutMs` passed first or `signal` aborted.
+ */
+export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    if (!isGroupAlive(pgid)) return true;
+    if (signal?.aborted) return false;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, 50);
+  }
+}

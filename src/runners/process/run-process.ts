@@ -1,0 +1,131 @@
+import { execa } from 'execa';
+import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
+import type { LogSink } from '../../logs/types.js';
+import { isGroupAlive, signalGroup, waitGroupGone } from './group.js';
+import { splitCommand } from './split-command.js';
+
+/** Options of the process runner: the common runner options plus where output goes. */
+export type ProcessRunOptions = RunOptions & {
+  /** Receives stdout/stderr; without it the output is discarded. */
+  logs?: LogSink;
+};
+
+/**
+ * Starts one generation of a component as the leader of its own process
+ * group (`detached: true`), stdin ignored.
+ *
+ * - Rejects when the program cannot be started at all; the rejection is the
+ *   OS error (`code: 'ENOENT'`, message `spawn foo ENOENT`).
+ * - `exited` settles when the leader has exited (its exit event, no polling)
+ *   AND the whole group is gone. When the leader ends on its own and leaves
+ *   members of its group behind, those are SIGKILLed: a generation is over
+ *   when its leader is, and a restart must never find the old copy's
+ *   children still holding its ports (`orphansKilled` says it happened).
+ * - `stop` signals the group, waits up to the timeout, then SIGKILLs it.
+ *
+ * execa's `cleanup` is off (execa skips it for detached children anyway, and
+ * it only reaches the leader): the daemon ends its groups on shutdown, and
+ * records each `pids()` group so a later daemon can end what a crashed one left.
+ */
+export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
+  const { file, args, display } = resolveCommand(opts);
+  const logs = opts.logs;
+  const subprocess = execa(file, args, {
+    shell: opts.shell === true,
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: true,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: logs ? 'pipe' : 'ignore',
+    stderr: logs ? 'pipe' : 'ignore',
+    // corral does its own stop sequence on the group; execa's per-leader timer would race it.
+    forceKillAfterDelay: false,
+  });
+
+  // reject:false makes the result promise resolve; its `cause` is the OS error when spawning failed.
+  const result = subprocess.then(
+    (r) => r,
+    (err: unknown) => ({ failed: true, cause: err }) as { failed: boolean; cause?: unknown },
+  );
+
+  if (subprocess.pid === undefined) {
+    const r = await result;
+    const cause = r.cause instanceof Error ? r.cause : new Error(`spawn ${file} failed`);
+    throw cause;
+  }
+  const pgid = subprocess.pid;
+
+  if (logs) {
+    subprocess.stdout?.on('data', (chunk: Buffer) => logs.write('out', chunk));
+    subprocess.stderr?.on('data', (chunk: Buffer) => logs.write('err', chunk));
+  }
+
+  const leaderExit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+  let stopping = false;
+  let killed = false;
+  let orphansKilled = false;
+
+  const exited: Promise<ExitInfo> = (async () => {
+    const leader = await leaderExit;
+    if (!stopping && isGroupAlive(pgid)) {
+      orphansKilled = true;
+      signalGroup(pgid, 'SIGKILL');
+    }
+    // A stop in progress owns the group's end (it SIGKILLs after its timeout).
+    await waitGroupGone(pgid, Number.POSITIVE_INFINITY);
+    logs?.flush();
+    const info: ExitInfo = { code: leader.code, signal: leader.signal, killed };
+    if (orphansKilled) info.orphansKilled = true;
+    return info;
+  })();
+  // The stdio pipes close once every holder is gone; nothing waits on execa's own promise.
+  void result;
+
+  let stopPromise: Promise<ExitInfo> | null = null;
+  const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
+    if (stopPromise) return stopPromise;
+    stopping = true;
+    stopPromise = (async () => {
+      signalGroup(pgid, signal);
+      // Group gone (leader included) within the timeout, else SIGKILL whatever is left.
+      const gone = await waitGroupGone(pgid, timeoutMs);
+      if (!gone && isGroupAlive(pgid)) {
+        killed = true;
+        signalGroup(pgid, 'SIGKILL');
+      }
+      return exited;
+    })();
+    return stopPromise;
+  };
+
+  return {
+    pid: pgid,
+    command: display,
+    exited,
+    stop,
+    pids: () => [pgid],
+  };
+}
+
+function resolveCommand(opts: RunOptions): { file: string; args: string[]; display: string } {
+  const { command } = opts;
+  if (Array.isArray(command)) {
+    if (command.length === 0 || !command[0]) throw new Error(`component "${opts.name}": command is empty`);
+    return { file: command[0], args: command.slice(1), display: command.join(' ') };
+  }
+  if (opts.shell) return { file: command, args: [], display: command };
+  let argv: string[];
+  try {
+    argv = splitCommand(command);
+  } catch (err) {
+    throw new Error(`component "${opts.name}": ${(err as Error).message}`);
+  }
+  return { file: argv[0]!, args: argv.slice(1), display: command };
+}

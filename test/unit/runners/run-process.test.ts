@@ -1,0 +1,217 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Instance } from '../../../src/plugins/types.js';
+import type { LogSink, LogStream } from '../../../src/logs/types.js';
+import { runProcess } from '../../../src/runners/process/index.js';
+import { isProcessRunning, listGroupMembers, signalGroup } from '../../../src/runners/process/group.js';
+
+const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
+const started: Instance[] = [];
+
+afterEach(async () => {
+  // Kill every group a test started, even when it failed half-way.
+  for (const inst of started.splice(0)) {
+    if (inst.pid) signalGroup(inst.pid, 'SIGKILL');
+    await inst.exited;
+  }
+});
+
+async function start(opts: Parameters<typeof runProcess>[0]): Promise<Instance> {
+  const inst = await runProcess(opts);
+  started.push(inst);
+  return inst;
+}
+
+/** An in-memory sink that keeps whole lines per stream. */
+function memorySink() {
+  const text: Record<LogStream, string> = { out: '', err: '' };
+  const waiters: Array<() => void> = [];
+  const sink: LogSink & { text: typeof text; waitFor(re: RegExp): Promise<string> } = {
+    path: '',
+    dropped: 0,
+    text,
+    write(stream, chunk) {
+      text[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      for (const w of waiters.splice(0)) w();
+    },
+    flush() {},
+    async close() {},
+    async waitFor(re) {
+      for (;;) {
+        const m = re.exec(text.out + text.err);
+        if (m) return m[0];
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+  return sink;
+}
+
+/** Pids of the children of `pid` (Linux). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const list = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    if (list) out.push(...list.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('runProcess', () => {
+  it('runs an argv array and reports the exit code', async () => {
+    const inst = await start({ name: 'crash', command: ['node', join(fixtures, 'crash-immediately.js'), '3'] });
+    expect(inst.pid).toBeGreaterThan(0);
+    expect(inst.pids()).toEqual([inst.pid]);
+    const info = await inst.exited;
+    expect(info).toMatchObject({ code: 3, signal: null, killed: false });
+  });
+
+  it('makes the child the leader of its own process group', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'g', command: ['node', join(fixtures, 'ignore-sigterm.js')], logs });
+    await logs.waitFor(/ready/);
+    const pgid = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(inst.pid)], { encoding: 'utf8' }).trim());
+    expect(pgid).toBe(inst.pid);
+    expect(pgid).not.toBe(process.pid);
+  });
+
+  it('splits a string command without a shell, respecting quotes', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 's', command: `node -e "console.log('a b')"`, logs });
+    await inst.exited;
+    expect(logs.text.out).toBe('a b\n');
+  });
+
+  it('runs a string through the shell when shell is true', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 's', command: 'echo one && echo "$FOO"', shell: true, env: { FOO: 'two' }, logs });
+    await inst.exited;
+    expect(logs.text.out).toBe('one\ntwo\n');
+  });
+
+  it('passes cwd and merges env over the parent environment', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-run-')));
+    try {
+      const logs = memorySink();
+      process.env.CORRAL_TEST_INHERITED = 'yes';
+      const inst = await start({
+        name: 'e',
+        command: ['node', join(fixtures, 'print-env.js'), 'FOO'],
+        cwd: dir,
+        env: { FOO: 'bar' },
+        logs,
+      });
+      await inst.exited;
+      expect(JSON.parse(logs.text.out)).toEqual({ cwd: dir, env: 'bar', argv: ['FOO'] });
+      const logs2 = memorySink();
+      await (await start({ name: 'e', command: ['node', join(fixtures, 'print-env.js'), 'CORRAL_TEST_INHERITED'], logs: logs2 })).exited;
+      expect(JSON.parse(logs2.text.out).env).toBe('yes');
+    } finally {
+      delete process.env.CORRAL_TEST_INHERITED;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends stdout and stderr to the sink', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'p', command: ['node', join(fixtures, 'print-lines.js'), '3'], logs });
+    expect(await inst.exited).toMatchObject({ code: 0 });
+    expect(logs.text.out).toBe('line out 1\nline out 2\nline out 3\n');
+    expect(logs.text.err).toBe('line err 1\nline err 2\nline err 3\n');
+  });
+
+  it('rejects with the OS error when the command does not exist', async () => {
+    const err = await runProcess({ name: 'nope', command: 'corral-no-such-program --flag' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect((err as Error).message).toMatch(/spawn corral-no-such-program ENOENT/);
+  });
+
+  it('rejects with ENOENT when the cwd does not exist', async () => {
+    const err = await runProcess({ name: 'nope', command: ['node', '-v'], cwd: '/nonexistent/corral' }).catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+
+  it('rejects a command with an unterminated quote, naming the component', async () => {
+    await expect(runProcess({ name: 'bad', command: 'node -e "x' })).rejects.toThrow(/component "bad": command has an unterminated/);
+  });
+
+  it('stop kills the whole group: no grandchild is left', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'gc', command: ['sh', join(fixtures, 'spawn-grandchildren.sh')], logs });
+    await logs.waitFor(/children \d+/);
+    const kids = childrenOf(inst.pid!);
+    expect(kids.length).toBe(2);
+    const info = await inst.stop('SIGTERM', 5000);
+    // sh is killed by SIGTERM while waiting; the sleeps die with the group.
+    expect(info.signal).toBe('SIGTERM');
+    expect(info.killed).toBe(false);
+    for (const pid of kids) expect(isProcessRunning(pid)).toBe(false);
+    expect(listGroupMembers(inst.pid!)).toEqual([]);
+  });
+
+  it('SIGKILLs a SIGTERM-ignorer after the timeout and reports killed', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'stubborn', command: ['node', join(fixtures, 'ignore-sigterm.js')], logs });
+    await logs.waitFor(/ready/);
+    const info = await inst.stop('SIGTERM', 300);
+    expect(info).toMatchObject({ code: null, signal: 'SIGKILL', killed: true });
+    expect(logs.text.out).toContain('got SIGTERM, ignoring');
+    expect(isProcessRunning(inst.pid!)).toBe(false);
+  });
+
+  it('stop is idempotent: concurrent calls share one result', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'twice', command: ['node', join(fixtures, 'ignore-sigterm.js')], logs });
+    await logs.waitFor(/ready/);
+    const a = inst.stop('SIGTERM', 200);
+    const b = inst.stop('SIGINT', 10_000);
+    expect(b).toBe(a);
+    const [ia, ib] = await Promise.all([a, b]);
+    expect(ia).toBe(ib);
+    expect(await inst.stop('SIGTERM', 1)).toBe(ia);
+  });
+
+  it('stop after a natural exit returns the same exit info', async () => {
+    const inst = await start({ name: 'done', command: ['node', join(fixtures, 'crash-immediately.js')] });
+    const info = await inst.exited;
+    expect(await inst.stop('SIGTERM', 100)).toBe(info);
+  });
+
+  it('kills the orphaned grandchildren when the leader dies on its own', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'orphans', command: ['sh', join(fixtures, 'spawn-grandchildren.sh')], logs });
+    await logs.waitFor(/children \d+/);
+    const kids = childrenOf(inst.pid!);
+    expect(kids.length).toBe(2);
+    // Kill the leader alone, as a crash would: the sleeps are orphaned but stay in the group.
+    process.kill(inst.pid!, 'SIGKILL');
+    const info = await inst.exited;
+    expect(info).toMatchObject({ signal: 'SIGKILL', killed: false, orphansKilled: true });
+    for (const pid of kids) expect(isProcessRunning(pid)).toBe(false);
+  });
+
+  it('exited waits until the whole group is gone', async () => {
+    const logs = memorySink();
+    const inst = await start({ name: 'wait', command: ['sh', join(fixtures, 'spawn-grandchildren.sh')], logs });
+    await logs.waitFor(/children \d+/);
+    const kids = childrenOf(inst.pid!);
+    let settled = false;
+    void inst.exited.then(() => (settled = true));
+    // Kill the grandchildren first: the leader's `wait` returns and it exits 0 by itself.
+    for (const pid of kids) process.kill(pid, 'SIGKILL');
+    await waitUntil(() => settled, 'exited');
+    expect((await inst.exited).code).toBe(0);
+  });
+});
