@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { resolve } from 'node:path';
+import { definePlugin, type ExitInfo, type Instance } from '../../src/index.js';
+import { AGENT_HOOK_FILTER, AgentTracker } from './agent-tracker.js';
+
+const ConfigSchema = z.strictObject({
+  /** Tool names whose PreToolUse/PostToolUse spawn a subagent. */
+  spawn_tools: z.array(z.string().min(1)).min(1).default(['Task', 'Agent']),
+  /** Milliseconds within which a tool use and a SubagentStart of the same type are one agent. */
+  correlate_ms: z.number().int().positive().default(30_000),
+});
+
+/**
+ * An instance with no process: the component only listens to the bus. It
+ * exits when stopped, so the supervisor sees an ordinary stop.
+ */
+function startListener(command: string): Instance {
+  let finish!: (info: ExitInfo) => void;
+  const exited = new Promise<ExitInfo>((resolve) => (finish = resolve));
+  return {
+    pid: null,
+    command,
+    exited,
+    async stop() {
+      finish({ code: 0, signal: null });
+      return exited;
+    },
+    pids: () => [],
+  };
+}
+
+/**
+ * claude-flow: runs claude-flow (when a `command` is configured) and turns the
+ * Claude Code hook events on the bus into flow.agent.spawned / completed.
+ */
+export default definePlugin({
+  name: 'claude-flow',
+  version: '0.1.0',
+  configSchema: ConfigSchema,
+  create(ctx, config) {
+    const tracker = new AgentTracker({ spawnTools: config.spawn_tools, correlateMs: config.correlate_ms });
+    // Subscribe for the component's whole life, not per generation, so no hook slips through a restart.
+    const unsubscribe = ctx.subscribe({ event_type: AGENT_HOOK_FILTER }, (entry) => {
+      // The bus calls listeners synchronously; publishing from inside one would nest, so defer.
+      const emits = tracker.handle(entry.event);
+      if (emits.length === 0) return;
+      queueMicrotask(() => {
+        for (const emit of emits) {
+          const result = ctx.publish({ event_type: emit.event_type, session_id: emit.session_id, payload: emit.payload });
+          if (!result.ok) ctx.logger.warn(`could not publish ${emit.event_type}: ${result.error.message}`);
+        }
+      });
+    });
+    ctx.signal.addEventListener('abort', unsubscribe, { once: true });
+    const command = ctx.component.command;
+    return {
+      async start() {
+        if (command === undefined) return startListener('(claude-flow: listening to hook events)');
+        return ctx.runners.process({
+          name: ctx.name,
+          command,
+          shell: ctx.component.shell,
+          cwd: resolve(ctx.configDir, ctx.component.cwd ?? '.'),
+          env: ctx.component.env,
+        });
+      },
+      async dispose() {
+        unsubscribe();
+      },
+    };
+  },
+});

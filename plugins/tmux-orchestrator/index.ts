@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { definePlugin, type ExitInfo, type Instance } from '../../src/index.js';
+import { hasSession, killSession } from './tmux-session.js';
+
+const WindowSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[^:.]+$/, 'a window name cannot contain ":" or "."'),
+  /** What runs in the window; without one, the user's shell. */
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+});
+
+const ConfigSchema = z.strictObject({
+  windows: z
+    .array(WindowSchema)
+    .min(1)
+    .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, { message: 'window names must be unique' })
+    .default([{ name: 'shell' }]),
+  /** Leave the session running when the component stops (corral down). */
+  keep_session: z.boolean().default(false),
+  /** tmux server socket name (`tmux -L`); default: the tmux runner's own. */
+  socket: z.string().min(1).optional(),
+});
+
+/** Settles with the first window's failure, or a clean exit once every window is gone. */
+async function allExited(windows: Instance[]): Promise<ExitInfo> {
+  const infos = await Promise.all(windows.map((w) => w.exited));
+  return infos.find((i) => i.code !== 0 || i.signal !== null) ?? { code: 0, signal: null };
+}
+
+/**
+ * tmux-orchestrator: one tmux session (the component's `session`, default
+ * "corral") with a window per entry of `windows`, each run by the tmux runner,
+ * whose control-mode client publishes tmux.session.created and
+ * tmux.window.changed. Healthy while the session exists.
+ */
+export default definePlugin({
+  name: 'tmux-orchestrator',
+  version: '0.1.0',
+  configSchema: ConfigSchema,
+  create(ctx, config) {
+    const session = ctx.component.session ?? 'corral';
+    // Known once the first window runs: the configured socket, else the one the runner chose.
+    let socket = config.socket;
+    const shell = process.env.SHELL || '/bin/sh';
+
+    return {
+      async start() {
+        const windows: Instance[] = [];
+        try {
+          // One at a time: the first window creates the session, the others join it.
+          for (const w of config.windows) {
+            const instance = await ctx.runners.tmux({
+              name: `${ctx.name}.${w.name}`,
+              command: w.command ?? [shell],
+              shell: typeof w.command === 'string' ? ctx.component.shell : false,
+              cwd: resolve(ctx.configDir, w.cwd ?? ctx.component.cwd ?? '.'),
+              env: { ...ctx.component.env, ...w.env },
+              session,
+              window: w.name,
+              ...(socket ? { socket } : {}),
+            });
+            windows.push(instance);
+            if (instance.attach?.kind === 'tmux') socket ??= instance.attach.socket;
+          }
+        } catch (err) {
+          await Promise.allSettled(windows.map((w) => w.stop('SIGTERM', 2000)));
+          if (!config.keep_session) await killSession(socket, session).catch(() => {});
+          throw err;
+        }
+        return composeSession(windows);
+      },
+      async health() {
+        return (await hasSession(socket, session)) ? { ok: true, detail: `tmux session "${session}" exists` } : { ok: false, detail: `tmux session "${session}" is gone` };
+      },
+    };
+
+    function composeSession(windows: Instance[]): Instance {
+      let finish!: (info: ExitInfo) => void;
+      const exited = new Promise<ExitInfo>((r) => (finish = r));
+      void allExited(windows).then(finish);
+      const first = windows[0]!;
+      return {
+        pid: first.pid,
+        command: `tmux session ${session}: ${config.windows.map((w) => w.name).join(', ')}`,
+        exited,
+        pids: () => windows.flatMap((w) => w.pids()),
+        attach: { kind: 'tmux', ...(socket ? { socket } : {}), session, window: config.windows[0]!.name },
+        async stop(signal, timeoutMs) {
+          if (config.keep_session) {
+            // The session outlives corral on purpose: let go of it without touching its windows.
+            ctx.logger.info(`leaving tmux session "${session}" running (keep_session)`);
+            finish({ code: 0, signal: null });
+            return exited;
+          }
+          const infos = await Promise.all(windows.map((w) => w.stop(signal, timeoutMs)));
+          await killSession(socket, session);
+          finish(infos.find((i) => i.killed) ?? { code: 0, signal: null });
+          return exited;
+        },
+      };
+    }
+  },
+});
