@@ -1,0 +1,69 @@
+import type { CorralEvent } from '../schema/events.js';
+import type { EventFilter } from '../schema/messages.js';
+
+/** One term of an `event_type` filter: an exact name, or a prefix when it ended in `*`. */
+export interface TypeTerm {
+  value: string;
+  prefix: boolean;
+}
+
+/** Splits an `event_type` filter (`a,b.*, c`) into its terms; empty terms are ignored. */
+export function parseTypeTerms(eventType: string | undefined): TypeTerm[] {
+  if (!eventType) return [];
+  const terms: TypeTerm[] = [];
+  for (const raw of eventType.split(',')) {
+    const t = raw.trim();
+    if (!t) continue;
+    if (t.endsWith('*')) terms.push({ value: t.slice(0, -1), prefix: true });
+    else terms.push({ value: t, prefix: false });
+  }
+  return terms;
+}
+
+function compileType(eventType: string | undefined): ((type: string) => boolean) | null {
+  const terms = parseTypeTerms(eventType);
+  if (terms.length === 0) return null;
+  // A lone `*` matches everything: no test at all.
+  if (terms.some((t) => t.prefix && t.value === '')) return null;
+  const exact = new Set(terms.filter((t) => !t.prefix).map((t) => t.value));
+  const prefixes = terms.filter((t) => t.prefix).map((t) => t.value);
+  if (prefixes.length === 0) return (type) => exact.has(type);
+  return (type) => {
+    if (exact.has(type)) return true;
+    for (const p of prefixes) if (type.startsWith(p)) return true;
+    return false;
+  };
+}
+
+/**
+ * Compiles a filter into a predicate, once, so that the hot path (every
+ * publish, every subscriber) only runs the tests the filter actually sets.
+ * `after` is not tested here: it is a store cursor, checked by whoever has the seq.
+ */
+export function compileFilter(filter: EventFilter): (e: CorralEvent) => boolean {
+  const tests: ((e: CorralEvent) => boolean)[] = [];
+  const type = compileType(filter.event_type);
+  if (type) tests.push((e) => type(e.event_type));
+  if (filter.source !== undefined && filter.source !== '') {
+    const source = filter.source;
+    tests.push((e) => e.source === source);
+  }
+  if (filter.session_id !== undefined && filter.session_id !== '') {
+    const session = filter.session_id;
+    tests.push((e) => e.session_id === session);
+  }
+  if (filter.since !== undefined) {
+    const since = filter.since;
+    tests.push((e) => e.timestamp >= since);
+  }
+  if (filter.until !== undefined) {
+    const until = filter.until;
+    tests.push((e) => e.timestamp <= until);
+  }
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0]!;
+  return (e) => {
+    for (const t of tests) if (!t(e)) return false;
+    return true;
+  };
+}
