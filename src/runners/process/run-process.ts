@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
@@ -9,6 +11,8 @@ export type ProcessRunOptions = RunOptions & {
   /** Receives stdout/stderr; without it the output is discarded. */
   logs?: LogSink;
 };
+
+const PIPE_DRAIN_MS = 200;
 
 /**
  * Starts one generation of a component as the leader of its own process
@@ -59,9 +63,11 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
   }
   const pgid = subprocess.pid;
 
+  let pipesClosed: Promise<unknown> = Promise.resolve();
   if (logs) {
     subprocess.stdout?.on('data', (chunk: Buffer) => logs.write('out', chunk));
     subprocess.stderr?.on('data', (chunk: Buffer) => logs.write('err', chunk));
+    pipesClosed = Promise.all([subprocess.stdout, subprocess.stderr].map((s) => (s ? once(s, 'close').catch(() => {}) : null)));
   }
 
   const leaderExit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
@@ -80,7 +86,12 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
     }
     // A stop in progress owns the group's end (it SIGKILLs after its timeout).
     await waitGroupGone(pgid, Number.POSITIVE_INFINITY);
-    logs?.flush();
+    if (logs) {
+      // The last output may still be in the pipes after the exit event. A process that left
+      // the group (setsid) could hold them open for ever, so the wait is bounded.
+      await Promise.race([pipesClosed, sleep(PIPE_DRAIN_MS)]);
+      logs.flush();
+    }
     const info: ExitInfo = { code: leader.code, signal: leader.signal, killed };
     if (orphansKilled) info.orphansKilled = true;
     return info;

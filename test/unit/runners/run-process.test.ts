@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../src/plugins/types.js';
 import type { LogSink, LogStream } from '../../../src/logs/types.js';
 import { runProcess } from '../../../src/runners/process/index.js';
+import { createLogSink, readLogTail } from '../../../src/logs/index.js';
 import { isProcessRunning, listGroupMembers, signalGroup } from '../../../src/runners/process/group.js';
 
 const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
@@ -129,6 +130,19 @@ describe('runProcess', () => {
     expect(await inst.exited).toMatchObject({ code: 0 });
     expect(logs.text.out).toBe('line out 1\nline out 2\nline out 3\n');
     expect(logs.text.err).toBe('line err 1\nline err 2\nline err 3\n');
+  });
+
+  it('writes output to a real log sink, flushed by the time exited settles', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-run-logs-'));
+    try {
+      const logs = createLogSink({ dir, name: 'p' });
+      const inst = await start({ name: 'p', command: ['node', '-e', 'process.stdout.write("a\\nno newline")'], logs });
+      await inst.exited;
+      await logs.close();
+      expect(readLogTail(dir, 'p', 10).map((l) => l.text)).toEqual(['a', 'no newline']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects with the OS error when the command does not exist', async () => {

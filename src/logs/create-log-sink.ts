@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { formatLogLine, logFileName } from './format.js';
+import type { LogSink, LogStream } from './types.js';
+
+export interface LogSinkOptions {
+  dir: string;
+  /** Component name; the file is `<dir>/<name>.log`. */
+  name: string;
+  /** Size at which the file rotates, in bytes (default 10 MiB). */
+  maxSize?: number;
+  /** Rotated files kept besides the current one (`.1` newest ... `.N` oldest; default 3). 0 keeps none. */
+  maxFiles?: number;
+  /** Bytes queued in memory beyond which new lines are dropped (default 4 MiB). */
+  highWater?: number;
+  /** An incomplete line is written as it is after this long without its end (default 1000 ms). */
+  partialFlushMs?: number;
+  /** Longest line kept whole; longer ones are split (default 64 KiB). */
+  maxLine?: number;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+const BATCH = 64 * 1024;
+
+/**
+ * Creates a rotating, size-capped log file for one component (or the daemon).
+ * Writes are queued and done asynchronously; the child's pipe is read at its
+ * own pace and never waits for the disk. When the queue passes `highWater`
+ * lines are dropped and one marker line later says how many.
+ */
+export function createLogSink(opts: LogSinkOptions): LogSink {
+  const maxSize = opts.maxSize ?? 10 * 1024 * 1024;
+  const maxFiles = opts.maxFiles ?? 3;
+  const highWater = opts.highWater ?? 4 * 1024 * 1024;
+  const partialFlushMs = opts.partialFlushMs ?? 1000;
+  const maxLine = opts.maxLine ?? 64 * 1024;
+  const now = opts.now ?? (() => new Date());
+  const path = join(opts.dir, logFileName(opts.name));
+
+  const decoders: Record<LogStream, StringDecoder> = { out: new StringDecoder('utf8'), err: new StringDecoder('utf8') };
+  const partial: Record<LogStream, string> = { out: '', err: '' };
+  let queue: string[] = [];
+  let queuedBytes = 0;
+  let dropped = 0;
+  let droppedSinceMarker = 0;
+  let handle: FileHandle | null = null;
+  let size = 0;
+  let draining: Promise<void> | null = null;
+  let partialTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  const enqueue = (line: string) => {
+    if (closed) return;
+    const bytes = Buffer.byteLength(line);
+    if (queuedBytes + bytes > highWater) {
+      dropped++;
+      droppedSinceMarker++;
+      return;
+    }
+    if (droppedSinceMarker > 0) pushMarker();
+    queue.push(line);
+    queuedBytes += bytes;
+    kick();
+  };
+
+  // The marker goes where the dropped lines would have been, and is never itself dropped.
+  const pushMarker = () => {
+    const marker = formatLogLine(now(), 'err', `[corral] ${droppedSinceMarker} line(s) dropped: the disk could not keep up`);
+    droppedSinceMarker = 0;
+    queue.push(marker);
+    queuedBytes += Buffer.byteLength(marker);
+  };
+
+  const emitLine = (stream: LogStream, text: string) => {
+    const clean = text.endsWith('\r') ? text.slice(0, -1) : text;
+    for (let i = 0; i < clean.length || i === 0; i += maxLine) {
+      enqueue(formatLogLine(now(), stream, clean.slice(i, i + maxLine)));
+    }
+  };
+
+  const kick = () => {
+    if (draining) return;
+    draining = drain().finally(() => {
+      draining = null;
+      // Lines queued between the drain's last check and its end.
+      if (queue.length > 0) kick();
+    });
+  };
+
+  const drain = async () => {
+    try {
+      if (!handle) await openFile();
+      while (queue.length > 0) {
+        // Take lines up to a batch, stopping where the file would pass its cap.
+        let batch = '';
+        let batchBytes = 0;
+        let rotateAfter = false;
+        while (queue.length > 0) {
+          const line = queue[0]!;
+          const bytes = Buffer.byteLength(line);
+          if (size + batchBytes + bytes > maxSize && size + batchBytes > 0) {
+            rotateAfter = true;
+            break;
+          }
+          if (batchBytes > 0 && batchBytes + bytes > BATCH) break;
+          queue.shift();
+          queuedBytes -= bytes;
+          batch += line;
+          batchBytes += bytes;
+        }
+        if (batchBytes > 0) {
+          try {
+            await handle!.write(batch);
+            size += batchBytes;
+          } catch {
+            // Disk full or file gone: count the loss, keep the component running.
+            const lost = batch.split('\n').length - 1;
+            dropped += lost;
+            droppedSinceMarker += lost;
+          }
+        }
+        if (rotateAfter) await rotate();
+      }
+    } catch {
+      // Could not open the file at all: drop what is queued rather than grow memory.
+      dropped += queue.length;
+      droppedSinceMarker += queue.length;
+      queue = [];
+      queuedBytes = 0;
+    }
+  };
+
+  const openFile = async () => {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    handle = await open(path, 'a', 0o600);
+    size = (await stat(path)).size;
+  };
+
+  const rotate = async () => {
+    await handle?.close();
+    handle = null;
+    if (maxFiles === 0) {
+      await unlink(path).catch(() => {});
+    } else {
+      await unlink(join(opts.dir, logFileName(opts.name, maxFiles))).catch(() => {});
+      for (let i = maxFiles - 1; i >= 1; i--) {
+        await rename(join(opts.dir, logFileName(opts.name, i)), join(opts.dir, logFileName(opts.name, i + 1))).catch(() => {});
+      }
+      await rename(path, join(opts.dir, logFileName(opts.name, 1))).catch(() => {});
+    }
+    await openFile();
+  };
+
+  const flushPartials = () => {
+    if (partialTimer) clearTimeout(partialTimer);
+    partialTimer = null;
+    for (const stream of ['out', 'err'] as const) {
+      const rest = partial[stream] + decoders[stream].end();
+      decoders[stream] = new StringDecoder('utf8');
+      partial[stream] = '';
+      if (rest.length > 0) emitLine(stream, rest);
+    }
+  };
+
+  return {
+    path,
+    get dropped() {
+      return dropped;
+    },
+    write(stream, chunk) {
+      if (closed) return;
+      const text = partial[stream] + (typeof chunk === 'string' ? chunk : decoders[stream].write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      const lines = text.split('\n');
+      let rest = lines.pop()!;
+      for (const line of lines) emitLine(stream, line);
+      // A line that never ends must not grow without bound.
+      while (rest.length >= maxLine) {
+        emitLine(stream, rest.slice(0, maxLine));
+        rest = rest.slice(maxLine);
+      }
+      partial[stream] = rest;
+      if (rest.length > 0 && !partialTimer) {
+        partialTimer = setTimeout(flushPartials, partialFlushMs);
+        partialTimer.unref();
+      }
+    },
+    flush: flushPartials,
+    async close() {
+      if (closed) return;
+      flushPartials();
+      if (droppedSinceMarker > 0) {
+        pushMarker();
+        kick();
+      }
+      closed = true;
+      while (draining) await draining;
+      await handle?.close();
+      handle = null;
+    },
+  };
+}
