@@ -1,0 +1,85 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/** The fields of one `/proc/PID/stat` line that sampling needs. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  /** utime + stime, in clock ticks. */
+  ticks: number;
+  /** Start time after boot, in clock ticks: tells a reused pid from the process that had it before. */
+  start: number;
+  /** Resident set size, in pages. */
+  rssPages: number;
+}
+
+// One buffer for every read: a stat line is a few hundred bytes, and sampling
+// runs every couple of seconds over every process, so no per-file allocation.
+const buffer = Buffer.alloc(4096);
+const CLOSE_PAREN = 0x29;
+const SPACE = 0x20;
+
+/**
+ * Reads `/proc/PID/stat` into `out`. Returns false when the process is gone
+ * (it may exit between the directory listing and the read) or the line is
+ * not what the kernel writes.
+ */
+export function readProcStat(pid: number, out: ProcStat): boolean {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return false;
+  }
+  let length = 0;
+  try {
+    length = readSync(fd, buffer, 0, buffer.length, 0);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+  return parseProcStat(buffer, length, pid, out);
+}
+
+/**
+ * Parses the fields after the command name. The name is in parentheses and
+ * may itself hold spaces and parentheses, so parsing starts after the LAST
+ * ')'. Field numbers follow proc(5): 4 ppid, 5 pgrp, 14 utime, 15 stime,
+ * 22 starttime, 24 rss.
+ */
+export function parseProcStat(buf: Uint8Array, length: number, pid: number, out: ProcStat): boolean {
+  let i = length - 1;
+  while (i >= 0 && buf[i] !== CLOSE_PAREN) i--;
+  if (i < 0) return false;
+  // After ") " comes field 3 (state).
+  i += 2;
+  let field = 3;
+  let utime = 0;
+  let stime = 0;
+  out.pid = pid;
+  while (i < length && field <= 24) {
+    // Only the non-negative numeric fields we need are parsed; others are skipped.
+    if (field === 4 || field === 5 || field === 14 || field === 15 || field === 22 || field === 24) {
+      let value = 0;
+      let c = buf[i] ?? SPACE;
+      while (c >= 0x30 && c <= 0x39) {
+        value = value * 10 + (c - 0x30);
+        i++;
+        c = buf[i] ?? SPACE;
+      }
+      if (field === 4) out.ppid = value;
+      else if (field === 5) out.pgid = value;
+      else if (field === 14) utime = value;
+      else if (field === 15) stime = value;
+      else if (field === 22) out.start = value;
+      else out.rssPages = value;
+    }
+    while (i < length && buf[i] !== SPACE) i++;
+    i++;
+    field++;
+  }
+  if (field <= 24) return false;
+  out.ticks = utime + stime;
+  return true;
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { parseProcStat, type ProcStat } from '../../../src/resources/proc-stat.js';
+import { createTreeSampler } from '../../../src/resources/sampler.js';
+
+function blank(): ProcStat {
+  return { pid: 0, ppid: 0, pgid: 0, ticks: 0, start: 0, rssPages: 0 };
+}
+
+/** A stat line as the kernel writes it (fields 1..24 and a few more). */
+function statLine(p: { pid: number; comm?: string; ppid: number; pgid: number; utime: number; stime: number; start?: number; rss: number }): string {
+  const f = [
+    String(p.pid), `(${p.comm ?? 'node'})`, 'S', String(p.ppid), String(p.pgid), '1', '0', '-1', '4194560',
+    '100', '0', '0', '0', String(p.utime), String(p.stime), '0', '0', '20', '0', '1', '0', String(p.start ?? 1000), '123456', String(p.rss),
+    '18446744073709551615', '1', '1', '0',
+  ];
+  return `${f.join(' ')}\n`;
+}
+
+describe('parseProcStat', () => {
+  it('reads ppid, pgid, ticks, start and rss', () => {
+    const buf = Buffer.from(statLine({ pid: 42, ppid: 7, pgid: 40, utime: 120, stime: 30, start: 98765, rss: 2560 }));
+    const out = blank();
+    expect(parseProcStat(buf, buf.length, 42, out)).toBe(true);
+    expect(out).toEqual({ pid: 42, ppid: 7, pgid: 40, ticks: 150, start: 98765, rssPages: 2560 });
+  });
+
+  it('survives a command name with spaces and parentheses', () => {
+    const buf = Buffer.from(statLine({ pid: 5, comm: 'a) b (c))', ppid: 1, pgid: 5, utime: 1, stime: 2, rss: 3 }));
+    const out = blank();
+    expect(parseProcStat(buf, buf.length, 5, out)).toBe(true);
+    expect(out).toMatchObject({ ppid: 1, pgid: 5, ticks: 3, rssPages: 3 });
+  });
+
+  it('rejects a truncated line', () => {
+    const buf = Buffer.from('5 (x) S 1 5 1 0');
+    expect(parseProcStat(buf, buf.length, 5, blank())).toBe(false);
+  });
+});
+
+interface FakeProc {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  ticks: number;
+  rss: number;
+  start?: number;
+}
+
+/** A sampler over an in-memory process table, with a clock the test moves. */
+function fakeSampler(table: FakeProc[]) {
+  let time = 0;
+  const vanishing = new Set<number>();
+  const sampler = createTreeSampler({
+    clockTicks: 100,
+    pageSize: 4096,
+    now: () => time,
+    listPids: () => ['self', 'cpuinfo', ...table.map((p) => String(p.pid))],
+    readStat: (pid, out) => {
+      const p = table.find((x) => x.pid === pid);
+      if (!p || vanishing.has(pid)) return false;
+      Object.assign(out, { pid, ppid: p.ppid, pgid: p.pgid, ticks: p.ticks, start: p.start ?? 1, rssPages: p.rss });
+      return true;
+    },
+  });
+  return { sampler, advance: (ms: number) => (time += ms), vanishing };
+}
+
+describe('createTreeSampler (tree logic)', () => {
+  // 100 = component A's group leader; 101 its child; 102 grandchild (own group, via ancestry);
+  // 103 in A's group but reparented to 1; 200 = B; 300 = the daemon, parent of 100 and 200; 301 its helper.
+  const MiBPages = 256;
+  const table: FakeProc[] = [
+    { pid: 1, ppid: 0, pgid: 1, ticks: 0, rss: MiBPages },
+    { pid: 300, ppid: 1, pgid: 300, ticks: 0, rss: 10 * MiBPages },
+    { pid: 301, ppid: 300, pgid: 300, ticks: 0, rss: MiBPages },
+    { pid: 100, ppid: 300, pgid: 100, ticks: 0, rss: MiBPages },
+    { pid: 101, ppid: 100, pgid: 100, ticks: 0, rss: 2 * MiBPages },
+    { pid: 102, ppid: 101, pgid: 102, ticks: 0, rss: 4 * MiBPages },
+    { pid: 103, ppid: 1, pgid: 100, ticks: 0, rss: 8 * MiBPages },
+    { pid: 200, ppid: 300, pgid: 200, ticks: 0, rss: 16 * MiBPages },
+  ];
+  const roots = new Map([
+    ['a', [100]],
+    ['b', [200]],
+    ['corral', [300]],
+    ['gone', [999]],
+  ]);
+
+  it('sums each tree: group members, descendants, reparented group members; nearest root wins', () => {
+    const { sampler } = fakeSampler(table);
+    const s = sampler.sample(roots);
+    expect(s.get('a')).toEqual({ cpu_percent: 0, memory_mb: 15, pids: [100, 101, 102, 103] });
+    expect(s.get('b')).toMatchObject({ memory_mb: 16, pids: [200] });
+    expect(s.get('corral')).toMatchObject({ memory_mb: 11, pids: [300, 301] });
+    expect(s.get('gone')).toEqual({ cpu_percent: 0, memory_mb: 0, pids: [] });
+  });
+
+  it('computes cpu from tick deltas over elapsed time, counting new pids and ignoring vanished ones', () => {
+    const rows = table.map((p) => ({ ...p }));
+    const { sampler, advance, vanishing } = fakeSampler(rows);
+    sampler.sample(roots);
+    advance(2000);
+    // a's tree used 150 ticks in 2 s = 75% of a core; b 400 ticks = 200% (two cores).
+    rows.find((p) => p.pid === 101)!.ticks += 100;
+    rows.find((p) => p.pid === 102)!.ticks += 50;
+    rows.find((p) => p.pid === 200)!.ticks += 400;
+    let s = sampler.sample(roots);
+    expect(s.get('a')!.cpu_percent).toBe(75);
+    expect(s.get('b')!.cpu_percent).toBe(200);
+    expect(s.get('corral')!.cpu_percent).toBe(0);
+
+    advance(1000);
+    // A new child of a, started since the last pass, is charged all of its 30 ticks; 103 vanishes mid-read.
+    rows.push({ pid: 104, ppid: 100, pgid: 100, ticks: 30, rss: 0 });
+    vanishing.add(103);
+    s = sampler.sample(roots);
+    expect(s.get('a')).toMatchObject({ cpu_percent: 30, pids: [100, 101, 102, 104] });
+
+    advance(1000);
+    // A pid reused by another process (new start time) does not produce a negative delta.
+    const reused = rows.find((p) => p.pid === 104)!;
+    reused.ticks = 5;
+    reused.start = 99;
+    s = sampler.sample(roots);
+    expect(s.get('a')!.cpu_percent).toBe(5);
+  });
+
+  it('with no roots returns an empty map', () => {
+    const { sampler } = fakeSampler(table);
+    expect(sampler.sample(new Map()).size).toBe(0);
+  });
+});
