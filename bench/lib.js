@@ -1,0 +1,135 @@
+// Shared helpers for the benchmarks: timing, medians, process trees, tables.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+export const now = () => performance.now();
+
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `fn()` is truthy, polling; returns elapsed ms or Infinity on timeout. */
+export async function waitFor(fn, timeoutMs = 30_000, everyMs = 5) {
+  const t0 = now();
+  while (now() - t0 < timeoutMs) {
+    if (await fn()) return now() - t0;
+    await sleep(everyMs);
+  }
+  return Infinity;
+}
+
+/** A UDP listener that collects the hellos of bench components. */
+export async function helloServer() {
+  const sock = createSocket('udp4');
+  const waiters = [];
+  const seen = [];
+  sock.on('message', (buf) => {
+    const msg = { ...JSON.parse(buf.toString()), at: now() };
+    seen.push(msg);
+    for (const w of [...waiters]) if (w.match(msg)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(msg); }
+  });
+  await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+  return {
+    port: sock.address().port,
+    seen,
+    next(match, timeoutMs = 30_000) {
+      return new Promise((resolve) => {
+        const w = { match, resolve };
+        waiters.push(w);
+        setTimeout(() => { const i = waiters.indexOf(w); if (i >= 0) { waiters.splice(i, 1); resolve(null); } }, timeoutMs).unref();
+      });
+    },
+    close: () => sock.close(),
+  };
+}
+
+/** Every process: pid → { ppid, pgid, startTicks }. */
+export function processTable() {
+  const table = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(d), { ppid: Number(f[1]), pgid: Number(f[2]), start: Number(f[19]), utime: Number(f[11]), stime: Number(f[12]) });
+    } catch {}
+  }
+  return table;
+}
+
+/** Descendants of `root` (not including it): [{pid, start}]. */
+export function descendants(root) {
+  const t = processTable();
+  const children = new Map();
+  for (const [pid, p] of t) {
+    if (!children.has(p.ppid)) children.set(p.ppid, []);
+    children.get(p.ppid).push(pid);
+  }
+  const out = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop();
+    out.push({ pid, start: t.get(pid).start });
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** How many of these processes (pid + start time) still exist. */
+export function stillAlive(procs) {
+  const t = processTable();
+  return procs.filter((p) => t.get(p.pid)?.start === p.start).length;
+}
+
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ticks (user + system) of one pid. */
+export function cpuTicks(pid) {
+  const p = processTable().get(pid);
+  return p ? p.utime + p.stime : NaN;
+}
+
+/** Wall time of a command, in ms. */
+export function timeCommand(cmd, args, opts = {}) {
+  const t0 = now();
+  const r = spawnSync(cmd, args, { stdio: 'ignore', ...opts });
+  const ms = now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+export function run(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+export function printTable(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(r));
+}
+
+export function fmt(ms, digits = 0) {
+  return Number.isFinite(ms) ? ms.toFixed(digits) : 'n/a';
+}
+
+export function machine() {
+  const cpus = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/);
+  return `${cpus ? cpus[1] : 'unknown CPU'}, ${execFileSync('nproc').toString().trim()} cores, Node ${process.version}`;
+}

@@ -1,0 +1,155 @@
+// corral vs PM2 vs supervisord, measured side by side in one run on this machine.
+//
+//   npm run build && node bench/supervisor.js [--runs 5] [--idle 100] [--only corral,PM2]
+//
+// What it measures, for each tool, with its daemon in a private temp dir:
+//   crash → new pid   kill -9 of a component until its replacement says hello (restart delay 0)
+//   stop 20           `stop` of 20 `sh -c 'hello & sleep & sleep; wait'` trees: the command's time,
+//                     the time until every process of the 20 trees is gone, and how many are left
+//   start 20          `start` of the 20 stopped components until all 20 said hello
+//   status            one status round trip (`corral ps --json`, `pm2 jlist`, `supervisorctl status`)
+//   idle              daemon RSS and CPU with 100 idle children (corral: resource sampling off)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { corralTool, pm2Tool, supervisordTool } from './tools.js';
+import { cpuTicks, descendants, fmt, helloServer, machine, median, now, printTable, rssMb, sleep, stillAlive, waitFor } from './lib.js';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RUNS = Number(opt('runs', 5));
+const IDLE = Number(opt('idle', 100));
+const ONLY = opt('only', 'corral,PM2,supervisord').split(',');
+const hello = resolve(import.meta.dirname, 'fixtures', 'hello.js');
+
+const server = await helloServer();
+const env = (name) => ({ BENCH_UDP_PORT: String(server.port), BENCH_NAME: name });
+const results = {};
+const cleanups = [];
+process.on('SIGINT', async () => {
+  for (const c of cleanups) await c();
+  process.exit(130);
+});
+
+async function withTool(make, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-bench-'));
+  const tool = make(dir);
+  if (tool.available && !tool.available()) {
+    console.error(`${tool.name}: not available, skipped`);
+    return;
+  }
+  if (!ONLY.includes(tool.name)) return;
+  const cleanup = async () => {
+    await tool.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  cleanups.push(cleanup);
+  try {
+    await body(tool);
+  } finally {
+    await cleanup();
+    cleanups.splice(cleanups.indexOf(cleanup), 1);
+  }
+}
+
+async function crashBench(tool) {
+  const name = 'crasher';
+  const first = server.next((m) => m.name === name);
+  tool.setup([{ name, argv: [process.execPath, hello], env: env(name) }]);
+  let pid = (await first).pid;
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    await sleep(300);
+    const next = server.next((m) => m.name === name && m.pid !== pid, 15_000);
+    const t0 = now();
+    process.kill(pid, 'SIGKILL');
+    const msg = await next;
+    if (!msg) break;
+    times.push(msg.at - t0);
+    pid = msg.pid;
+  }
+  await tool.teardown();
+  return median(times);
+}
+
+async function startStopBench(tool) {
+  const names = Array.from({ length: 20 }, (_, i) => `tree${i}`);
+  const comps = names.map((n) => ({ name: n, argv: ['/bin/sh', '-c', `${process.execPath} ${hello} & sleep 1000 & sleep 1000 & wait`], env: env(n) }));
+  let ready = Promise.all(names.map((n) => server.next((m) => m.name === n, 60_000)));
+  tool.setup(comps);
+  await ready;
+  const daemon = tool.daemonPid();
+  const stop = [], gone = [], left = [], start = [], status = [];
+  for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
+    await sleep(500);
+    const procs = descendants(daemon);
+    const t0 = now();
+    stop.push(tool.stop(names));
+    const all = await waitFor(() => stillAlive(procs) === 0, 10_000, 2);
+    gone.push(all === Infinity ? Infinity : now() - t0);
+    const leftover = procs.filter((p) => stillAlive([p]) === 1);
+    left.push(`${leftover.length}/${procs.length}`);
+    for (const p of leftover) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
+    ready = Promise.all(names.map((n) => server.next((m) => m.name === n, 60_000)));
+    const t1 = now();
+    tool.start(names);
+    const got = await ready;
+    start.push(got.every(Boolean) ? Math.max(...got.map((m) => m.at)) - t1 : Infinity);
+  }
+  for (let i = 0; i < 10; i++) status.push(tool.status());
+  await tool.teardown();
+  return { stop: median(stop), gone: median(gone), left: left.join(' '), start: median(start), status: median(status) };
+}
+
+async function idleBench(tool) {
+  const names = Array.from({ length: IDLE }, (_, i) => `idle${i}`);
+  const ready = Promise.all(names.map((n) => server.next((m) => m.name === n, 120_000)));
+  tool.setup(names.map((n) => ({ name: n, argv: [process.execPath, hello], env: env(n) })));
+  await ready;
+  const pid = tool.daemonPid();
+  await sleep(3000);
+  const rss = rssMb(pid);
+  const c0 = cpuTicks(pid);
+  const t0 = now();
+  await sleep(10_000);
+  const cpu = ((cpuTicks(pid) - c0) / 100 / ((now() - t0) / 1000)) * 100;
+  await tool.teardown();
+  return { rss, cpu };
+}
+
+for (const make of [corralTool, pm2Tool, supervisordTool]) {
+  await withTool(make, async (tool) => {
+    console.error(`${tool.name}: crash…`);
+    const crash = await crashBench(tool);
+    console.error(`${tool.name}: start/stop/status…`);
+    const ss = await startStopBench(tool);
+    console.error(`${tool.name}: idle with ${IDLE} children…`);
+    const idle = await idleBench(tool);
+    results[tool.name] = { crash, ...ss, ...idle };
+  });
+}
+server.close();
+
+const rows = Object.entries(results).map(([name, r]) => [
+  name,
+  fmt(r.crash),
+  fmt(r.stop),
+  fmt(r.gone),
+  r.left,
+  fmt(r.start),
+  fmt(r.status),
+  fmt(r.rss, 1),
+  fmt(r.cpu, 2),
+]);
+printTable(
+  `Supervisors side by side (medians of ${RUNS} runs; ${machine()}). Times in ms.`,
+  ['tool', 'crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'left behind', 'start 20', 'status', `RSS MB (${IDLE} idle)`, `idle CPU %`],
+  rows,
+);
