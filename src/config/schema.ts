@@ -11,46 +11,61 @@ export const RestartSchema = z
     policy: z.enum(['always', 'on-failure', 'never']).default('on-failure'),
     backoff: z
       .strictObject({
-        initial: Duration.default(1000),
-        max: Duration.default(30_000),
+        initial: Duration.prefault('1s'),
+        max: Duration.prefault('30s'),
         factor: z.number().min(1).default(2),
         jitter: z.number().min(0).max(1).default(0.2),
       })
       .prefault({}),
     max_restarts: z.number().int().nonnegative().default(10),
-    window: Duration.default(60_000),
+    window: Duration.prefault('60s'),
     /** Uptime after which the backoff resets to `initial`. */
-    stable_after: Duration.default(60_000),
+    stable_after: Duration.prefault('60s'),
   })
   .prefault({});
 
 export const StopSchema = z
   .strictObject({
     signal: z.enum(SIGNALS).default('SIGTERM'),
-    timeout: Duration.default(10_000),
+    timeout: Duration.prefault('10s'),
   })
   .prefault({});
 
 export const HealthSchema = z
   .strictObject({
-    http: z.string().url().optional(),
-    tcp: z.string().regex(/^[^:]+:\d+$|^\d+$/, 'expected HOST:PORT or PORT').optional(),
+    http: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:3456/health' }).optional(),
+    // A bare port is common enough (`tcp: 5432`) that YAML's number must be accepted too.
+    tcp: z
+      .union([z.string().regex(/^[^:\s]+:\d+$|^\d+$/, 'expected HOST:PORT or PORT'), z.number().int().min(1).max(65535)])
+      .transform(String)
+      .optional(),
     exec: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
-    interval: Duration.default(5000),
-    timeout: Duration.default(2000),
+    interval: Duration.prefault('5s'),
+    timeout: Duration.prefault('2s'),
     failures: z.number().int().positive().default(3),
-    initial_delay: Duration.default(0),
+    initial_delay: Duration.prefault('0s'),
   })
   .refine((h) => [h.http, h.tcp, h.exec].filter((x) => x !== undefined).length === 1, {
     message: 'health needs exactly one probe: http, tcp or exec',
   });
 
-export const ThresholdSchema = z.strictObject({ warning: Size.optional(), critical: Size.optional() });
-export const CpuThresholdSchema = z.strictObject({
-  warning: z.number().positive().optional(),
-  critical: z.number().positive().optional(),
-  for: Duration.default(0),
-});
+// A warning at or above its critical level could never be raised on its own: say so instead of alerting oddly.
+const warningBelowCritical = {
+  message: 'warning must be below critical',
+  path: ['warning'],
+};
+
+export const ThresholdSchema = z
+  .strictObject({ warning: Size.optional(), critical: Size.optional() })
+  .refine((t) => t.warning === undefined || t.critical === undefined || t.warning < t.critical, warningBelowCritical);
+export const CpuThresholdSchema = z
+  .strictObject({
+    /** Percent of one core (a busy process on 2 cores can show 200). */
+    warning: z.number().positive().optional(),
+    critical: z.number().positive().optional(),
+    for: Duration.prefault('0s'),
+  })
+  .refine((t) => t.warning === undefined || t.critical === undefined || t.warning < t.critical, warningBelowCritical);
 
 export const ResourceLimitsSchema = z.strictObject({
   memory: ThresholdSchema.optional(),
@@ -68,12 +83,15 @@ export const DEPENDENCY_CONDITIONS = ['started', 'healthy', 'completed'] as cons
  * the object is loose here and strictness is applied per plugin.
  */
 export const ComponentSchema = z.looseObject({
-  plugin: z.string().min(1).default('process'),
-  enabled: z.boolean().default(true),
+  plugin: z.string().min(1).default('process').describe('the runner: process, pty, tmux, or a plugin name or path'),
+  enabled: z.boolean().default(true).describe('false keeps the entry in the file without running it'),
   description: z.string().optional(),
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+  command: z
+    .union([z.string().min(1), z.array(z.string()).min(1)])
+    .optional()
+    .describe('what to run: a string (split without a shell unless shell: true) or an argv array'),
   shell: z.boolean().default(false),
-  cwd: z.string().optional(),
+  cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   depends_on: z
     .union([
@@ -84,7 +102,7 @@ export const ComponentSchema = z.looseObject({
   restart: RestartSchema,
   stop: StopSchema,
   /** How long a start may take (until running, or healthy when there is a probe) before CMP001. */
-  start_timeout: Duration.default(30_000),
+  start_timeout: Duration.prefault('30s'),
   health: HealthSchema.optional(),
   resources: ResourceLimitsSchema.optional(),
   /** tmux runner: session and window names. */
@@ -99,19 +117,19 @@ export const BusSchema = z
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(4000),
     path: z.string().startsWith('/').default('/events'),
-    heartbeat: Duration.default(30_000),
+    heartbeat: Duration.prefault('30s'),
     history: z.number().int().nonnegative().default(100),
     auth: z.enum(['local', 'required']).default('local'),
     allowed_origins: z.array(z.string()).default([]),
-    max_payload: Size.default(1024 * 1024),
+    max_payload: Size.prefault('1MiB'),
     rate_limit: z
       .strictObject({ rate: z.number().positive().default(2000), burst: z.number().positive().default(4000) })
       .prefault({}),
-    retention: z.strictObject({ events: z.number().int().positive().default(100_000), age: Duration.default(7 * 86_400_000) }).prefault({}),
+    retention: z.strictObject({ events: z.number().int().positive().default(100_000), age: Duration.prefault('7d') }).prefault({}),
     redact: z
       .strictObject({
         patterns: z.array(z.string()).default([]),
-        field_max: Size.default(64 * 1024),
+        field_max: Size.prefault('64KiB'),
       })
       .prefault({}),
     compression: z.boolean().default(false),
@@ -121,7 +139,7 @@ export const BusSchema = z
 export const ResourcesSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    interval: Duration.default(2000),
+    interval: Duration.prefault('2s'),
     samples: z.number().int().positive().default(3),
     memory: ThresholdSchema.optional(),
     cpu: CpuThresholdSchema.optional(),
@@ -129,7 +147,7 @@ export const ResourcesSchema = z
   .prefault({});
 
 export const LogsSchema = z
-  .strictObject({ max_size: Size.default(10 * 1024 * 1024), max_files: z.number().int().positive().default(3) })
+  .strictObject({ max_size: Size.prefault('10MiB'), max_files: z.number().int().positive().default(3) })
   .prefault({});
 
 /** The whole config file. */

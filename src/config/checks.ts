@@ -1,0 +1,126 @@
+import type { z } from 'zod';
+import { BUILTIN_RUNNERS, ComponentSchema } from './schema.js';
+import { findCycles, type DependencyGraph } from './graph.js';
+import { fromZodIssues, type RawIssue } from './issues.js';
+import { didYouMean } from './suggest.js';
+import { objectKeysAt, stripsUnknownKeys } from './schema-keys.js';
+
+/** Finds the config schema of a plugin's own keys; null when no such plugin exists. */
+export type PluginSchemaResolver = (pluginName: string, component: string) => Promise<z.ZodType | null>;
+
+/** The keys the core understands in a component entry; anything else belongs to its plugin. */
+export const CORE_COMPONENT_KEYS: readonly string[] = Object.keys(ComponentSchema.shape);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Component entries of the raw file, those that are objects at all (zod reports the others). */
+function rawComponents(raw: unknown): [string, Record<string, unknown>][] {
+  const components = isRecord(raw) ? raw.components : undefined;
+  if (!isRecord(components)) return [];
+  return Object.entries(components).filter((e): e is [string, Record<string, unknown>] => isRecord(e[1]));
+}
+
+const pluginOf = (entry: Record<string, unknown>): string => (typeof entry.plugin === 'string' ? entry.plugin : 'process');
+const isBuiltin = (plugin: string): boolean => (BUILTIN_RUNNERS as readonly string[]).includes(plugin);
+
+/** Dependency names in either spelling (`{db: healthy}` or `[db]`). */
+function dependencyNames(entry: Record<string, unknown>): string[] {
+  const deps = entry.depends_on;
+  if (Array.isArray(deps)) return deps.filter((d): d is string => typeof d === 'string');
+  if (isRecord(deps)) return Object.keys(deps);
+  return [];
+}
+
+/**
+ * Checks zod cannot make on one entry at a time: dependencies name existing,
+ * enabled components and form no cycle. Runs on the raw file so these errors
+ * are reported together with the schema's.
+ */
+export function checkDependencies(raw: unknown): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const entries = rawComponents(raw);
+  const byName = new Map(entries);
+  const graph: Record<string, string[]> = {};
+  for (const [name, entry] of entries) {
+    const deps = dependencyNames(entry);
+    graph[name] = deps.filter((dep) => byName.has(dep));
+    for (const dep of deps) {
+      const path = ['components', name, 'depends_on', dep];
+      const target = byName.get(dep);
+      if (!target) {
+        issues.push({
+          path,
+          message: `unknown component "${dep}" (${name} depends on it)${didYouMean(dep, byName.keys())}`,
+          atKey: true,
+        });
+      } else if (target.enabled === false && entry.enabled !== false) {
+        issues.push({ path, message: `"${dep}" is disabled (enabled: false), so ${name}, which depends on it, could never start`, atKey: true });
+      }
+    }
+  }
+  for (const cycle of findCycles(graph as DependencyGraph)) {
+    issues.push({
+      path: ['components', cycle[0]!, 'depends_on', cycle[1]!],
+      message: `dependency cycle: ${cycle.join(' → ')}`,
+      atKey: true,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Per-runner checks: built-in runners need a `command` and accept only the
+ * core keys (so `restrat` is caught); any other plugin's extra keys go
+ * through the schema `resolve` finds for it.
+ */
+export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolver): Promise<RawIssue[]> {
+  const issues: RawIssue[] = [];
+  for (const [name, entry] of rawComponents(raw)) {
+    const plugin = pluginOf(entry);
+    const extra = Object.keys(entry).filter((key) => !CORE_COMPONENT_KEYS.includes(key));
+    if (isBuiltin(plugin)) {
+      if (entry.command === undefined) issues.push({ path: ['components', name, 'command'], message: `required for the ${plugin} runner` });
+      for (const key of extra) {
+        issues.push({
+          path: ['components', name, key],
+          message: `unknown key "${key}" for the ${plugin} runner${didYouMean(key, CORE_COMPONENT_KEYS)}`,
+          atKey: true,
+        });
+      }
+      continue;
+    }
+    // Without a resolver (e.g. no plugin loader available) a plugin's keys cannot be judged.
+    if (!resolve) continue;
+    let schema: z.ZodType | null;
+    try {
+      schema = await resolve(plugin, name);
+    } catch (err) {
+      issues.push({ path: ['components', name, 'plugin'], message: `cannot load plugin "${plugin}": ${(err as Error).message}` });
+      continue;
+    }
+    if (!schema) {
+      issues.push({ path: ['components', name, 'plugin'], message: `unknown plugin "${plugin}"` });
+      continue;
+    }
+    const known = [...objectKeysAt(schema, []), ...CORE_COMPONENT_KEYS];
+    if (stripsUnknownKeys(schema)) {
+      for (const key of extra.filter((k) => !known.includes(k))) {
+        issues.push({ path: ['components', name, key], message: `unknown key "${key}" for plugin "${plugin}"${didYouMean(key, known)}`, atKey: true });
+      }
+    }
+    const own = Object.fromEntries(extra.map((key) => [key, entry[key]]));
+    const result = await schema.safeParseAsync(own);
+    if (result.success) continue;
+    for (const issue of fromZodIssues(result.error.issues, schema, ['components', name])) {
+      // An unknown key may be a misspelt core key as well as a misspelt plugin key.
+      if (issue.atKey && issue.path.length === 3) {
+        const key = String(issue.path[2]);
+        issue.message = `unknown key "${key}" for plugin "${plugin}"${didYouMean(key, known)}`;
+      } else {
+        issue.message = `plugin "${plugin}": ${issue.message}`;
+      }
+      issues.push(issue);
+    }
+  }
+  return issues;
+}

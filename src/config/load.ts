@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigSchema, type CorralConfig } from './schema.js';
+import { checkDependencies, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
+import { hashConfig } from './hash.js';
+import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
+import { locatePath, positionOf } from './locate.js';
+
+export type { ConfigIssue } from './issues.js';
+export type { PluginSchemaResolver } from './checks.js';
+
+/** A config that passed every check. */
+export interface LoadOk {
+  ok: true;
+  /** Parsed, with defaults filled, durations in ms and sizes in bytes. */
+  config: CorralConfig;
+  /** The file's data as written. */
+  raw: unknown;
+  /** sha256 of the normalized config (see hashConfig). */
+  hash: string;
+  /** Absolute path of the file. */
+  file: string;
+  /** Its directory: relative paths in the config resolve against it. */
+  dir: string;
+}
+
+/** A config that did not load: every problem found, each with its path and, when known, line and column. */
+export interface LoadError {
+  ok: false;
+  errors: ConfigIssue[];
+}
+
+export type LoadResult = LoadOk | LoadError;
+
+export interface LoadOptions {
+  /** Finds the schema of a non-built-in plugin's own keys; without it those keys are not checked. */
+  resolvePluginSchema?: PluginSchemaResolver;
+}
+
+interface Parsed {
+  data: unknown;
+  doc: Document;
+  counter: LineCounter;
+}
+
+/** Reads, parses and validates a YAML or JSON config file. Never throws: problems come back as `errors`. */
+export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    return { ok: false, errors: [{ path: '', message: `cannot read ${path}: ${why}` }] };
+  }
+  return loadConfigText(text, path, opts);
+}
+
+/** `loadConfig` for text already read; `file` names it and decides the format (`.json` or YAML). */
+export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const path = resolve(file);
+  const parsed = parseText(text, extname(path).toLowerCase() === '.json');
+  if ('errors' in parsed) return { ok: false, errors: parsed.errors };
+  if (parsed.data === null || parsed.data === undefined) {
+    return { ok: false, errors: [{ path: '', message: 'the file is empty (it needs at least `components:`)', line: 1, column: 1 }] };
+  }
+
+  const result = ConfigSchema.safeParse(parsed.data);
+  const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
+  raw.push(...checkDependencies(parsed.data));
+  raw.push(...(await checkPluginKeys(parsed.data, opts.resolvePluginSchema)));
+  if (!result.success || raw.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
+  return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
+}
+
+function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[] } {
+  const counter = new LineCounter();
+  if (json) {
+    // YAML would accept some things JSON does not; a .json file must be JSON.
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      return { errors: [jsonSyntaxIssue(text, (err as Error).message)] };
+    }
+  }
+  // YAML 1.2 reads JSON too, so both formats get node positions from one parser.
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true });
+  if (doc.errors.length > 0) {
+    return {
+      errors: doc.errors.map((err) => ({
+        path: '',
+        message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`,
+        ...positionOf(counter, err.pos[0]),
+      })),
+    };
+  }
+  try {
+    return { data: doc.toJS({ maxAliasCount: 1000 }), doc, counter };
+  } catch (err) {
+    return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }] };
+  }
+}
+
+function jsonSyntaxIssue(text: string, message: string): ConfigIssue {
+  const at = /position (\d+)/.exec(message);
+  const lineCol = /line (\d+) column (\d+)/.exec(message);
+  let where: { line?: number; column?: number } = {};
+  if (lineCol) where = { line: Number(lineCol[1]), column: Number(lineCol[2]) };
+  else if (at) {
+    const before = text.slice(0, Number(at[1])).split('\n');
+    where = { line: before.length, column: before[before.length - 1]!.length + 1 };
+  }
+  return { path: '', message: `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, ...where };
+}
+
+/** Places each issue in the file and sorts them by line, so they read top to bottom. */
+function placeIssues(issues: RawIssue[], parsed: Parsed): ConfigIssue[] {
+  const seen = new Set<string>();
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = formatPath(issue.path);
+    const key = `${path}\0${issue.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const position = locatePath(parsed.doc, parsed.counter, issue.path, issue.atKey);
+    out.push({ path, message: issue.message, ...(position ? { line: position.line, column: position.column } : {}) });
+  }
+  return out.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+}

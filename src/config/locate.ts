@@ -1,0 +1,56 @@
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+
+/** A 1-based position in the file. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
+
+/**
+ * Where `path` sits in a parsed YAML (or JSON) document. A missing key points
+ * at the nearest enclosing entry that exists, so every issue gets a line.
+ * With `atKey`, the key of the last entry is used instead of its value.
+ */
+export function locatePath(doc: Document, counter: LineCounter, path: readonly PropertyKey[], atKey = false): Position | undefined {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node);
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    const last = i === path.length - 1;
+    let next: unknown;
+    let keyOffset: number | undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (pair) {
+        keyOffset = rangeStart(pair.key);
+        next = pair.value;
+      }
+    } else if (isSeq(node)) {
+      // A numeric segment is an index; a name finds the item with that value (`depends_on: [db]`).
+      next =
+        typeof segment === 'number'
+          ? node.items[segment]
+          : node.items.find((item) => isScalar(item) && String(item.value) === String(segment));
+      keyOffset = rangeStart(next);
+    }
+    if (keyOffset === undefined && next === undefined) break;
+    // On the way down remember the entry's key: when a later key is missing, its parent's key is the place to look.
+    if (!last) offset = keyOffset ?? rangeStart(next) ?? offset;
+    else offset = atKey ? (keyOffset ?? offset) : (rangeStart(next) ?? keyOffset ?? offset);
+    node = next;
+  }
+  if (offset === undefined) return undefined;
+  const { line, col } = counter.linePos(offset);
+  return { line, column: col };
+}
+
+/** Line and column of a character offset. */
+export function positionOf(counter: LineCounter, offset: number): Position {
+  const { line, col } = counter.linePos(offset);
+  return { line, column: col };
+}
