@@ -1,0 +1,243 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bus, BusEntry, PublishResult } from '../bus/types.js';
+import type { ComponentConfig } from '../config/schema.js';
+import { makeError } from '../schema/errors.js';
+import type { EventFilter } from '../schema/messages.js';
+import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
+import { validatePluginConfig } from './plugin-config.js';
+import { acquireTmuxWatch, emitSessionCreated, type TmuxWatchHandle } from '../runners/tmux/watch.js';
+import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
+
+/** Setup time a plugin gets when it does not say (ms). */
+export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
+
+export interface CreateLifecycleOptions {
+  /** The component's name in the config. */
+  name: string;
+  component: ComponentConfig;
+  plugin: PluginDefinition;
+  /** The plugin's own keys of the entry (see `pluginKeysOf`); parsed here with the plugin's schema. */
+  pluginConfig: Record<string, unknown>;
+  bus: Bus;
+  /** corral's state directory; the plugin's own is `<stateDir>/plugins/<name>/`. */
+  stateDir: string;
+  configDir: string;
+  logger: Logger;
+  runners: Runners;
+}
+
+/** Raised when a plugin fails to set up (throws, hangs, or its keys are invalid); the message names the plugin. */
+export class PluginSetupError extends Error {
+  override name = 'PluginSetupError';
+}
+
+/**
+ * Builds the plugin's context and calls its `create` under the setup
+ * timeout. Rejects with a PluginSetupError naming the plugin and component
+ * when create throws, hangs, or the plugin's keys do not validate; the
+ * supervisor then marks the component failed. The returned lifecycle never
+ * throws synchronously, turns a failing `health` into `{ ok: false }`, and
+ * on `dispose` aborts the context's signal, runs the plugin's dispose and
+ * drops its subscriptions, last in first out, swallowing (and logging) errors.
+ */
+export async function createLifecycle(opts: CreateLifecycleOptions): Promise<ComponentLifecycle> {
+  const { name, plugin, logger } = opts;
+  const label = `plugin "${plugin.name}" (component "${name}")`;
+
+  const parsed = validatePluginConfig(plugin.configSchema, opts.pluginConfig, `components.${name}`);
+  if (!parsed.ok) {
+    throw new PluginSetupError(`${label}: invalid config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+
+  const controller = new AbortController();
+  // Cleanups run last in first out, like a stack of acquired resources.
+  const disposers: Array<{ what: string; run: () => unknown }> = [];
+  const ctx = buildContext(opts, controller.signal, disposers);
+
+  const timeoutMs = plugin.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginSetupError(`${label}: setup did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  let inner: ComponentLifecycle;
+  try {
+    // `Promise.resolve().then` turns a synchronous throw in create into a rejection.
+    const created = Promise.resolve().then(() => plugin.create(ctx, parsed.value));
+    // A create that settles after the timeout must not become an unhandled rejection.
+    created.catch(() => {});
+    inner = await Promise.race([created, timeout]);
+  } catch (err) {
+    controller.abort(err);
+    await runDisposers(disposers, logger);
+    if (err instanceof PluginSetupError) throw err;
+    throw new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!inner || typeof inner.start !== 'function') {
+    controller.abort();
+    await runDisposers(disposers, logger);
+    throw new PluginSetupError(`${label}: create() must return an object with a start() function`);
+  }
+  return wrapLifecycle(inner, label, logger, controller, disposers);
+}
+
+function buildContext(
+  opts: CreateLifecycleOptions,
+  signal: AbortSignal,
+  disposers: Array<{ what: string; run: () => unknown }>,
+): PluginContext {
+  const { name, bus, logger } = opts;
+  const pluginStateDir = join(opts.stateDir, 'plugins', name);
+  let stateDirMade = false;
+  return {
+    name,
+    component: opts.component,
+    configDir: opts.configDir,
+    get stateDir() {
+      // Created on first use so plugins that keep no state leave nothing behind.
+      if (!stateDirMade) {
+        mkdirSync(pluginStateDir, { recursive: true, mode: 0o700 });
+        stateDirMade = true;
+      }
+      return pluginStateDir;
+    },
+    logger,
+    publish(event): PublishResult {
+      try {
+        return bus.publish({ ...event, source: event.source ?? name, session_id: event.session_id ?? bus.sessionId });
+      } catch (err) {
+        // The bus refuses bad input with a result; a throw here is a bug, reported to the plugin as a refusal.
+        return { ok: false, error: makeError('WS003', name, `publish failed: ${messageOf(err)}`) };
+      }
+    },
+    subscribe(filter: EventFilter, listener: (entry: BusEntry) => void): () => void {
+      // The bus calls listeners synchronously inside publish: a plugin's throw must not reach the publisher.
+      const safe = (entry: BusEntry) => {
+        try {
+          const result = (listener as (e: BusEntry) => unknown)(entry);
+          if (result instanceof Promise) result.catch((err: unknown) => logger.error(`subscriber failed: ${messageOf(err)}`));
+        } catch (err) {
+          logger.error(`subscriber failed: ${messageOf(err)}`);
+        }
+      };
+      const unsubscribe = bus.subscribe(filter, safe);
+      let done = false;
+      const once = () => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+      };
+      disposers.push({ what: 'subscription', run: once });
+      return once;
+    },
+    runners: withTmuxEvents(opts.runners, name, (e) => bus.publish({ ...e, session_id: bus.sessionId }), logger, disposers),
+    signal,
+  };
+}
+
+function wrapLifecycle(
+  inner: ComponentLifecycle,
+  label: string,
+  logger: Logger,
+  controller: AbortController,
+  disposers: Array<{ what: string; run: () => unknown }>,
+): ComponentLifecycle {
+  const lifecycle: ComponentLifecycle = {
+    async start(): Promise<Instance> {
+      try {
+        const instance = await inner.start();
+        if (!instance || typeof instance.stop !== 'function' || !(instance.exited instanceof Promise)) {
+          throw new Error('start() must resolve to an Instance (pid, command, exited, stop, pids)');
+        }
+        return instance;
+      } catch (err) {
+        throw new Error(`${label} failed to start: ${messageOf(err)}`, { cause: err });
+      }
+    },
+  };
+  if (typeof inner.health === 'function') {
+    const health = inner.health.bind(inner);
+    lifecycle.health = async (): Promise<HealthResult> => {
+      try {
+        const result = await health();
+        return result && typeof result.ok === 'boolean' ? result : { ok: false, detail: `${label}: health() returned no { ok }` };
+      } catch (err) {
+        return { ok: false, detail: `${label}: health check threw: ${messageOf(err)}` };
+      }
+    };
+  }
+  if (typeof inner.dispose === 'function') {
+    const dispose = inner.dispose.bind(inner);
+    disposers.push({ what: 'dispose()', run: dispose });
+  }
+  let disposed: Promise<void> | null = null;
+  lifecycle.dispose = () => {
+    disposed ??= (async () => {
+      controller.abort(new Error(`${label} disposed`));
+      await runDisposers(disposers, logger, label);
+    })();
+    return disposed;
+  };
+  return lifecycle;
+}
+
+async function runDisposers(disposers: Array<{ what: string; run: () => unknown }>, logger: Logger, label = 'plugin'): Promise<void> {
+  while (disposers.length > 0) {
+    const d = disposers.pop()!;
+    try {
+      await d.run();
+    } catch (err) {
+      logger.error(`${label}: ${d.what} failed: ${messageOf(err)}`);
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The tmux runner as plugins see it: every session a component runs in is
+ * watched (one control-mode client per session, shared), so tmux's own
+ * window and session changes reach the bus whichever plugin started them.
+ */
+function withTmuxEvents(
+  runners: Runners,
+  component: string,
+  publish: (e: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult,
+  logger: Logger,
+  disposers: Array<{ what: string; run: () => unknown }>,
+): Runners {
+  const handles = new Map<string, TmuxWatchHandle>();
+  let registered = false;
+  return {
+    process: (o) => runners.process(o),
+    pty: (o) => runners.pty(o),
+    tmux: async (o) => {
+      const instance = (await runners.tmux(o)) as Partial<TmuxInstance> & Instance;
+      const socket = instance.attach?.kind === 'tmux' ? instance.attach.socket : o.socket;
+      const key = `${socket ?? ''}\0${o.session}`;
+      let handle = handles.get(key);
+      if (!handle) {
+        handle = acquireTmuxWatch({ socket, session: o.session, publish, logger });
+        handles.set(key, handle);
+        if (!registered) {
+          registered = true;
+          disposers.push({ what: 'tmux watch', run: () => [...handles.values()].forEach((h) => h.release()) });
+        }
+      }
+      if (instance.windowId) handle.own(instance.windowId, component);
+      if (instance.sessionCreated) {
+        emitSessionCreated({ holders: [{ publish }] }, o.session, {
+          session: o.session,
+          id: instance.windowId ?? '',
+          index: instance.windowIndex ?? 0,
+          name: o.window ?? o.name,
+        });
+      }
+      return instance;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
+import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone } from '../process/group.js';
+import { splitCommand } from '../process/split-command.js';
+import { DEFAULT_TMUX_SOCKET, hasTmuxSession, tmuxCommand } from './tmux-command.js';
+
+/** What runTmux returns: an Instance plus where the window is. */
+export interface TmuxInstance extends Instance {
+  readonly socket: string;
+  readonly session: string;
+  /** tmux's window id (`@3`), stable across renames. */
+  readonly windowId: string;
+  readonly windowIndex: number;
+  /** True when this start created the session (tmux answered new-session). */
+  readonly sessionCreated: boolean;
+}
+
+const FORMAT = '#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
+
+/**
+ * Runs a component in a window of a tmux session on corral's tmux server
+ * (`tmux -L socket`): creates the session when missing, else adds a window.
+ * The pane's process is the Instance pid and leads its own process group
+ * (tmux gives each pane a new session and terminal), which gets the stop
+ * signal. The window keeps `remain-on-exit on` only so corral can read the
+ * exit status once the process ends; corral then closes the window itself.
+ */
+export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
+  const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
+  const session = opts.session;
+  const windowName = opts.window ?? opts.name;
+  const { argv, display } = commandArgv(opts);
+  const common = ['-d', '-n', windowName, '-P', '-F', FORMAT];
+  if (opts.cwd) common.push('-c', opts.cwd);
+  for (const [k, v] of Object.entries(opts.env ?? {})) common.push('-e', `${k}=${v}`);
+
+  let sessionCreated = false;
+  let out: string;
+  if (!(await hasTmuxSession(socket, session))) {
+    try {
+      // A size for the detached session; attached clients resize it.
+      out = await tmuxCommand(socket, ['new-session', '-s', session, '-x', '200', '-y', '50', ...common, '--', ...argv]);
+      sessionCreated = true;
+    } catch (err) {
+      // Another component may have created the session meanwhile: then add a window to it.
+      if (!(await hasTmuxSession(socket, session))) throw withName(opts.name, err);
+      out = await newWindow(socket, session, common, argv, opts.name);
+    }
+  } else {
+    out = await newWindow(socket, session, common, argv, opts.name);
+  }
+  const [windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
+  const pid = Number(panePid);
+  if (!windowId || !Number.isInteger(pid) || pid <= 0) throw new Error(`component "${opts.name}": tmux did not report the new window (${out.trim()})`);
+  // Best effort: a command that already ended closed its window, and its exit status is then unknown.
+  await tmuxCommand(socket, ['set-option', '-w', '-t', windowId, 'remain-on-exit', 'on']).catch(() => {});
+
+  let stopping = false;
+  let killed = false;
+  const exited: Promise<ExitInfo> = (async () => {
+    await waitPidGone(pid);
+    const info = await readDeadStatus(socket, paneId);
+    await tmuxCommand(socket, ['kill-window', '-t', windowId]).catch(() => {});
+    if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    await waitGroupGone(pid, Number.POSITIVE_INFINITY);
+    return { ...info, killed };
+  })();
+
+  let stopPromise: Promise<ExitInfo> | null = null;
+  const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
+    stopPromise ??= (async () => {
+      stopping = true;
+      signalGroup(pid, signal);
+      const gone = await waitGroupGone(pid, timeoutMs);
+      if (!gone && isGroupAlive(pid)) {
+        killed = true;
+        signalGroup(pid, 'SIGKILL');
+      }
+      return exited;
+    })();
+    return stopPromise;
+  };
+
+  return {
+    pid,
+    command: display,
+    exited,
+    stop,
+    pids: () => [pid],
+    attach: { kind: 'tmux', socket, session, window: windowId },
+    socket,
+    session,
+    windowId,
+    windowIndex: Number(index),
+    sessionCreated,
+  };
+}
+
+async function newWindow(socket: string, session: string, common: string[], argv: string[], name: string): Promise<string> {
+  try {
+    return await tmuxCommand(socket, ['new-window', '-t', `=${session}:`, ...common, '--', ...argv]);
+  } catch (err) {
+    throw withName(name, err);
+  }
+}
+
+function withName(name: string, err: unknown): Error {
+  return new Error(`component "${name}": ${(err as Error).message}`, { cause: err });
+}
+
+/** tmux runs one argument through the shell and several directly, which matches `shell: true|false`. */
+function commandArgv(opts: TmuxRunOptions): { argv: string[]; display: string } {
+  const { command } = opts;
+  if (Array.isArray(command)) {
+    if (command.length === 0) throw new Error(`component "${opts.name}": command is empty`);
+    return { argv: command, display: command.join(' ') };
+  }
+  if (opts.shell) return { argv: [command], display: command };
+  try {
+    return { argv: splitCommand(command), display: command };
+  } catch (err) {
+    throw new Error(`component "${opts.name}": ${(err as Error).message}`);
+  }
+}
+
+/** The pane's process is tmux's child, not ours: there is no exit event to wait on, so poll with a capped backoff. */
+async function waitPidGone(pid: number): Promise<void> {
+  let delay = 5;
+  while (isProcessRunning(pid)) {
+    await sleep(delay);
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
+
+async function readDeadStatus(socket: string, paneId: string): Promise<{ code: number | null; signal: string | null }> {
+  // tmux marks the pane dead just after reaping it; ask a few times.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    let out: string;
+    try {
+      out = await tmuxCommand(socket, ['display-message', '-p', '-t', paneId, '#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}']);
+    } catch {
+      return { code: null, signal: null }; // the window is gone (closed by hand or the server died)
+    }
+    const [dead, status = '', sig = ''] = out.trim().split('\t');
+    if (dead === '1') {
+      const signal = sig ? (SIGNAL_NAMES.get(Number(sig)) ?? `SIG${sig}`) : null;
+      return { code: status !== '' && !signal ? Number(status) : null, signal };
+    }
+    await sleep(20);
+  }
+  return { code: null, signal: null };
+}

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+
+/** corral's own tmux server socket (`tmux -L corral`), so it never touches the user's default server. */
+export const DEFAULT_TMUX_SOCKET = 'corral';
+
+/** Thrown when a tmux command fails; carries tmux's own message. */
+export class TmuxError extends Error {
+  override name = 'TmuxError';
+}
+
+/** Runs `tmux -L socket ARGS...` and returns its stdout; rejects with tmux's stderr (or ENOENT when tmux is missing). */
+export function tmuxCommand(socket: string, args: string[], timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('tmux', ['-L', socket, ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return reject(new TmuxError('tmux is not installed (not found on PATH); install it, e.g. `apt install tmux` or `brew install tmux`'));
+      reject(new TmuxError(`tmux ${args[0] ?? ''} failed: ${(stderr || e.message).trim()}`));
+    });
+  });
+}
+
+/** True when the session exists on the server (false too when no server runs). */
+export async function hasTmuxSession(socket: string, session: string): Promise<boolean> {
+  try {
+    await tmuxCommand(socket, ['has-session', '-t', `=${session}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills a session (for `corral down` unless the config keeps it). Resolves false when it did not exist. */
+export async function killTmuxSession(socket: string, session: string): Promise<boolean> {
+  try {
+    await tmuxCommand(socket, ['kill-session', '-t', `=${session}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One window as `list-windows -a` reports it. */
+export interface TmuxWindow {
+  session: string;
+  id: string;
+  index: number;
+  name: string;
+}
+
+/** Every window on the server ([] when no server runs). */
+export async function listTmuxWindows(socket: string): Promise<TmuxWindow[]> {
+  let out: string;
+  try {
+    out = await tmuxCommand(socket, ['list-windows', '-a', '-F', '#{session_name}\t#{window_id}\t#{window_index}\t#{window_name}']);
+  } catch {
+    return [];
+  }
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((line) => {
+      const [session = '', id = '', index = '0', ...name] = line.split('\t');
+      return { session, id, index: Number(index), name: name.join('\t') };
+    });
+}
+
+/** Session names on the server ([] when no server runs). */
+export async function listTmuxSessions(socket: string): Promise<string[]> {
+  try {
+    return (await tmuxCommand(socket, ['list-sessions', '-F', '#{session_name}'])).split('\n').filter((l) => l.length > 0);
+  } catch {
+    return [];
+  }
+}

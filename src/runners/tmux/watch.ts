@@ -1,0 +1,200 @@
+import type { PublishResult } from '../../bus/types.js';
+import type { Logger } from '../../plugins/types.js';
+import { startControlClient, type ControlClient, type ControlNotification } from './control.js';
+import { DEFAULT_TMUX_SOCKET, hasTmuxSession, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
+
+type Publish = (event: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult | void;
+
+export interface TmuxWatchOptions {
+  socket?: string;
+  session: string;
+  publish: Publish;
+  logger?: Logger;
+}
+
+/** A handle on a shared session watch: mark a window as a component's, and release it. */
+export interface TmuxWatchHandle {
+  /** Events about this window carry `payload.component`. */
+  own(windowId: string, component: string): void;
+  release(): void;
+}
+
+interface Watch {
+  socket: string;
+  session: string;
+  holders: Array<{ publish: Publish; logger?: Logger }>;
+  owners: Map<string, string>;
+  windows: Map<string, TmuxWindow>;
+  sessions: Set<string>;
+  client: ControlClient | null;
+  /** Notifications are handled one at a time, in order, since each may query tmux. */
+  queue: Promise<void>;
+  retry: NodeJS.Timeout | null;
+}
+
+const watches = new Map<string, Watch>();
+
+/**
+ * Watches a tmux session through one control-mode client per session (shared
+ * by every component in it, reference-counted) and publishes what tmux
+ * reports: `tmux.window.changed` (added, closed, renamed, selected) for
+ * windows in the session — including ones a user opens, closes or renames by
+ * hand — and `tmux.session.created` for sessions created on the server
+ * while it watches. When the session ends the watch reattaches once it exists again.
+ */
+export function acquireTmuxWatch(opts: TmuxWatchOptions): TmuxWatchHandle {
+  const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
+  const key = `${socket}\0${opts.session}`;
+  let watch = watches.get(key);
+  const holder = { publish: opts.publish, logger: opts.logger };
+  if (!watch) {
+    watch = { socket, session: opts.session, holders: [], owners: new Map(), windows: new Map(), sessions: new Set(), client: null, queue: Promise.resolve(), retry: null };
+    watches.set(key, watch);
+    watch.holders.push(holder);
+    connect(watch);
+  } else {
+    watch.holders.push(holder);
+  }
+  const w = watch;
+  let released = false;
+  return {
+    own(windowId, component) {
+      w.owners.set(windowId, component);
+    },
+    release() {
+      if (released) return;
+      released = true;
+      w.holders.splice(w.holders.indexOf(holder), 1);
+      if (w.holders.length > 0) return;
+      watches.delete(key);
+      if (w.retry) clearTimeout(w.retry);
+      w.client?.close();
+      w.client = null;
+    },
+  };
+}
+
+/** Resolves once every notification received so far has been handled (for tests and shutdown). */
+export async function settleTmuxWatches(): Promise<void> {
+  await Promise.all([...watches.values()].map((w) => w.queue));
+}
+
+function connect(w: Watch): void {
+  if (watches.get(`${w.socket}\0${w.session}`) !== w) return;
+  w.retry = null;
+  void (async () => {
+    if (!(await hasTmuxSession(w.socket, w.session))) return scheduleRetry(w);
+    if (w.holders.length === 0) return;
+    // Snapshot first, so a later close or rename can name the window.
+    for (const win of await listTmuxWindows(w.socket)) w.windows.set(win.id, win);
+    for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s);
+    const client = startControlClient({
+      socket: w.socket,
+      session: w.session,
+      onNotification: (n) => {
+        w.queue = w.queue.then(() => handle(w, n)).catch((err: unknown) => log(w, `tmux watch: ${(err as Error).message}`));
+      },
+    });
+    w.client = client;
+    const { reason } = await client.closed;
+    if (w.client !== client) return; // released
+    w.client = null;
+    log(w, `tmux control client for session "${w.session}" ended${reason ? `: ${reason}` : ''}`);
+    scheduleRetry(w);
+  })().catch((err: unknown) => {
+    log(w, `tmux watch failed: ${(err as Error).message}`);
+    scheduleRetry(w);
+  });
+}
+
+function scheduleRetry(w: Watch): void {
+  if (w.holders.length === 0 || watches.get(`${w.socket}\0${w.session}`) !== w) return;
+  w.retry = setTimeout(() => connect(w), 500);
+  w.retry.unref();
+}
+
+function log(w: Watch, msg: string): void {
+  w.holders[0]?.logger?.warn(msg);
+}
+
+async function handle(w: Watch, n: ControlNotification): Promise<void> {
+  switch (n.kind) {
+    case 'window-add': {
+      await refreshWindows(w);
+      const win = w.windows.get(n.windowId);
+      if (win) emitWindow(w, win, 'added');
+      return;
+    }
+    case 'window-close': {
+      const win = w.windows.get(n.windowId);
+      w.windows.delete(n.windowId);
+      if (win) emitWindow(w, win, 'closed');
+      w.owners.delete(n.windowId);
+      return;
+    }
+    case 'window-renamed': {
+      const win = w.windows.get(n.windowId);
+      if (!win) await refreshWindows(w);
+      const current = w.windows.get(n.windowId);
+      if (!current) return;
+      current.name = n.name;
+      emitWindow(w, current, 'renamed');
+      return;
+    }
+    case 'session-window-changed': {
+      if (!w.windows.has(n.windowId)) await refreshWindows(w);
+      const win = w.windows.get(n.windowId);
+      // Only the watched session's selection: other sessions' come as unlinked noise.
+      if (win && win.session === w.session) emitWindow(w, win, 'selected');
+      return;
+    }
+    case 'sessions-changed': {
+      const now = await listTmuxSessions(w.socket);
+      await refreshWindows(w);
+      for (const s of now) {
+        if (w.sessions.has(s)) continue;
+        const first = [...w.windows.values()].filter((x) => x.session === s).sort((a, b) => a.index - b.index)[0];
+        emitSessionCreated(w, s, first);
+      }
+      w.sessions = new Set(now);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+async function refreshWindows(w: Watch): Promise<void> {
+  const list = await listTmuxWindows(w.socket);
+  // Keep closed windows' last known names until their close notification arrives.
+  for (const win of list) w.windows.set(win.id, win);
+}
+
+function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'renamed' | 'selected'): void {
+  const component = w.owners.get(win.id);
+  publish(w, 'tmux.window.changed', {
+    session: win.session,
+    window: { index: win.index, name: win.name, id: win.id },
+    change,
+    ...(component ? { component } : {}),
+  });
+}
+
+/** Published by the watcher for sessions it sees appear, and by the runner's caller for sessions it created. */
+export function emitSessionCreated(w: Pick<Watch, 'holders'>, session: string, window: TmuxWindow | undefined): void {
+  publish(w, 'tmux.session.created', {
+    session,
+    window: window ? { index: window.index, name: window.name, id: window.id } : null,
+    change: 'added',
+  });
+}
+
+function publish(w: Pick<Watch, 'holders'>, event_type: string, payload: Record<string, unknown>): void {
+  const holder = w.holders[0];
+  if (!holder) return;
+  try {
+    holder.publish({ event_type, source: 'corral', payload });
+  } catch (err) {
+    holder.logger?.error(`publishing ${event_type} failed: ${(err as Error).message}`);
+  }
+}
