@@ -1,0 +1,99 @@
+import type { Probe, ProbeResult } from './types.js';
+
+export type HealthStatus = 'healthy' | 'unhealthy';
+
+export interface ProbeLoopOptions {
+  probe: Probe;
+  /** Milliseconds from the start of one check to the start of the next (never overlapping). */
+  interval: number;
+  /** Milliseconds one check may take before it counts as a timed-out failure. */
+  timeout: number;
+  /** Consecutive failures that make the component unhealthy. */
+  failures: number;
+  /** Milliseconds before the first check. */
+  initial_delay: number;
+  /**
+   * Called on the first status and on every change: `healthy` after one
+   * success, `unhealthy` after `failures` failures in a row. `timedOut` is
+   * true when the failure that tipped it was a timeout (CMP001).
+   */
+  onStatus(status: HealthStatus, detail: string, timedOut: boolean): void;
+  /** Called after every check, whatever the status. */
+  onResult?(result: ProbeResult): void;
+}
+
+export interface ProbeLoop {
+  /** Stops the loop; resolves once a check in flight has ended (its processes gone). */
+  stop(): Promise<void>;
+  /** The status reported last, or null before the first report. */
+  readonly status: HealthStatus | null;
+}
+
+/**
+ * Runs a probe again and again, one check at a time. A check that hangs is
+ * cut off by the timeout signal, so the loop always moves on.
+ */
+export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
+  const stopper = new AbortController();
+  let status: HealthStatus | null = null;
+  let failuresInRow = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<void> | null = null;
+
+  const schedule = (delay: number) => {
+    if (stopper.signal.aborted) return;
+    timer = setTimeout(() => {
+      timer = null;
+      inFlight = runOnce().finally(() => (inFlight = null));
+    }, Math.max(0, delay));
+    // The loop alone should not keep a process alive.
+    timer.unref();
+  };
+
+  const runOnce = async () => {
+    const startedAt = Date.now();
+    const deadline = AbortSignal.timeout(opts.timeout);
+    const signal = AbortSignal.any([stopper.signal, deadline]);
+    let result: ProbeResult;
+    try {
+      result = await opts.probe.check(signal);
+    } catch (err) {
+      // Probes should not reject; a buggy one must not end the loop.
+      result = { ok: false, detail: err instanceof Error ? err.message : String(err), timedOut: false };
+    }
+    if (stopper.signal.aborted) return;
+    if (deadline.aborted && !result.ok) result = { ok: false, detail: `timed out after ${opts.timeout}ms`, timedOut: true };
+    opts.onResult?.(result);
+    if (result.ok) {
+      failuresInRow = 0;
+      if (status !== 'healthy') report('healthy', result);
+    } else {
+      failuresInRow++;
+      if (failuresInRow >= opts.failures && status !== 'unhealthy') report('unhealthy', result);
+    }
+    schedule(opts.interval - (Date.now() - startedAt));
+  };
+
+  const report = (next: HealthStatus, result: ProbeResult) => {
+    status = next;
+    try {
+      opts.onStatus(next, result.detail, result.timedOut);
+    } catch {
+      // A throwing listener must not stop the probing.
+    }
+  };
+
+  schedule(opts.initial_delay);
+
+  return {
+    get status() {
+      return status;
+    },
+    async stop() {
+      stopper.abort();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await inFlight;
+    },
+  };
+}
