@@ -1,0 +1,198 @@
+import type { BusEntry } from '../bus/types.js';
+import { hookToEvent } from '../bus/hook-event.js';
+import { completeEvent, type CorralEvent } from '../schema/events.js';
+import { checkPublishAuth } from './guard.js';
+import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
+import { filterFromQuery } from './query-filter.js';
+import type { RouteContext } from './route-context.js';
+
+const MAX_LIMIT = 10_000;
+
+/**
+ * The observability server's hook sender posts `source_app` and
+ * `hook_event_type` without corral's `source` and `event_type`: complete them
+ * so its body is accepted unchanged (DESIGN §4).
+ */
+export function completeCompat(item: unknown): { input: unknown; compat: boolean } {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return { input: item, compat: false };
+  const o = item as Record<string, unknown>;
+  if (o.source_app === undefined || o.hook_event_type === undefined) return { input: item, compat: false };
+  const compat = o.source === undefined && o.event_type === undefined;
+  return { input: { ...o, source: o.source ?? o.source_app, event_type: o.event_type ?? o.hook_event_type }, compat };
+}
+
+function rateLimited(ctx: RouteContext, cost: number): boolean {
+  const bucket = ctx.bucket();
+  if (bucket.take(cost)) return false;
+  const wait = Math.max(1, Math.ceil(bucket.waitSeconds(Math.min(cost, ctx.opts.rateLimit.burst))));
+  void sendJson(ctx.req, ctx.res, 429, { error: `rate limited: more than ${ctx.opts.rateLimit.rate} events/s from ${ctx.req.socket.remoteAddress}`, code: 'WS004' }, { 'retry-after': String(wait) });
+  return true;
+}
+
+function authRefused(ctx: RouteContext): boolean {
+  const refusal = checkPublishAuth(ctx.guard, ctx.req, ctx.url);
+  if (!refusal) return false;
+  void sendError(ctx.req, ctx.res, refusal.status, refusal.message, { code: 'WS005' });
+  return true;
+}
+
+/** POST /events: one event or an array; 202 with the ids once the batch holding them is committed. */
+export async function postEvents(ctx: RouteContext): Promise<void> {
+  const { req, res, opts } = ctx;
+  if (authRefused(ctx)) return;
+  if (rateLimited(ctx, 1)) return;
+  let body: unknown;
+  try {
+    body = await readJson(req, opts.maxPayload);
+  } catch (err) {
+    if (err instanceof BodyError) return sendError(req, res, err.status, err.message, { code: err.status === 413 ? 'WS006' : 'WS002' });
+    throw err;
+  }
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0) return sendError(req, res, 400, 'the body is an empty array: expected one event or a non-empty array', { code: 'WS003' });
+  if (items.length > 1 && rateLimited(ctx, items.length - 1)) return;
+  // Validate every item first so an array is published whole or not at all.
+  const events: CorralEvent[] = [];
+  const errors: { index: number; path: string; message: string }[] = [];
+  let compat = false;
+  items.forEach((item, index) => {
+    const c = completeCompat(item);
+    compat ||= c.compat;
+    const checked = completeEvent(c.input);
+    if (checked.ok) events.push(checked.event);
+    else for (const i of checked.issues) errors.push({ index, path: i.path, message: i.message });
+  });
+  if (errors.length > 0) {
+    const where = (e: (typeof errors)[number]) => (Array.isArray(body) ? `[${e.index}].${e.path}` : e.path);
+    return sendError(req, res, 400, `event fails the schema: ${errors.map((e) => `${where(e)}: ${e.message}`).join('; ')}`, { code: 'WS003', issues: errors });
+  }
+  const entries: BusEntry[] = [];
+  const stored: Promise<void>[] = [];
+  for (const e of events) {
+    const r = opts.bus.publish(e);
+    if (!r.ok) return sendError(req, res, 400, r.error.error_message, { code: r.error.error_code, published: entries.map((x) => x.event.id) });
+    entries.push(r.entry);
+    stored.push(r.stored);
+  }
+  // A 2xx means stored (group commit: the answer waits for the batch that holds its events).
+  try {
+    await Promise.all(stored);
+  } catch (err) {
+    return sendError(req, res, 503, `the event store could not commit: ${(err as Error).message}`, { ids: entries.map((x) => x.event.id) });
+  }
+  // The observability server answers its hook sender 200 with the saved event.
+  if (compat && !Array.isArray(body)) return sendJson(req, res, 200, entries[0]!.json);
+  return sendJson(req, res, 202, { ids: entries.map((x) => x.event.id), seqs: entries.map((x) => x.seq) });
+}
+
+/**
+ * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with an empty body
+ * (a body could be read as a hook decision) even when the input is the hook's
+ * problem; only a store failure answers 503, so `corral hook` spools instead.
+ */
+export async function postHook(ctx: RouteContext, rawName: string): Promise<void> {
+  const { req, res, opts } = ctx;
+  if (authRefused(ctx)) return;
+  const accept = (headers: Record<string, string>) => {
+    res.writeHead(202, { 'content-length': 0, ...headers });
+    res.end();
+  };
+  let name: string;
+  try {
+    name = decodeURIComponent(rawName);
+  } catch {
+    name = rawName;
+  }
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    req.resume();
+    opts.logger?.warn('hook with an invalid event name', { name });
+    return accept({ 'x-corral-error': `invalid hook event name ${JSON.stringify(name).slice(0, 140)}` });
+  }
+  let buf: Buffer;
+  try {
+    buf = await readBody(req, opts.maxPayload);
+  } catch (err) {
+    const message = err instanceof BodyError ? err.message : (err as Error).message;
+    opts.logger?.warn(`hook ${name} refused: ${message}`);
+    return accept({ 'x-corral-error': message.slice(0, 200) });
+  }
+  let body: unknown;
+  const text = buf.toString('utf8');
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Keep what the hook sent rather than lose it.
+    body = { raw: text, parse_error: 'hook body is not JSON' };
+  }
+  const r = opts.bus.publish(hookToEvent(name, body));
+  if (!r.ok) {
+    opts.logger?.warn(`hook ${name} refused: ${r.error.error_message}`);
+    return accept({ 'x-corral-error': r.error.error_message.slice(0, 200) });
+  }
+  try {
+    await r.stored;
+  } catch (err) {
+    return sendError(req, res, 503, `the event store could not commit: ${(err as Error).message}`);
+  }
+  accept({ 'x-corral-event-id': r.entry.event.id });
+}
+
+function parseLimit(url: URL, fallback: number): number | string {
+  const raw = url.searchParams.get('limit');
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) return `limit: expected a positive integer, got ${JSON.stringify(raw)}`;
+  return Math.min(Number(raw), MAX_LIMIT);
+}
+
+/**
+ * GET /events: history, newest last. Without `since`/`after` it is the
+ * newest `limit` events and `next_cursor` pages to older ones; with them (or
+ * `order=asc`) it pages forward from the oldest match.
+ */
+export async function getEvents(ctx: RouteContext): Promise<void> {
+  const { req, res, url, opts } = ctx;
+  if (authRefused(ctx)) return;
+  const f = filterFromQuery(url);
+  if (!f.ok) return sendError(req, res, 400, `bad filter: ${f.message}`);
+  const limit = parseLimit(url, 100);
+  if (typeof limit === 'string') return sendError(req, res, 400, limit);
+  const orderParam = url.searchParams.get('order');
+  if (orderParam !== null && orderParam !== 'asc' && orderParam !== 'desc') return sendError(req, res, 400, `order: expected "asc" or "desc", got ${JSON.stringify(orderParam)}`);
+  const order = (orderParam as 'asc' | 'desc' | null) ?? (f.filter.since !== undefined || f.filter.after !== undefined ? 'asc' : 'desc');
+  const cursor = url.searchParams.get('cursor') ?? undefined;
+  let page;
+  try {
+    page = opts.bus.history(f.filter, { limit, order, ...(cursor ? { cursor } : {}) });
+  } catch (err) {
+    return sendError(req, res, 400, (err as Error).message);
+  }
+  const body = `{"events":[${page.events.map((e) => e.json).join(',')}],"next_cursor":${JSON.stringify(page.next_cursor)},"order":"${order}"}`;
+  return sendJson(req, res, 200, body);
+}
+
+/** GET /events/recent?limit= (observability dashboard): a bare array, oldest first. */
+export async function getRecent(ctx: RouteContext): Promise<void> {
+  const { req, res, url, opts } = ctx;
+  if (authRefused(ctx)) return;
+  const limit = parseLimit(url, 100);
+  if (typeof limit === 'string') return sendError(req, res, 400, limit);
+  const page = opts.bus.history({}, { limit, order: 'desc' });
+  return sendJson(req, res, 200, `[${page.events.map((e) => e.json).join(',')}]`);
+}
+
+/** GET /events/filter-options (observability dashboard). */
+export async function getFilterOptions(ctx: RouteContext): Promise<void> {
+  const { req, res, opts } = ctx;
+  if (authRefused(ctx)) return;
+  if (opts.store) return sendJson(req, res, 200, opts.store.filterOptions());
+  const apps = new Set<string>();
+  const sessions = new Set<string>();
+  const types = new Set<string>();
+  for (const e of opts.bus.history({}, { limit: MAX_LIMIT, order: 'desc' }).events) {
+    apps.add(e.event.source_app ?? e.event.source);
+    sessions.add(e.event.session_id);
+    types.add(e.event.hook_event_type ?? e.event.event_type);
+  }
+  const sorted = (s: Set<string>) => [...s].sort();
+  return sendJson(req, res, 200, { source_apps: sorted(apps), session_ids: sorted(sessions), hook_event_types: sorted(types) });
+}

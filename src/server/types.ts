@@ -1,0 +1,69 @@
+import type { Bus, EventStore } from '../bus/types.js';
+import type { ErrorData } from '../schema/errors.js';
+import type { ComponentStatus } from '../schema/messages.js';
+import type { Controller } from '../supervisor/types.js';
+import type { Logger } from '../plugins/types.js';
+
+/** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+/** Where a slow subscriber starts being batched and where it is dropped (bytes). */
+export interface SlowConsumerLimits {
+  /** Above this many buffered bytes, events are queued and sent later as batches (default 1 MiB). */
+  highWatermark: number;
+  /** Above this many buffered + queued bytes, the subscriber is closed (default 16 MiB). */
+  hardLimit: number;
+}
+
+/** Options of `createServer`. */
+export interface ServerOptions {
+  bus: Bus;
+  /** The store, for the dashboard's filter options (else computed from recent history). */
+  store?: EventStore;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** WebSocket path of the bus (default `/events`); `/stream` is served too (observability dashboard). */
+  path?: string;
+  token: string;
+  /** `local`: loopback clients may publish/subscribe without the token. `required`: everyone needs it. */
+  auth: 'local' | 'required';
+  /** Browser origins allowed besides the daemon's own. */
+  allowedOrigins: string[];
+  /** Largest WebSocket frame and HTTP body, bytes. */
+  maxPayload: number;
+  rateLimit: RateLimit;
+  heartbeatMs: number;
+  /** Events in a connection's `initial` message. */
+  history: number;
+  /** Null until a supervisor exists: control routes then answer 503 (after the token check). */
+  controller?: Controller | null;
+  /** Heartbeat view: component → status. */
+  heartbeat: () => Record<string, ComponentStatus>;
+  logger?: Logger;
+  slowConsumer?: Partial<SlowConsumerLimits>;
+  /** Most stored events replayed in `initial` for `?after=SEQ` (default 10 000). */
+  replayCap?: number;
+  /** WebSocket ping period (default: heartbeatMs); a peer that missed a pong is terminated. */
+  pingMs?: number;
+  /** Version reported by GET /health. */
+  version?: string;
+}
+
+/** A running server. */
+export interface CorralServer {
+  readonly port: number;
+  readonly host: string;
+  /** `http://HOST:PORT`. */
+  readonly url: string;
+  close(): Promise<void>;
+  /** Open WebSocket connections. */
+  clientCount(): number;
+  /** Bytes buffered or queued for all WebSocket clients together. */
+  backlog(): number;
+  /** Sends an error message to every connection without storing it. */
+  broadcastError(error: ErrorData): void;
+}

@@ -1,0 +1,181 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ErrorData } from '../schema/errors.js';
+import type { EventFilter } from '../schema/messages.js';
+import { filterFromQuery } from './query-filter.js';
+import { createConnection, type Connection } from './ws-connection.js';
+import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
+import type { ServerOptions, SlowConsumerLimits } from './types.js';
+
+/** The WebSocket side of the server: accepted connections, heartbeat, pings, error broadcast. */
+export interface WsHub {
+  /** Completes an upgrade that passed the checks; answers 400 for bad filters. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
+  clientCount(): number;
+  backlog(): number;
+  /** The connections, for GET /health (who is connected, last seen). */
+  describe(): { client_id: string; component: string | null; remote_address: string; connected_at: number; last_seen: number }[];
+  broadcast(frame: string | Buffer): void;
+  broadcastError(error: ErrorData): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
+
+export function createWsHub(opts: ServerOptions): WsHub {
+  const { bus } = opts;
+  const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
+  // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const conns = new Set<Connection>();
+
+  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
+    const res = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type: eventType, payload });
+    if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+  }
+
+  function componentStarted(conn: Connection): void {
+    publishSelf('component.started', {
+      component: conn.component,
+      pid: null,
+      generation: 1,
+      plugin: 'websocket',
+      command: null,
+      client_id: conn.id,
+      remote_address: conn.remote,
+    });
+  }
+
+  function componentStopped(conn: Connection, name: string, reason: string, code: number | null): void {
+    publishSelf('component.stopped', {
+      component: name,
+      pid: null,
+      generation: 1,
+      exit_code: null,
+      signal: null,
+      reason,
+      runtime_ms: Date.now() - conn.connectedAt,
+      restarts: 0,
+      next_restart_in_ms: null,
+      client_id: conn.id,
+      close_code: code,
+    });
+  }
+
+  // Ecosystem errors (error.* events) also go to every connection as `error` messages.
+  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*' }, (entry) => {
+    if (conns.size === 0) return;
+    broadcast(errorEventFrame(entry));
+  });
+
+  function broadcast(frame: string | Buffer): void {
+    const buf = typeof frame === 'string' ? Buffer.from(frame) : frame;
+    for (const c of conns) c.sendControl(buf);
+  }
+
+  const heartbeatTimer = setInterval(() => {
+    if (conns.size === 0) return;
+    let components: ReturnType<ServerOptions['heartbeat']> = {};
+    try {
+      components = opts.heartbeat();
+    } catch (err) {
+      opts.logger?.warn('heartbeat status failed', { error: (err as Error).message });
+    }
+    const now = Date.now();
+    broadcast(heartbeatFrame({ components, timestamp: now, next_check: now + opts.heartbeatMs }));
+  }, opts.heartbeatMs);
+  heartbeatTimer.unref();
+
+  // A peer that has not answered the previous ping is gone: terminate it.
+  const pingTimer = setInterval(() => {
+    for (const c of conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {}
+    }
+  }, opts.pingMs ?? opts.heartbeatMs);
+  pingTimer.unref();
+
+  function onConnection(ws: WebSocket, req: IncomingMessage, filter: EventFilter): void {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const conn = createConnection(ws, remote, {
+      bus,
+      limits,
+      rateLimit: opts.rateLimit,
+      history: opts.history,
+      replayCap: opts.replayCap ?? 10_000,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      onRegister(c, previous) {
+        if (previous && previous !== c.component) componentStopped(c, previous, 'stopped', null);
+        if (previous !== c.component) componentStarted(c);
+      },
+    });
+    conns.add(conn);
+    ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
+    ws.on('close', (code, reason) => {
+      conns.delete(conn);
+      conn.dispose();
+      if (conn.component) componentStopped(conn, conn.component, code === 1000 || code === 1001 ? 'stopped' : 'exited', code);
+      publishSelf('ws.disconnected', {
+        client_id: conn.id,
+        remote_address: conn.remote,
+        component: conn.component,
+        code,
+        reason: reason.toString('utf8'),
+        duration_ms: Date.now() - conn.connectedAt,
+      });
+    });
+    conn.subscribe(filter);
+    publishSelf('ws.connected', { client_id: conn.id, remote_address: conn.remote, component: null, path: new URL(req.url ?? '/', 'http://x').pathname });
+  }
+
+  return {
+    accept(req, socket, head, url) {
+      const f = filterFromQuery(url);
+      if (!f.ok) {
+        const body = `bad filter in the query string: ${f.message}\n`;
+        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, f.filter));
+    },
+    clientCount: () => conns.size,
+    backlog() {
+      let n = 0;
+      for (const c of conns) n += c.backlog();
+      return n;
+    },
+    describe() {
+      return [...conns].map((c) => ({ client_id: c.id, component: c.component, remote_address: c.remote, connected_at: c.connectedAt, last_seen: c.lastSeen }));
+    },
+    broadcast,
+    broadcastError(error) {
+      broadcast(errorFrame(error));
+    },
+    async close() {
+      clearInterval(heartbeatTimer);
+      clearInterval(pingTimer);
+      unsubscribeErrors();
+      const closed = [...conns].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === c.ws.CLOSED) return resolve();
+            c.ws.once('close', () => resolve());
+            c.ws.close(1001, 'corral is shutting down');
+            setTimeout(() => {
+              c.ws.terminate();
+              resolve();
+            }, 1000).unref();
+          }),
+      );
+      await Promise.all(closed);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
