@@ -1,0 +1,214 @@
+import type { DaemonTarget } from '../cli/daemon-client.js';
+import type { CorralEvent } from '../schema/events.js';
+import type { EventFilter } from '../schema/messages.js';
+import { parsePromptLine, PROMPT_HELP, describeFilter } from './filter-command.js';
+import { fetchComponents, fetchRecentEvents } from './fetch.js';
+import { addEvents, applyComponents, createMonitorState, type MonitorState } from './model.js';
+import { renderScreen } from './render.js';
+import { decodeKeys, drawFrame, takeTerminal, type Key } from './terminal.js';
+
+/** The live event stream the monitor reads: the corral client, behind a small seam. */
+export interface LiveFeed {
+  subscribe(filter: EventFilter): void;
+  close(): void;
+}
+
+/** What the live feed tells the monitor. */
+export interface LiveHandlers {
+  onEvents(events: CorralEvent[]): void;
+  onConnection(connected: boolean, detail?: string): void;
+}
+
+export type ConnectLive = (target: DaemonTarget, filter: EventFilter, handlers: LiveHandlers) => Promise<LiveFeed>;
+
+export interface InteractiveOptions {
+  target: DaemonTarget;
+  filter: EventFilter;
+  connect: ConnectLive;
+  input?: NodeJS.ReadStream;
+  output?: NodeJS.WriteStream;
+  color: boolean;
+  /** Component table refresh period (ms). */
+  pollMs?: number;
+  /** Minimum time between two frames (ms): ~10 frames a second. */
+  frameMs?: number;
+}
+
+/**
+ * The interactive monitor: takes the terminal, polls the component table,
+ * streams events, reads filter commands at the prompt. Resolves with the
+ * exit code once the user quits; the terminal is restored on every way out.
+ */
+export async function runInteractive(opts: InteractiveOptions): Promise<number> {
+  const input = opts.input ?? process.stdin;
+  const output = opts.output ?? process.stdout;
+  const state: MonitorState = createMonitorState(opts.target.baseUrl, opts.filter);
+  state.status = PROMPT_HELP;
+  const term = takeTerminal(input, output);
+  const frameMs = opts.frameMs ?? 100;
+
+  let lastFrame = 0;
+  let frameTimer: NodeJS.Timeout | null = null;
+  const draw = () => {
+    frameTimer = null;
+    lastFrame = Date.now();
+    const cols = output.columns || 80;
+    const rows = output.rows || 24;
+    drawFrame(output, renderScreen(state, cols, rows, opts.color), Math.min(cols, 3 + state.input.length));
+  };
+  // Bursts of events coalesce into one frame per `frameMs`.
+  const requestDraw = () => {
+    if (frameTimer) return;
+    frameTimer = setTimeout(draw, Math.max(0, lastFrame + frameMs - Date.now()));
+  };
+
+  let feed: LiveFeed | null = null;
+  let quitting = false;
+  let resolveFinished!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (resolveFinished = resolve));
+  const done = (code: number) => {
+    quitting = true;
+    resolveFinished(code);
+  };
+
+  const poll = async () => {
+    try {
+      applyComponents(state, await fetchComponents(opts.target));
+    } catch (err) {
+      state.status = `error: ${(err as Error).message}`;
+    }
+    requestDraw();
+  };
+  const pollTimer = setInterval(() => void poll(), opts.pollMs ?? 2000);
+
+  const applyFilter = async (filter: EventFilter) => {
+    state.filter = filter;
+    state.scroll = 0;
+    state.status = `filter: ${describeFilter(filter)}`;
+    feed?.subscribe(filter);
+    requestDraw();
+    // Older events the new filter lets through come from the history.
+    try {
+      addEvents(state, await fetchRecentEvents(opts.target, filter, 200));
+      state.events.sort((a, b) => a.timestamp - b.timestamp);
+    } catch {}
+    requestDraw();
+  };
+
+  const onKey = (key: Key) => {
+    const page = Math.max(1, (output.rows || 24) - 10);
+    switch (key.name) {
+      case 'char':
+        state.input += key.text;
+        break;
+      case 'backspace':
+        state.input = state.input.slice(0, -1);
+        break;
+      case 'ctrl-u':
+      case 'escape':
+        state.input = '';
+        break;
+      case 'ctrl-c':
+      case 'ctrl-d':
+        done(0);
+        return;
+      case 'up':
+        state.scroll++;
+        break;
+      case 'down':
+        state.scroll = Math.max(0, state.scroll - 1);
+        break;
+      case 'pageup':
+        state.scroll += page;
+        break;
+      case 'pagedown':
+        state.scroll = Math.max(0, state.scroll - page);
+        break;
+      case 'home':
+        state.scroll = state.events.length;
+        break;
+      case 'end':
+        state.scroll = 0;
+        break;
+      case 'ctrl-l':
+        break;
+      case 'enter': {
+        const line = state.input;
+        state.input = '';
+        const cmd = parsePromptLine(line, state.filter);
+        if (cmd.kind === 'quit') return done(0);
+        if (cmd.kind === 'help') state.status = PROMPT_HELP;
+        else if (cmd.kind === 'error') state.status = `error: ${cmd.message}`;
+        else if (cmd.kind === 'filter') void applyFilter(cmd.filter);
+        break;
+      }
+    }
+    requestDraw();
+  };
+  const onData = (chunk: string | Buffer) => {
+    for (const key of decodeKeys(String(chunk))) onKey(key);
+  };
+  const onResize = () => draw();
+  const onSignal = () => done(0);
+  const onCrash = (err: unknown) => {
+    term.restore();
+    process.stderr.write(`corral monitor: ${(err as Error)?.stack ?? String(err)}\n`);
+    done(1);
+  };
+  input.on('data', onData);
+  output.on('resize', onResize);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+
+  try {
+    draw();
+    void poll();
+    try {
+      addEvents(state, await fetchRecentEvents(opts.target, state.filter, 200));
+    } catch (err) {
+      state.status = `error: ${(err as Error).message}`;
+    }
+    // Connecting runs beside the prompt, so the user can quit even while the bus does not answer.
+    void opts
+      .connect(opts.target, state.filter, {
+        onEvents(events) {
+          addEvents(state, events);
+          requestDraw();
+        },
+        onConnection(connected, detail) {
+          state.connected = connected;
+          if (detail) state.status = connected ? detail : `error: ${detail}`;
+          requestDraw();
+        },
+      })
+      .then(
+        (f) => {
+          if (quitting) f.close();
+          else {
+            feed = f;
+            // A filter typed while connecting applies now.
+            f.subscribe(state.filter);
+          }
+        },
+        (err: Error) => {
+          state.status = `error: cannot reach the bus: ${err.message}`;
+          requestDraw();
+        },
+      );
+    requestDraw();
+    return await finished;
+  } finally {
+    clearInterval(pollTimer);
+    if (frameTimer) clearTimeout(frameTimer);
+    input.off('data', onData);
+    output.off('resize', onResize);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+    (feed as LiveFeed | null)?.close();
+    term.restore();
+  }
+}

@@ -1,0 +1,149 @@
+import type { CorralEvent } from '../schema/events.js';
+import { describeFilter } from './filter-command.js';
+import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
+
+type Color = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'magenta' | 'bold' | 'inverse';
+const SGR: Record<Color, string> = { red: '31', green: '32', yellow: '33', cyan: '36', gray: '90', magenta: '35', bold: '1', inverse: '7' };
+
+function paint(text: string, color: Color | null, on: boolean): string {
+  return on && color ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text;
+}
+
+/** Cuts or pads plain text to exactly `width` characters. */
+function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
+  if (flat.length > width) return width === 1 ? '…' : flat.slice(0, width - 1) + '…';
+  return flat.padEnd(width);
+}
+
+function stateColor(state: string): Color {
+  if (state === 'running' || state === 'healthy') return 'green';
+  if (state === 'failed' || state === 'unhealthy') return 'red';
+  if (state === 'starting' || state === 'pending' || state === 'backoff' || state === 'stopping') return 'yellow';
+  return 'gray';
+}
+
+function healthColor(health: string | null): Color | null {
+  if (health === 'healthy') return 'green';
+  if (health === 'unhealthy' || health === 'failed') return 'red';
+  return health ? 'yellow' : null;
+}
+
+const COLUMNS = [
+  { title: 'NAME', width: 20 },
+  { title: 'STATE', width: 10 },
+  { title: 'RESTARTS', width: 8 },
+  { title: 'CPU', width: 7 },
+  { title: 'MEM', width: 9 },
+  { title: 'HEALTH', width: 10 },
+] as const;
+
+function cells(r: ComponentRow): [string, Color | null][] {
+  return [
+    [r.name, 'bold'],
+    [r.state, stateColor(r.state)],
+    [String(r.restarts), r.restarts > 0 ? 'yellow' : null],
+    [r.cpu_percent === null ? '-' : `${r.cpu_percent.toFixed(1)}%`, r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
+    [r.memory_mb === null ? '-' : `${r.memory_mb.toFixed(1)}MB`, r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
+    [r.health ?? '-', healthColor(r.health)],
+  ];
+}
+
+/** The component table: a header line and one line per component, each at most `width` wide. */
+export function renderTable(components: Iterable<ComponentRow>, width: number, color: boolean): string[] {
+  const line = (values: [string, Color | null][]) => {
+    let used = 0;
+    const parts: string[] = [];
+    values.forEach(([text, c], i) => {
+      const last = i === values.length - 1;
+      const w = Math.min(last ? Math.max(width - used, 0) : COLUMNS[i]!.width, Math.max(width - used, 0));
+      const cell = last ? fit(text, w).trimEnd() : fit(text, w);
+      parts.push(paint(cell, c, color));
+      used += w + 2;
+    });
+    return parts.join('  ').trimEnd();
+  };
+  const rows = [...components].sort((a, b) => a.name.localeCompare(b.name));
+  const header = line(COLUMNS.map((c) => [c.title, 'gray'] as [string, Color | null]));
+  if (rows.length === 0) return [header, paint('(no components)', 'gray', color)];
+  return [header, ...rows.map((r) => line(cells(r)))];
+}
+
+function clock(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A short human summary of an event's payload. */
+export function summarize(e: CorralEvent): string {
+  const p = e.payload as Record<string, any>;
+  if (e.summary) return e.summary;
+  const bits: string[] = [];
+  for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'route', 'to', 'window', 'change', 'message']) {
+    const v = p[key];
+    if (v === undefined || v === null || v === '') continue;
+    bits.push(`${key}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  }
+  if (bits.length) return bits.join(' ');
+  const json = JSON.stringify(p);
+  return json === '{}' ? '' : json;
+}
+
+function typeColor(type: string): Color {
+  if (type.startsWith('error.') || type === 'resource.alert') return 'red';
+  if (type.startsWith('component.')) return 'cyan';
+  if (type.startsWith('tmux.') || type.startsWith('flow.') || type.startsWith('router.')) return 'magenta';
+  return 'yellow';
+}
+
+/** One event as one line: time, type, source, session, summary; at most `width` wide. */
+export function formatEventLine(e: CorralEvent, width: number, color: boolean): string {
+  const time = fit(clock(e.timestamp), 12);
+  const type = fit(e.event_type, 22);
+  const source = fit(e.source, 14);
+  const session = fit(e.session_id.slice(0, 8), 8);
+  const fixed = 12 + 22 + 14 + 8 + 8;
+  const rest = width - fixed;
+  const line = [paint(time, 'gray', color), paint(type, typeColor(e.event_type), color), source, paint(session, 'gray', color)];
+  const text = line.join('  ');
+  if (rest <= 0) return width >= fixed - 2 ? text.trimEnd() : fit(`${clock(e.timestamp)} ${e.event_type}`, width).trimEnd();
+  return `${text}  ${fit(summarize(e), rest).trimEnd()}`.trimEnd();
+}
+
+/** The whole screen as lines, exactly `rows` of them (the last is the prompt). */
+export function renderScreen(state: MonitorState, cols: number, rows: number, color: boolean): string[] {
+  const title = ` corral monitor  ${state.url}  ${state.connected ? 'live' : 'disconnected'}  filter: ${describeFilter(state.filter)} `;
+  const out: string[] = [paint(fit(title, cols), 'inverse', color)];
+  const table = renderTable(state.components.values(), cols, color);
+  // The table takes at most half the screen; the event stream gets the rest.
+  const tableRoom = Math.max(2, Math.floor((rows - 4) / 2));
+  const shown = table.length > tableRoom ? [...table.slice(0, tableRoom - 1), paint(`… ${table.length - tableRoom} more`, 'gray', color)] : table;
+  out.push(...shown);
+  const events = visibleEvents(state);
+  const eventRoom = Math.max(0, rows - out.length - 3);
+  const maxScroll = Math.max(0, events.length - eventRoom);
+  const scroll = Math.min(state.scroll, maxScroll);
+  const end = events.length - scroll;
+  const slice = events.slice(Math.max(0, end - eventRoom), end);
+  const label = ` events (${events.length}${scroll ? `, scrolled ${scroll} up` : ''}) `;
+  out.push(paint(fit(`──${label}${'─'.repeat(Math.max(0, cols))}`, cols), 'gray', color));
+  for (let i = slice.length; i < eventRoom; i++) out.push('');
+  for (const e of slice) out.push(formatEventLine(e, cols, color));
+  out.push(paint(fit(state.status, cols).trimEnd(), state.status.startsWith('error') ? 'red' : 'gray', color));
+  out.push(fit(`> ${state.input}`, cols).trimEnd());
+  return out.slice(0, rows);
+}
+
+/** The non-interactive view: the table, then the last events, as plain text. */
+export function renderOnce(state: MonitorState, cols: number, color: boolean, lastEvents: number): string {
+  const events = visibleEvents(state).slice(-lastEvents);
+  const lines = [
+    ...renderTable(state.components.values(), cols, color),
+    '',
+    `events (${describeFilter(state.filter)}, last ${events.length}):`,
+    ...events.map((e) => formatEventLine(e, cols, color)),
+  ];
+  return lines.join('\n') + '\n';
+}
