@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSupervisor, type GroupInfo, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import { UnknownComponentError } from '../../../src/supervisor/types.js';
+import type { HealthWatchOptions, StartHealthWatch } from '../../../src/supervisor/health-watch.js';
+import { FakeLifecycle, waitFor } from './fake-lifecycle.js';
+import { corralConfig, recordingBus } from './helpers.js';
+
+const supervisors: Supervisor[] = [];
+afterEach(async () => {
+  await Promise.all(supervisors.splice(0).map((s) => s.stopAll(5000)));
+});
+
+function setup(components: Record<string, Record<string, unknown>>) {
+  const rec = recordingBus();
+  const lifecycles: Record<string, FakeLifecycle> = {};
+  const watches = new Map<string, HealthWatchOptions>();
+  const startHealthWatch: StartHealthWatch = (opts) => {
+    watches.set(opts.name, opts);
+    return { stop: () => {} };
+  };
+  const groups: GroupInfo[][] = [];
+  const order: string[] = [];
+  const supervisor = createSupervisor({
+    bus: rec.bus,
+    config: corralConfig(components),
+    resolveLifecycle: async (name) => {
+      const l = (lifecycles[name] ??= new FakeLifecycle());
+      const start = l.start.bind(l);
+      l.start = async () => {
+        order.push(`start ${name}`);
+        return start();
+      };
+      return l;
+    },
+    onGroupsChanged: (g) => groups.push(g),
+    startHealthWatch,
+  });
+  supervisors.push(supervisor);
+  const lifecycle = (name: string) => (lifecycles[name] ??= new FakeLifecycle());
+  const state = (name: string) => supervisor.component(name)!.state;
+  return { ...rec, supervisor, lifecycle, watches, groups, order, state };
+}
+
+describe('createSupervisor', () => {
+  it('starts independent components and dependants after them; disabled stays disabled', async () => {
+    const s = setup({ db: {}, cache: {}, api: { depends_on: ['db', 'cache'] }, off: { enabled: false } });
+    await s.supervisor.startAll();
+    expect(s.order.indexOf('start api')).toBe(2);
+    expect(s.state('api')).toBe('running');
+    expect(s.state('off')).toBe('disabled');
+    expect(s.supervisor.statuses()).toEqual({ db: 'healthy', cache: 'healthy', api: 'healthy', off: 'stopped' });
+  });
+
+  it('healthy: waits for the probe to pass', async () => {
+    const s = setup({ db: { health: { tcp: '5432' } }, api: { depends_on: { db: 'healthy' } } });
+    const all = s.supervisor.startAll();
+    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    expect(s.state('api')).toBe('pending');
+    expect(s.supervisor.component('api')!.reason).toBe('waiting for "db" (healthy)');
+    expect(s.supervisor.statuses().api).toBe('starting');
+    s.watches.get('db')!.onStatus('healthy', 'connected', false);
+    await all;
+    expect(s.state('api')).toBe('running');
+  });
+
+  it('completed: waits for a clean exit', async () => {
+    const s = setup({ migrate: { restart: { policy: 'never' } }, api: { depends_on: { migrate: 'completed' } } });
+    const all = s.supervisor.startAll();
+    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    expect(s.state('api')).toBe('pending');
+    s.lifecycle('migrate').last!.exit({ code: 0, signal: null });
+    await all;
+    expect(s.state('api')).toBe('running');
+  });
+
+  it('a failed dependency leaves the chain pending with a reason naming it, and recovers on restart', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'] }, web: { depends_on: ['api'] }, other: {} });
+    s.lifecycle('db').startError = new Error('spawn postgres ENOENT');
+    await s.supervisor.startAll();
+    expect(s.state('db')).toBe('failed');
+    expect(s.state('other')).toBe('running');
+    expect(s.state('api')).toBe('pending');
+    expect(s.supervisor.component('api')!.reason).toMatch(/dependency "db" failed: spawn postgres ENOENT/);
+    expect(s.state('web')).toBe('pending');
+    expect(s.supervisor.component('web')!.reason).toMatch(/dependency "api" is blocked/);
+    s.lifecycle('db').startError = null;
+    await s.supervisor.restart('db');
+    await waitFor(() => s.state('web') === 'running', 'web after db recovered');
+  });
+
+  it('completed dependency that crashes blocks', async () => {
+    const s = setup({ migrate: { restart: { policy: 'never' } }, api: { depends_on: { migrate: 'completed' } } });
+    const all = s.supervisor.startAll();
+    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    s.lifecycle('migrate').last!.exit({ code: 2, signal: null });
+    await all;
+    expect(s.supervisor.component('api')!.reason).toBe('dependency "migrate" did not complete: exit code 2');
+  });
+
+  it('stopAll stops dependants first', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'] }, web: { depends_on: ['api'] } });
+    await s.supervisor.startAll();
+    const stopped: string[] = [];
+    s.bus.subscribe({ event_type: 'component.stopped' }, (e) => stopped.push(e.event.payload.component as string));
+    expect(await s.supervisor.stopAll(5000)).toEqual({ blocked: [] });
+    expect(stopped).toEqual(['web', 'api', 'db']);
+    for (const n of ['db', 'api', 'web']) expect(s.state(n)).toBe('stopped');
+  });
+
+  it('stopAll names what blocks it when the deadline passes', async () => {
+    const s = setup({ db: {}, slow: { depends_on: ['db'] } });
+    await s.supervisor.startAll();
+    s.lifecycle('slow').stopDelayMs = 300;
+    const result = await s.supervisor.stopAll(50);
+    expect(result.blocked).toEqual(['slow']);
+    await waitFor(() => s.state('db') === 'stopped', 'db stopped after all');
+  });
+
+  it('unknown names throw UnknownComponentError', async () => {
+    const s = setup({ a: {} });
+    await expect(s.supervisor.start('nope')).rejects.toBeInstanceOf(UnknownComponentError);
+    await expect(s.supervisor.stop('nope')).rejects.toBeInstanceOf(UnknownComponentError);
+    await expect(s.supervisor.restart('nope')).rejects.toThrow('no component named "nope"');
+    expect(s.supervisor.pidsOf('nope')).toEqual([]);
+  });
+
+  it('list, pidsOf, setSample and onGroupsChanged', async () => {
+    const s = setup({ a: { depends_on: [] }, b: {} });
+    await s.supervisor.startAll();
+    s.supervisor.setSample('a', { cpu_percent: 1.5, memory_mb: 20 });
+    const a = s.supervisor.list().find((c) => c.name === 'a')!;
+    expect(a).toMatchObject({ plugin: 'process', state: 'running', generation: 1, restarts: 0, cpu_percent: 1.5, memory_mb: 20, health: null });
+    expect(s.supervisor.pidsOf('a')).toEqual([a.pid]);
+    expect(s.groups.at(-1)!.map((g) => g.name).sort()).toEqual(['a', 'b']);
+    await s.supervisor.stop('a');
+    expect(s.groups.at(-1)!.map((g) => g.name)).toEqual(['b']);
+  });
+
+  it('applyPlan: add, remove, restart with new config, update in place, disable', async () => {
+    const s = setup({ keep: {}, gone: {}, change: {}, tune: {}, off: {} });
+    await s.supervisor.startAll();
+    const next = corralConfig({
+      keep: {},
+      change: { command: 'new' },
+      tune: { restart: { policy: 'never' } },
+      off: { enabled: false },
+      fresh: {},
+    });
+    await s.supervisor.applyPlan(next, { added: ['fresh'], removed: ['gone'], restarted: ['change'], updated: ['tune', 'off'] });
+    expect(s.supervisor.component('gone')).toBeUndefined();
+    expect(s.lifecycle('gone').alive).toBe(0);
+    expect(s.lifecycle('gone').disposed).toBe(1);
+    expect(s.state('fresh')).toBe('running');
+    expect(s.supervisor.component('change')!.generation).toBe(2);
+    expect(s.supervisor.component('change')!.config.command).toBe('new');
+    expect(s.supervisor.component('tune')!.generation).toBe(1);
+    s.lifecycle('tune').last!.exit({ code: 1, signal: null });
+    await waitFor(() => s.state('tune') === 'exited', 'the new policy');
+    expect(s.state('off')).toBe('disabled');
+    expect(s.supervisor.list().map((c) => c.name).sort()).toEqual(['change', 'fresh', 'keep', 'off', 'tune']);
+  });
+});
