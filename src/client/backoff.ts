@@ -1,0 +1,17 @@
+/** Reconnect delays: start at `initial` ms, double up to `max` ms. */
+export interface BackoffOptions {
+  initial: number;
+  max: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initial: 500, max: 30_000 };
+
+/**
+ * The delay before reconnect attempt `attempt` (0-based): exponential, capped,
+ * with "equal jitter" (half fixed, half random) so that many clients dropped
+ * by one daemon restart do not all come back in the same millisecond.
+ */
+export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+  const ceiling = Math.min(opts.max, opts.initial * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

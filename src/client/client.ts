@@ -1,0 +1,272 @@
+import WebSocket from 'ws';
+import { readToken } from '../daemon/paths.js';
+import { makeError, type ErrorData } from '../schema/errors.js';
+import type { CorralEvent, EventInput } from '../schema/events.js';
+import type { EventFilter, HeartbeatData, MessageMetadata, RegisterData } from '../schema/messages.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { busUrl } from './url.js';
+
+/** Options of a bus client. */
+export interface ClientOptions {
+  /** The daemon: `http://127.0.0.1:4000` or a full `ws://…/events` URL. Default: CORRAL_URL, else http://127.0.0.1:4000. */
+  url?: string;
+  /** The token; when absent it is read from `stateDir` (the daemon's `token` file). */
+  token?: string | null;
+  /** The daemon's state directory, to read the token from. */
+  stateDir?: string;
+  /** Register as this component on every (re)connect: the bus then emits component.started/stopped for it. */
+  component?: RegisterData;
+  /** Which events to receive. */
+  filter?: EventFilter;
+  /** Reconnect delays (jittered exponential); `false` turns reconnecting off. */
+  reconnect?: BackoffOptions | false;
+  /** Start after this seq: the first `initial` then replays only what came after it. */
+  after?: number;
+  /** Events published while disconnected are kept (oldest dropped first) up to this many. Default 10 000. */
+  maxQueue?: number;
+}
+
+/** What the client knows about one received event. */
+export interface EventMeta {
+  /** The store's cursor of this event (for a batch, only its last event carries it). */
+  seq?: number;
+  server_time?: number;
+  /** True for events of an `initial` message (history or a replay after a reconnect). */
+  replay: boolean;
+}
+
+/** The client's events and their listeners. */
+export interface ClientEvents {
+  event: (event: CorralEvent, meta: EventMeta) => void;
+  error: (error: ErrorData) => void;
+  heartbeat: (data: HeartbeatData) => void;
+  open: (info: { reconnect: boolean }) => void;
+  close: (info: { code: number; reason: string; reconnecting: boolean }) => void;
+}
+
+/** A typed client of the corral bus. */
+export interface CorralClient {
+  /** Connects; rejects when the first connection fails. Later drops reconnect by themselves. */
+  connect(): Promise<void>;
+  /** Registers as a component (again on every reconnect). */
+  register(data: RegisterData): void;
+  /** Publishes events; queued while disconnected. The server fills id, timestamp and version. */
+  publish(event: EventInput | EventInput[]): void;
+  /** Changes the filter; the server answers with an `initial` of recent matching events. */
+  subscribe(filter: EventFilter): void;
+  on<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): () => void;
+  off<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): void;
+  /** Closes for good (no reconnect). */
+  close(): Promise<void>;
+  /** The last seq seen: a reconnect resumes after it. */
+  readonly lastSeq: number | undefined;
+  readonly connected: boolean;
+}
+
+interface ServerFrame {
+  type?: unknown;
+  data?: unknown;
+  metadata?: Partial<MessageMetadata> & { truncated?: boolean };
+}
+
+function withoutAfter(filter: EventFilter): EventFilter {
+  const { after: _after, ...rest } = filter;
+  return rest;
+}
+
+/**
+ * Creates a bus client. It reconnects with jittered exponential backoff and
+ * resumes from the last `metadata.seq` it saw by connecting with `?after=SEQ`:
+ * the server replays what was missed in its `initial` message, so nothing is
+ * lost and nothing arrives twice. A replay the server cut short (`truncated`)
+ * is continued with a `subscribe` from the new cursor, and live events are
+ * ignored until that replay arrives, since it contains them.
+ */
+export function createClient(opts: ClientOptions = {}): CorralClient {
+  const base = opts.url ?? process.env.CORRAL_URL ?? 'http://127.0.0.1:4000';
+  const token = opts.token ?? (opts.stateDir ? readToken(opts.stateDir) : null);
+  const backoff = opts.reconnect === false ? null : (opts.reconnect ?? DEFAULT_BACKOFF);
+  const maxQueue = opts.maxQueue ?? 10_000;
+  const listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
+    event: new Set(),
+    error: new Set(),
+    heartbeat: new Set(),
+    open: new Set(),
+    close: new Set(),
+  };
+  let filter = withoutAfter(opts.filter ?? {});
+  let component = opts.component;
+  let lastSeq = opts.after;
+  let ws: WebSocket | null = null;
+  let connected = false;
+  let closedByUser = false;
+  let everOpened = false;
+  let attempt = 0;
+  let catchingUp = false;
+  let timer: NodeJS.Timeout | null = null;
+  const outbox: string[] = [];
+
+  function emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
+    for (const l of listeners[name]) (l as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+  }
+
+  function sendNow(frame: string): void {
+    ws?.send(frame);
+  }
+
+  function send(frame: string): void {
+    if (connected) return sendNow(frame);
+    outbox.push(frame);
+    if (outbox.length > maxQueue) outbox.shift();
+  }
+
+  function noteSeq(seq: unknown): void {
+    if (typeof seq === 'number' && (lastSeq === undefined || seq > lastSeq)) lastSeq = seq;
+  }
+
+  function onInitial(frame: ServerFrame): void {
+    catchingUp = false;
+    attempt = 0;
+    const events = Array.isArray(frame.data) ? (frame.data as CorralEvent[]) : [];
+    const meta = frame.metadata ?? {};
+    for (const e of events) emit('event', e, { replay: true, ...(meta.server_time !== undefined ? { server_time: meta.server_time } : {}) });
+    if (events.length > 0) noteSeq(meta.seq);
+    // An empty answer to a query without a cursor means no matching event exists yet:
+    // a resume from 0 then misses nothing.
+    else if (lastSeq === undefined) lastSeq = 0;
+    if (meta.truncated && lastSeq !== undefined) {
+      catchingUp = true;
+      sendNow(JSON.stringify({ type: 'subscribe', data: { ...filter, after: lastSeq } }));
+    }
+  }
+
+  function onEvent(frame: ServerFrame): void {
+    if (catchingUp) return;
+    const meta = frame.metadata ?? {};
+    const seq = typeof meta.seq === 'number' ? meta.seq : undefined;
+    if (seq !== undefined && lastSeq !== undefined && seq <= lastSeq) return;
+    const events = (Array.isArray(frame.data) ? frame.data : [frame.data]) as CorralEvent[];
+    const time = meta.server_time !== undefined ? { server_time: meta.server_time } : {};
+    events.forEach((e, i) => {
+      const last = i === events.length - 1;
+      emit('event', e, { replay: false, ...time, ...(last && seq !== undefined ? { seq } : {}) });
+    });
+    noteSeq(seq);
+  }
+
+  function onMessage(raw: WebSocket.RawData): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(raw.toString()) as ServerFrame;
+    } catch (err) {
+      emit('error', makeError('WS002', 'client', `the server sent unparseable JSON: ${(err as Error).message}`, { severity: 'warning' }));
+      return;
+    }
+    if (frame.type === 'event') onEvent(frame);
+    else if (frame.type === 'initial') onInitial(frame);
+    else if (frame.type === 'heartbeat') emit('heartbeat', frame.data as HeartbeatData);
+    // Not noting the seq of an error message: the same event may still come as an `event`.
+    else if (frame.type === 'error') emit('error', frame.data as ErrorData);
+  }
+
+  function scheduleReconnect(): void {
+    if (!backoff || closedByUser) return;
+    const delay = backoffDelay(attempt++, backoff);
+    timer = setTimeout(() => {
+      timer = null;
+      void open().catch(() => {});
+    }, delay);
+  }
+
+  function open(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const f = lastSeq !== undefined ? { ...filter, after: lastSeq } : filter;
+      let url: string;
+      try {
+        url = busUrl(base, f, token);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const sock = new WebSocket(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, handshakeTimeout: 10_000 });
+      ws = sock;
+      let opened = false;
+      let failure: Error | null = null;
+      sock.on('open', () => {
+        opened = true;
+        connected = true;
+        const reconnect = everOpened;
+        everOpened = true;
+        if (component) sendNow(JSON.stringify({ type: 'register', data: component }));
+        for (const frame of outbox.splice(0)) sendNow(frame);
+        emit('open', { reconnect });
+        resolve();
+      });
+      sock.on('message', onMessage);
+      sock.on('error', (err) => {
+        failure = err;
+      });
+      sock.on('close', (code, reason) => {
+        if (ws === sock) ws = null;
+        connected = false;
+        catchingUp = false;
+        if (!opened) {
+          const message = `cannot connect to ${base}: ${failure?.message ?? `closed with ${code}`}`;
+          reject(new Error(message));
+          if (everOpened && !closedByUser) {
+            emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
+            scheduleReconnect();
+          }
+          return;
+        }
+        const reconnecting = Boolean(backoff) && !closedByUser;
+        emit('close', { code, reason: reason.toString(), reconnecting });
+        scheduleReconnect();
+      });
+    });
+  }
+
+  return {
+    connect() {
+      closedByUser = false;
+      return open();
+    },
+    register(data) {
+      component = data;
+      if (connected) sendNow(JSON.stringify({ type: 'register', data }));
+    },
+    publish(event) {
+      send(JSON.stringify({ type: 'event', data: event }));
+    },
+    subscribe(next) {
+      filter = withoutAfter(next);
+      catchingUp = false;
+      if (connected) sendNow(JSON.stringify({ type: 'subscribe', data: filter }));
+    },
+    on(name, listener) {
+      listeners[name].add(listener);
+      return () => listeners[name].delete(listener);
+    },
+    off(name, listener) {
+      listeners[name].delete(listener);
+    },
+    close() {
+      closedByUser = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const sock = ws;
+      if (!sock || sock.readyState === WebSocket.CLOSED) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        sock.once('close', () => resolve());
+        if (sock.readyState === WebSocket.CONNECTING) sock.terminate();
+        else sock.close(1000, 'client closed');
+      });
+    },
+    get lastSeq() {
+      return lastSeq;
+    },
+    get connected() {
+      return connected;
+    },
+  };
+}
