@@ -1,0 +1,198 @@
+import { connect as netConnect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { UnknownComponentError, type Controller } from '../../../src/supervisor/types.js';
+import { TOKEN, connect, http, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+
+let ts: TestServer | null = null;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await ts?.close();
+  ts = null;
+});
+
+async function client(url: string): Promise<TestClient> {
+  const c = await connect(url);
+  clients.push(c);
+  await c.waitFor((m) => m.type === 'initial', 'initial');
+  return c;
+}
+
+/** A raw upgrade request: returns the status line and whether the socket stayed usable. */
+function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect(port, '127.0.0.1', () => {
+      const lines = [
+        'GET /events HTTP/1.1',
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      sock.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    sock.on('data', (c) => (text += c.toString()));
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
+}
+
+describe('bad input: each answered with its code, nothing else harmed', () => {
+  it('unparseable JSON → WS002, the connection stays open and a later valid publish works', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl('?source=later'));
+    c.send('{"type": "event", "data": {oops');
+    const err = await c.waitFor((m) => m.type === 'error', 'WS002');
+    expect(err.data.error_code).toBe('WS002');
+    expect(err.data.error_message).toMatch(/JSON/);
+    c.send({ type: 'event', data: { source: 'later', session_id: 's', event_type: 'x.ok' } });
+    await c.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.ok', 'the later event');
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it.each([
+    ['negative timestamp', { timestamp: -5 }, 'timestamp'],
+    ['version "2.0"', { version: '2.0' }, 'version'],
+    ['no source', { source: undefined }, 'source'],
+  ])('valid JSON failing the schema (%s) → WS003 naming the field', async (_name, change, field) => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl());
+    const event: Record<string, unknown> = { source: 'x', session_id: 's', event_type: 'x.bad', ...change };
+    c.send({ type: 'event', data: JSON.parse(JSON.stringify(event)) });
+    const err = await c.waitFor((m) => m.type === 'error', 'WS003');
+    expect(err.data.error_code).toBe('WS003');
+    expect(err.data.error_message).toContain(field);
+    expect(err.data.context.issues.map((i: any) => i.path)).toContain(field);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    // And it was not published.
+    expect(ts.bus.history({ event_type: 'x.bad' }).events).toHaveLength(0);
+  });
+
+  it('a bad register or subscribe message → WS003 naming data.FIELD', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl());
+    c.send({ type: 'register', data: { component: '' } });
+    const e1 = await c.waitFor((m) => m.type === 'error', 'register error');
+    expect(e1.data.error_message).toContain('data.component');
+    c.send({ type: 'subscribe', data: { since: 'yesterday' } });
+    await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 2, 'subscribe error');
+    expect(c.messages.filter((m) => m.type === 'error')[1]!.data.error_message).toContain('data.since');
+    c.send({ type: 'bogus' });
+    await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 3, 'type error');
+  });
+
+  it('a frame over maxPayload → close 1009, other clients unaffected', async () => {
+    ts = await startTestServer({ maxPayload: 64 * 1024 });
+    const big = await client(ts.wsUrl());
+    const other = await client(ts.wsUrl('?source=fine'));
+    big.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'x.big', payload: { blob: 'x'.repeat(100 * 1024) } } });
+    const closed = await big.closed;
+    expect(closed.code).toBe(1009);
+    ts.bus.publish({ source: 'fine', session_id: 's', event_type: 'x.after' });
+    await other.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.after', 'event on the other client');
+    expect(other.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a burst far over the rate limit → WS004 then close (1008), other clients unaffected', async () => {
+    ts = await startTestServer({ rateLimit: { rate: 50, burst: 100 } });
+    const flood = await client(ts.wsUrl('?event_type=none'));
+    const other = await client(ts.wsUrl('?source=calm'));
+    for (let i = 0; i < 2000; i++) flood.send({ type: 'event', data: { source: 'flood', session_id: 's', event_type: 'x.flood' } });
+    const closed = await flood.closed;
+    expect(closed.code).toBe(1008);
+    const err = flood.messages.find((m) => m.type === 'error');
+    expect(err?.data.error_code).toBe('WS004');
+    ts.bus.publish({ source: 'calm', session_id: 's', event_type: 'x.calm' });
+    await other.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.calm', 'event on the other client');
+    // The other client can still publish within its own budget.
+    other.send({ type: 'event', data: { source: 'calm', session_id: 's', event_type: 'x.calm2' } });
+    await other.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.calm2', 'own publish');
+  });
+
+  it.each([
+    ['Origin https://evil.example', { Host: 'HOST', Origin: 'https://evil.example' }],
+    ['Host evil.example', { Host: 'evil.example' }],
+    ['Host evil.example with our port', { Host: 'evil.example:PORT' }],
+  ])('upgrade with %s → 403 before any socket exists', async (_name, headers) => {
+    ts = await startTestServer();
+    const port = ts.server.port;
+    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.replace('HOST', `127.0.0.1:${port}`).replace('PORT', String(port))]));
+    const answer = await rawUpgrade(port, h);
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).not.toMatch(/101 Switching/);
+    expect(ts.server.clientCount()).toBe(0);
+  });
+
+  it('upgrade with the daemon own origin or an allowed one is accepted', async () => {
+    ts = await startTestServer({ allowedOrigins: ['http://localhost:5173'] });
+    const port = ts.server.port;
+    for (const origin of [`http://localhost:${port}`, 'http://localhost:5173']) {
+      const c = await connect(ts.wsUrl(), { origin });
+      clients.push(c);
+      await c.waitFor((m) => m.type === 'initial', `initial for ${origin}`);
+    }
+  });
+
+  it('auth: required → 401 at the upgrade without the token; the token in ?token= or Bearer works', async () => {
+    ts = await startTestServer({ auth: 'required' });
+    const answer = await rawUpgrade(ts.server.port, { Host: `127.0.0.1:${ts.server.port}` });
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    const a = await connect(ts.wsUrl(`?token=${TOKEN}`));
+    clients.push(a);
+    const b = await connect(ts.wsUrl(), { headers: { authorization: `Bearer ${TOKEN}` } });
+    clients.push(b);
+    await b.waitFor((m) => m.type === 'initial', 'initial');
+    const post = await http(ts.server.url, 'POST', '/events', { source: 'x', session_id: 's', event_type: 'x.y' });
+    expect(post.status).toBe(401);
+  });
+
+  it('a control route without the token → 401, from loopback too; with it and no supervisor → 503', async () => {
+    ts = await startTestServer();
+    for (const [method, path] of [
+      ['GET', '/api/components'],
+      ['POST', '/api/components/router/restart'],
+      ['POST', '/api/reload'],
+      ['POST', '/api/shutdown'],
+    ] as const) {
+      const res = await http(ts.server.url, method, path);
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.body.error).toMatch(/token/);
+      const wrong = await http(ts.server.url, method, path, undefined, { authorization: 'Bearer nope' });
+      expect(wrong.status).toBe(401);
+      const ok = await http(ts.server.url, method, path, undefined, { authorization: `Bearer ${TOKEN}` });
+      expect(ok.status).toBe(503);
+    }
+  });
+
+  it('control routes drive the controller; an unknown component → 404', async () => {
+    const calls: string[] = [];
+    const controller: Controller = {
+      list: () => [],
+      statuses: () => ({}),
+      start: async (n) => void calls.push(`start ${n}`),
+      stop: async (n) => void calls.push(`stop ${n}`),
+      restart: async (n) => {
+        if (n !== 'router') throw new UnknownComponentError(n);
+        calls.push(`restart ${n}`);
+      },
+      reload: async () => ({ ok: false, message: 'components.x.command: required' }),
+      shutdown: async () => void calls.push('shutdown'),
+    };
+    ts = await startTestServer({ controller });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await http(ts.server.url, 'GET', '/api/components', undefined, auth)).body).toEqual({ components: [] });
+    expect((await http(ts.server.url, 'POST', '/api/components/router/restart', undefined, auth)).status).toBe(200);
+    const missing = await http(ts.server.url, 'POST', '/api/components/nope/restart', undefined, auth);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toContain('nope');
+    const reload = await http(ts.server.url, 'POST', `/api/reload?token=${TOKEN}`);
+    expect(reload.status).toBe(400);
+    expect(reload.body.message).toContain('components.x.command');
+    expect((await http(ts.server.url, 'POST', '/api/shutdown', undefined, auth)).status).toBe(202);
+    expect(calls).toEqual(['restart router', 'shutdown']);
+  });
+});

@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeError } from '../../../src/schema/errors.js';
+import { connect, hookEvent, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+
+let ts: TestServer | null = null;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await ts?.close();
+  ts = null;
+});
+
+async function client(url: string): Promise<TestClient> {
+  const c = await connect(url);
+  clients.push(c);
+  return c;
+}
+
+describe('WebSocket bus protocol', () => {
+  it('sends initial (the most recent matching events, oldest first), then each event once with metadata', async () => {
+    ts = await startTestServer({ history: 3 });
+    for (let i = 0; i < 5; i++) ts.bus.publish(hookEvent(i));
+    const c = await client(ts.wsUrl('?event_type=PreToolUse'));
+    const initial = await c.waitFor((m) => m.type === 'initial', 'initial');
+    expect(initial.data.map((e: any) => e.payload.i)).toEqual([2, 3, 4]);
+    const r = ts.bus.publish(hookEvent(5));
+    const ev = await c.waitFor((m) => m.type === 'event' && m.data.payload?.i === 5, 'event 5');
+    expect(r.ok && ev.data.id === r.entry.event.id).toBe(true);
+    expect(ev.metadata).toMatchObject({ seq: r.ok ? r.entry.seq : -1 });
+    expect(typeof ev.metadata.server_time).toBe('number');
+    expect(typeof ev.metadata.message_id).toBe('string');
+  });
+
+  it('filters by the query string and by a later subscribe message', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl('?event_type=component.*'));
+    await c.waitFor((m) => m.type === 'initial', 'initial');
+    ts.bus.publish(hookEvent(1));
+    ts.bus.publish({ source: 'x', session_id: 's', event_type: 'component.health', payload: { n: 1 } });
+    await c.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.health', 'component.health');
+    expect(c.events().some((e) => e.event_type === 'PreToolUse')).toBe(false);
+    c.send({ type: 'subscribe', data: { source: 'only-me' } });
+    await c.waitFor((m) => m.type === 'initial' && c.messages.filter((x) => x.type === 'initial').length === 2, 'second initial');
+    ts.bus.publish({ source: 'other', session_id: 's', event_type: 'a.b' });
+    ts.bus.publish({ source: 'only-me', session_id: 's', event_type: 'a.c' });
+    await c.waitFor((m) => m.type === 'event' && m.data.event_type === 'a.c', 'a.c');
+    expect(c.events().some((e) => e.event_type === 'a.b')).toBe(false);
+  });
+
+  it('initial with ?after=SEQ replays every stored event after SEQ, then continues live without duplicates', async () => {
+    ts = await startTestServer({ history: 2 });
+    const seqs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = ts.bus.publish(hookEvent(i));
+      if (r.ok) seqs.push(r.entry.seq);
+    }
+    await ts.store.flush();
+    const c = await client(ts.wsUrl(`?after=${seqs[3]}&event_type=PreToolUse`));
+    const initial = await c.waitFor((m) => m.type === 'initial', 'initial');
+    expect(initial.data.map((e: any) => e.payload.i)).toEqual([4, 5, 6, 7, 8, 9]);
+    ts.bus.publish(hookEvent(10));
+    await c.waitFor((m) => m.type === 'event' && m.data.payload?.i === 10, 'event 10');
+    expect(c.events().map((e) => e.payload.i)).toEqual([10]);
+  });
+
+  it('register publishes component.started, and component.stopped when the socket closes', async () => {
+    ts = await startTestServer();
+    const watcher = await client(ts.wsUrl('?event_type=component.*,ws.*'));
+    await watcher.waitFor((m) => m.type === 'initial', 'initial');
+    const comp = await client(ts.wsUrl());
+    comp.send({ type: 'register', data: { component: 'router', version: '1.2.3', capabilities: ['route'] } });
+    const started = await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.started', 'component.started');
+    expect(started.data).toMatchObject({ source: 'corral', session_id: 'test-session', payload: { component: 'router', plugin: 'websocket' } });
+    comp.ws.close(1000);
+    const stopped = await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.stopped', 'component.stopped');
+    expect(stopped.data.payload).toMatchObject({ component: 'router', reason: 'stopped', close_code: 1000 });
+    const disc = await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected' && m.data.payload.component === 'router', 'ws.disconnected');
+    expect(disc.data.payload.remote_address).toMatch(/^127\.0\.0\.1:/);
+    expect(watcher.events().some((e) => e.event_type === 'ws.connected')).toBe(true);
+  });
+
+  it('publishes client event messages (one or an array), filling id, timestamp and version', async () => {
+    ts = await startTestServer();
+    const sub = await client(ts.wsUrl('?source=pub'));
+    await sub.waitFor((m) => m.type === 'initial', 'initial');
+    const pub = await client(ts.wsUrl());
+    pub.send({ type: 'event', data: { source: 'pub', session_id: 's', event_type: 'x.one' } });
+    pub.send({ type: 'event', data: [{ source: 'pub', session_id: 's', event_type: 'x.two' }, { source: 'pub', session_id: 's', event_type: 'x.three' }] });
+    await waitUntil(() => sub.events().length === 3, 'three events');
+    const [one] = sub.events();
+    expect(one).toMatchObject({ event_type: 'x.one', version: '1.0' });
+    expect(one.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(typeof one.timestamp).toBe('number');
+  });
+
+  it('sends ecosystem errors (error.* events) to every connection as error messages, and heartbeats', async () => {
+    ts = await startTestServer({ heartbeatMs: 50, heartbeat: () => ({ router: 'healthy' }) });
+    const a = await client(ts.wsUrl('?event_type=nothing.matches'));
+    await a.waitFor((m) => m.type === 'initial', 'initial');
+    ts.bus.publishError(makeError('CMP002', 'router', 'router crashed 5 times in 60s'));
+    const err = await a.waitFor((m) => m.type === 'error', 'error message');
+    expect(err.data).toMatchObject({ error_code: 'CMP002', component: 'router' });
+    const hb = await a.waitFor((m) => m.type === 'heartbeat', 'heartbeat');
+    expect(hb.data.components).toEqual({ router: 'healthy' });
+    expect(hb.data.next_check).toBeGreaterThan(hb.data.timestamp);
+  });
+
+  it('serves the observability dashboard stream at /stream (initial then event)', async () => {
+    ts = await startTestServer();
+    ts.bus.publish(hookEvent(1));
+    const c = await client(`ws://127.0.0.1:${ts.server.port}/stream`);
+    const initial = await c.waitFor((m) => m.type === 'initial', 'initial');
+    expect(initial.data.some((e: any) => e.payload?.i === 1)).toBe(true);
+    ts.bus.publish(hookEvent(2));
+    await c.waitFor((m) => m.type === 'event' && m.data.payload?.i === 2, 'event');
+  });
+});
