@@ -1,4 +1,4 @@
-import { unwatchFile, watchFile } from 'node:fs';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -23,6 +23,16 @@ const ConfigSchema = z.strictObject({
   health_timeout_ms: z.number().int().positive().default(2000),
 });
 
+/** What changes when the file is written or replaced (or '' when it does not exist). */
+function statStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
 /**
  * claude-router: runs claude-code-router (`ccr start`, or the component's
  * `command`), checks its health on its port and publishes
@@ -39,6 +49,8 @@ export default definePlugin({
     const command = ctx.component.command ?? 'ccr start';
     const cwd = resolve(ctx.configDir, ctx.component.cwd ?? '.');
 
+    // Stamped before the first read, so a write racing the read is seen by the first poll.
+    let stamp = statStamp(configPath);
     let routes: Routes | null = null;
     let port = config.port ?? DEFAULT_PORT;
     const first = readRoutes(configPath);
@@ -65,8 +77,17 @@ export default definePlugin({
       }
       routes = after;
     };
-    watchFile(configPath, { interval: config.watch_interval_ms, persistent: false }, check);
-    const unwatch = () => unwatchFile(configPath, check);
+    // Own polling rather than fs.watchFile: watchFile takes its first stat
+    // asynchronously and misses a change made before it, while this compares
+    // against the routes read at create.
+    const timer = setInterval(() => {
+      const next = statStamp(configPath);
+      if (next === stamp) return;
+      stamp = next;
+      check();
+    }, config.watch_interval_ms);
+    timer.unref();
+    const unwatch = () => clearInterval(timer);
     ctx.signal.addEventListener('abort', unwatch, { once: true });
 
     return {

@@ -94,7 +94,8 @@ export default definePlugin({
             finish({ code: 0, signal: null });
             return exited;
           }
-          const infos = await Promise.all(windows.map((w) => w.stop(signal, timeoutMs)));
+          // An interactive shell ignores SIGTERM; it ends on SIGHUP, as when its terminal closes.
+          const infos = await Promise.all(windows.map((w, i) => w.stop(config.windows[i]!.command === undefined ? 'SIGHUP' : signal, timeoutMs)));
           await killSession(socket, session);
           finish(infos.find((i) => i.killed) ?? { code: 0, signal: null });
           return exited;
