@@ -16,6 +16,14 @@ export interface TmuxInstance extends Instance {
   readonly sessionCreated: boolean;
 }
 
+/**
+ * `remain-on-exit on` for the new window, as a second command of the same
+ * tmux invocation: tmux runs the pair before it handles the child's exit, so
+ * even a command that ends at once leaves its exit status to read. corral
+ * closes the window itself once it has read it.
+ */
+const KEEP_DEAD = (target: string) => [';', 'set-option', '-w', '-t', target, 'remain-on-exit', 'on'];
+
 const FORMAT = '#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
 
 /**
@@ -25,6 +33,8 @@ const FORMAT = '#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
  * (tmux gives each pane a new session and terminal), which gets the stop
  * signal. The window keeps `remain-on-exit on` only so corral can read the
  * exit status once the process ends; corral then closes the window itself.
+ * The pane's process is the tmux server's child, so its end is found by
+ * polling its pid (capped backoff, 200 ms).
  */
 export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
@@ -40,7 +50,10 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   if (!(await hasTmuxSession(socket, session))) {
     try {
       // A size for the detached session; attached clients resize it.
-      out = await tmuxCommand(socket, ['new-session', '-s', session, '-x', '200', '-y', '50', ...common, '--', ...argv]);
+      out = await tmuxCommand(socket, [
+        ...['new-session', '-s', session, '-x', '200', '-y', '50', ...common, '--', ...argv],
+        ...KEEP_DEAD(`=${session}:`),
+      ]);
       sessionCreated = true;
     } catch (err) {
       // Another component may have created the session meanwhile: then add a window to it.
@@ -53,8 +66,6 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const [windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
   const pid = Number(panePid);
   if (!windowId || !Number.isInteger(pid) || pid <= 0) throw new Error(`component "${opts.name}": tmux did not report the new window (${out.trim()})`);
-  // Best effort: a command that already ended closed its window, and its exit status is then unknown.
-  await tmuxCommand(socket, ['set-option', '-w', '-t', windowId, 'remain-on-exit', 'on']).catch(() => {});
 
   let stopping = false;
   let killed = false;
@@ -98,10 +109,20 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
 }
 
 async function newWindow(socket: string, session: string, common: string[], argv: string[], name: string): Promise<string> {
-  try {
-    return await tmuxCommand(socket, ['new-window', '-t', `=${session}:`, ...common, '--', ...argv]);
-  } catch (err) {
-    throw withName(name, err);
+  // The window gets an index chosen here so the same tmux invocation can set its remain-on-exit (see KEEP_DEAD).
+  for (let attempt = 0; ; attempt++) {
+    const indexes = (await tmuxCommand(socket, ['list-windows', '-t', `=${session}`, '-F', '#{window_index}']).catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    const target = `=${session}:${indexes.length ? Math.max(...indexes) + 1 : 0}`;
+    try {
+      return await tmuxCommand(socket, ['new-window', '-t', target, ...common, '--', ...argv, ...KEEP_DEAD(target)]);
+    } catch (err) {
+      // Someone took that index meanwhile: pick again.
+      if (attempt < 3 && /index .* in use/i.test((err as Error).message)) continue;
+      throw withName(name, err);
+    }
   }
 }
 

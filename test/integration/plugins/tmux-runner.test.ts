@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Instance } from '../../../src/plugins/types.js';
+import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
+import { killTmuxSession, listTmuxWindows } from '../../../src/runners/tmux/tmux-command.js';
+import { acquireTmuxWatch, type TmuxWatchHandle } from '../../../src/runners/tmux/watch.js';
+import { alive, until } from './runner-helpers.js';
+
+type Published = { event_type: string; source?: string; payload: Record<string, unknown> };
+
+describe('tmux runner', () => {
+  let socket: string;
+  const started: Instance[] = [];
+  const watches: TmuxWatchHandle[] = [];
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+
+  beforeEach(() => {
+    socket = `corral-test-${randomBytes(4).toString('hex')}`;
+  });
+  afterEach(async () => {
+    watches.splice(0).forEach((w) => w.release());
+    await Promise.allSettled(started.splice(0).map((i) => i.stop('SIGKILL', 1000)));
+    try {
+      tmux('kill-server');
+    } catch {} // no server left
+  });
+
+  async function run(name: string, command: string | string[], session = 'eco'): Promise<Awaited<ReturnType<typeof runTmux>>> {
+    const instance = await runTmux({ name, command, session, socket });
+    started.push(instance);
+    return instance;
+  }
+
+  it('creates the session with the window, then adds windows to it; stop ends the process and its window', async () => {
+    const first = await run('agent', 'sleep 60');
+    expect(first.sessionCreated).toBe(true);
+    expect(first.attach).toEqual({ kind: 'tmux', socket, session: 'eco', window: first.windowId });
+    const second = await run('shell', ['sh', '-c', 'sleep 60']);
+    expect(second.sessionCreated).toBe(false);
+
+    const windows = await listTmuxWindows(socket);
+    expect(windows.map((w) => [w.session, w.name])).toEqual([
+      ['eco', 'agent'],
+      ['eco', 'shell'],
+    ]);
+    expect(tmux('display-message', '-p', '-t', first.windowId, '#{pane_pid}').trim()).toBe(String(first.pid));
+    expect(alive(first.pid!)).toBe(true);
+
+    const info = await first.stop('SIGTERM', 5000);
+    expect(info.signal).toBe('SIGTERM');
+    expect(alive(first.pid!)).toBe(false);
+    expect((await listTmuxWindows(socket)).map((w) => w.name)).toEqual(['shell']);
+  });
+
+  it('reports the exit code and closes the window when the command ends by itself', async () => {
+    await run('keeper', 'sleep 60');
+    const quick = await run('quick', 'sh -c "exit 4"');
+    expect(await quick.exited).toMatchObject({ code: 4, signal: null });
+    await until('the window to close', async () => !(await listTmuxWindows(socket)).some((w) => w.name === 'quick'));
+  });
+
+  it('SIGKILLs a pane process that ignores the stop signal', async () => {
+    const stubborn = await run('stubborn', ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done']);
+    await until('the trap to be set', () => tmux('capture-pane', '-p', '-t', stubborn.windowId).includes('ready'));
+    const info = await stubborn.stop('SIGTERM', 300);
+    expect(info.killed).toBe(true);
+    expect(alive(stubborn.pid!)).toBe(false);
+  });
+
+  it('publishes window changes made by hand, and new sessions, from control mode', async () => {
+    await run('agent', 'sleep 60');
+    const seen: Published[] = [];
+    watches.push(acquireTmuxWatch({ socket, session: 'eco', publish: (e) => void seen.push(e) }));
+    // The watch is live once tmux has the control client attached.
+    await until('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
+
+    const changes = () => seen.filter((e) => e.event_type === 'tmux.window.changed').map((e) => [e.payload.change, (e.payload.window as { name: string }).name]);
+    tmux('new-window', '-d', '-t', 'eco:', '-n', 'by-hand', 'sleep 60');
+    await until('added', () => changes().some(([c, n]) => c === 'added' && n === 'by-hand'));
+    tmux('rename-window', '-t', 'eco:by-hand', 'renamed');
+    await until('renamed', () => changes().some(([c, n]) => c === 'renamed' && n === 'renamed'));
+    tmux('select-window', '-t', 'eco:renamed');
+    await until('selected', () => changes().some(([c, n]) => c === 'selected' && n === 'renamed'));
+    tmux('kill-window', '-t', 'eco:renamed');
+    await until('closed', () => changes().some(([c, n]) => c === 'closed' && n === 'renamed'));
+
+    tmux('new-session', '-d', '-s', 'other', '-n', 'first', 'sleep 60');
+    const created = await until('session created', () => seen.find((e) => e.event_type === 'tmux.session.created'));
+    expect(created).toMatchObject({ source: 'corral', payload: { session: 'other', window: { index: 0, name: 'first' }, change: 'added' } });
+    const added = seen.find((e) => e.payload.change === 'added');
+    expect(added?.payload).toMatchObject({ session: 'eco', window: { name: 'by-hand' } });
+  });
+
+  it('killTmuxSession removes the session', async () => {
+    await run('agent', 'sleep 60', 'gone');
+    expect(await killTmuxSession(socket, 'gone')).toBe(true);
+    expect(await killTmuxSession(socket, 'gone')).toBe(false);
+  });
+});
