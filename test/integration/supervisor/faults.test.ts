@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { listGroupMembers } from '../../../src/runners/process/index.js';
 import { alive, fixture, harness, waitFor, type Harness } from './harness.js';
 
@@ -38,11 +40,16 @@ describe('supervisor faults with real processes', () => {
   }, 120_000);
 
   it('ignores SIGTERM → SIGKILLed after the stop timeout, reported as killed', async () => {
-    h = harness({ stubborn: { command: ['node', fixture('ignore-sigterm.js')], stop: { timeout: '300ms' } } });
+    const dir = mkdtempSync(join(tmpdir(), 'corral-sup-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, 'out');
+    // exec: the shell becomes node, whose "ready" (printed once its trap is set) lands in a file the test can read.
+    h = harness({
+      stubborn: { command: `exec node ${fixture('ignore-sigterm.js')} > ${out}`, shell: true, stop: { timeout: '300ms' } },
+    });
     await h.supervisor.startAll();
     const pid = h.supervisor.component('stubborn')!.pid!;
-    // Wait until the fixture has installed its SIGTERM trap (bit 15 of SigCgt), so the test is about the stop, not the startup.
-    await waitFor(() => catchesSigterm(pid), 'the SIGTERM trap');
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('ready'), 'the SIGTERM trap');
     await h.supervisor.stop('stubborn');
     expect(h.of('component.stopped', 'stubborn')[0]!.payload).toMatchObject({ reason: 'killed', signal: 'SIGKILL', pid });
     expect(alive([pid])).toEqual([]);
@@ -109,11 +116,3 @@ describe('supervisor faults with real processes', () => {
   });
 });
 
-function catchesSigterm(pid: number): boolean {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^SigCgt:\s*([0-9a-f]+)$/m);
-    return line !== null && (BigInt(`0x${line[1]}`) & (1n << 14n)) !== 0n;
-  } catch {
-    return false;
-  }
-}
