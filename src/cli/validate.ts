@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { dirname, relative, isAbsolute } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../config/load.js';
+import type { ConfigIssue } from '../config/issues.js';
+import { getPluginSchema } from '../plugins/loader.js';
+import { findConfig } from '../daemon/paths.js';
+import { parseArgs, UsageError, useColor } from './args.js';
+import { paint } from './format.js';
+
+const USAGE = 'usage: corral validate [-c FILE] [--json]';
+
+/** `corral validate`: checks a config file and prints every error as FILE:LINE:COL path: message. Exit 2 when invalid. */
+export async function run(args: string[]): Promise<number> {
+  let flags: Record<string, string | boolean>;
+  try {
+    ({ flags } = parseArgs(args, { json: 'boolean', help: 'boolean' }, { h: 'help' }));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`corral validate: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const json = flags.json === true;
+  const file = findConfig(typeof flags.config === 'string' ? flags.config : undefined);
+  if (!file) {
+    const message =
+      'no config found: pass -c FILE, set CORRAL_CONFIG, or create corral.yaml (or config/ecosystem.yaml) in this directory or a parent';
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, file: null, errors: [{ path: '', message }] })}\n`);
+    else process.stderr.write(`corral validate: ${message}\n`);
+    return 2;
+  }
+
+  const pluginDirs = readPluginDirs(file);
+  const result = await loadConfig(file, {
+    resolvePluginSchema: (plugin) => getPluginSchema(plugin, { configDir: dirname(file), pluginDirs }),
+  });
+  const shown = displayPath(file);
+  if (json) {
+    const out = result.ok
+      ? { ok: true, file, components: Object.keys(result.config.components).length, hash: result.hash }
+      : { ok: false, file, errors: result.errors };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return result.ok ? 0 : 2;
+  }
+  const color = useColor(process.stdout);
+  if (!result.ok) {
+    for (const issue of result.errors) process.stdout.write(`${formatIssue(shown, issue, color)}\n`);
+    const n = result.errors.length;
+    process.stdout.write(`${paint(`${n} error${n === 1 ? '' : 's'}`, 'red', color)} in ${shown}\n`);
+    return 2;
+  }
+  const components = Object.values(result.config.components);
+  const disabled = components.filter((c) => !c.enabled).length;
+  const count = `${components.length} component${components.length === 1 ? '' : 's'}`;
+  process.stdout.write(`${shown}: ${paint('valid', 'green', color)} (${count}${disabled > 0 ? `, ${disabled} disabled` : ''})\n`);
+  return 0;
+}
+
+/** `FILE:LINE:COL path: message`, the form editors and terminals turn into links. */
+export function formatIssue(file: string, issue: ConfigIssue, color = false): string {
+  const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
+  const path = issue.path ? `${paint(issue.path, 'bold', color)}: ` : '';
+  return `${paint(where, 'gray', color)} ${path}${issue.message}`;
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** The config's `plugin_dirs`, read before validation because plugins are needed to validate it. */
+function readPluginDirs(file: string): string[] {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { plugin_dirs?: unknown } | null;
+    return Array.isArray(raw?.plugin_dirs) ? raw.plugin_dirs.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}

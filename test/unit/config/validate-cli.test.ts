@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { run } from '../../../src/cli/validate.js';
+import { lines, makeTempDir } from './helpers.js';
+
+let tmp: ReturnType<typeof makeTempDir>;
+let out: string;
+let err: string;
+
+beforeEach(() => {
+  tmp = makeTempDir('corral-validate-');
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  vi.stubEnv('NO_COLOR', '1');
+  vi.stubEnv('CORRAL_CONFIG', '');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  tmp.cleanup();
+});
+
+describe('corral validate', () => {
+  test('a valid file: exit 0 and a one-line summary', async () => {
+    const file = tmp.write('corral.yaml', lines('components:', '  a: { command: x }', '  b: { command: y, enabled: false }'));
+    expect(await run(['-c', file])).toBe(0);
+    expect(out).toBe(`${file}: valid (2 components, 1 disabled)\n`);
+  });
+
+  test('every error as FILE:LINE:COL path: message, exit 2', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines('components:', '  router:', '    command: node router.js', '    restrat: {}', '    depends_on: [db]', '    restart: { policy: sometimes }'),
+    );
+    expect(await run(['-c', file])).toBe(2);
+    const printed = out.trim().split('\n');
+    expect(printed).toEqual([
+      `${file}:4:5 components.router.restrat: unknown key "restrat" for the process runner (did you mean "restart"?)`,
+      `${file}:5:18 components.router.depends_on.db: unknown component "db" (router depends on it)`,
+      expect.stringMatching(new RegExp(`^${file}:6:24 components\\.router\\.restart\\.policy: `)),
+      `3 errors in ${file}`,
+    ]);
+  });
+
+  test('--json prints the errors for scripts', async () => {
+    const file = tmp.write('corral.yaml', lines('components:', '  web: {}'));
+    expect(await run(['-c', file, '--json'])).toBe(2);
+    expect(JSON.parse(out)).toEqual({ ok: false, file, errors: [{ path: 'components.web.command', message: 'required for the process runner', line: 2, column: 3 }] });
+  });
+
+  test('a plugin that cannot be found is named with its component path', async () => {
+    const file = tmp.write('corral.yaml', lines('components:', '  x: { plugin: no-such-plugin-here }'));
+    expect(await run(['-c', file])).toBe(2);
+    expect(out).toMatch(/components\.x\.plugin: .*no-such-plugin-here/);
+  });
+
+  test('no config found: exit 2 with a clear message', async () => {
+    const cwd = process.cwd();
+    process.chdir(tmp.dir);
+    try {
+      expect(await run([])).toBe(2);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(err).toMatch(/no config found: pass -c FILE/);
+  });
+
+  test('a missing -c file and a bad option exit 2', async () => {
+    expect(await run(['-c', `${tmp.dir}/missing.yaml`])).toBe(2);
+    expect(out).toMatch(/no such file/);
+    expect(await run(['--bogus'])).toBe(2);
+    expect(err).toMatch(/unknown option "--bogus"/);
+  });
+});
