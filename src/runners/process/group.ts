@@ -59,22 +59,40 @@ function existsProc(): boolean {
 
 /** Pids of the group's members that are not zombies (Linux /proc scan). */
 export function listGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
+  return scanProc()
+    .filter((p) => p.pgid === pgid)
+    .map((p) => p.pid);
+}
+
+// One /proc scan costs milliseconds with a few hundred processes; many groups
+// being waited on at once (stopping 20 components) share one scan per moment.
+const SCAN_TTL_MS = 5;
+let lastScan: { at: number; live: Array<{ pid: number; pgid: number }> } | null = null;
+
+function scanProc(maxAgeMs = SCAN_TTL_MS): Array<{ pid: number; pgid: number }> {
+  const now = performance.now();
+  if (lastScan && now - lastScan.at < maxAgeMs) return lastScan.live;
+  const live: Array<{ pid: number; pgid: number }> = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const stat = readProcStat(pid);
-    if (stat && stat.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(pid);
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') live.push({ pid, pgid: stat.pgid });
   }
-  return members;
+  lastScan = { at: performance.now(), live };
+  return live;
 }
 
-/** True while the group has a live (non-zombie) member. */
-export function isGroupAlive(pgid: number): boolean {
+/** True while the group has a live (non-zombie) member. `maxAgeMs` 0 forces a fresh scan. */
+export function isGroupAlive(pgid: number, maxAgeMs = SCAN_TTL_MS): boolean {
   if (!signalGroup(pgid, 0)) return false;
   if (!existsProc()) return true;
-  return listGroupMembers(pgid).length > 0;
+  return scanProc(maxAgeMs).some((p) => p.pgid === pgid);
 }
+
+// Members usually vanish within milliseconds of a signal, and kill(-pgid, 0)
+// is free; /proc is scanned (for zombie-only groups) only after this long.
+const ZOMBIE_CHECK_AFTER_MS = 50;
 
 /**
  * Waits until the group is gone, checking with a short backoff (the kernel
@@ -82,14 +100,16 @@ export function isGroupAlive(pgid: number): boolean {
  * `timeoutMs` passed first or `signal` aborted.
  */
 export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let delay = 1;
   for (;;) {
-    if (!isGroupAlive(pgid)) return true;
+    if (!signalGroup(pgid, 0)) return true;
+    if (Date.now() - start >= ZOMBIE_CHECK_AFTER_MS && !isGroupAlive(pgid)) return true;
     if (signal?.aborted) return false;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await sleep(Math.min(delay, left));
-    delay = Math.min(delay * 2, 50);
+    delay = Math.min(delay * 2, 25);
   }
 }

@@ -80,8 +80,9 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
 
   const exited: Promise<ExitInfo> = (async () => {
     const leader = await leaderExit;
-    if (!stopping && isGroupAlive(pgid)) {
-      orphansKilled = true;
+    if (!stopping && signalGroup(pgid, 0)) {
+      // SIGKILL to zombies is harmless, so the kill does not depend on a scan; the flag does.
+      orphansKilled = isGroupAlive(pgid, 0);
       signalGroup(pgid, 'SIGKILL');
     }
     // A stop in progress owns the group's end (it SIGKILLs after its timeout).
