@@ -168,6 +168,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
       started = false;
       if (timer) clearTimeout(timer);
       timer = null;
+      sampler.close();
     },
     setInterval(ms: number) {
       if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`resources.interval must be a positive number of ms, got ${ms}`);

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { readProcStat, type ProcStat } from './proc-stat.js';
+import { createStatReader, type ProcStat, type StatReader } from './proc-stat.js';
 import { readSystemConstants } from './system-constants.js';
 
 /** What one sample says about one root's whole process tree. */
@@ -22,26 +22,42 @@ export interface TreeSampler {
    * started when those are roots of their own.
    */
   sample(roots: ReadonlyMap<string, readonly number[]>): Map<string, TreeSample>;
+  /** Closes the stat files kept open between passes. */
+  close(): void;
 }
 
 /** Options of a sampler; the defaults read the real `/proc`. */
 export interface TreeSamplerOptions {
   /** Directory listing of `/proc` (tests may inject). */
   listPids?: () => string[];
-  /** Reader of one process's stat (tests may inject). */
+  /** Reader of one process's stat (tests may inject; then no file is kept open). */
   readStat?: (pid: number, out: ProcStat) => boolean;
   /** Monotonic clock in ms. */
   now?: () => number;
   clockTicks?: number;
   pageSize?: number;
+  /** Every how many passes every process is read again, not only tree members and new pids (default 15). */
+  fullScanEvery?: number;
+  /** Most stat files kept open between passes (default 1024). */
+  maxOpenFiles?: number;
 }
 
 const MIB = 1024 * 1024;
 
-/** Creates a sampler that keeps the previous pass's tick counts to compute CPU %. */
+/**
+ * Creates a sampler. To stay cheap with 100 components every 2 s, a pass
+ * reads only what can matter: the stat of every tree member (through a file
+ * kept open) and of every pid not seen before. A pid that was outside every
+ * tree stays outside while the roots are the same: its ancestors only change
+ * by being reparented to init, and it cannot join a component's group from
+ * another session. A change of roots, and every `fullScanEvery`-th pass, reads
+ * everything again (which also covers a pid reused within one interval).
+ */
 export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler {
   const listPids = options.listPids ?? (() => readdirSync('/proc'));
-  const readStat = options.readStat ?? readProcStat;
+  const reader: StatReader = options.readStat
+    ? { read: options.readStat, keep() {}, sweep() {}, close() {}, openCount: () => 0 }
+    : createStatReader(options.maxOpenFiles ?? 1024);
   const now = options.now ?? (() => performance.now());
   const constants =
     options.clockTicks !== undefined && options.pageSize !== undefined
@@ -49,6 +65,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       : readSystemConstants();
   const clockTicks = options.clockTicks ?? constants.clockTicks;
   const pageSize = options.pageSize ?? constants.pageSize;
+  const fullScanEvery = options.fullScanEvery ?? 15;
 
   // Columns of the current pass, reused from pass to pass so a sample
   // allocates little beyond its result.
@@ -65,14 +82,23 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   const walk: number[] = [];
   const stat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, start: 0, rssPages: 0 };
 
-  // Tick counts of the previous pass, for every process seen (not only tree
-  // members), so a process that joins a tree later is not charged its whole
-  // lifetime. Keyed by pid, with the start time to detect pid reuse.
+  // Pids known to be outside every tree, from the previous pass, and this pass's.
+  let outside = new Set<number>();
+  let nextOutside = new Set<number>();
+  let rootSignature = '';
+  let passes = 0;
+
+  // Tick counts of the previous pass's tree members, with their start times
+  // to detect a reused pid.
   let prevTicks = new Map<number, number>();
   let prevStart = new Map<number, number>();
   let nextTicks = new Map<number, number>();
   let nextStart = new Map<number, number>();
   let prevTime: number | null = null;
+  // The newest start time ever read: a member with no baseline that started
+  // later is new since the last pass and is charged all its ticks; an older
+  // one (a process that joined a tree) gets its baseline now and is charged 0.
+  let newestStart = -1;
 
   /** The name whose tree holds process `i`, or null; memoised along the ancestor path. */
   function ownerOf(i: number): string | null {
@@ -95,6 +121,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       resolved[j] = true;
       owner[j] = null;
       walk.push(j);
+      // A parent that was skipped is known to be outside every tree.
       const parent = indexOf.get(ppid[j]!);
       if (parent === undefined) break;
       j = parent;
@@ -106,15 +133,29 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   function sample(roots: ReadonlyMap<string, readonly number[]>): Map<string, TreeSample> {
     const time = now();
     rootKey.clear();
-    for (const [name, pids] of roots) for (const p of pids) rootKey.set(p, name);
+    let signature = '';
+    for (const [name, pids] of roots) {
+      for (const p of pids) {
+        rootKey.set(p, name);
+        signature += `${p},`;
+      }
+    }
+    const full = signature !== rootSignature || passes % fullScanEvery === 0;
+    rootSignature = signature;
+    passes++;
 
     indexOf.clear();
+    nextOutside.clear();
     let n = 0;
     for (const entry of listPids()) {
       const c = entry.charCodeAt(0);
       if (c < 0x30 || c > 0x39) continue;
       const p = Number(entry);
-      if (!readStat(p, stat)) continue; // exited since the listing
+      if (!full && outside.has(p)) {
+        nextOutside.add(p);
+        continue;
+      }
+      if (!reader.read(p, stat)) continue; // exited since the listing
       pid[n] = p;
       ppid[n] = stat.ppid;
       pgid[n] = stat.pgid;
@@ -135,21 +176,28 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     }
     nextTicks.clear();
     nextStart.clear();
+    let newest = newestStart;
     for (let i = 0; i < n; i++) {
       const p = pid[i]!;
-      nextTicks.set(p, ticks[i]!);
-      nextStart.set(p, start[i]!);
-      if (rootKey.size === 0) continue;
-      const name = ownerOf(i);
-      if (name === null) continue;
+      if (start[i]! > newest) newest = start[i]!;
+      const name = rootKey.size === 0 ? null : ownerOf(i);
+      if (name === null) {
+        nextOutside.add(p);
+        continue;
+      }
       const tree = result.get(name)!;
       tree.pids.push(p);
       tree.memory_mb += rss[i]!;
-      // A pid never seen before, or reused since, started after the previous
-      // pass: everything it has used falls inside this interval.
-      const before = prevStart.get(p) === start[i] ? (prevTicks.get(p) ?? 0) : 0;
+      nextTicks.set(p, ticks[i]!);
+      nextStart.set(p, start[i]!);
+      reader.keep(p);
+      let before: number;
+      if (prevStart.get(p) === start[i]) before = prevTicks.get(p) ?? 0;
+      else before = start[i]! > newestStart ? 0 : ticks[i]!;
       deltas.set(name, deltas.get(name)! + Math.max(0, ticks[i]! - before));
     }
+    newestStart = newest;
+    reader.sweep(nextTicks);
 
     const elapsedSec = prevTime === null ? 0 : (time - prevTime) / 1000;
     for (const [name, tree] of result) {
@@ -159,11 +207,12 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
 
     [prevTicks, nextTicks] = [nextTicks, prevTicks];
     [prevStart, nextStart] = [nextStart, prevStart];
+    [outside, nextOutside] = [nextOutside, outside];
     prevTime = time;
     return result;
   }
 
-  return { sample };
+  return { sample, close: () => reader.close() };
 }
 
 function round1(x: number): number {

