@@ -2,7 +2,7 @@ import type { DaemonTarget } from '../cli/daemon-client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parsePromptLine, PROMPT_HELP, describeFilter } from './filter-command.js';
-import { fetchComponents, fetchRecentEvents } from './fetch.js';
+import { fetchComponents } from './fetch.js';
 import { addEvents, applyComponents, createMonitorState, type MonitorState } from './model.js';
 import { renderScreen } from './render.js';
 import { decodeKeys, drawFrame, takeTerminal, type Key } from './terminal.js';
@@ -15,8 +15,10 @@ export interface LiveFeed {
 
 /** What the live feed tells the monitor. */
 export interface LiveHandlers {
-  onEvents(events: CorralEvent[]): void;
+  /** Events as they arrive; `replay` when they are history (after connecting or changing the filter). */
+  onEvents(events: CorralEvent[], replay: boolean): void;
   onConnection(connected: boolean, detail?: string): void;
+  onError(message: string): void;
 }
 
 export type ConnectLive = (target: DaemonTarget, filter: EventFilter, handlers: LiveHandlers) => Promise<LiveFeed>;
@@ -81,17 +83,12 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
   };
   const pollTimer = setInterval(() => void poll(), opts.pollMs ?? 2000);
 
-  const applyFilter = async (filter: EventFilter) => {
+  const applyFilter = (filter: EventFilter) => {
     state.filter = filter;
     state.scroll = 0;
     state.status = `filter: ${describeFilter(filter)}`;
+    // The server answers a subscribe with recent matching events, so older ones the new filter lets through appear too.
     feed?.subscribe(filter);
-    requestDraw();
-    // Older events the new filter lets through come from the history.
-    try {
-      addEvents(state, await fetchRecentEvents(opts.target, filter, 200));
-      state.events.sort((a, b) => a.timestamp - b.timestamp);
-    } catch {}
     requestDraw();
   };
 
@@ -139,7 +136,7 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
         if (cmd.kind === 'quit') return done(0);
         if (cmd.kind === 'help') state.status = PROMPT_HELP;
         else if (cmd.kind === 'error') state.status = `error: ${cmd.message}`;
-        else if (cmd.kind === 'filter') void applyFilter(cmd.filter);
+        else if (cmd.kind === 'filter') applyFilter(cmd.filter);
         break;
       }
     }
@@ -165,16 +162,17 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
   try {
     draw();
     void poll();
-    try {
-      addEvents(state, await fetchRecentEvents(opts.target, state.filter, 200));
-    } catch (err) {
-      state.status = `error: ${(err as Error).message}`;
-    }
     // Connecting runs beside the prompt, so the user can quit even while the bus does not answer.
     void opts
       .connect(opts.target, state.filter, {
-        onEvents(events) {
+        onEvents(events, replay) {
           addEvents(state, events);
+          // History can be older than what is shown: keep the stream in time order.
+          if (replay) state.events.sort((a, b) => a.timestamp - b.timestamp);
+          requestDraw();
+        },
+        onError(message) {
+          state.status = `error: ${message}`;
           requestDraw();
         },
         onConnection(connected, detail) {
