@@ -90,7 +90,9 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
     if (logs) {
       // The last output may still be in the pipes after the exit event. A process that left
       // the group (setsid) could hold them open for ever, so the wait is bounded.
-      await Promise.race([pipesClosed, sleep(PIPE_DRAIN_MS)]);
+      const timer = new AbortController();
+      await Promise.race([pipesClosed, sleep(PIPE_DRAIN_MS, undefined, { signal: timer.signal }).catch(() => {})]);
+      timer.abort();
       logs.flush();
     }
     const info: ExitInfo = { code: leader.code, signal: leader.signal, killed };
@@ -108,7 +110,7 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
       signalGroup(pgid, signal);
       // Group gone (leader included) within the timeout, else SIGKILL whatever is left.
       const gone = await waitGroupGone(pgid, timeoutMs);
-      if (!gone && isGroupAlive(pgid)) {
+      if (!gone && isGroupAlive(pgid, 0)) {
         killed = true;
         signalGroup(pgid, 'SIGKILL');
       }
