@@ -1,4 +1,5 @@
 import type { ComponentStatus } from '../schema/messages.js';
+import type { AttachInfo } from '../plugins/types.js';
 
 /** States of one component's state machine. */
 export const COMPONENT_STATES = [
@@ -34,6 +35,8 @@ export interface ComponentInfo {
   memory_mb: number | null;
   next_restart_in_ms: number | null;
   depends_on: Record<string, string>;
+  /** How `corral attach` reaches a running pty or tmux component (absent otherwise). */
+  attach?: AttachInfo;
 }
 
 /** What the HTTP control routes and the CLI drive. */
