@@ -81,7 +81,7 @@ afterEach(async () => {
 
 function publish(type: string, payload: Record<string, unknown>, source = 'corral', session = 'sess-1'): void {
   const r = bus.publish({ source, session_id: session, event_type: type, payload });
-  if (!r.ok) throw new Error(r.error.message);
+  if (!r.ok) throw new Error(String(r.error.message));
 }
 
 async function captureStdout(fn: () => Promise<number>): Promise<{ code: number; out: string }> {

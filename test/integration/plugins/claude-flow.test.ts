@@ -13,7 +13,7 @@ function hook(type: string, session: string, payload: Record<string, unknown>) {
 
 function publish(input: unknown): void {
   const r = h.bus.publish(input);
-  if (!r.ok) throw new Error(r.error.message);
+  if (!r.ok) throw new Error(String(r.error.message));
 }
 
 describe('claude-flow plugin', () => {
