@@ -40,6 +40,8 @@ export interface ClientEvents {
   event: (event: CorralEvent, meta: EventMeta) => void;
   error: (error: ErrorData) => void;
   heartbeat: (data: HeartbeatData) => void;
+  /** After the events of an `initial` message were emitted: how many, and the cursor it left. */
+  initial: (info: { count: number; seq: number | undefined; truncated: boolean }) => void;
   open: (info: { reconnect: boolean }) => void;
   close: (info: { code: number; reason: string; reconnecting: boolean }) => void;
 }
@@ -91,6 +93,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     event: new Set(),
     error: new Set(),
     heartbeat: new Set(),
+    initial: new Set(),
     open: new Set(),
     close: new Set(),
   };
@@ -134,10 +137,12 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     // An empty answer to a query without a cursor means no matching event exists yet:
     // a resume from 0 then misses nothing.
     else if (lastSeq === undefined) lastSeq = 0;
-    if (meta.truncated && lastSeq !== undefined) {
+    const truncated = Boolean(meta.truncated) && lastSeq !== undefined;
+    if (truncated) {
       catchingUp = true;
       sendNow(JSON.stringify({ type: 'subscribe', data: { ...filter, after: lastSeq } }));
     }
+    emit('initial', { count: events.length, seq: lastSeq, truncated });
   }
 
   function onEvent(frame: ServerFrame): void {

@@ -1,0 +1,54 @@
+import type { CorralEvent } from '../schema/events.js';
+import { paint, truncate, type Color } from './format.js';
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** Local time of an event: `HH:MM:SS.mmm` today, with the date on other days. */
+export function formatEventTime(ts: number, now: number = Date.now()): string {
+  const d = new Date(ts);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  if (new Date(now).toDateString() === d.toDateString()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** A one-line description of what the event is about, from the fields each kind of event has. */
+export function summarizeEvent(e: CorralEvent): string {
+  const p = (e.payload ?? {}) as Record<string, unknown>;
+  if (e.summary) return e.summary;
+  if (e.event_type.startsWith('error.')) return [str(p.component), str(p.error_message)].filter(Boolean).join(': ');
+  if (e.event_type.startsWith('component.')) {
+    const detail = str(p.reason) ?? str(p.status) ?? (p.pid !== undefined && p.pid !== null ? `pid ${String(p.pid)}` : undefined);
+    return [str(p.component), detail].filter(Boolean).join(' ');
+  }
+  if (e.event_type === 'resource.alert') return [str(p.component), str(p.alert_level), str(p.message)].filter(Boolean).join(' ');
+  if (p.tool_name !== undefined) {
+    const input = (p.tool_input ?? {}) as Record<string, unknown>;
+    const arg = str(input.command) ?? str(input.file_path) ?? str(input.pattern) ?? str(input.query) ?? str(input.url) ?? '';
+    return `${String(p.tool_name)}${arg ? ` ${arg}` : ''}`;
+  }
+  const text = str(p.prompt) ?? str(p.message) ?? str(p.component);
+  if (text) return text;
+  const json = JSON.stringify(p);
+  return json === '{}' ? '' : json;
+}
+
+function typeColor(type: string): Color {
+  if (type.startsWith('error.')) return 'red';
+  if (type === 'resource.alert') return 'yellow';
+  if (type.startsWith('component.')) return 'green';
+  if (type.startsWith('ws.') || type.startsWith('config.')) return 'blue';
+  return 'cyan';
+}
+
+/** One human line per event: time, type, source, summary (one line, cut to fit). */
+export function formatEventLine(e: CorralEvent, color: boolean, width = 200): string {
+  const summary = truncate(summarizeEvent(e).replace(/\s+/g, ' ').trim(), Math.max(20, width - 60));
+  const source = e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source;
+  return `${paint(formatEventTime(e.timestamp), 'gray', color)} ${paint(e.event_type.padEnd(20), typeColor(e.event_type), color)} ${paint(source, 'magenta', color)}${summary ? ` ${summary}` : ''}`;
+}

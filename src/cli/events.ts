@@ -1,0 +1,181 @@
+import { createClient } from '../client/client.js';
+import type { CorralEvent } from '../schema/events.js';
+import type { EventFilter } from '../schema/messages.js';
+import { parseArgs, UsageError, useColor } from './args.js';
+import { apiRequest, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
+import { formatEventLine } from './event-line.js';
+import { parseTimeArg } from './time-arg.js';
+
+const USAGE = 'usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]';
+
+interface HistoryPage {
+  events: CorralEvent[];
+  next_cursor: string | null;
+}
+
+/** Thrown for an answer of the daemon that is not a page of history. */
+class HistoryError extends Error {
+  constructor(
+    message: string,
+    readonly usage: boolean,
+  ) {
+    super(message);
+  }
+}
+
+function filterQuery(filter: EventFilter, extra: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...filter, ...extra })) if (v !== undefined && v !== '') q.set(k, String(v));
+  return `/events?${q.toString()}`;
+}
+
+async function fetchPage(target: DaemonTarget, path: string): Promise<HistoryPage> {
+  const res = await apiRequest<HistoryPage | { error?: string }>(target, 'GET', path);
+  if (res.status === 200 && res.body && Array.isArray((res.body as HistoryPage).events)) return res.body as HistoryPage;
+  const message = (res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`;
+  throw new HistoryError(`corral events: the daemon refused the query: ${message}`, res.status === 400);
+}
+
+/**
+ * History: the newest `limit` events (oldest first), or, with `--since` and no
+ * `-n`, every event since then, page by page. `before` (a seq) keeps the
+ * newest-N history from overlapping a live tail that starts after it (the
+ * paged history may overlap it; the caller skips ids it already printed).
+ */
+async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: number | undefined, before?: number): Promise<CorralEvent[]> {
+  if (limit !== undefined || filter.since === undefined) {
+    // A desc cursor is exclusive: `before + 1` keeps `before` itself.
+    const cursor = before !== undefined && before > 0 ? String(before + 1) : undefined;
+    const page = await fetchPage(target, filterQuery(filter, { order: 'desc', limit: limit ?? 100, cursor }));
+    return page.events;
+  }
+  const all: CorralEvent[] = [];
+  let next: string | null | undefined;
+  do {
+    const page = await fetchPage(target, filterQuery(filter, { order: 'asc', limit: 1000, cursor: next ?? undefined }));
+    all.push(...page.events);
+    next = page.next_cursor;
+  } while (next);
+  return all;
+}
+
+function parseLimit(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`-n ${JSON.stringify(value)}: expected a positive number of events`);
+  return Math.min(Number(value), 10_000);
+}
+
+function makePrinter(json: boolean): (e: CorralEvent) => void {
+  const color = useColor(process.stdout);
+  const width = process.stdout.columns || 200;
+  return (e) => process.stdout.write(`${json ? JSON.stringify(e) : formatEventLine(e, color, width)}\n`);
+}
+
+/**
+ * The live tail. The WebSocket subscription is made first and its live events
+ * held back; its `initial` message says the newest matching seq, and the
+ * history is read up to that seq. Held-back events then follow, so there is
+ * no gap between history and tail and no event twice (ids seen in the
+ * history are skipped in case the daemon's `initial` was empty).
+ */
+async function follow(target: DaemonTarget, filter: EventFilter, limit: number | undefined, print: (e: CorralEvent) => void): Promise<number> {
+  const client = createClient({ url: target.baseUrl, token: target.token, filter });
+  const held: CorralEvent[] = [];
+  let live = false;
+  let first = true;
+  let failed: Error | null = null;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+
+  client.on('event', (e) => {
+    if (first) return; // the first `initial`'s events: the history below replaces them
+    if (live) print(e);
+    else held.push(e);
+  });
+  client.on('initial', (info) => {
+    if (!first) return;
+    first = false;
+    fetchHistory(target, filter, limit, info.seq)
+      .then((history) => {
+        const seen = new Set<string>();
+        for (const e of history) {
+          seen.add(e.id);
+          print(e);
+        }
+        for (const e of held.splice(0)) if (!seen.has(e.id)) print(e);
+        live = true;
+      })
+      .catch((err: Error) => {
+        failed = err;
+        void client.close().then(() => finish(err instanceof HistoryError && err.usage ? 2 : 1));
+      });
+  });
+  client.on('close', (info) => {
+    if (info.reconnecting) process.stderr.write(`corral events: connection lost (${info.code}${info.reason ? ` ${info.reason}` : ''}), reconnecting…\n`);
+  });
+  client.on('open', (info) => {
+    if (info.reconnect) process.stderr.write('corral events: reconnected, resuming\n');
+  });
+  client.on('error', (err) => process.stderr.write(`corral events: ${err.error_code} ${err.error_message}\n`));
+
+  const stop = () => void client.close().then(() => finish(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new DaemonNotRunningError(`corral events: ${(err as Error).message}; is corral running? (corral up)`);
+  }
+  const code = await done;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (failed) process.stderr.write(`${(failed as Error).message}\n`);
+  return code;
+}
+
+/** `corral events`: history of the bus, and with -f its live tail. */
+export async function run(args: string[]): Promise<number> {
+  let filter: EventFilter;
+  let limit: number | undefined;
+  let flags: Record<string, string | boolean>;
+  try {
+    flags = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' }).flags;
+    if (flags.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const since = typeof flags.since === 'string' ? parseTimeArg(flags.since, '--since') : undefined;
+    const until = typeof flags.until === 'string' ? parseTimeArg(flags.until, '--until') : undefined;
+    filter = {
+      ...(typeof flags.type === 'string' ? { event_type: flags.type } : {}),
+      ...(typeof flags.source === 'string' ? { source: flags.source } : {}),
+      ...(typeof flags.session === 'string' ? { session_id: flags.session } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+    };
+    limit = parseLimit(flags.limit);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`corral events: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  // `corral events | head` closes the pipe: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
+  const print = makePrinter(flags.json === true);
+  try {
+    const target = findDaemon(typeof flags.config === 'string' ? flags.config : undefined);
+    if (flags.follow) return await follow(target, filter, limit, print);
+    for (const e of await fetchHistory(target, filter, limit)) print(e);
+    return 0;
+  } catch (err) {
+    if (err instanceof DaemonNotRunningError || err instanceof HistoryError) {
+      process.stderr.write(`${err.message.startsWith('corral') ? '' : 'corral events: '}${err.message}\n`);
+      return err instanceof HistoryError && err.usage ? 2 : 1;
+    }
+    throw err;
+  }
+}
