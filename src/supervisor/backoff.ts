@@ -55,3 +55,36 @@ export class RestartWindow {
     if (drop > 0) this.times.splice(0, drop);
   }
 }
+
+/** What to do after a generation ended on its own. */
+export type ExitDecision = { kind: 'exit' } | { kind: 'fail'; reason: string } | { kind: 'restart'; delay: number };
+
+/**
+ * The restart policy of one component over time: the backoff attempt (reset
+ * after a stable uptime) and the crash-loop window.
+ */
+export class RestartTracker {
+  private attempt = 0;
+  private readonly window = new RestartWindow();
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  /** Decides after an exit that ran `runtimeMs`; `lastExit` describes it for the crash-loop reason. */
+  decide(restart: RestartConfig, crashed: boolean, runtimeMs: number, now: number, lastExit: string): ExitDecision {
+    if (!shouldRestart(restart.policy, crashed)) return { kind: 'exit' };
+    if (runtimeMs >= restart.stable_after) this.attempt = 0;
+    if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
+      return { kind: 'fail', reason: `crash loop: more than ${restart.max_restarts} restarts within ${restart.window} ms (last: ${lastExit})` };
+    }
+    const delay = computeBackoff(this.attempt, restart.backoff, this.random);
+    this.attempt++;
+    this.window.record(now);
+    return { kind: 'restart', delay };
+  }
+
+  /** Forgets the crash history (`corral restart`, a start command). */
+  reset(): void {
+    this.window.clear();
+    this.attempt = 0;
+  }
+}

@@ -1,9 +1,12 @@
 import type { ComponentConfig } from '../config/schema.js';
 import type { ComponentLifecycle, ExitInfo, Instance, Logger } from '../plugins/types.js';
 import type { ComponentInfo, ComponentState } from './types.js';
-import type { ComponentEvents, StopReason } from './events.js';
-import { healthCheckKind, type HealthStatus, type HealthWatch, type StartHealthWatch } from './health-watch.js';
-import { computeBackoff, RestartWindow, shouldRestart } from './backoff.js';
+import { describeExit, type ComponentEvents, type StopReason } from './events.js';
+import { healthCheckKind, type HealthStatus, type StartHealthWatch } from './health-watch.js';
+import { RestartTracker } from './backoff.js';
+import { HealthTracker } from './component-health.js';
+import { startWithTimeout, StartTimeoutError } from './start-timeout.js';
+import { CommandQueue } from './command-queue.js';
 
 export interface ComponentOptions {
   name: string;
@@ -27,13 +30,6 @@ export class ComponentDisabledError extends Error {
 
 const LIVE: readonly ComponentState[] = ['running', 'healthy', 'unhealthy'];
 
-/** "exit code 1" / "signal SIGKILL": how a generation ended, for reasons and errors. */
-export function describeExit(info: ExitInfo): string {
-  if (info.error) return info.error.message;
-  if (info.signal) return `signal ${info.signal}`;
-  return `exit code ${info.code ?? 'unknown'}`;
-}
-
 /**
  * One component: a state machine whose commands (start, stop, restart,
  * reconfigure, the restart after a backoff, the handling of an exit) run one
@@ -48,7 +44,6 @@ export class Component {
   generation = 0;
   restarts = 0;
   reason: string | null = null;
-  health: HealthStatus | 'unknown' | null = null;
   lastExit: ExitInfo | null = null;
   /** A generation ended on its own with code 0 since the last start command (`depends_on: completed`). */
   completedCleanly = false;
@@ -59,18 +54,14 @@ export class Component {
   private readonly opts: ComponentOptions;
   private readonly now: () => number;
   private readonly listeners = new Set<(c: Component) => void>();
-  private queue: Promise<void> = Promise.resolve();
-  private pendingRestart: Promise<void> | null = null;
+  private readonly queue: CommandQueue;
   private lifecycle: ComponentLifecycle | null = null;
   private instance: Instance | null = null;
   private startedAt: number | null = null;
   private nextRestartAt: number | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
-  private readinessTimer: NodeJS.Timeout | null = null;
-  private healthWatch: HealthWatch | null = null;
-  private probeTimedOut = false;
-  private attempt = 0;
-  private readonly window = new RestartWindow();
+  private readonly restartPolicy: RestartTracker;
+  private readonly healthTracker: HealthTracker;
   private disposed = false;
 
   constructor(opts: ComponentOptions) {
@@ -79,6 +70,22 @@ export class Component {
     this.config = opts.config;
     this.now = opts.now ?? Date.now;
     this.state = opts.config.enabled ? 'stopped' : 'disabled';
+    this.queue = new CommandQueue(() => {
+      if (this.disposed) throw new Error(`component "${this.name}" was removed`);
+    });
+    this.restartPolicy = new RestartTracker(opts.random);
+    this.healthTracker = new HealthTracker({
+      name: opts.name,
+      events: opts.events,
+      startHealthWatch: opts.startHealthWatch,
+      isLive: (gen) => gen === this.generation && this.instance !== null && LIVE.includes(this.state),
+      onChange: (status, detail) => this.setState(status, status === 'unhealthy' ? detail : null),
+    });
+  }
+
+  /** Health of the live generation: `unknown` before the first report, null without a check. */
+  get health(): HealthStatus | 'unknown' | null {
+    return this.healthTracker.status;
   }
 
   /** Called on every state, health or instance change. Returns the unsubscribe function. */
@@ -116,11 +123,11 @@ export class Component {
 
   /** Starts it unless it already runs (idempotent). Clears `failed`. */
   start(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
       if (this.instance) return;
       this.clearBackoff();
-      this.resetCrashHistory();
+      this.restartPolicy.reset();
       this.completedCleanly = false;
       this.reachedRunning = false;
       await this.launch();
@@ -129,7 +136,7 @@ export class Component {
 
   /** Stops it (idempotent): the promise resolves when its whole process group is gone. */
   stop(): Promise<void> {
-    return this.enqueue(() => this.halt('stopped'));
+    return this.queue.run(() => this.halt('stopped'));
   }
 
   /**
@@ -137,20 +144,16 @@ export class Component {
    * arrive while one restart is still queued join it rather than queue another.
    */
   restart(): Promise<void> {
-    if (this.pendingRestart) return this.pendingRestart;
-    const run = this.enqueue(async () => {
-      this.pendingRestart = null;
+    return this.queue.coalesce('restart', async () => {
       if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
       const hadRun = this.generation > 0;
       await this.halt('stopped');
-      this.resetCrashHistory();
+      this.restartPolicy.reset();
       this.completedCleanly = false;
       this.reachedRunning = false;
       if (hadRun) this.restarts++;
       await this.launch();
     });
-    this.pendingRestart = run;
-    return run;
   }
 
   /**
@@ -158,7 +161,7 @@ export class Component {
    * lifecycle, take the new config, start again (when enabled).
    */
   reconfigure(config: ComponentConfig, opts: { start: boolean }): Promise<void> {
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       const wasLive = this.instance !== null || this.state === 'backoff';
       await this.halt(config.enabled ? 'stopped' : 'disabled');
       await this.disposeLifecycle();
@@ -166,7 +169,7 @@ export class Component {
       if (!config.enabled) return;
       if (this.state === 'disabled') this.setState('stopped', null);
       if (!opts.start && !wasLive) return;
-      this.resetCrashHistory();
+      this.restartPolicy.reset();
       if (wasLive) this.restarts++;
       await this.launch();
     });
@@ -176,23 +179,20 @@ export class Component {
   updateConfig(config: ComponentConfig): void {
     const probeChanged = JSON.stringify(config.health) !== JSON.stringify(this.config.health);
     this.config = config;
-    if (probeChanged && this.instance) {
-      this.healthWatch?.stop();
-      this.healthWatch = null;
-      this.health = this.hasHealthCheck() ? 'unknown' : null;
-      this.watchHealth(this.generation);
-      this.emitChange();
+    if (probeChanged && this.instance && this.lifecycle) {
+      this.healthTracker.begin(this.generation, config, this.lifecycle, false);
+      if (LIVE.includes(this.state)) this.setState('running', null);
     }
   }
 
   /** Keeps it off (`enabled: false` in a reload): stops it and marks it disabled. */
   disable(): Promise<void> {
-    return this.enqueue(() => this.halt('disabled'));
+    return this.queue.run(() => this.halt('disabled'));
   }
 
   /** Stops it and disposes its lifecycle; it takes no commands afterwards. */
   dispose(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       await this.halt('stopped');
       await this.disposeLifecycle();
       this.disposed = true;
@@ -201,7 +201,7 @@ export class Component {
 
   /** Waits for every queued command. */
   idle(): Promise<void> {
-    return this.queue;
+    return this.queue.idle();
   }
 
   info(): ComponentInfo {
@@ -223,18 +223,6 @@ export class Component {
     };
   }
 
-  private enqueue(fn: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(() => {
-      if (this.disposed) throw new Error(`component "${this.name}" was removed`);
-      return fn();
-    });
-    this.queue = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
-  }
-
   private setState(state: ComponentState, reason: string | null): void {
     this.state = state;
     this.reason = reason;
@@ -251,11 +239,6 @@ export class Component {
     }
   }
 
-  private resetCrashHistory(): void {
-    this.window.clear();
-    this.attempt = 0;
-  }
-
   private clearBackoff(): void {
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
@@ -270,17 +253,18 @@ export class Component {
     let instance: Instance;
     try {
       this.lifecycle ??= await this.opts.resolveLifecycle(this.name, this.config);
-      instance = await this.startWithTimeout(this.lifecycle);
+      instance = await startWithTimeout(this.lifecycle, this.config.start_timeout);
     } catch (err) {
-      this.failStart(gen, (err as Error).message ?? String(err));
+      if (err instanceof StartTimeoutError) {
+        this.opts.events.error('CMP001', this.name, err.message, { generation: gen, start_timeout_ms: err.limitMs });
+      }
+      this.failStart(gen, (err as Error).message ?? String(err), !(err instanceof StartTimeoutError));
       return;
     }
     this.instance = instance;
     this.startedAt = this.now();
     this.lastExit = null;
     this.reachedRunning = true;
-    this.probeTimedOut = false;
-    this.health = this.hasHealthCheck() ? 'unknown' : null;
     this.setState('running', null);
     this.opts.events.started({
       component: this.name,
@@ -290,33 +274,14 @@ export class Component {
       command: instance.command,
     });
     instance.exited.then(
-      (info) => void this.enqueue(() => this.handleExit(instance, gen, info)),
-      (err: unknown) => void this.enqueue(() => this.handleExit(instance, gen, { code: null, signal: null, error: err as Error })),
+      (info) => void this.queue.run(() => this.handleExit(instance, gen, info)),
+      (err: unknown) => void this.queue.run(() => this.handleExit(instance, gen, { code: null, signal: null, error: err as Error })),
     );
-    this.watchHealth(gen);
-    if (this.health !== null) this.armReadiness(gen);
-  }
-
-  /** The lifecycle's start, bounded by `start_timeout` (CMP001); a late instance is stopped at once. */
-  private async startWithTimeout(lifecycle: ComponentLifecycle): Promise<Instance> {
-    const limit = this.config.start_timeout;
-    const started = lifecycle.start();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), limit)));
-    try {
-      const result = await Promise.race([started, timeout]);
-      if (result) return result;
-    } finally {
-      clearTimeout(timer);
-    }
-    started.then((late) => late.stop('SIGKILL', 0)).catch(() => {});
-    const message = `start did not complete within ${limit} ms`;
-    this.opts.events.error('CMP001', this.name, message, { generation: this.generation, start_timeout_ms: limit });
-    throw new Error(message);
+    this.healthTracker.begin(gen, this.config, this.lifecycle, true);
   }
 
   /** The start itself failed (spawn error, plugin error, start timeout): `failed`, CMP002 unless it was a timeout. */
-  private failStart(gen: number, message: string): void {
+  private failStart(gen: number, message: string, crashError = true): void {
     this.instance = null;
     this.startedAt = null;
     this.setState('failed', message);
@@ -332,7 +297,7 @@ export class Component {
       next_restart_in_ms: null,
       error: message,
     });
-    if (!message.startsWith('start did not complete')) {
+    if (crashError) {
       this.opts.events.error('CMP002', this.name, `could not start: ${message}`, { generation: gen });
     }
   }
@@ -354,32 +319,28 @@ export class Component {
       signal: info.signal,
       runtime_ms: runtime,
     };
-    const restart = this.config.restart;
     const exitReason: StopReason = crashed ? 'crashed' : 'exited';
-    if (!shouldRestart(restart.policy, crashed)) {
+    const now = this.now();
+    const decision = this.restartPolicy.decide(this.config.restart, crashed, runtime, now, describeExit(info));
+    if (decision.kind === 'exit') {
       this.setState('exited', crashed ? describeExit(info) : null);
       this.opts.events.stopped({ ...base, reason: exitReason, restarts: this.restarts, next_restart_in_ms: null });
       return;
     }
-    const now = this.now();
-    if (runtime >= restart.stable_after) this.attempt = 0;
-    if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
-      const reason = `crash loop: more than ${restart.max_restarts} restarts within ${restart.window} ms (last: ${describeExit(info)})`;
-      this.setState('failed', reason);
-      this.opts.events.stopped({ ...base, reason: 'failed', restarts: this.restarts, next_restart_in_ms: null, error: reason });
-      this.opts.events.error('CMP002', this.name, reason, { generation: gen, restarts: this.restarts });
+    if (decision.kind === 'fail') {
+      this.setState('failed', decision.reason);
+      this.opts.events.stopped({ ...base, reason: 'failed', restarts: this.restarts, next_restart_in_ms: null, error: decision.reason });
+      this.opts.events.error('CMP002', this.name, decision.reason, { generation: gen, restarts: this.restarts });
       return;
     }
-    const delay = computeBackoff(this.attempt, restart.backoff, this.opts.random);
-    this.attempt++;
-    this.window.record(now);
+    const delay = decision.delay;
     this.nextRestartAt = now + delay;
     this.setState('backoff', crashed ? describeExit(info) : null);
     this.opts.events.stopped({ ...base, reason: exitReason, restarts: this.restarts, next_restart_in_ms: delay });
     // A real timer: the daemon sleeps until it fires, however many crashes came before.
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
-      void this.enqueue(async () => {
+      void this.queue.run(async () => {
         if (this.state !== 'backoff') return;
         this.restarts++;
         await this.launch();
@@ -397,7 +358,7 @@ export class Component {
     }
     const gen = this.generation;
     const runtime = this.now() - (this.startedAt ?? this.now());
-    this.stopChecks();
+    this.healthTracker.end();
     this.setState('stopping', null);
     let info: ExitInfo;
     try {
@@ -423,17 +384,10 @@ export class Component {
   }
 
   private endRun(): void {
-    this.stopChecks();
+    this.healthTracker.end();
     this.instance = null;
     this.startedAt = null;
     this.sample = null;
-  }
-
-  private stopChecks(): void {
-    this.healthWatch?.stop();
-    this.healthWatch = null;
-    if (this.readinessTimer) clearTimeout(this.readinessTimer);
-    this.readinessTimer = null;
   }
 
   private async disposeLifecycle(): Promise<void> {
@@ -444,52 +398,5 @@ export class Component {
     } catch (err) {
       this.opts.logger?.warn(`dispose of ${this.name} failed: ${(err as Error).message}`);
     }
-  }
-
-  private watchHealth(gen: number): void {
-    if (!this.lifecycle) return;
-    const probe = healthCheckKind(this.config.health, this.lifecycle);
-    if (probe === null) return;
-    this.healthWatch = this.opts.startHealthWatch({
-      name: this.name,
-      health: this.config.health,
-      lifecycle: this.lifecycle,
-      cwd: this.config.cwd,
-      env: this.config.env,
-      onStatus: (status, detail) => this.onHealth(gen, probe, status, detail),
-      onCheck: (_ok, detail, timedOut) => this.onHealthCheck(gen, probe, timedOut, detail),
-    });
-  }
-
-  private onHealthCheck(gen: number, probe: string, timedOut: boolean, detail: string): void {
-    if (gen !== this.generation || !this.instance) return;
-    // One CMP001 per run of timed-out checks, so a hung endpoint does not flood the bus.
-    if (timedOut && !this.probeTimedOut) {
-      this.opts.events.error('CMP001', this.name, `health probe (${probe}) timed out: ${detail}`, { generation: gen, probe });
-    }
-    this.probeTimedOut = timedOut;
-  }
-
-  private onHealth(gen: number, probe: string, status: HealthStatus, detail: string): void {
-    if (gen !== this.generation || !this.instance || !LIVE.includes(this.state)) return;
-    const previous = this.health ?? 'unknown';
-    if (previous === status) return;
-    this.health = status;
-    if (status === 'healthy' && this.readinessTimer) {
-      clearTimeout(this.readinessTimer);
-      this.readinessTimer = null;
-    }
-    this.setState(status, status === 'unhealthy' ? detail : null);
-    this.opts.events.health({ component: this.name, status, previous, probe, detail, generation: gen });
-  }
-
-  /** With a health check, "ready" means healthy: not within `start_timeout` is CMP001. */
-  private armReadiness(gen: number): void {
-    const limit = this.config.start_timeout;
-    this.readinessTimer = setTimeout(() => {
-      this.readinessTimer = null;
-      if (gen !== this.generation || !this.instance || this.health === 'healthy') return;
-      this.opts.events.error('CMP001', this.name, `not healthy within start_timeout (${limit} ms)`, { generation: gen, start_timeout_ms: limit });
-    }, limit);
   }
 }

@@ -59,3 +59,10 @@ export function createComponentEvents(bus: Bus, onRefused: (message: string) => 
     },
   };
 }
+
+/** "exit code 1" / "signal SIGKILL" / the OS error: how a generation ended, for reasons and errors. */
+export function describeExit(info: { code: number | null; signal: string | null; error?: Error }): string {
+  if (info.error) return info.error.message;
+  if (info.signal) return `signal ${info.signal}`;
+  return `exit code ${info.code ?? 'unknown'}`;
+}

@@ -260,7 +260,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const c = components.get(name);
         const next = config.components[name];
         if (!c || !next) continue;
-        const startAfter = c.state === 'disabled' || c.state === 'pending';
+        // A failed component whose command was fixed should run again; a stopped one stays stopped.
+        const startAfter = c.state === 'disabled' || c.state === 'pending' || c.state === 'failed';
         cancelWait(name);
         work.push(
           c.reconfigure(next, { start: false }).then(() => {
