@@ -31,6 +31,8 @@ export interface Connection {
   alive: boolean;
   /** When the client last sent a message or a pong. */
   lastSeen: number;
+  /** Set when the server closed the connection (rate limit, slow consumer): the peer may never see the close frame. */
+  serverClose: { code: number; reason: string } | null;
   /** Sends `initial` for the filter and subscribes, with no await in between. */
   subscribe(filter: EventFilter): void;
   /** Bytes buffered in the socket plus events queued for a batch. */
@@ -80,6 +82,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function closeWith(code: number, reason: string): void {
     if (closing) return;
     closing = true;
+    conn.serverClose = { code, reason };
     stopQueue();
     unsubscribe?.();
     unsubscribe = null;
@@ -205,6 +208,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     component: null,
     alive: true,
     lastSeen: Date.now(),
+    serverClose: null,
     subscribe,
     backlog: () => ws.bufferedAmount + queuedBytes,
     sendControl: sendRaw,

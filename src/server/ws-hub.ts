@@ -118,16 +118,18 @@ export function createWsHub(opts: ServerOptions): WsHub {
     });
     conns.add(conn);
     ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
-    ws.on('close', (code, reason) => {
+    ws.on('close', (peerCode, peerReason) => {
       conns.delete(conn);
       conn.dispose();
+      const code = conn.serverClose?.code ?? peerCode;
+      const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
       if (conn.component) componentStopped(conn, conn.component, code === 1000 || code === 1001 ? 'stopped' : 'exited', code);
       publishSelf('ws.disconnected', {
         client_id: conn.id,
         remote_address: conn.remote,
         component: conn.component,
         code,
-        reason: reason.toString('utf8'),
+        reason,
         duration_ms: Date.now() - conn.connectedAt,
       });
     });

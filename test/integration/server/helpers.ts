@@ -78,13 +78,13 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}): Pro
     const ws = new WebSocket(url, options);
     const messages: Message[] = [];
     const waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-    let eventCount: any[] = [];
+    const eventCount: any[] = [];
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString()) as Message;
       messages.push(m);
       if (m.type === 'event') {
-        if (Array.isArray(m.data)) eventCount = eventCount.concat(m.data);
+        if (Array.isArray(m.data)) for (const e of m.data) eventCount.push(e);
         else eventCount.push(m.data);
       }
       for (const w of [...waiters]) {

@@ -1,0 +1,154 @@
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TOKEN, connect, hookEvent, http, startTestServer, type TestClient, type TestServer } from './helpers.js';
+
+let ts: TestServer | null = null;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await ts?.close();
+  ts = null;
+});
+
+/** A request with headers fetch will not let us set (Host) and the raw, undecoded body. */
+function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('HTTP API', () => {
+  it('POST /events takes one event or an array, answers 202 with ids once stored', async () => {
+    ts = await startTestServer();
+    const one = await http(ts.server.url, 'POST', '/events', hookEvent(1));
+    expect(one.status).toBe(202);
+    expect(one.body.ids).toHaveLength(1);
+    const many = await http(ts.server.url, 'POST', '/events', [hookEvent(2), hookEvent(3)]);
+    expect(many.status).toBe(202);
+    expect(many.body.ids).toHaveLength(2);
+    // Stored: a fresh query on the SQLite file sees them with nothing pending.
+    expect(ts.store.pending()).toBe(0);
+    const ids = ts.bus.history({}, { limit: 10 }).events.map((e) => e.event.id);
+    expect(ids).toEqual(expect.arrayContaining([...one.body.ids, ...many.body.ids]));
+  });
+
+  it('POST /events refuses bad input with a clear message and publishes nothing of a bad array', async () => {
+    ts = await startTestServer({ maxPayload: 4096 });
+    const badJson = await http(ts.server.url, 'POST', '/events', '{"source": ');
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.error).toMatch(/not valid JSON/);
+    const bad = await http(ts.server.url, 'POST', '/events', [hookEvent(1), { ...hookEvent(2), timestamp: -1 }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('[1].timestamp');
+    expect(ts.bus.history({}).events).toHaveLength(0);
+    const big = await http(ts.server.url, 'POST', '/events', { ...hookEvent(3), payload: { blob: 'x'.repeat(10_000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.error).toMatch(/4096/);
+  });
+
+  it('POST /events rate-limits per client address with 429', async () => {
+    ts = await startTestServer({ rateLimit: { rate: 1, burst: 3 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await http(ts.server.url, 'POST', '/events', hookEvent(i))).status);
+    expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
+    expect(statuses).toContain(429);
+  });
+
+  it('accepts the observability server hook-sender body unchanged and completes it', async () => {
+    ts = await startTestServer();
+    const body = {
+      source_app: 'my-project',
+      session_id: 'abc123',
+      hook_event_type: 'PreToolUse',
+      payload: { tool_name: 'Bash', tool_input: { command: 'ls' } },
+      timestamp: 1_700_000_000_000,
+      model_name: 'claude-sonnet',
+      summary: 'lists files',
+    };
+    const res = await http(ts.server.url, 'POST', '/events', body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ...body, source: 'my-project', event_type: 'PreToolUse', version: '1.0' });
+    expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const recent = await http(ts.server.url, 'GET', '/events/recent?limit=5');
+    expect(recent.body).toHaveLength(1);
+    expect(recent.body[0].id).toBe(res.body.id);
+    const options = await http(ts.server.url, 'GET', '/events/filter-options');
+    expect(options.body).toEqual({ source_apps: ['my-project'], session_ids: ['abc123'], hook_event_types: ['PreToolUse'] });
+  });
+
+  it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 even for a bad body', async () => {
+    ts = await startTestServer();
+    const sub = await connect(ts.wsUrl('?event_type=UserPromptSubmit,Stop'));
+    clients.push(sub);
+    await sub.waitFor((m) => m.type === 'initial', 'initial');
+    const hook = { session_id: 'sess-1', cwd: '/home/u/proj', hook_event_name: 'UserPromptSubmit', prompt: 'hi' };
+    const res = await http(ts.server.url, 'POST', '/hooks/UserPromptSubmit', hook);
+    expect(res.status).toBe(202);
+    expect(res.text).toBe('');
+    const ev = await sub.waitFor((m) => m.type === 'event', 'hook event');
+    expect(ev.data).toMatchObject({ event_type: 'UserPromptSubmit', hook_event_type: 'UserPromptSubmit', session_id: 'sess-1', source_app: 'proj', payload: hook });
+    expect(res.headers.get('x-corral-event-id')).toBe(ev.data.id);
+    const broken = await http(ts.server.url, 'POST', '/hooks/Stop', 'not json {');
+    expect(broken.status).toBe(202);
+    const kept = await sub.waitFor((m) => m.type === 'event' && m.data.event_type === 'Stop', 'kept broken hook');
+    expect(kept.data.payload.raw).toBe('not json {');
+    const badName = await http(ts.server.url, 'POST', '/hooks/bad%20name', hook);
+    expect(badName.status).toBe(202);
+    expect(badName.headers.get('x-corral-error')).toMatch(/invalid hook event name/);
+  });
+
+  it('GET /events filters, pages with next_cursor (newest last) and gzips when asked', async () => {
+    ts = await startTestServer();
+    const events = Array.from({ length: 25 }, (_, i) => hookEvent(i, i % 2 ? { source: 'odd' } : {}));
+    expect((await http(ts.server.url, 'POST', '/events', events)).status).toBe(202);
+    const page1 = await http(ts.server.url, 'GET', '/events?source=odd&limit=5');
+    expect(page1.status).toBe(200);
+    expect(page1.body.events.map((e: any) => e.payload.i)).toEqual([15, 17, 19, 21, 23]);
+    const page2 = await http(ts.server.url, 'GET', `/events?source=odd&limit=5&cursor=${page1.body.next_cursor}`);
+    expect(page2.body.events.map((e: any) => e.payload.i)).toEqual([5, 7, 9, 11, 13]);
+    const asc = await http(ts.server.url, 'GET', '/events?since=0&limit=3&event_type=Pre*');
+    expect(asc.body.events.map((e: any) => e.payload.i)).toEqual([0, 1, 2]);
+    const bad = await http(ts.server.url, 'GET', '/events?limit=lots');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('limit');
+    const gz = await rawRequest(ts.server.port, 'GET', '/events?limit=25', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(gz.body).toString()).events).toHaveLength(25);
+  });
+
+  it('GET /health is the heartbeat document, and says it is corral', async () => {
+    ts = await startTestServer({ heartbeat: () => ({ router: 'degraded' }), version: '0.1.0' });
+    const res = await http(ts.server.url, 'GET', '/health');
+    expect(res.body).toMatchObject({ service: 'corral', status: 'ok', version: '0.1.0', components: { router: 'degraded' } });
+  });
+
+  it('refuses a foreign Host or Origin on plain HTTP too; CORS headers only for allowed origins, never *', async () => {
+    ts = await startTestServer({ allowedOrigins: ['http://localhost:5173'] });
+    const port = ts.server.port;
+    const host = `127.0.0.1:${port}`;
+    expect((await rawRequest(port, 'GET', '/events', { host: 'evil.example' })).status).toBe(403);
+    const evil = await rawRequest(port, 'POST', '/events', { host, origin: 'https://evil.example', 'content-type': 'text/plain' }, JSON.stringify(hookEvent(1)));
+    expect(evil.status).toBe(403);
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+    const ok = await rawRequest(port, 'OPTIONS', '/events', { host, origin: 'http://localhost:5173', 'access-control-request-method': 'POST' });
+    expect(ok.status).toBe(204);
+    expect(ok.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    const plain = await rawRequest(port, 'GET', '/health', { host });
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined();
+    expect(ts.bus.history({}).events).toHaveLength(0);
+  });
+
+  it('publishing from loopback needs no token; control does', async () => {
+    ts = await startTestServer();
+    expect((await http(ts.server.url, 'POST', '/events', hookEvent(1))).status).toBe(202);
+    expect((await http(ts.server.url, 'GET', `/api/components?token=${TOKEN}`)).status).toBe(503);
+  });
+});
