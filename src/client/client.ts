@@ -208,8 +208,19 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         resolve();
       });
       sock.on('message', onMessage);
+      // A refused upgrade (401, 403): keep the daemon's reason, not just the status.
+      sock.on('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8').trim().slice(0, 300);
+          failure = new Error(`HTTP ${res.statusCode}${text ? `: ${text}` : ''}`);
+          sock.terminate();
+        });
+        res.on('error', () => sock.terminate());
+      });
       sock.on('error', (err) => {
-        failure = err;
+        failure ??= err;
       });
       sock.on('close', (code, reason) => {
         if (ws === sock) ws = null;

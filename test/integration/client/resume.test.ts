@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { createClient, type CorralClient } from '../../../src/client/index.js';
+import { startTestServer, type TestServer } from '../server/helpers.js';
+import { startProxy, type CutProxy } from './proxy.js';
+
+let srv: TestServer | undefined;
+let proxy: CutProxy | undefined;
+let client: CorralClient | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  await proxy?.close();
+  await srv?.close();
+  client = proxy = srv = undefined;
+});
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function publish(from: number, to: number): void {
+  for (let n = from; n <= to; n++) {
+    const r = srv!.bus.publish({ event_type: 'test.tick', source: 'test', session_id: 's', payload: { n } });
+    if (!r.ok) throw new Error(r.error.error_message);
+  }
+}
+
+async function setup(replayCap?: number): Promise<{ got: number[]; opens: boolean[] }> {
+  srv = await startTestServer(replayCap !== undefined ? { replayCap } : {});
+  proxy = await startProxy(srv.server.port);
+  client = createClient({ url: `http://127.0.0.1:${proxy.port}`, filter: { event_type: 'test.*' }, reconnect: { initial: 20, max: 100 } });
+  const got: number[] = [];
+  const opens: boolean[] = [];
+  client.on('event', (e) => got.push((e.payload as { n: number }).n));
+  client.on('open', (i) => opens.push(i.reconnect));
+  await client.connect();
+  return { got, opens };
+}
+
+describe('client reconnect and resume', () => {
+  test('a client cut off while events flow gets every one of them exactly once after it reconnects', async () => {
+    const { got, opens } = await setup();
+    publish(1, 5);
+    await until(() => got.length === 5, 'the first live events');
+    proxy!.cut();
+    await until(() => !client!.connected, 'the client to notice the drop');
+    publish(6, 30);
+    proxy!.restore();
+    await until(() => got.length >= 30, 'the replay after the reconnect');
+    publish(31, 40);
+    await until(() => got.length >= 40, 'live events after the reconnect');
+    expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(opens).toEqual([false, true]);
+    expect(client!.lastSeq).toBe(srv!.bus.history({ event_type: 'test.*' }, { order: 'desc', limit: 1 }).events[0]!.seq);
+  });
+
+  test('a replay cut short by the server is continued until nothing is missing', async () => {
+    const { got } = await setup(7);
+    publish(1, 2);
+    await until(() => got.length === 2, 'the first live events');
+    proxy!.cut();
+    await until(() => !client!.connected, 'the client to notice the drop');
+    publish(3, 40);
+    proxy!.restore();
+    await until(() => got.length >= 40, 'the whole replay');
+    publish(41, 45);
+    await until(() => got.length >= 45, 'live events after the replay');
+    expect(got).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+  });
+
+  test('register, publish and subscribe reach the bus; a register is repeated after a reconnect', async () => {
+    srv = await startTestServer();
+    proxy = await startProxy(srv.server.port);
+    const started: string[] = [];
+    srv.bus.subscribe({ event_type: 'component.started' }, (e) => started.push(String((e.event.payload as { component: string }).component)));
+    client = createClient({ url: `http://127.0.0.1:${proxy.port}`, component: { component: 'probe' }, reconnect: { initial: 20, max: 100 } });
+    const got: string[] = [];
+    client.on('event', (e, meta) => {
+      if (!meta.replay) got.push(e.event_type);
+    });
+    await client.connect();
+    await until(() => started.length === 1, 'component.started for the client');
+    client.subscribe({ event_type: 'mine.*' });
+    client.publish({ event_type: 'other.x', source: 'probe', session_id: 's' });
+    client.publish({ event_type: 'mine.x', source: 'probe', session_id: 's' });
+    await until(() => got.includes('mine.x'), 'its own event back through its new filter');
+    expect(got).not.toContain('other.x');
+    proxy.cut();
+    await until(() => !client!.connected, 'the drop');
+    // Published while disconnected: queued and sent on reconnect.
+    client.publish({ event_type: 'mine.y', source: 'probe', session_id: 's' });
+    proxy.restore();
+    await until(() => started.length === 2, 'the register to be repeated');
+    await until(() => got.includes('mine.y'), 'the queued event');
+  });
+
+  test('connect rejects, naming the address, when nothing listens', async () => {
+    srv = await startTestServer();
+    const port = srv.server.port;
+    await srv.close();
+    srv = undefined;
+    const c = createClient({ url: `http://127.0.0.1:${port}` });
+    await expect(c.connect()).rejects.toThrow(`cannot connect to http://127.0.0.1:${port}`);
+    await c.close();
+  });
+});
+
+describe('client authentication', () => {
+  test('without the token a required-auth daemon refuses with its reason; with it the client connects', async () => {
+    srv = await startTestServer({ auth: 'required' });
+    const url = `http://127.0.0.1:${srv.server.port}`;
+    const refused = createClient({ url, reconnect: false });
+    await expect(refused.connect()).rejects.toThrow(/HTTP 401: .*token/);
+    await refused.close();
+    const { TOKEN } = await import('../server/helpers.js');
+    client = createClient({ url, token: TOKEN });
+    await client.connect();
+    expect(client.connected).toBe(true);
+  });
+});
