@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Component, type ComponentOptions } from '../../../src/supervisor/component.js';
 import { createComponentEvents } from '../../../src/supervisor/events.js';
 import type { HealthWatchOptions, StartHealthWatch } from '../../../src/supervisor/health-watch.js';
@@ -148,6 +148,30 @@ describe('Component', () => {
     await component.restart();
     expect(component.state).toBe('running');
   }, 60_000);
+
+  it('waits on one timer during a backoff: nothing runs until it fires (no busy loop)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const { component, lifecycle } = setup({ restart: { backoff: { initial: '10s', jitter: 0 } } });
+      lifecycle.exitAtOnce = { code: 1, signal: null };
+      await component.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(component.state).toBe('backoff');
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(lifecycle.instances).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(lifecycle.instances).toHaveLength(2);
+      expect(component.state).toBe('backoff');
+      expect(component.info().next_restart_in_ms).toBe(20_000);
+      expect(vi.getTimerCount()).toBe(1);
+      lifecycle.exitAtOnce = null;
+      await component.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('resets the backoff after a stable uptime', async () => {
     let clock = 0;
