@@ -18,6 +18,8 @@ export function configJsonSchema(): JsonObject {
   // `corral validate` does, and that those runners need a command.
   entry.if = { properties: { plugin: { enum: [...BUILTIN_RUNNERS] } } };
   entry.then = { required: ['command'], propertyNames: { enum: [...CORE_COMPONENT_KEYS] } };
+  // Top-level `x-` keys are free for YAML anchors (see loadConfig).
+  schema.patternProperties = { '^x-': {} };
   return {
     $schema: schema.$schema,
     title: 'corral config',

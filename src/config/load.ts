@@ -67,12 +67,22 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
     return { ok: false, errors: [{ path: '', message: 'the file is empty (it needs at least `components:`)', line: 1, column: 1 }] };
   }
 
-  const result = ConfigSchema.safeParse(parsed.data);
+  const data = withoutExtensions(parsed.data);
+  const result = ConfigSchema.safeParse(data);
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
-  raw.push(...checkDependencies(parsed.data));
-  raw.push(...(await checkPluginKeys(parsed.data, opts.resolvePluginSchema)));
+  raw.push(...checkDependencies(data));
+  raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
   if (!result.success || raw.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
   return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
+}
+
+/**
+ * Top-level `x-` keys are extension fields, as in docker-compose: a place for
+ * YAML anchors (`x-defaults: &defaults`) that corral itself ignores.
+ */
+function withoutExtensions(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([key]) => !key.startsWith('x-')));
 }
 
 function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[] } {

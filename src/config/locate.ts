@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 
 /** A 1-based position in the file. */
 export interface Position {
@@ -24,6 +24,8 @@ export function locatePath(doc: Document, counter: LineCounter, path: readonly P
     const last = i === path.length - 1;
     let next: unknown;
     let keyOffset: number | undefined;
+    // An alias (`restart: *defaults`) stands for its anchored node; look inside that.
+    if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
       if (pair) {

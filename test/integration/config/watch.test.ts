@@ -90,6 +90,16 @@ describe('watchConfig', () => {
     expect(results.map(summary)).toEqual(['ok "node atomic.js"', 'ok "node sentinel.js"']);
   });
 
+  test('a backup-style save (rename the file away, write a new one) is one reload and never a deletion', async () => {
+    await start();
+    renameSync(file, `${file}~`);
+    writeFileSync(file, config('node backup.js'));
+    unlinkSync(`${file}~`);
+    await waitFor('a reload', () => results.length >= 1);
+    await settle();
+    expect(results.map(summary)).toEqual(['ok "node backup.js"', 'ok "node sentinel.js"']);
+  });
+
   test('invalid YAML is one error result with its line, and the next valid save applies', async () => {
     await start();
     writeFileSync(file, lines('components:', '  web:', '    command: "node v1.js', '    cwd: .'));

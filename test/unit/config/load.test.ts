@@ -189,6 +189,32 @@ describe('loadConfig', () => {
     expect(errorsOf(await loadConfig(tmp.write('empty.yaml', '# nothing yet\n')))[0]!.message).toMatch(/empty/);
   });
 
+  test('top-level x- keys hold anchors; anchors, aliases and merge keys work, and errors inside them still get a line', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines(
+        'x-defaults: &defaults',
+        '  restart: { policy: always }',
+        'components:',
+        '  a: { <<: *defaults, command: x }',
+        '  b:',
+        '    command: y',
+        '    stop: &stop { signal: SIGTERM, timeout: forever }',
+        '  c: { command: z, stop: *stop }',
+      ),
+    );
+    const errors = errorsOf(await loadConfig(file));
+    expect(errors.map((e) => [e.path, e.line])).toEqual([
+      ['components.b.stop.timeout', 7],
+      ['components.c.stop.timeout', 7],
+    ]);
+    const ok = await loadConfig(
+      tmp.write('ok.yaml', lines('x-note: free text', 'components:', '  a: &base { command: x, restart: { policy: always } }', '  b: { <<: *base, cwd: sub }')),
+    );
+    if (!ok.ok) throw new Error(JSON.stringify(ok.errors));
+    expect(ok.config.components.b).toMatchObject({ command: 'x', cwd: 'sub', restart: { policy: 'always' } });
+  });
+
   test('every error is reported at once', async () => {
     const file = tmp.write(
       'corral.yaml',
