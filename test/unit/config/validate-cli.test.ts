@@ -56,6 +56,13 @@ describe('corral validate', () => {
     expect(out).toMatch(/components\.x\.plugin: .*no-such-plugin-here/);
   });
 
+  test('the shipped config/ecosystem.yaml is valid', async () => {
+    const shipped = new URL('../../../config/ecosystem.yaml', import.meta.url).pathname;
+    const code = await run(['-c', shipped]);
+    expect(out).toMatch(/valid \(\d+ components/);
+    expect(code).toBe(0);
+  });
+
   test('no config found: exit 2 with a clear message', async () => {
     const cwd = process.cwd();
     process.chdir(tmp.dir);
