@@ -34,6 +34,12 @@ const FILE_SUFFIXES = ['.js', '.mjs', '.ts'];
 const INDEX_FILES = ['index.js', 'index.mjs', 'index.ts'];
 
 const cache = new Map<string, Promise<PluginDefinition>>();
+const loadedFiles = new Map<string, string>();
+
+/** Files of the plugins loaded so far (file → plugin reference), to attribute a stray error to its plugin. */
+export function loadedPluginFiles(): ReadonlyMap<string, string> {
+  return loadedFiles;
+}
 
 /**
  * Loads a plugin by reference: a built-in runner name (`process`, `pty`,
@@ -124,6 +130,7 @@ async function importPlugin(ref: string, file: string): Promise<PluginDefinition
       `plugin "${ref}" (${file}) does not export a plugin: ${problem}. Export one made with definePlugin({ name, configSchema, create }) as the default export or as "plugin".`,
     );
   }
+  loadedFiles.set(file, ref);
   return candidate as PluginDefinition;
 }
 
