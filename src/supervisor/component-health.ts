@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { ComponentConfig } from '../config/schema.js';
 import type { ComponentLifecycle } from '../plugins/types.js';
 import type { ComponentEvents } from './events.js';
@@ -7,6 +8,7 @@ export interface HealthTrackerOptions {
   name: string;
   events: ComponentEvents;
   startHealthWatch: StartHealthWatch;
+  configDir?: string;
   /** Whether generation `gen` is still the live one and in a state health may change. */
   isLive(gen: number): boolean;
   /** A new status for the live generation (the component moves to that state). */
@@ -38,7 +40,7 @@ export class HealthTracker {
       name: this.opts.name,
       health: config.health,
       lifecycle,
-      cwd: config.cwd,
+      cwd: config.cwd !== undefined && this.opts.configDir ? resolve(this.opts.configDir, config.cwd) : (config.cwd ?? this.opts.configDir),
       env: config.env,
       onStatus: (status, detail) => this.report(gen, probe, status, detail),
       onCheck: (_ok, detail, timedOut) => this.check(gen, probe, timedOut, detail),

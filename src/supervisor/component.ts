@@ -15,6 +15,8 @@ export interface ComponentOptions {
   events: ComponentEvents;
   startHealthWatch: StartHealthWatch;
   logger?: Logger;
+  /** Directory of the config file, for exec probes' relative `cwd`. */
+  configDir?: string;
   /** Clock and randomness, replaceable in tests of the backoff math. */
   now?: () => number;
   random?: () => number;
@@ -78,6 +80,7 @@ export class Component {
       name: opts.name,
       events: opts.events,
       startHealthWatch: opts.startHealthWatch,
+      configDir: opts.configDir,
       isLive: (gen) => gen === this.generation && this.instance !== null && LIVE.includes(this.state),
       onChange: (status, detail) => this.setState(status, status === 'unhealthy' ? detail : null),
     });

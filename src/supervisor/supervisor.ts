@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   logger?: Logger;
   /** Replaces the real probe loop (tests of the state machine). */
   startHealthWatch?: StartHealthWatch;
+  /** Directory of the config file: relative `cwd`s of exec probes resolve against it. */
+  configDir?: string;
   /** Randomness for the backoff jitter (tests). */
   random?: () => number;
 }
@@ -106,6 +108,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       startHealthWatch: opts.startHealthWatch ?? realHealthWatch,
       logger: opts.logger,
       random: opts.random,
+      configDir: opts.configDir,
     });
     c.onChange(reportGroups);
     components.set(name, c);
@@ -240,8 +243,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const c = components.get(name);
         if (!c) continue;
         cancelWait(name);
-        components.delete(name);
-        work.push(c.dispose().finally(reportGroups));
+        // Forgotten only once its group is gone, so the group record keeps it until then.
+        work.push(
+          c.dispose().finally(() => {
+            if (components.get(name) === c) components.delete(name);
+            reportGroups();
+          }),
+        );
       }
       for (const name of plan.updated) {
         const c = components.get(name);
