@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { startTestServer, type TestServer, TOKEN } from '../server/helpers.js';
+import { startCli, until, writeProject, type CliRun } from './run-cli.js';
+
+let dir: string;
+let srv: TestServer | undefined;
+const runs: CliRun[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'corral-events-'));
+});
+afterEach(async () => {
+  for (const r of runs.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  await srv?.close();
+  srv = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(command: 'events' | 'emit', args: string[]): CliRun {
+  const run = startCli(command, args, { cwd: dir });
+  run.child.stdin?.end();
+  runs.push(run);
+  return run;
+}
+
+function publish(from: number, to: number, type = 'test.tick'): void {
+  for (let n = from; n <= to; n++) {
+    const r = srv!.bus.publish({ event_type: type, source: 'test', session_id: 's', payload: { n } });
+    if (!r.ok) throw new Error(r.error.error_message);
+  }
+}
+
+const lines = (run: CliRun) => run.stdout().split('\n').filter(Boolean);
+const numbers = (run: CliRun) => lines(run).map((l) => (JSON.parse(l) as { payload: { n: number } }).payload.n);
+
+describe('corral events', () => {
+  test('-n N --type: the newest N matching events, oldest first', async () => {
+    srv = await startTestServer({ auth: 'required' });
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    publish(1, 10);
+    publish(1, 3, 'other.kind');
+    const run = cli('events', ['-n', '4', '--type', 'test.*', '--json']);
+    expect(await run.exited).toBe(0);
+    expect(numbers(run)).toEqual([7, 8, 9, 10]);
+  });
+
+  test('-f: history, then the live tail, with no gap and nothing twice', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    publish(1, 5);
+    const run = cli('events', ['-f', '-n', '3', '--type', 'test.*', '--json']);
+    await until(() => lines(run).length >= 3, 'the history');
+    publish(6, 9);
+    publish(1, 2, 'other.kind');
+    await until(() => lines(run).length >= 7, 'the live events');
+    // Stop only once the connection has seen a later event, so nothing is still in flight.
+    publish(10, 10);
+    await until(() => lines(run).length >= 8, 'the last event');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(numbers(run)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  test('human output: time, type, source and summary on one line', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    srv.bus.publish({ event_type: 'component.stopped', source: 'corral', session_id: 's', payload: { component: 'router', reason: 'crashed' } });
+    const run = cli('events', []);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} component\.stopped +corral router crashed\n$/);
+  });
+
+  test('a bad --since is a usage error (exit 2) naming it; a stopped daemon is exit 1 saying so', async () => {
+    const bad = cli('events', ['--since', 'whenever']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/--since "whenever"/);
+    writeProject(dir, { port: 1 });
+    const down = cli('events', []);
+    expect(await down.exited).toBe(1);
+    expect(down.stderr()).toMatch(/not running/);
+  });
+});
+
+describe('corral emit', () => {
+  test('publishes one event and prints its id once stored', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const run = cli('emit', ['deploy.finished', '--payload', '{"version":"1.2"}', '--source', 'ci', '--session', 'build-7']);
+    expect(await run.exited).toBe(0);
+    const id = run.stdout().trim();
+    const [e] = srv.bus.history({ event_type: 'deploy.finished' }).events;
+    expect(e?.event).toMatchObject({ id, source: 'ci', session_id: 'build-7', payload: { version: '1.2' } });
+  });
+
+  test('an invalid --payload is exit 2 naming the problem, and nothing is sent', async () => {
+    const notJson = cli('emit', ['x', '--payload', '{oops']);
+    const notObject = cli('emit', ['x', '--payload', '[1,2]']);
+    expect(await notJson.exited).toBe(2);
+    expect(notJson.stderr()).toMatch(/--payload is not valid JSON/);
+    expect(await notObject.exited).toBe(2);
+    expect(notObject.stderr()).toMatch(/--payload must be a JSON object \(got an array\)/);
+  });
+
+  test('an event the schema refuses is exit 2 with the daemon\'s reason', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const run = cli('emit', ['x', '--source', '']);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toMatch(/source/);
+  });
+});

@@ -1,0 +1,110 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { startTestServer, type TestServer, TOKEN } from '../server/helpers.js';
+import { startCli, writeProject, type CliRun } from './run-cli.js';
+
+let dir: string;
+let srv: TestServer | undefined;
+let fake: Server | undefined;
+const runs: CliRun[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'corral-hook-'));
+});
+afterEach(async () => {
+  for (const r of runs.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  await srv?.close();
+  if (fake) await new Promise((r) => fake!.close(r));
+  srv = fake = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function hook(args: string[], input: string | null, env: Record<string, string> = {}, stdin: 'pipe' | 'ignore' = 'pipe'): CliRun {
+  const run = startCli('hook', args, { cwd: dir, env, stdin });
+  runs.push(run);
+  if (input !== null) run.child.stdin?.end(input);
+  return run;
+}
+
+function spooled(spoolDir: string): { hook_event_name: string; body: any }[] {
+  return readdirSync(spoolDir).flatMap((f) =>
+    readFileSync(join(spoolDir, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
+}
+
+const body = { session_id: 'sess-1', cwd: '/home/u/shop', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } };
+
+/** A port with nothing listening on it. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('corral hook', () => {
+  test('forwards the hook to the daemon: the bus gets the HookEvent, nothing is spooled, stdout stays empty', async () => {
+    srv = await startTestServer({ auth: 'required' });
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    const run = hook([], JSON.stringify(body));
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toBe('');
+    const [e] = srv.bus.history({ event_type: 'PreToolUse' }).events;
+    expect(e?.event).toMatchObject({ hook_event_type: 'PreToolUse', source: 'claude-code', source_app: 'shop', session_id: 'sess-1', payload: body });
+    expect(() => readdirSync(join(dir, '.corral', 'spool'))).toThrow();
+  });
+
+  test('daemon down and no config: spools under XDG_STATE_HOME, exits 0 with nothing on stdout', async () => {
+    const state = join(dir, 'xdg');
+    const run = hook(['Stop'], JSON.stringify({ session_id: 's2' }), { XDG_STATE_HOME: state, CORRAL_URL: `http://127.0.0.1:${await deadPort()}` });
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toBe('');
+    expect(spooled(join(state, 'corral', 'spool'))).toMatchObject([{ hook_event_name: 'Stop', body: { session_id: 's2' } }]);
+  });
+
+  test('a daemon that answers badly: the hook is spooled in the state directory', async () => {
+    fake = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500).end('broken');
+    });
+    await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', r));
+    writeProject(dir, { port: (fake.address() as { port: number }).port });
+    const run = hook([], JSON.stringify(body));
+    expect(await run.exited).toBe(0);
+    expect(spooled(join(dir, '.corral', 'spool'))).toMatchObject([{ hook_event_name: 'PreToolUse', body }]);
+  });
+
+  test('a daemon that never answers: the hook gives up within its budget and spools', async () => {
+    fake = createServer(() => {});
+    await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', r));
+    writeProject(dir, { port: (fake.address() as { port: number }).port });
+    const run = hook(['Notification'], '{"session_id":"x"}');
+    expect(await run.exited).toBe(0);
+    expect(spooled(join(dir, '.corral', 'spool'))).toMatchObject([{ hook_event_name: 'Notification' }]);
+  });
+
+  test('absent stdin, or a stdin that is never closed, does not hang it', async () => {
+    const env = { XDG_STATE_HOME: join(dir, 'xdg'), CORRAL_URL: `http://127.0.0.1:${await deadPort()}` };
+    const absent = hook(['SessionStart'], null, env, 'ignore');
+    const open = hook(['SessionEnd'], null, env);
+    expect(await absent.exited).toBe(0);
+    expect(await open.exited).toBe(0);
+    expect(absent.stdout() + open.stdout()).toBe('');
+    const names = spooled(join(dir, 'xdg', 'corral', 'spool')).map((r) => r.hook_event_name).sort();
+    expect(names).toEqual(['SessionEnd', 'SessionStart']);
+  });
+
+  test('a body that is not JSON is kept as raw text', async () => {
+    const env = { XDG_STATE_HOME: join(dir, 'xdg'), CORRAL_URL: `http://127.0.0.1:${await deadPort()}` };
+    const run = hook(['Stop'], 'not json', env);
+    expect(await run.exited).toBe(0);
+    expect(spooled(join(dir, 'xdg', 'corral', 'spool'))).toMatchObject([{ body: { raw: 'not json' } }]);
+  });
+});
