@@ -159,4 +159,24 @@ describe('createSupervisor', () => {
     expect(s.state('off')).toBe('disabled');
     expect(s.supervisor.list().map((c) => c.name).sort()).toEqual(['change', 'fresh', 'keep', 'off', 'tune']);
   });
+
+  it('applyPlan updated: a new probe takes effect without a restart', async () => {
+    const s = setup({ web: { health: { tcp: '1111' } } });
+    await s.supervisor.startAll();
+    s.watches.get('web')!.onStatus('healthy', 'connected', false);
+    expect(s.state('web')).toBe('healthy');
+    await s.supervisor.applyPlan(corralConfig({ web: { health: { tcp: '2222', interval: '1s' } } }), {
+      added: [],
+      removed: [],
+      restarted: [],
+      updated: ['web'],
+    });
+    const web = s.supervisor.component('web')!;
+    expect(web.generation).toBe(1);
+    expect(s.watches.get('web')!.health!.tcp).toBe('2222');
+    expect(web.health).toBe('unknown');
+    expect(web.state).toBe('running');
+    s.watches.get('web')!.onStatus('unhealthy', 'refused', false);
+    expect(web.state).toBe('unhealthy');
+  });
 });
