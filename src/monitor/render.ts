@@ -81,11 +81,14 @@ export function summarize(e: CorralEvent): string {
   const p = e.payload as Record<string, any>;
   if (e.summary) return e.summary;
   const bits: string[] = [];
-  for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'route', 'to', 'window', 'change', 'message']) {
+  for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'exit_code', 'signal', 'restarts', 'route', 'to', 'session', 'window', 'change', 'alert_level', 'message']) {
     const v = p[key];
     if (v === undefined || v === null || v === '') continue;
-    bits.push(`${key}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    // A tmux window is an object: its name and index say enough.
+    if (key === 'window' && typeof v === 'object' && typeof v.name === 'string') bits.push(`window=${v.index ?? '?'}:${v.name}`);
+    else bits.push(`${key}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   }
+  if (typeof p.next_restart_in_ms === 'number') bits.push(`restart in ${(p.next_restart_in_ms / 1000).toFixed(1)}s`);
   if (bits.length) return bits.join(' ');
   const json = JSON.stringify(p);
   return json === '{}' ? '' : json;
