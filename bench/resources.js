@@ -3,17 +3,20 @@
 //
 //   npm run build && node bench/resources.js [--components 100] [--seconds 20] [--interval 2000]
 //
-// Each method samples every `interval` ms for `seconds` s, one after the other.
-// Reported: CPU of the sampling process over the window (percent of one core,
-// from process.cpuUsage deltas; includes timers and GC), and the median wall
+// Each method runs in its own Node process, all of them at the same time over
+// the same components (so machine load hits them alike), sampling every
+// `interval` ms for `seconds` s after two unmeasured warm-up passes. Reported:
+// the CPU that whole process used over the window (percent of one core, from
+// process.cpuUsage: every thread, timers and GC included), and the median wall
 // time and CPU time of one pass. pidusage is handed the 200 pids up front,
-// while corral's sampler discovers each tree itself (and reads every process
-// on the machine to do so): the comparison favours pidusage on work done.
+// while corral's sampler finds each tree itself (reading every process on the
+// machine on its first pass): the comparison favours pidusage on work done.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fmt, machine, median, printTable, sleep } from './lib.js';
+import { fmt, machine, median, now, printTable, sleep } from './lib.js';
 import { createTreeSampler } from '../dist/src/resources/sampler.js';
 import { createResourceMonitor } from '../dist/src/resources/monitor.js';
 
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     components: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '20' },
     interval: { type: 'string', default: '2000' },
+    worker: { type: 'string' },
+    offset: { type: 'string', default: '0' },
   },
 });
 const COMPONENTS = Number(values.components);
@@ -32,7 +37,9 @@ const WINDOW_MS = Number(values.seconds) * 1000;
 const INTERVAL_MS = Number(values.interval);
 
 const groups = [];
+const workers = [];
 function cleanup() {
+  for (const w of workers.splice(0)) w.kill('SIGKILL');
   for (const pgid of groups.splice(0)) {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -82,20 +89,25 @@ async function startComponents(n) {
 
 /** Runs `pass` every interval for the window; returns CPU % of a core and per-pass medians. */
 async function measure(pass) {
+  // Two passes first, so compilation and the previous method's garbage stay out of the window.
+  for (let i = 0; i < 2; i++) {
+    await pass();
+    await sleep(INTERVAL_MS / 2);
+  }
   const wall = [];
   const cpu = [];
   const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  while (performance.now() - t0 < WINDOW_MS) {
-    const p0 = performance.now();
+  const t0 = now();
+  while (now() - t0 < WINDOW_MS) {
+    const p0 = now();
     const u0 = process.cpuUsage();
     await pass();
     const u = process.cpuUsage(u0);
-    wall.push(performance.now() - p0);
+    wall.push(now() - p0);
     cpu.push((u.user + u.system) / 1000);
-    await sleep(INTERVAL_MS - (performance.now() - p0));
+    await sleep(INTERVAL_MS - (now() - p0));
   }
-  const elapsedUs = (performance.now() - t0) * 1000;
+  const elapsedUs = (now() - t0) * 1000;
   const c = process.cpuUsage(c0);
   return {
     cpuPercent: ((c.user + c.system) / elapsedUs) * 100,
@@ -105,24 +117,11 @@ async function measure(pass) {
   };
 }
 
-async function main() {
-  const trees = await startComponents(COMPONENTS);
+/** The sampling passes, by method; `trees` lists each component's pids, root first. */
+function methods(trees) {
   const allPids = trees.flat();
-  const processes = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
-  console.log(`${machine()}; ${COMPONENTS} components (${allPids.length} pids), ${processes} processes on the machine`);
-  console.log(`each method: a pass every ${INTERVAL_MS} ms for ${WINDOW_MS / 1000} s, one after the other`);
-
   const roots = new Map(trees.map((t, i) => [`c${i}`, [t[0]]]));
   const sampler = createTreeSampler();
-  const rows = [];
-
-  const check = sampler.sample(roots);
-  const counted = [...check.values()].reduce((n, s) => n + s.pids.length, 0);
-  if (counted !== allPids.length) throw new Error(`sampler counted ${counted} pids, expected ${allPids.length}`);
-
-  const r0 = await measure(() => sampler.sample(roots));
-  rows.push(['corral tree sampler (one /proc pass, trees found)', r0]);
-
   const targets = trees.map((t, i) => ({
     name: `c${i}`,
     pids: [t[0]],
@@ -138,28 +137,65 @@ async function main() {
     self: () => ({ active_connections: 0, event_queue_size: 0 }),
     setSample: () => {},
   });
-  const r1 = await measure(() => monitor.sampleNow());
-  rows.push(['corral monitor pass (sample + judge 101 trees)', r1]);
+  return {
+    sampler: {
+      label: 'corral tree sampler (one /proc pass, finds the trees)',
+      pass: () => {
+        const s = sampler.sample(roots);
+        const counted = [...s.values()].reduce((n, t) => n + t.pids.length, 0);
+        if (counted !== allPids.length) throw new Error(`sampler counted ${counted} pids, expected ${allPids.length}`);
+      },
+    },
+    monitor: { label: `corral monitor pass (sample + judge ${trees.length + 1} trees)`, pass: () => monitor.sampleNow() },
+    naive: {
+      label: `pidusage, one call per pid (${allPids.length} calls)`,
+      pass: () => Promise.all(allPids.map((pid) => pidusage(pid))),
+    },
+    batched: { label: `pidusage, one call with all ${allPids.length} pids`, pass: () => pidusage(allPids) },
+    idle: { label: 'idle process (the timer alone, for reference)', pass: () => {} },
+  };
+}
 
-  const r2 = await measure(() => Promise.all(allPids.map((pid) => pidusage(pid))));
-  pidusage.clear();
-  rows.push([`pidusage, one call per pid (${allPids.length} calls)`, r2]);
+/** One method in its own process: reads the trees from stdin, prints its result as JSON. */
+async function runWorker(name) {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const method = methods(JSON.parse(input))[name];
+  if (!method) throw new Error(`unknown method ${name}`);
+  // Workers pass at staggered moments, so they do not compete for the two cores in the same instant.
+  await sleep(Number(values.offset));
+  const result = await measure(method.pass);
+  process.stdout.write(JSON.stringify({ label: method.label, ...result }));
+}
 
-  const r3 = await measure(() => pidusage(allPids));
-  pidusage.clear();
-  rows.push([`pidusage, one call with all ${allPids.length} pids`, r3]);
+function startWorker(name, trees, offset) {
+  const args = ['--worker', name, '--seconds', values.seconds, '--interval', values.interval, '--offset', String(offset)];
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  workers.push(child);
+  child.stdin.end(JSON.stringify(trees));
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${name} exited with ${code}`))));
+  });
+}
 
-  const r4 = await measure(() => {});
-  rows.push(['idle (the timer alone, for reference)', r4]);
-
+async function main() {
+  const trees = await startComponents(COMPONENTS);
+  const processes = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
+  console.log(`${machine()}; ${COMPONENTS} components (${trees.flat().length} pids), ${processes} processes on the machine`);
+  console.log(`each method in its own process, all at once: a pass every ${INTERVAL_MS} ms for ${WINDOW_MS / 1000} s`);
+  const names = ['sampler', 'monitor', 'naive', 'batched', 'idle'];
+  const results = await Promise.all(names.map((n, i) => startWorker(n, trees, Math.round((i * INTERVAL_MS) / names.length))));
   printTable(
-    `Sampling ${COMPONENTS} components every ${INTERVAL_MS / 1000} s (medians of ${r0.passes} passes each)`,
+    `Sampling ${COMPONENTS} components every ${INTERVAL_MS / 1000} s (medians of ${results[0].passes} passes each)`,
     ['method', 'CPU % of a core', 'ms per pass (wall)', 'CPU ms per pass'],
-    rows.map(([name, r]) => [name, fmt(r.cpuPercent, 3), fmt(r.wallMs, 2), fmt(r.cpuMs, 2)]),
+    results.map((r) => [r.label, fmt(r.cpuPercent, 3), fmt(r.wallMs, 2), fmt(r.cpuMs, 2)]),
   );
 }
 
-main()
+(values.worker ? runWorker(values.worker) : main())
   .catch((err) => {
     console.error(err);
     process.exitCode = 1;

@@ -55,6 +55,22 @@ async function withTool(make, body) {
   }
 }
 
+/** Tears the tool down, then ends whatever of its process trees it left behind (supervisord and PM2 leave grandchildren). */
+async function teardownClean(tool) {
+  let procs = [];
+  try {
+    procs = descendants(tool.daemonPid());
+  } catch {}
+  await tool.teardown();
+  await waitFor(() => stillAlive(procs) === 0, 3000, 20);
+  for (const p of procs) {
+    if (stillAlive([p]) === 0) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
 async function crashBench(tool) {
   const name = 'crasher';
   const first = server.next((m) => m.name === name);
@@ -71,7 +87,7 @@ async function crashBench(tool) {
     times.push(msg.at - t0);
     pid = msg.pid;
   }
-  await tool.teardown();
+  await teardownClean(tool);
   return median(times);
 }
 
@@ -104,7 +120,7 @@ async function startStopBench(tool) {
     start.push(got.every(Boolean) ? Math.max(...got.map((m) => m.at)) - t1 : Infinity);
   }
   for (let i = 0; i < 10; i++) status.push(tool.status());
-  await tool.teardown();
+  await teardownClean(tool);
   return { stop: median(stop), gone: median(gone), left: left.join(' '), start: median(start), status: median(status) };
 }
 
@@ -120,7 +136,7 @@ async function idleBench(tool) {
   const t0 = now();
   await sleep(10_000);
   const cpu = ((cpuTicks(pid) - c0) / 100 / ((now() - t0) / 1000)) * 100;
-  await tool.teardown();
+  await teardownClean(tool);
   return { rss, cpu };
 }
 

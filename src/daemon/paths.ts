@@ -90,12 +90,21 @@ export function readToken(stateDir: string): string | null {
   }
 }
 
-/** True when a process with this pid exists (signal 0). */
+/**
+ * True when a process with this pid exists and is not a zombie. A daemon
+ * killed with SIGKILL stays a zombie until init reaps it, which some
+ * containers' init does slowly; it must already count as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
   }
 }

@@ -1,0 +1,33 @@
+import { corralVersion } from '../version.js';
+import { findConfig } from '../daemon/paths.js';
+import { parseArgs } from './args.js';
+import { runCommand } from './run-command.js';
+
+/** `corral daemon -c FILE`: the daemon in the foreground with its log on stderr (what `corral up -d` starts). */
+export function run(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const { flags } = parseArgs(args, {});
+    const configPath = findConfig(flags.config as string | undefined);
+    if (!configPath) {
+      process.stderr.write('corral daemon: no config found (give -c FILE, set CORRAL_CONFIG, or create config/ecosystem.yaml)\n');
+      return 2;
+    }
+    const { startDaemon, DaemonStartError } = await import('../daemon/daemon.js');
+    try {
+      const daemon = await startDaemon({
+        configPath,
+        version: corralVersion(),
+        handleSignals: true,
+        echoLog: (line) => process.stderr.write(line),
+      });
+      await daemon.done;
+      return 0;
+    } catch (err) {
+      if (err instanceof DaemonStartError) {
+        process.stderr.write(`corral: ${err.message}\n`);
+        return err.exitCode;
+      }
+      throw err;
+    }
+  }, 'daemon');
+}

@@ -1,0 +1,48 @@
+import { endOrphanGroups } from '../daemon/groups.js';
+import { isAlive } from '../daemon/paths.js';
+import type { ComponentInfo } from '../supervisor/types.js';
+import { parseArgs } from './args.js';
+import { apiRequest, DaemonNotRunningError, findDaemon } from './daemon-client.js';
+import { runCommand } from './run-command.js';
+
+/** `corral down [--timeout 60s]`: stop every component, then the daemon; names whatever blocks it. */
+export function run(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const { flags } = parseArgs(args, { timeout: 'value' });
+    const target = findDaemon(flags.config as string | undefined);
+    const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
+    let res;
+    try {
+      res = await apiRequest(target, 'POST', '/api/shutdown');
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError)) throw err;
+      // No daemon: still end any process group a crashed daemon left behind.
+      const ended = target.stateDir ? await endOrphanGroups(target.stateDir) : [];
+      process.stdout.write(ended.length > 0 ? `corral was not running; ended leftover components: ${ended.join(', ')}\n` : 'corral is not running\n');
+      return 0;
+    }
+    if (res.status !== 200 && res.status !== 202) {
+      process.stderr.write(`corral down: the daemon answered ${res.status}: ${JSON.stringify(res.body)}\n`);
+      return 1;
+    }
+    const pid = target.info?.pid ?? null;
+    const deadline = Date.now() + timeoutMs;
+    let last: ComponentInfo[] = [];
+    while (pid !== null && isAlive(pid)) {
+      if (Date.now() > deadline) {
+        const blocking = last.filter((c) => c.state !== 'stopped' && c.state !== 'exited' && c.state !== 'failed' && c.state !== 'disabled');
+        process.stderr.write(
+          `corral down: still stopping after ${timeoutMs} ms${blocking.length ? `: ${blocking.map((c) => `${c.name} (pid ${c.pid})`).join(', ')}` : ''}\n`,
+        );
+        return 1;
+      }
+      try {
+        const r = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 1000);
+        if (r.status === 200) last = r.body.components ?? last;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.stdout.write('corral is down\n');
+    return 0;
+  }, 'down');
+}

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { corralVersion } from '../version.js';
+import { ensureDir, findConfig, isAlive, readDaemonInfo, stateDirFor, statePaths } from '../daemon/paths.js';
+import type { ComponentInfo } from '../supervisor/types.js';
+import { parseArgs, useColor } from './args.js';
+import { apiRequest, findDaemon, DaemonNotRunningError } from './daemon-client.js';
+import { renderComponents } from './format.js';
+import { runCommand } from './run-command.js';
+import { readStateDirSetting } from './state-dir.js';
+import { showLiveStatus } from './up-view.js';
+
+/** `corral up [-c FILE] [-d] [--timeout 60s]`. */
+export function run(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const { flags } = parseArgs(args, { detach: 'boolean', timeout: 'value' }, { d: 'detach' });
+    const configPath = findConfig(flags.config as string | undefined);
+    if (!configPath || !existsSync(configPath)) {
+      process.stderr.write(
+        `corral up: no config found${flags.config ? ` at ${flags.config}` : ''} (give -c FILE, set CORRAL_CONFIG, or create config/ecosystem.yaml)\n`,
+      );
+      return 2;
+    }
+    const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
+    return flags.detach ? upDetached(configPath, timeoutMs) : upForeground(configPath);
+  }, 'up');
+}
+
+async function upForeground(configPath: string): Promise<number> {
+  const { startDaemon, DaemonStartError } = await import('../daemon/daemon.js');
+  try {
+    const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true });
+    process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
+    const stopView = showLiveStatus(daemon);
+    await daemon.done;
+    stopView();
+    process.stderr.write('corral: stopped\n');
+    return 0;
+  } catch (err) {
+    if (err instanceof DaemonStartError) {
+      process.stderr.write(`corral up: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+/** Whether a component counts as ready for `up -d`. */
+export function isReady(c: ComponentInfo): boolean {
+  if (c.state === 'disabled') return true;
+  if (c.state === 'healthy') return true;
+  if (c.state === 'running') return c.health === null;
+  return c.state === 'exited' && c.reason === null;
+}
+
+async function upDetached(configPath: string, timeoutMs: number): Promise<number> {
+  const stateDir = ensureDir(stateDirFor(configPath, readStateDirSetting(configPath)));
+  const existing = readDaemonInfo(stateDir);
+  if (existing && isAlive(existing.pid)) {
+    process.stderr.write(`corral up: already running (pid ${existing.pid}, port ${existing.port})\n`);
+    return 1;
+  }
+  const paths = statePaths(stateDir);
+  ensureDir(paths.logs);
+  const stderrFile = `${paths.logs}/daemon.stderr`;
+  const fd = openSync(stderrFile, 'w');
+  const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'daemon', '-c', configPath], { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+
+  const deadline = Date.now() + timeoutMs;
+  // Wait for the daemon to write daemon.json (or to die trying).
+  while (readDaemonInfo(stateDir)?.pid !== child.pid) {
+    if (exited !== null) {
+      process.stderr.write(readFileSync(stderrFile, 'utf8'));
+      return exited === 0 ? 1 : exited;
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write(`corral up: the daemon (pid ${child.pid}) did not come up within ${timeoutMs} ms; see ${stderrFile}\n`);
+      return 1;
+    }
+    await delay(20);
+  }
+  const target = findDaemon(configPath);
+  let last: ComponentInfo[] = [];
+  for (;;) {
+    try {
+      const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components');
+      last = res.body.components ?? [];
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError)) throw err;
+    }
+    const failed = last.filter((c) => c.state === 'failed');
+    const notReady = last.filter((c) => !isReady(c));
+    if (notReady.length === 0) {
+      process.stdout.write(renderComponents(last, useColor()));
+      process.stdout.write(`corral is up (pid ${child.pid}, port ${target.info?.port}): ${last.length} components ready\n`);
+      return 0;
+    }
+    if (Date.now() > deadline || (failed.length > 0 && notReady.every((c) => c.state === 'failed' || c.state === 'pending'))) {
+      process.stdout.write(renderComponents(last, useColor()));
+      process.stderr.write(`corral up: not ready: ${notReady.map((c) => `${c.name} (${c.state}${c.reason ? `: ${c.reason}` : ''})`).join(', ')}\n`);
+      return 1;
+    }
+    await delay(50);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CorralConfig } from '../config/schema.js';
+import type { Bus, EventStore } from '../bus/types.js';
+import type { Controller } from '../supervisor/types.js';
+import type { Logger } from '../plugins/types.js';
+import { loadConfig } from '../config/load.js';
+import { createEventStore } from '../bus/store.js';
+import { createBus } from '../bus/bus.js';
+import { replaySpool } from '../bus/spool.js';
+import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
+import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
+import { createLogSink } from '../logs/index.js';
+import { createResourceMonitor } from '../resources/monitor.js';
+import { ensureDir, fallbackStateDir, isAlive, readDaemonInfo, stateDirFor, statePaths, type DaemonInfo } from './paths.js';
+import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
+import { createLogger } from './logger.js';
+import { createPluginHost } from './plugin-host.js';
+import { createReloader } from './reload.js';
+import { resourceTargets } from './resource-targets.js';
+
+/** Thrown when the daemon cannot start; `exitCode` is what the CLI exits with (2 for config/port problems). */
+export class DaemonStartError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'DaemonStartError';
+  }
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly config: CorralConfig;
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly bus: Bus;
+  /** The current server (a reload that moves the bus replaces it). */
+  readonly server: CorralServer;
+  readonly supervisor: Supervisor;
+  readonly controller: Controller;
+  readonly info: DaemonInfo;
+  /** Settles once the daemon has shut down (after `shutdown()`, `corral down`, or a signal). */
+  readonly done: Promise<void>;
+  /** Stops every component (reverse dependency order) and then the daemon. */
+  shutdown(reason?: string): Promise<{ blocked: string[] }>;
+}
+
+export interface StartDaemonOptions {
+  configPath: string;
+  version: string;
+  /** Handle SIGINT/SIGTERM/SIGHUP (the CLI does; tests do not). */
+  handleSignals?: boolean;
+  /** Also write log lines here (`corral daemon` uses stderr). */
+  echoLog?: (line: string) => void;
+  /** Overall deadline of `corral down` (default 60 s). */
+  downDeadlineMs?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Starts the daemon: state dir, store, bus, server, supervisor, resources, config watch; then every component. */
+export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
+  const { configPath } = opts;
+  const configDir = dirname(configPath);
+  const pluginHost = createPluginHost({ configPath, configDir });
+  const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
+  if (!loaded.ok) {
+    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''} ${e.path}: ${e.message}`);
+    throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
+  }
+  let current: CorralConfig = loaded.config;
+  pluginHost.setPluginDirs(current.plugin_dirs);
+  const stateDir = ensureDir(stateDirFor(configPath, current.state_dir));
+  const paths = statePaths(stateDir);
+  ensureDir(paths.logs);
+
+  const previous = readDaemonInfo(stateDir);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid) && isCorralProcess(previous.pid)) {
+    throw new DaemonStartError(`corral is already running for this config (pid ${previous.pid}, port ${previous.port}); use \`corral down\` first`, 1);
+  }
+  if (!LOOPBACK.has(current.bus.host) && current.bus.auth !== 'required') {
+    throw new DaemonStartError(`bus.host ${current.bus.host} is not a loopback address: set bus.auth: required to bind it (every client then needs the token)`, 2);
+  }
+
+  const logSink = createLogSink({ dir: paths.logs, name: 'corral', maxSize: current.logs.max_size, maxFiles: current.logs.max_files });
+  const logger: Logger = createLogger((line) => {
+    logSink.write('out', line);
+    opts.echoLog?.(line);
+  });
+
+  // A daemon that died left its process groups running: end them before anything binds a port.
+  const ended = await endOrphanGroups(stateDir);
+  if (ended.length > 0) logger.warn(`ended process groups left by a previous daemon: ${ended.join(', ')}`);
+
+  const token = ensureToken(stateDir);
+  let store: EventStore;
+  try {
+    store = createEventStore({ file: paths.events, retention: current.bus.retention });
+  } catch (err) {
+    await logSink.close();
+    throw new DaemonStartError(`cannot open the event store ${paths.events}: ${(err as Error).message}`, 1);
+  }
+  const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
+  const bus = createBus({ store, redact: current.bus.redact, sessionId });
+
+  // Assigned once the server runs; the controller's closures read it later.
+  // eslint-disable-next-line prefer-const
+  let supervisor!: Supervisor;
+  let shutdownPromise: Promise<{ blocked: string[] }> | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const controller: Controller = {
+    list: () => supervisor.list(),
+    statuses: () => supervisor.statuses(),
+    start: (name) => supervisor.start(name),
+    stop: (name) => supervisor.stop(name),
+    restart: (name) => supervisor.restart(name),
+    reload: () => reloader.reload('api'),
+    // The HTTP answer goes out first; the shutdown runs right after it.
+    shutdown: async () => void setImmediate(() => void shutdown('corral down')),
+  };
+
+  const serve = (cfg: CorralConfig) =>
+    createServer({
+      bus,
+      store,
+      host: cfg.bus.host,
+      port: cfg.bus.port,
+      path: cfg.bus.path,
+      token,
+      auth: cfg.bus.auth,
+      allowedOrigins: cfg.bus.allowed_origins,
+      maxPayload: cfg.bus.max_payload,
+      rateLimit: cfg.bus.rate_limit,
+      heartbeatMs: cfg.bus.heartbeat,
+      history: cfg.bus.history,
+      controller,
+      heartbeat: () => supervisor.statuses(),
+      logger,
+      version: opts.version,
+    });
+
+  let server: CorralServer;
+  try {
+    server = await serve(current);
+  } catch (err) {
+    store.close();
+    await logSink.close();
+    throw await describeBindError(err, current, configPath);
+  }
+
+  const info: DaemonInfo = {
+    pid: process.pid,
+    host: current.bus.host,
+    port: server.port,
+    started_at: Date.now(),
+    version: opts.version,
+    config: configPath,
+  };
+  writeFileSync(paths.daemon, JSON.stringify(info, null, 2));
+
+  // Hooks that arrived while no daemon ran.
+  for (const dir of [paths.spool, join(fallbackStateDir(), 'spool')]) {
+    if (!existsSync(dir)) continue;
+    const replayed = await replaySpool(dir, (input) => bus.publish(input));
+    if (replayed.replayed > 0 || replayed.skipped.length > 0) {
+      logger.info(`replayed spooled hooks from ${dir}`, { published: replayed.replayed, skipped: replayed.skipped.length });
+    }
+  }
+
+  supervisor = createSupervisor({
+    bus,
+    config: current,
+    resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
+    onGroupsChanged: (groups) => {
+      try {
+        writeGroups(
+          stateDir,
+          groups.map((g) => ({ name: g.name, pgid: g.pgid, start_ticks: processStartTicks(g.pgid) })),
+        );
+      } catch (err) {
+        logger.warn(`cannot write the process-group file: ${(err as Error).message}`);
+      }
+    },
+    logger,
+  });
+
+  const monitor = createResourceMonitor({
+    bus,
+    interval: current.resources.interval,
+    samples: current.resources.samples,
+    enabled: current.resources.enabled,
+    getTargets: () => resourceTargets(current, supervisor),
+    onRestart: (name) => supervisor.restart(name),
+    self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
+    setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
+  });
+
+  const reloader = createReloader({
+    configPath,
+    initial: loaded,
+    bus,
+    logger,
+    resolvePluginSchema: pluginHost.resolveSchema,
+    apply: async (next, plan) => {
+      if (plan.bus.changed.length > 0) await rebind(next, plan.bus.changed);
+      const previousConfig = current;
+      current = next;
+      pluginHost.setPluginDirs(next.plugin_dirs);
+      await supervisor.applyPlan(next, plan);
+      for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) monitor.forget(name);
+      if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
+    },
+  });
+
+  /** Bus settings changed: serve them from a new server, then close the old one (clients reconnect and resume). */
+  async function rebind(next: CorralConfig, changed: string[]): Promise<void> {
+    let fresh: CorralServer;
+    try {
+      fresh = await serve(next);
+    } catch (err) {
+      const e = await describeBindError(err, next, configPath);
+      throw new Error(`bus settings (${changed.join(', ')}) not applied: ${e.message}`);
+    }
+    const old = server;
+    server = fresh;
+    Object.assign(info, { host: next.bus.host, port: fresh.port });
+    writeFileSync(paths.daemon, JSON.stringify(info, null, 2));
+    logger.info(`bus moved to ${fresh.url} (${changed.join(', ')} changed)`);
+    await old.close();
+  }
+
+  async function shutdown(reason = 'shutdown'): Promise<{ blocked: string[] }> {
+    if (shutdownPromise) return shutdownPromise;
+    shutdownPromise = (async () => {
+      logger.info(`shutting down (${reason})`);
+      await reloader.close();
+      monitor.stop();
+      const result = await supervisor.stopAll(opts.downDeadlineMs ?? 60_000);
+      if (result.blocked.length > 0) logger.error(`down deadline passed; still stopping: ${result.blocked.join(', ')}`);
+      await pluginHost.disposeAll();
+      await server.close();
+      await store.flush();
+      store.close();
+      if (result.blocked.length === 0) writeGroups(stateDir, []);
+      try {
+        const onDisk = JSON.parse(readFileSync(paths.daemon, 'utf8')) as DaemonInfo;
+        if (onDisk.pid === process.pid) rmSync(paths.daemon, { force: true });
+      } catch {}
+      await logSink.close();
+      if (opts.handleSignals) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onHup);
+      }
+      resolveDone();
+      return result;
+    })();
+    return shutdownPromise;
+  }
+
+  const onSignal = (sig: NodeJS.Signals) => void shutdown(sig);
+  const onHup = () => void reloader.reload('SIGHUP');
+  if (opts.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onHup);
+  }
+
+  logger.info(`listening on ${server.url}`, { state_dir: stateDir, components: Object.keys(current.components).length });
+  reloader.watch();
+  monitor.start();
+  // Components start in the background: the API answers while they come up.
+  void supervisor.startAll().catch((err: unknown) => logger.error(`starting components failed: ${(err as Error).message}`));
+
+  return {
+    get config() {
+      return current;
+    },
+    configPath,
+    stateDir,
+    bus,
+    get server() {
+      return server;
+    },
+    supervisor,
+    controller,
+    info,
+    done,
+    shutdown,
+  };
+}
+
+/** Turns EADDRINUSE into a message naming who holds the port (exit 2). */
+async function describeBindError(err: unknown, cfg: CorralConfig, configPath: string): Promise<Error> {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    const owner = await describePortOwner(cfg.bus.host, cfg.bus.port);
+    return new DaemonStartError(`port ${cfg.bus.port} on ${cfg.bus.host} is taken by ${owner}; set bus.port in ${configPath} or stop it`, 2);
+  }
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+    return new DaemonStartError(`cannot bind ${cfg.bus.host}:${cfg.bus.port}: ${e.message} (bus.host in ${configPath})`, 2);
+  }
+  return e;
+}
+
+/** True when `pid` runs corral (so a stale daemon.json whose pid was reused is ignored). */
+function isCorralProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral');
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,90 @@
+import type { Bus } from '../bus/types.js';
+import type { CorralConfig } from '../config/schema.js';
+import type { Logger } from '../plugins/types.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import { planReload, type ReloadPlan } from '../config/diff.js';
+import { watchConfig } from '../config/watch.js';
+import { makeError } from '../schema/errors.js';
+
+type LoadOk = Extract<LoadResult, { ok: true }>;
+
+export interface ReloaderOptions {
+  configPath: string;
+  initial: LoadOk;
+  bus: Bus;
+  logger: Logger;
+  resolvePluginSchema: Parameters<typeof loadConfig>[1] extends infer O ? (O extends { resolvePluginSchema?: infer R } ? R : never) : never;
+  /** Applies a valid new config (the supervisor's part). */
+  apply(next: CorralConfig, plan: ReloadPlan): Promise<void>;
+}
+
+export interface Reloader {
+  /** Re-reads the file now (SIGHUP, `corral reload`). */
+  reload(trigger: string): Promise<{ ok: boolean; message: string }>;
+  /** Starts watching the file for saves. */
+  watch(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Hot reload: validate, diff per component, apply, and say what happened on
+ * the bus (`config.changed` with the plan, or CFG001 with every error). An
+ * invalid file changes nothing. Reloads are serialised: a save during an
+ * apply waits for it.
+ */
+export function createReloader(opts: ReloaderOptions): Reloader {
+  let current: LoadOk = opts.initial;
+  let chain: Promise<unknown> = Promise.resolve();
+  let watcher: { close(): Promise<void> } | null = null;
+
+  async function handle(result: LoadResult, trigger: string): Promise<{ ok: boolean; message: string }> {
+    if (!result.ok) {
+      const lines = result.errors.map((e) => `${e.path}${e.line ? ` (line ${e.line}, column ${e.column ?? 1})` : ''}: ${e.message}`);
+      const message = `config not applied (${opts.configPath}): ${lines.join('; ')}`;
+      opts.logger.error(message);
+      opts.bus.publishError(
+        makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger, errors: result.errors } }),
+      );
+      return { ok: false, message };
+    }
+    if (result.hash === current.hash) return { ok: true, message: 'config unchanged' };
+    const plan = planReload(current.config, result.config);
+    await opts.apply(result.config, plan);
+    current = result;
+    const payload = {
+      added: plan.added,
+      removed: plan.removed,
+      restarted: plan.restarted,
+      updated: plan.updated,
+      unchanged: plan.unchanged,
+      hash: result.hash,
+      trigger,
+      ...(plan.bus.changed.length > 0 ? { bus: plan.bus } : {}),
+    };
+    opts.bus.publish({ event_type: 'config.changed', source: 'corral', session_id: opts.bus.sessionId, payload });
+    const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged`;
+    opts.logger.info(message);
+    return { ok: true, message };
+  }
+
+  function enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = chain.then(work, work);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  return {
+    reload: (trigger) =>
+      enqueue(async () => handle(await loadConfig(opts.configPath, { resolvePluginSchema: opts.resolvePluginSchema }), trigger)),
+    watch() {
+      watcher = watchConfig(opts.configPath, {
+        resolvePluginSchema: opts.resolvePluginSchema,
+        onChange: (result: LoadResult) => void enqueue(() => handle(result, 'file')),
+      });
+    },
+    async close() {
+      await watcher?.close();
+      await chain;
+    },
+  };
+}
