@@ -120,14 +120,20 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     hub.accept(req, socket, head, url);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', onError);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.once('error', onError);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // EADDRINUSE and the like: leave no timer or bus subscription behind.
+    await hub.close();
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   guard.port = port;

@@ -93,6 +93,11 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
 export async function postHook(ctx: RouteContext, rawName: string): Promise<void> {
   const { req, res, opts } = ctx;
   if (authRefused(ctx)) return;
+  // 429 blocks nothing in Claude Code; `corral hook` spools and the daemon replays it later.
+  if (rateLimited(ctx, 1)) {
+    req.resume();
+    return;
+  }
   const accept = (headers: Record<string, string>) => {
     res.writeHead(202, { 'content-length': 0, ...headers });
     res.end();

@@ -61,8 +61,23 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   let flushTimer: NodeJS.Timeout | null = null;
   let closing = false;
 
+  // The socket under the WebSocket (ws keeps it as `_socket`). Corking it for
+  // the rest of the tick turns the many frames one publish burst writes into
+  // one writev instead of one system call per frame.
+  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  let corked = false;
+  function uncork(): void {
+    corked = false;
+    if (socket && !socket.destroyed) socket.uncork();
+  }
+
   function sendRaw(frame: string | Buffer): void {
     if (closing || ws.readyState !== ws.OPEN) return;
+    if (socket && !corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
     ws.send(frame, { binary: false });
   }
 

@@ -85,5 +85,5 @@ describe('durability', () => {
     console.log(`durability: ${acked.size} events acknowledged before SIGKILL, ${stored.size} in the store after restart, ${missing.length} acknowledged but missing, ${inFlightAtKill} requests in flight at the kill, ${failures} failed`);
     expect(missing).toEqual([]);
     second.child.kill('SIGTERM');
-  }, 90_000);
+  }, 180_000);
 });

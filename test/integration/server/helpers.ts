@@ -23,7 +23,9 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}): P
   const dir = mkdtempSync(join(tmpdir(), 'corral-server-'));
   const store = createEventStore({ file: join(dir, 'events.db') });
   const bus = createBus({ store, sessionId: 'test-session' });
-  const server = await createServer({
+  let server: CorralServer;
+  try {
+    server = await createServer({
     bus,
     store,
     host: '127.0.0.1',
@@ -39,7 +41,12 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}): P
     controller: null,
     heartbeat: () => ({}),
     ...overrides,
-  });
+    });
+  } catch (err) {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     server,
     bus,
