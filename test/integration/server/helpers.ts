@@ -26,21 +26,21 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}): P
   let server: CorralServer;
   try {
     server = await createServer({
-    bus,
-    store,
-    host: '127.0.0.1',
-    port: 0,
-    path: '/events',
-    token: TOKEN,
-    auth: 'local',
-    allowedOrigins: [],
-    maxPayload: 1024 * 1024,
-    rateLimit: { rate: 10_000, burst: 20_000 },
-    heartbeatMs: 30_000,
-    history: 100,
-    controller: null,
-    heartbeat: () => ({}),
-    ...overrides,
+      bus,
+      store,
+      host: '127.0.0.1',
+      port: 0,
+      path: '/events',
+      token: TOKEN,
+      auth: 'local',
+      allowedOrigins: [],
+      maxPayload: 1024 * 1024,
+      rateLimit: { rate: 10_000, burst: 20_000 },
+      heartbeatMs: 30_000,
+      history: 100,
+      controller: null,
+      heartbeat: () => ({}),
+      ...overrides,
     });
   } catch (err) {
     store.close();
