@@ -79,6 +79,9 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     watch() {
       watcher = watchConfig(opts.configPath, {
         resolvePluginSchema: opts.resolvePluginSchema,
+        // The config already applied: a save between the daemon's load and the watcher's start is still seen.
+        initial: { hash: current.hash, config: current.config },
+        onError: (err) => opts.logger.warn(`config watch: ${err.message}`),
         onChange: (result: LoadResult) => void enqueue(() => handle(result, 'file')),
       });
     },
