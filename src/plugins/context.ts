@@ -6,7 +6,8 @@ import { makeError } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
-import { acquireTmuxWatch, emitSessionCreated, type TmuxWatchHandle } from '../runners/tmux/watch.js';
+import { acquireTmuxWatch, announceSessionCreated, type TmuxWatchHandle } from '../runners/tmux/watch.js';
+import { DEFAULT_TMUX_SOCKET } from '../runners/tmux/tmux-command.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
@@ -230,11 +231,12 @@ function withTmuxEvents(
       }
       if (instance.windowId) handle.own(instance.windowId, component);
       if (instance.sessionCreated) {
-        emitSessionCreated({ holders: [{ publish }] }, o.session, {
+        announceSessionCreated({
+          socket: socket ?? DEFAULT_TMUX_SOCKET,
+          sessionId: instance.sessionId ?? '',
           session: o.session,
-          id: instance.windowId ?? '',
-          index: instance.windowIndex ?? 0,
-          name: o.window ?? o.name,
+          window: { id: instance.windowId ?? '', index: instance.windowIndex ?? 0, name: o.window ?? o.name },
+          publish: (e) => publish({ ...e, payload: { ...e.payload, component } }),
         });
       }
       return instance;

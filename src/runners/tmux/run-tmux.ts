@@ -12,6 +12,8 @@ export interface TmuxInstance extends Instance {
   /** tmux's window id (`@3`), stable across renames. */
   readonly windowId: string;
   readonly windowIndex: number;
+  /** tmux's session id (`$2`). */
+  readonly sessionId: string;
   /** True when this start created the session (tmux answered new-session). */
   readonly sessionCreated: boolean;
 }
@@ -24,7 +26,7 @@ export interface TmuxInstance extends Instance {
  */
 const KEEP_DEAD = (target: string) => [';', 'set-option', '-w', '-t', target, 'remain-on-exit', 'on'];
 
-const FORMAT = '#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
+const FORMAT = '#{session_id}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
 
 /**
  * Runs a component in a window of a tmux session on corral's tmux server
@@ -63,7 +65,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   } else {
     out = await newWindow(socket, session, common, argv, opts.name);
   }
-  const [windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
+  const [sessionId = '', windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
   const pid = Number(panePid);
   if (!windowId || !Number.isInteger(pid) || pid <= 0) throw new Error(`component "${opts.name}": tmux did not report the new window (${out.trim()})`);
 
@@ -102,6 +104,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
     attach: { kind: 'tmux', socket, session, window: windowId },
     socket,
     session,
+    sessionId,
     windowId,
     windowIndex: Number(index),
     sessionCreated,

@@ -65,11 +65,19 @@ export async function listTmuxWindows(socket: string): Promise<TmuxWindow[]> {
     });
 }
 
-/** Session names on the server ([] when no server runs). */
-export async function listTmuxSessions(socket: string): Promise<string[]> {
+/** Sessions on the server, with tmux's ids (`$3`, never reused while the server runs); [] when no server runs. */
+export async function listTmuxSessions(socket: string): Promise<Array<{ id: string; name: string }>> {
+  let out: string;
   try {
-    return (await tmuxCommand(socket, ['list-sessions', '-F', '#{session_name}'])).split('\n').filter((l) => l.length > 0);
+    out = await tmuxCommand(socket, ['list-sessions', '-F', '#{session_id}\t#{session_name}']);
   } catch {
     return [];
   }
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((line) => {
+      const [id = '', ...name] = line.split('\t');
+      return { id, name: name.join('\t') };
+    });
 }

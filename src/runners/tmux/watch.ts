@@ -39,8 +39,8 @@ const watches = new Map<string, Watch>();
  * by every component in it, reference-counted) and publishes what tmux
  * reports: `tmux.window.changed` (added, closed, renamed, selected) for
  * windows in the session — including ones a user opens, closes or renames by
- * hand — and `tmux.session.created` for sessions created on the server
- * while it watches. When the session ends the watch reattaches once it exists again.
+ * hand — and `tmux.session.created` for any session created on the server
+ * while it watches (windows of sessions nobody watches are not reported). When the session ends the watch reattaches once it exists again.
  */
 export function acquireTmuxWatch(opts: TmuxWatchOptions): TmuxWatchHandle {
   const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
@@ -87,7 +87,7 @@ function connect(w: Watch): void {
     if (w.holders.length === 0) return;
     // Snapshot first, so a later close or rename can name the window.
     for (const win of await listTmuxWindows(w.socket)) w.windows.set(win.id, win);
-    for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s);
+    for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s.id);
     const client = startControlClient({
       socket: w.socket,
       session: w.session,
@@ -144,19 +144,18 @@ async function handle(w: Watch, n: ControlNotification): Promise<void> {
     case 'session-window-changed': {
       if (!w.windows.has(n.windowId)) await refreshWindows(w);
       const win = w.windows.get(n.windowId);
-      // Only the watched session's selection: other sessions' come as unlinked noise.
-      if (win && win.session === w.session) emitWindow(w, win, 'selected');
+      if (win) emitWindow(w, win, 'selected');
       return;
     }
     case 'sessions-changed': {
       const now = await listTmuxSessions(w.socket);
       await refreshWindows(w);
       for (const s of now) {
-        if (w.sessions.has(s)) continue;
-        const first = [...w.windows.values()].filter((x) => x.session === s).sort((a, b) => a.index - b.index)[0];
-        emitSessionCreated(w, s, first);
+        if (w.sessions.has(s.id)) continue;
+        const first = [...w.windows.values()].filter((x) => x.session === s.name).sort((a, b) => a.index - b.index)[0];
+        announceSessionCreated({ socket: w.socket, sessionId: s.id, session: s.name, window: first, publish: (e) => publish(w, e.event_type, e.payload) });
       }
-      w.sessions = new Set(now);
+      w.sessions = new Set(now.map((s) => s.id));
       return;
     }
     default:
@@ -171,6 +170,8 @@ async function refreshWindows(w: Watch): Promise<void> {
 }
 
 function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'renamed' | 'selected'): void {
+  // Each session's own watch reports its windows; other sessions' windows arrive here as unlinked-window noise.
+  if (win.session !== w.session) return;
   const component = w.owners.get(win.id);
   publish(w, 'tmux.window.changed', {
     session: win.session,
@@ -180,13 +181,34 @@ function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'ren
   });
 }
 
-/** Published by the watcher for sessions it sees appear, and by the runner's caller for sessions it created. */
-export function emitSessionCreated(w: Pick<Watch, 'holders'>, session: string, window: TmuxWindow | undefined): void {
-  publish(w, 'tmux.session.created', {
-    session,
-    window: window ? { index: window.index, name: window.name, id: window.id } : null,
-    change: 'added',
+const announced = new Set<string>();
+
+/**
+ * Publishes `tmux.session.created` once per session: both the runner (which
+ * created it) and a watch on another session of the same server (which sees
+ * `%sessions-changed`) report it, so tmux's session id (never reused while
+ * the server runs) keeps it to one event. Returns false when already announced.
+ */
+export function announceSessionCreated(o: {
+  socket: string;
+  sessionId: string;
+  session: string;
+  window: Pick<TmuxWindow, 'id' | 'index' | 'name'> | undefined;
+  publish: Publish;
+}): boolean {
+  const key = `${o.socket}\0${o.sessionId}`;
+  if (o.sessionId && announced.has(key)) return false;
+  if (o.sessionId) announced.add(key);
+  o.publish({
+    event_type: 'tmux.session.created',
+    source: 'corral',
+    payload: {
+      session: o.session,
+      window: o.window ? { index: o.window.index, name: o.window.name, id: o.window.id } : null,
+      change: 'added',
+    },
   });
+  return true;
 }
 
 function publish(w: Pick<Watch, 'holders'>, event_type: string, payload: Record<string, unknown>): void {
