@@ -223,6 +223,7 @@ export class Component {
       memory_mb: this.sample?.memory_mb ?? null,
       next_restart_in_ms: this.nextRestartAt !== null ? Math.max(0, this.nextRestartAt - now) : null,
       depends_on: { ...this.config.depends_on },
+      ...(this.instance?.attach ? { attach: this.instance.attach } : {}),
     };
   }
 
