@@ -51,21 +51,16 @@ export function applyComponents(state: MonitorState, list: ComponentInfo[]): voi
   state.components = next;
 }
 
-function row(state: MonitorState, name: string): ComponentRow {
-  let r = state.components.get(name);
-  if (!r) {
-    r = { name, state: 'unknown', restarts: 0, cpu_percent: null, memory_mb: null, health: null, alert: null };
-    state.components.set(name, r);
-  }
-  return r;
-}
 
 /** What an event says about a component, applied to the table before the next poll confirms it. */
 function applyToTable(state: MonitorState, e: CorralEvent): void {
   const p = e.payload as Record<string, any>;
   const name = typeof p.component === 'string' ? p.component : null;
   if (!name || !(e.event_type.startsWith('component.') || e.event_type === 'resource.alert')) return;
-  const r = row(state, name);
+  // Only supervised components have rows (from the API): a bus client that
+  // registers also gets component.started, but it is not one of them.
+  const r = state.components.get(name);
+  if (!r) return;
   switch (e.event_type) {
     case 'component.started':
       r.state = 'running';
