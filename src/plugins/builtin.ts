@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILTIN_RUNNERS } from '../config/schema.js';
+import { DEFAULT_TMUX_SOCKET, killTmuxSession } from '../runners/tmux/tmux-command.js';
 import { definePlugin, type ComponentLifecycle, type PluginContext, type PluginDefinition, type RunOptions } from './types.js';
 
 type BuiltinName = (typeof BUILTIN_RUNNERS)[number];
@@ -38,13 +39,39 @@ const ptyPlugin = definePlugin({
 /** Default tmux session of tmux components that name none. */
 export const DEFAULT_TMUX_SESSION = 'corral';
 
+// Components of the built-in tmux plugin per session, so the last one to go removes the session.
+const sessionUsers = new Map<string, number>();
+
 const tmuxPlugin = definePlugin({
   name: 'tmux',
   configSchema: noKeys,
-  create: (ctx): ComponentLifecycle => ({
-    start: () =>
-      ctx.runners.tmux({ ...runOptionsFor(ctx), session: ctx.component.session ?? DEFAULT_TMUX_SESSION, window: ctx.component.window ?? ctx.name }),
-  }),
+  create: (ctx): ComponentLifecycle => {
+    const session = ctx.component.session ?? DEFAULT_TMUX_SESSION;
+    let used: { socket: string; key: string } | null = null;
+    return {
+      start: async () => {
+        const instance = await ctx.runners.tmux({ ...runOptionsFor(ctx), session, window: ctx.component.window ?? ctx.name });
+        if (!used) {
+          const socket = (instance.attach?.kind === 'tmux' ? instance.attach.socket : undefined) ?? DEFAULT_TMUX_SOCKET;
+          used = { socket, key: `${socket}\0${session}` };
+          sessionUsers.set(used.key, (sessionUsers.get(used.key) ?? 0) + 1);
+        }
+        return instance;
+      },
+      // corral down (or removing the last of a session's components) removes the session, hand-made windows included.
+      // Plugins that must keep it (tmux-orchestrator's keep_session) run their own windows through ctx.runners.tmux.
+      dispose: async () => {
+        if (!used) return;
+        const left = (sessionUsers.get(used.key) ?? 1) - 1;
+        if (left > 0) sessionUsers.set(used.key, left);
+        else {
+          sessionUsers.delete(used.key);
+          await killTmuxSession(used.socket, session);
+        }
+        used = null;
+      },
+    };
+  },
 });
 
 export const BUILTIN_PLUGINS: Record<BuiltinName, PluginDefinition> = {

@@ -86,6 +86,16 @@ describe('built-in tmux plugin', () => {
     expect(windowEvents().find((e) => e.change === 'closed')).toEqual({ change: 'closed', name: 'sh', component: 'shell' });
   });
 
+  it('removes the session when the last of its components is disposed', async () => {
+    await start('one', { command: 'sleep 60', session: 'eco' });
+    await start('two', { command: 'sleep 60', session: 'eco' });
+    const [first, second] = lifecycles;
+    await first!.dispose!();
+    expect(tmux('has-session', '-t', '=eco')).toBe('');
+    await second!.dispose!();
+    expect(() => tmux('has-session', '-t', '=eco')).toThrow();
+  });
+
   it('fails to start with a clear error when the entry has no command', async () => {
     await expect(start('empty', { session: 'eco' })).rejects.toThrow('component "empty": plugin "tmux" needs a "command"');
   });
