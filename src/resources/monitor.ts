@@ -54,6 +54,8 @@ export interface ResourceMonitor {
   stop(): void;
   /** Changes the period; the next pass is scheduled with it. */
   setInterval(ms: number): void;
+  /** Turns sampling on or off (config `resources.enabled` on reload). */
+  setEnabled(enabled: boolean): void;
   /** Runs one pass now (tests, and `corral ps` right after start). */
   sampleNow(): void;
   /** The last sample of a component (or `corral`). */
@@ -157,18 +159,27 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
   }
 
   let started = false;
+  let enabled = options.enabled !== false;
+  function start(): void {
+    if (started || !enabled) return;
+    started = true;
+    safePass();
+    schedule();
+  }
+  function stop(): void {
+    started = false;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    sampler.close();
+  }
   return {
-    start() {
-      if (started || options.enabled === false) return;
-      started = true;
-      safePass();
-      schedule();
-    },
-    stop() {
-      started = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      sampler.close();
+    start,
+    stop,
+    setEnabled(on) {
+      if (on === enabled) return;
+      enabled = on;
+      if (on) start();
+      else stop();
     },
     setInterval(ms: number) {
       if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`resources.interval must be a positive number of ms, got ${ms}`);
