@@ -1,8 +1,8 @@
 /* global fetch, AbortSignal */
 // Publishes an `example.tick` event on the corral bus every few seconds.
-// It connects over WebSocket with the `ws` package when it is installed (and
-// registers, so the bus announces it), else it POSTs each event over HTTP: it
-// needs nothing but Node. CORRAL_URL (default http://127.0.0.1:4000), TICK_MS
+// It uses corral's own client when the package is built (it registers, so the
+// bus announces it, and reconnects by itself), else plain `ws` when that is
+// installed, else it POSTs each event over HTTP: it needs nothing but Node. CORRAL_URL (default http://127.0.0.1:4000), TICK_MS
 // (default 5000), CORRAL_TOKEN (only when the bus requires one).
 const base = new URL(process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
 const every = Number(process.env.TICK_MS ?? 5000);
@@ -66,10 +66,32 @@ function wsLoop(WebSocket) {
   connect();
 }
 
+async function clientLoop(createClient) {
+  const client = createClient({ url: base.href, token, component: { component: name, capabilities: ['example'] }, filter: { event_type: 'example.none' } });
+  client.on('open', () => console.log(`ticker: connected to ${base.origin} (corral client)`));
+  client.on('error', (err) => console.error(`ticker: ${err.code}: ${err.message}`));
+  await client.connect();
+  // Published while disconnected, the client queues and sends on reconnect.
+  const send = () => client.publish(tick());
+  send();
+  return setInterval(send, every);
+}
+
 process.on('SIGTERM', () => process.exit(0));
+let client = null;
 try {
-  const { default: WebSocket } = await import('ws');
-  wsLoop(WebSocket);
-} catch {
-  await postLoop();
+  client = await import(new URL('../dist/src/index.js', import.meta.url).href);
+} catch {}
+if (client?.createClient) {
+  await clientLoop(client.createClient).catch(async (err) => {
+    console.error(`ticker: ${err.message}; falling back to HTTP`);
+    await postLoop();
+  });
+} else {
+  try {
+    const { default: WebSocket } = await import('ws');
+    wsLoop(WebSocket);
+  } catch {
+    await postLoop();
+  }
 }
