@@ -65,7 +65,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const { configPath } = opts;
   const configDir = dirname(configPath);
-  const pluginHost = createPluginHost({ configPath, configDir });
+  const pluginHost = createPluginHost({
+    configPath,
+    configDir,
+    baseEnv: () => ({ CORRAL_URL: server.url, CORRAL_CONFIG: configPath }),
+  });
   const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
   if (!loaded.ok) {
     const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''} ${e.path}: ${e.message}`);

@@ -17,6 +17,11 @@ import { statePaths } from './paths.js';
 export interface PluginHostOptions {
   configPath: string;
   configDir: string;
+  /**
+   * Variables every component gets (under its own `env`): where the bus is
+   * (`CORRAL_URL`), so a component finds it on any port.
+   */
+  baseEnv?: () => Record<string, string>;
 }
 
 export interface CreateComponentOptions {
@@ -63,10 +68,14 @@ export function createPluginHost(opts: PluginHostOptions) {
     async createLifecycle(o: CreateComponentOptions): Promise<ComponentLifecycle> {
       const plugin = await loadPlugin(o.component.plugin, lookup());
       const logs = sinkFor(o.name, o.stateDir, o.config, o.component);
+      const withEnv = <R extends { env?: Record<string, string> }>(r: R): R => ({
+        ...r,
+        env: { ...opts.baseEnv?.(), CORRAL_COMPONENT: o.name, ...r.env },
+      });
       const runners: Runners = {
-        process: (r) => runProcess({ ...r, logs }),
-        pty: (r) => runPty({ ...r, logs, stateDir: o.stateDir }),
-        tmux: (r) => runTmux(r),
+        process: (r) => runProcess({ ...withEnv(r), logs }),
+        pty: (r) => runPty({ ...withEnv(r), logs, stateDir: o.stateDir }),
+        tmux: (r) => runTmux(withEnv(r)),
       };
       const logger = createLogger((line) => logs.write('err', `[corral] ${line}`), o.name);
       const lifecycle = await createLifecycle({

@@ -47,6 +47,8 @@ export async function handleControl(ctx: RouteContext, method: string, parts: st
     return await sendJson(req, res, 200, { ok: true, component: info });
   } catch (err) {
     if (err instanceof UnknownComponentError) return sendError(req, res, 404, err.message);
+    // A disabled component cannot be started: the request conflicts with the config, it did not fail.
+    if ((err as Error).name === 'ComponentDisabledError') return sendError(req, res, 409, (err as Error).message);
     opts.logger?.error(`${route} failed`, { error: (err as Error).message });
     return sendError(req, res, 500, `${route} failed: ${(err as Error).message}`);
   }
