@@ -1,7 +1,11 @@
 import type { EventFilter } from '../schema/messages.js';
 import { parseTypeTerms } from './filter.js';
 
-/** The schema of the event store. `seq` is the bus's cursor; the JSON text is what was broadcast. */
+/**
+ * The schema of the event store. `seq` is the bus's cursor; the JSON text is
+ * what was broadcast. `seq` is the rowid, which every index already ends with,
+ * so `WHERE event_type = ? ORDER BY seq` walks one index without sorting.
+ */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,
@@ -14,9 +18,9 @@ CREATE TABLE IF NOT EXISTS events (
   hook_event_type TEXT,
   json TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_event_type ON events(event_type, seq);
-CREATE INDEX IF NOT EXISTS events_source ON events(source, seq);
-CREATE INDEX IF NOT EXISTS events_session_id ON events(session_id, seq);
+CREATE INDEX IF NOT EXISTS events_event_type ON events(event_type);
+CREATE INDEX IF NOT EXISTS events_source ON events(source);
+CREATE INDEX IF NOT EXISTS events_session_id ON events(session_id);
 CREATE INDEX IF NOT EXISTS events_timestamp ON events(timestamp);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;

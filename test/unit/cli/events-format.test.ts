@@ -29,7 +29,7 @@ describe('event lines', () => {
   });
   test('no colour codes when colour is off; one line even for multi-line summaries', () => {
     const line = formatEventLine(generateTestEvent('UserPromptSubmit', { summary: 'two\nlines' }), false);
-    expect(line.includes("\u001b") || line.includes("\n")).toBe(false);
+    expect(line.includes('\u001b') || line.includes('\n')).toBe(false);
     expect(line).toMatch(/UserPromptSubmit +test-generator\/test two lines$/);
   });
 });
