@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { CorralEvent } from '../../../src/schema/events.js';
+import { addEvents, applyComponents, createMonitorState } from '../../../src/monitor/model.js';
+import { formatEventLine, renderScreen } from '../../../src/monitor/render.js';
+import type { ComponentInfo } from '../../../src/supervisor/types.js';
+
+function event(n: number, type = 'example.tick', payload: Record<string, unknown> = { n }): CorralEvent {
+  return { id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, timestamp: 1_700_000_000_000 + n, source: 'src', session_id: 'session-1', event_type: type, version: '1.0', payload };
+}
+
+const row = (name: string): ComponentInfo => ({
+  name, plugin: 'process', state: 'running', pid: 1, generation: 1, uptime_ms: 1, restarts: 0, health: null, reason: null,
+  cpu_percent: null, memory_mb: null, next_restart_in_ms: null, depends_on: {},
+});
+
+describe('renderScreen', () => {
+  it('fills exactly the screen, never wider than it, newest event just above the prompt', () => {
+    const state = createMonitorState('http://127.0.0.1:4000');
+    applyComponents(state, [row('web'), row('a-very-long-component-name-that-does-not-fit')]);
+    addEvents(state, Array.from({ length: 50 }, (_, i) => event(i + 1)));
+    state.input = 'type comp';
+    for (const [cols, rows] of [[80, 24], [40, 10], [200, 60]] as const) {
+      const lines = renderScreen(state, cols, rows, false);
+      expect(lines).toHaveLength(rows);
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(cols);
+      expect(lines[rows - 1]).toBe('> type comp');
+      expect(lines[rows - 3]).toContain('{"n":50}'.slice(0, Math.max(0, cols - 66)));
+    }
+  });
+
+  it('scrolls up from the tail and applies the filter to what it holds', () => {
+    const state = createMonitorState('u');
+    addEvents(state, [event(1), event(2, 'component.started', { component: 'web' }), event(3)]);
+    state.filter = { event_type: 'component.*' };
+    const text = renderScreen(state, 120, 20, false).join('\n');
+    expect(text).toContain('component.started');
+    expect(text).not.toContain('example.tick');
+    state.filter = {};
+    addEvents(state, Array.from({ length: 30 }, (_, i) => event(i + 10, i === 28 ? 'one.before.last' : 'example.tick')));
+    state.scroll = 1;
+    const scrolled = renderScreen(state, 120, 20, false);
+    expect(scrolled.join('\n')).toContain('scrolled 1 up');
+    // The line above the status and prompt is now the one before the newest.
+    expect(scrolled[17]).toContain('one.before.last');
+  });
+
+  it('updates rows of supervised components from events, and ignores other registrations', () => {
+    const state = createMonitorState('u');
+    applyComponents(state, [row('web')]);
+    addEvents(state, [
+      event(1, 'component.health', { component: 'web', status: 'unhealthy' }),
+      event(2, 'resource.alert', { component: 'web', metrics: { cpu_percent: 97, memory_mb: 300, active_connections: 0, event_queue_size: 0 }, alert_level: 'critical' }),
+      event(3, 'component.started', { component: 'cli-monitor' }),
+    ]);
+    expect(state.components.get('web')).toMatchObject({ health: 'unhealthy', cpu_percent: 97, memory_mb: 300, alert: 'critical' });
+    expect(state.components.has('cli-monitor')).toBe(false);
+  });
+});
+
+describe('formatEventLine', () => {
+  it('summarizes tmux windows and restarts briefly', () => {
+    const tmux = formatEventLine(event(1, 'tmux.window.changed', { session: 'corral', window: { index: 2, name: 'shell', id: '@2' }, change: 'added' }), 200, false);
+    expect(tmux).toContain('session=corral window=2:shell change=added');
+    const stopped = formatEventLine(event(2, 'component.stopped', { component: 'flaky', reason: 'crashed', exit_code: 1, restarts: 2, next_restart_in_ms: 4000 }), 200, false);
+    expect(stopped).toContain('component=flaky reason=crashed exit_code=1 restarts=2 restart in 4.0s');
+  });
+});
