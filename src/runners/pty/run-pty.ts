@@ -66,7 +66,8 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   t.onData((data) => {
     const chunk = Buffer.from(data, 'utf8');
     scrollback.push(chunk);
-    opts.logs?.write('out', chunk);
+    // A terminal ends lines with CRLF; the log file is line-oriented text.
+    opts.logs?.write('out', data.includes('\r\n') ? data.replace(/\r\n/g, '\n') : data);
     server.broadcast(chunk);
   });
   const leaderExit = new Promise<{ code: number | null; signal: string | null }>((resolveExit) => {
