@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, fixtures, processesWithMarker, project, ps, running, until } from './helpers.js';
+
+// Each test marks its components' environment, so it can find every process they
+// started (grandchildren included) and prove none is left.
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function threeComponents(marker: string, port: number) {
+  return `version: 1
+bus: { port: 0 }
+resources: { interval: 500ms }
+components:
+  crasher:
+    command: ["sh", "-c", "sleep 0.2; exit 3"]
+    env: { MARK: "${marker}" }
+    restart: { policy: on-failure, backoff: { initial: 100ms, max: 400ms }, max_restarts: 3, window: 60s }
+  web:
+    command: node ${join(fixtures, 'http-server.js')}
+    env: { PORT: "${port}", MARK: "${marker}" }
+    health: { http: "http://127.0.0.1:${port}/health", interval: 200ms, timeout: 1s, failures: 1 }
+  tree:
+    command: sh ${join(fixtures, 'spawn-grandchildren.sh')}
+    env: { MARK: "${marker}" }
+    depends_on: { web: healthy }
+`;
+}
+
+describe('corral up -d / ps / events / down (a new user’s first session)', () => {
+  it('starts in dependency order, restarts by hand-killed pids, fails the crasher, and down leaves nothing', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const p = project(threeComponents(marker, port));
+    cleanups.push(p.cleanup);
+
+    const up = await cli(['up', '-d'], p.dir);
+    // `up -d` returns once every component is ready; the crasher may already have failed (exit 1 naming it) or be running.
+    expect([0, 1]).toContain(up.code);
+
+    const list = await until('web healthy and tree running', () => ps(p.dir), (l) =>
+      l.some((c) => c.name === 'web' && c.state === 'healthy') && l.some((c) => c.name === 'tree' && c.state === 'running'),
+    );
+    const web = list.find((c) => c.name === 'web')!;
+
+    // The crasher ends in the crash-loop state, with CMP002 in the history.
+    await until('crasher failed', () => ps(p.dir), (l) => l.find((c) => c.name === 'crasher')?.state === 'failed');
+    const errors = await cli(['events', '--type', 'error.*', '--json'], p.dir);
+    expect(errors.stdout).toContain('"error_code":"CMP002"');
+
+    // The dependant started only after web was healthy.
+    const events = (await cli(['events', '--type', 'component.*', '--json', '-n', '200'], p.dir)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event_type: string; payload: Record<string, unknown>; timestamp: number });
+    const webHealthy = events.find((e) => e.event_type === 'component.health' && e.payload.component === 'web' && e.payload.status === 'healthy')!;
+    const treeStarted = events.find((e) => e.event_type === 'component.started' && e.payload.component === 'tree')!;
+    expect(treeStarted.timestamp).toBeGreaterThanOrEqual(webHealthy.timestamp);
+
+    // Kill web by hand: corral restarts it under a new pid and generation.
+    process.kill(web.pid!, 'SIGKILL');
+    const again = await until('web back with a new pid', () => ps(p.dir), (l) => {
+      const w = l.find((c) => c.name === 'web');
+      return !!w && w.pid !== null && w.pid !== web.pid && w.state === 'healthy';
+    });
+    expect(again.find((c) => c.name === 'web')!.generation).toBe(web.generation + 1);
+
+    // `corral restart crasher` clears the failed state.
+    const restart = await cli(['restart', 'crasher'], p.dir);
+    expect(restart.code).toBe(0);
+
+    const down = await cli(['down'], p.dir);
+    expect(down.code).toBe(0);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('after the daemon is SIGKILLed, the next up ends what it left (grandchildren too) before starting again', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const p = project(threeComponents(marker, port));
+    cleanups.push(p.cleanup);
+    await cli(['up', '-d'], p.dir);
+    await until('tree running', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
+    const before = processesWithMarker(marker);
+    expect(before.length).toBeGreaterThanOrEqual(4); // web + sh + two sleeps
+    const daemon = JSON.parse(readFileSync(join(p.dir, '.corral', 'daemon.json'), 'utf8')) as { pid: number };
+    process.kill(daemon.pid, 'SIGKILL');
+    await until('daemon gone', () => running(daemon.pid), (alive) => !alive);
+
+    await cli(['up', '-d'], p.dir);
+    await until('tree running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
+    // None of the old processes survived the new daemon's start.
+    expect(before.filter(running)).toEqual([]);
+
+    expect((await cli(['down'], p.dir)).code).toBe(0);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('with no daemon: ps says so and exits 1; an invalid config makes up exit 2 naming the path', async () => {
+    const p = project('version: 1\ncomponents:\n  a:\n    command: "true"\n    restrat: { policy: never }\n');
+    cleanups.push(p.cleanup);
+    const ps1 = await cli(['ps'], p.dir);
+    expect(ps1.code).toBe(1);
+    expect(ps1.stderr).toContain('not running');
+    const up = await cli(['up', '-d'], p.dir);
+    expect(up.code).toBe(2);
+    expect(up.stderr).toMatch(/components\.a\.restrat/);
+  });
+});
