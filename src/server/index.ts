@@ -93,8 +93,15 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       uptime_ms: now - startedAt,
       components,
       connections: hub.describe(),
+      memory: memory(),
+      backlog_bytes: hub.backlog(),
       next_check: now + opts.heartbeatMs,
     };
+  }
+
+  function memory() {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap_used: m.heapUsed, external: m.external };
   }
 
   const server = createHttpServer((req, res) => {
