@@ -72,6 +72,8 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     if (parts[0] === 'hooks' && parts.length === 2 && method === 'POST') return postHook(ctx, parts[1]!);
     if (path === '/health' && method === 'GET') {
       req.resume();
+      // Anyone who may subscribe sees the whole document; others only learn that this is corral.
+      if (checkPublishAuth(guard, req, url)) return sendJson(req, res, 200, { service: 'corral', status: 'ok' });
       return sendJson(req, res, 200, health());
     }
     req.resume();
