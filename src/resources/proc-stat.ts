@@ -7,6 +7,8 @@ export interface ProcStat {
   pgid: number;
   /** utime + stime, in clock ticks. */
   ticks: number;
+  /** cutime + cstime: what the children it has reaped used, in clock ticks. */
+  childTicks: number;
   /** Start time after boot, in clock ticks: tells a reused pid from the process that had it before. */
   start: number;
   /** Resident set size, in pages. */
@@ -113,7 +115,7 @@ export function createStatReader(maxOpen = 1024): StatReader {
  * Parses the fields after the command name. The name is in parentheses and
  * may itself hold spaces and parentheses, so parsing starts after the LAST
  * ')'. Field numbers follow proc(5): 4 ppid, 5 pgrp, 14 utime, 15 stime,
- * 22 starttime, 24 rss.
+ * 16 cutime, 17 cstime, 22 starttime, 24 rss.
  */
 export function parseProcStat(buf: Uint8Array, length: number, pid: number, out: ProcStat): boolean {
   let i = length - 1;
@@ -124,10 +126,12 @@ export function parseProcStat(buf: Uint8Array, length: number, pid: number, out:
   let field = 3;
   let utime = 0;
   let stime = 0;
+  let cutime = 0;
+  let cstime = 0;
   out.pid = pid;
   while (i < length && field <= 24) {
     // Only the non-negative numeric fields we need are parsed; others are skipped.
-    if (field === 4 || field === 5 || field === 14 || field === 15 || field === 22 || field === 24) {
+    if (field === 4 || field === 5 || (field >= 14 && field <= 17) || field === 22 || field === 24) {
       let value = 0;
       let c = buf[i] ?? SPACE;
       while (c >= 0x30 && c <= 0x39) {
@@ -139,6 +143,8 @@ export function parseProcStat(buf: Uint8Array, length: number, pid: number, out:
       else if (field === 5) out.pgid = value;
       else if (field === 14) utime = value;
       else if (field === 15) stime = value;
+      else if (field === 16) cutime = value;
+      else if (field === 17) cstime = value;
       else if (field === 22) out.start = value;
       else out.rssPages = value;
     }
@@ -148,5 +154,6 @@ export function parseProcStat(buf: Uint8Array, length: number, pid: number, out:
   }
   if (field <= 24) return false;
   out.ticks = utime + stime;
+  out.childTicks = cutime + cstime;
   return true;
 }

@@ -44,6 +44,15 @@ export interface TreeSamplerOptions {
 
 const MIB = 1024 * 1024;
 
+/** What the previous pass saw of one tree member. */
+interface Member {
+  name: string;
+  ppid: number;
+  ticks: number;
+  childTicks: number;
+  start: number;
+}
+
 /**
  * Creates a sampler. To stay cheap with 100 components every 2 s, a pass
  * reads only what can matter: the stat of every tree member (through a file
@@ -80,7 +89,8 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   const indexOf = new Map<number, number>();
   const rootKey = new Map<number, string>();
   const walk: number[] = [];
-  const stat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, start: 0, rssPages: 0 };
+  const childTicks: number[] = [];
+  const stat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
 
   // Pids known to be outside every tree, from the previous pass, and this pass's.
   let outside = new Set<number>();
@@ -88,12 +98,10 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   let rootSignature = '';
   let passes = 0;
 
-  // Tick counts of the previous pass's tree members, with their start times
-  // to detect a reused pid.
-  let prevTicks = new Map<number, number>();
-  let prevStart = new Map<number, number>();
-  let nextTicks = new Map<number, number>();
-  let nextStart = new Map<number, number>();
+  // The previous pass's tree members. Records are moved, not copied, from
+  // one pass's map to the next, so a steady tree allocates nothing here.
+  let prevMembers = new Map<number, Member>();
+  let nextMembers = new Map<number, Member>();
   let prevTime: number | null = null;
   // The newest start time ever read: a member with no baseline that started
   // later is new since the last pass and is charged all its ticks; an older
@@ -160,6 +168,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       ppid[n] = stat.ppid;
       pgid[n] = stat.pgid;
       ticks[n] = stat.ticks;
+      childTicks[n] = stat.childTicks;
       start[n] = stat.start;
       rss[n] = stat.rssPages;
       resolved[n] = false;
@@ -174,8 +183,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       result.set(name, { cpu_percent: 0, memory_mb: 0, pids: [] });
       deltas.set(name, 0);
     }
-    nextTicks.clear();
-    nextStart.clear();
+    nextMembers.clear();
     let newest = newestStart;
     for (let i = 0; i < n; i++) {
       const p = pid[i]!;
@@ -188,25 +196,53 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       const tree = result.get(name)!;
       tree.pids.push(p);
       tree.memory_mb += rss[i]!;
-      nextTicks.set(p, ticks[i]!);
-      nextStart.set(p, start[i]!);
       reader.keep(p);
-      let before: number;
-      if (prevStart.get(p) === start[i]) before = prevTicks.get(p) ?? 0;
-      else before = start[i]! > newestStart ? 0 : ticks[i]!;
-      deltas.set(name, deltas.get(name)! + Math.max(0, ticks[i]! - before));
+      // A member's own ticks plus those of the children it reaped meanwhile,
+      // so short-lived commands a component runs are counted too.
+      const used = ticks[i]! + childTicks[i]!;
+      let record = prevMembers.get(p);
+      let delta: number;
+      if (record !== undefined && record.start === start[i]) {
+        prevMembers.delete(p);
+        delta = used - record.ticks - record.childTicks;
+      } else {
+        // No baseline: new since the last pass (all of it counts) or just joined (none does).
+        delta = start[i]! > newestStart ? used : 0;
+        record = { name, ppid: 0, ticks: 0, childTicks: 0, start: 0 };
+      }
+      record.name = name;
+      record.ppid = ppid[i]!;
+      record.ticks = ticks[i]!;
+      record.childTicks = childTicks[i]!;
+      record.start = start[i]!;
+      nextMembers.set(p, record);
+      deltas.set(name, deltas.get(name)! + delta);
     }
     newestStart = newest;
-    reader.sweep(nextTicks);
+    // A member gone since the last pass was reaped by its parent, whose child
+    // ticks now hold everything it ever used, already counted up to the last
+    // pass: take that part back out. A pid reused by a new process counts as
+    // gone; one that merely left the tree is still listed and is skipped. (When
+    // a parent and its child both go within one interval, the child's earlier
+    // ticks are counted twice for that pass.)
+    for (const [p, gone] of prevMembers) {
+      const i = indexOf.get(p);
+      if (i !== undefined && start[i] === gone.start) continue;
+      if (nextMembers.get(gone.ppid)?.name !== gone.name) continue;
+      const d = deltas.get(gone.name);
+      if (d !== undefined) deltas.set(gone.name, d - gone.ticks - gone.childTicks);
+    }
+    prevMembers.clear();
+    reader.sweep(nextMembers);
 
     const elapsedSec = prevTime === null ? 0 : (time - prevTime) / 1000;
     for (const [name, tree] of result) {
       tree.memory_mb = round1((tree.memory_mb * pageSize) / MIB);
-      tree.cpu_percent = elapsedSec > 0 ? round1((deltas.get(name)! / clockTicks / elapsedSec) * 100) : 0;
+      // Clamped: a child reaped by some other process than the one recorded could make it negative.
+      tree.cpu_percent = elapsedSec > 0 ? round1((Math.max(0, deltas.get(name)!) / clockTicks / elapsedSec) * 100) : 0;
     }
 
-    [prevTicks, nextTicks] = [nextTicks, prevTicks];
-    [prevStart, nextStart] = [nextStart, prevStart];
+    [prevMembers, nextMembers] = [nextMembers, prevMembers];
     [outside, nextOutside] = [nextOutside, outside];
     prevTime = time;
     return result;

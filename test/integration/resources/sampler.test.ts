@@ -15,7 +15,7 @@ describe('tree sampler on real processes', () => {
     expect(s.pids).toHaveLength(7);
     expect(s.pids).toContain(tree.pid);
     expect(s.memory_mb).toBeGreaterThan(4 * 40);
-    const own = { pid: 0, ppid: 0, pgid: 0, ticks: 0, start: 0, rssPages: 0 };
+    const own = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
     expect(readProcStat(tree.pid, own)).toBe(true);
     // The root alone holds far less than the tree.
     expect((own.rssPages * 4096) / 1024 / 1024).toBeLessThan(s.memory_mb / 2);

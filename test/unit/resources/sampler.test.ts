@@ -3,14 +3,14 @@ import { parseProcStat, type ProcStat } from '../../../src/resources/proc-stat.j
 import { createTreeSampler } from '../../../src/resources/sampler.js';
 
 function blank(): ProcStat {
-  return { pid: 0, ppid: 0, pgid: 0, ticks: 0, start: 0, rssPages: 0 };
+  return { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
 }
 
 /** A stat line as the kernel writes it (fields 1..24 and a few more). */
-function statLine(p: { pid: number; comm?: string; ppid: number; pgid: number; utime: number; stime: number; start?: number; rss: number }): string {
+function statLine(p: { pid: number; comm?: string; ppid: number; pgid: number; utime: number; stime: number; cutime?: number; start?: number; rss: number }): string {
   const f = [
     String(p.pid), `(${p.comm ?? 'node'})`, 'S', String(p.ppid), String(p.pgid), '1', '0', '-1', '4194560',
-    '100', '0', '0', '0', String(p.utime), String(p.stime), '0', '0', '20', '0', '1', '0', String(p.start ?? 1000), '123456', String(p.rss),
+    '100', '0', '0', '0', String(p.utime), String(p.stime), String(p.cutime ?? 0), '4', '20', '0', '1', '0', String(p.start ?? 1000), '123456', String(p.rss),
     '18446744073709551615', '1', '1', '0',
   ];
   return `${f.join(' ')}\n`;
@@ -18,10 +18,10 @@ function statLine(p: { pid: number; comm?: string; ppid: number; pgid: number; u
 
 describe('parseProcStat', () => {
   it('reads ppid, pgid, ticks, start and rss', () => {
-    const buf = Buffer.from(statLine({ pid: 42, ppid: 7, pgid: 40, utime: 120, stime: 30, start: 98765, rss: 2560 }));
+    const buf = Buffer.from(statLine({ pid: 42, ppid: 7, pgid: 40, utime: 120, stime: 30, cutime: 6, start: 98765, rss: 2560 }));
     const out = blank();
     expect(parseProcStat(buf, buf.length, 42, out)).toBe(true);
-    expect(out).toEqual({ pid: 42, ppid: 7, pgid: 40, ticks: 150, start: 98765, rssPages: 2560 });
+    expect(out).toEqual({ pid: 42, ppid: 7, pgid: 40, ticks: 150, childTicks: 10, start: 98765, rssPages: 2560 });
   });
 
   it('survives a command name with spaces and parentheses', () => {
@@ -44,6 +44,7 @@ interface FakeProc {
   ticks: number;
   rss: number;
   start?: number;
+  childTicks?: number;
 }
 
 /** A sampler over an in-memory process table, with a clock the test moves. */
@@ -58,7 +59,7 @@ function fakeSampler(table: FakeProc[]) {
     readStat: (pid, out) => {
       const p = table.find((x) => x.pid === pid);
       if (!p || vanishing.has(pid)) return false;
-      Object.assign(out, { pid, ppid: p.ppid, pgid: p.pgid, ticks: p.ticks, start: p.start ?? 1, rssPages: p.rss });
+      Object.assign(out, { pid, ppid: p.ppid, pgid: p.pgid, ticks: p.ticks, childTicks: p.childTicks ?? 0, start: p.start ?? 1, rssPages: p.rss });
       return true;
     },
   });
@@ -117,12 +118,36 @@ describe('createTreeSampler (tree logic)', () => {
     expect(s.get('a')).toMatchObject({ cpu_percent: 30, pids: [100, 101, 102, 104] });
 
     advance(1000);
-    // A pid reused by another process (new start time) does not produce a negative delta.
+    // 104 exits, is reaped by 100 (whose child ticks take its 30), and its pid is reused by a new child:
+    // only the new process's 5 ticks are new.
+    rows.find((p) => p.pid === 100)!.childTicks = 30;
     const reused = rows.find((p) => p.pid === 104)!;
     reused.ticks = 5;
     reused.start = 3000;
     s = sampler.sample(roots);
     expect(s.get('a')!.cpu_percent).toBe(5);
+  });
+
+  it('counts what reaped children used: a short-lived child, and the last ticks of one that exited', () => {
+    const rows = table.map((p) => ({ ...p }));
+    const { sampler, advance } = fakeSampler(rows);
+    sampler.sample(roots);
+    advance(1000);
+    // 101 (a's member, parent 100) used 50 ticks, and 100 reaped a command that lived within the interval and used 20.
+    rows.find((p) => p.pid === 101)!.ticks += 50;
+    rows.find((p) => p.pid === 100)!.childTicks = 20;
+    expect(sampler.sample(roots).get('a')!.cpu_percent).toBe(70);
+    advance(1000);
+    // 101 used 10 more ticks, then exited and was reaped by 100: 100's child ticks grow by all 60
+    // of 101's own ticks and by the 0 of its reaped children; only the last 10 are new.
+    const gone = rows.findIndex((p) => p.pid === 101);
+    rows.splice(gone, 1);
+    // 102, 101's child, is reparented to init (its group is its own, so it leaves a's tree through ancestry).
+    rows.find((p) => p.pid === 102)!.ppid = 1;
+    rows.find((p) => p.pid === 100)!.childTicks = 20 + 60;
+    const s = sampler.sample(roots).get('a')!;
+    expect(s.pids).toEqual([100, 103]);
+    expect(s.cpu_percent).toBe(10);
   });
 
   it('a process that joins a tree later is charged from then on, not for its whole life', () => {
