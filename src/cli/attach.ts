@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { AttachInfo } from '../plugins/types.js';
 import type { ComponentInfo } from '../supervisor/types.js';
-import { DEFAULT_TMUX_SOCKET } from '../runners/tmux/tmux-command.js';
+import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { UsageError, parseArgs } from './args.js';
 import { DETACH_HINT, attachPty } from './attach-pty.js';
 import { apiRequest, findDaemon } from './daemon-client.js';
@@ -42,7 +42,7 @@ export async function attachTo(attach: AttachInfo, name: string): Promise<number
 
 /** Hands the terminal to tmux itself (detach with the tmux prefix then d, as usual). */
 function attachTmux(attach: Extract<AttachInfo, { kind: 'tmux' }>): Promise<number> {
-  const socket = attach.socket ?? DEFAULT_TMUX_SOCKET;
+  const socket = attach.socket ?? defaultTmuxSocket();
   // Inside another tmux, a nested attach refuses unless TMUX is cleared; the user asked for it explicitly.
   const env = { ...process.env };
   delete env.TMUX;

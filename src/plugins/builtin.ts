@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILTIN_RUNNERS } from '../config/schema.js';
-import { DEFAULT_TMUX_SOCKET, killTmuxSession } from '../runners/tmux/tmux-command.js';
+import { defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
 import { definePlugin, type ComponentLifecycle, type PluginContext, type PluginDefinition, type RunOptions } from './types.js';
 
 type BuiltinName = (typeof BUILTIN_RUNNERS)[number];
@@ -52,7 +52,7 @@ const tmuxPlugin = definePlugin({
       start: async () => {
         const instance = await ctx.runners.tmux({ ...runOptionsFor(ctx), session, window: ctx.component.window ?? ctx.name });
         if (!used) {
-          const socket = (instance.attach?.kind === 'tmux' ? instance.attach.socket : undefined) ?? DEFAULT_TMUX_SOCKET;
+          const socket = (instance.attach?.kind === 'tmux' ? instance.attach.socket : undefined) ?? defaultTmuxSocket();
           used = { socket, key: `${socket}\0${session}` };
           sessionUsers.set(used.key, (sessionUsers.get(used.key) ?? 0) + 1);
         }

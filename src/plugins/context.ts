@@ -7,7 +7,7 @@ import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
 import { acquireTmuxWatch, announceSessionCreated, type TmuxWatchHandle } from '../runners/tmux/watch.js';
-import { DEFAULT_TMUX_SOCKET } from '../runners/tmux/tmux-command.js';
+import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
@@ -232,7 +232,7 @@ function withTmuxEvents(
       if (instance.windowId) handle.own(instance.windowId, component);
       if (instance.sessionCreated) {
         announceSessionCreated({
-          socket: socket ?? DEFAULT_TMUX_SOCKET,
+          socket: socket ?? defaultTmuxSocket(),
           sessionId: instance.sessionId ?? '',
           session: o.session,
           window: { id: instance.windowId ?? '', index: instance.windowIndex ?? 0, name: o.window ?? o.name },

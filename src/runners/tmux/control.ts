@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createControlParser, type ControlNotification } from './control-parser.js';
-import { DEFAULT_TMUX_SOCKET } from './tmux-command.js';
+import { defaultTmuxSocket } from './tmux-command.js';
 
 export { parseNotification, createControlParser, type ControlNotification, type ControlReply } from './control-parser.js';
 
@@ -28,7 +28,7 @@ export interface ControlClientOptions {
  * off once attached so a busy pane does not flood corral.
  */
 export function startControlClient(opts: ControlClientOptions): ControlClient {
-  const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
+  const socket = opts.socket ?? defaultTmuxSocket();
   const child: ChildProcess = spawn('tmux', ['-L', socket, '-C', 'attach-session', '-t', `=${opts.session}`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
 import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
-import { DEFAULT_TMUX_SOCKET, hasTmuxSession, tmuxCommand } from './tmux-command.js';
+import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
 
 /** What runTmux returns: an Instance plus where the window is. */
 export interface TmuxInstance extends Instance {
@@ -39,7 +39,7 @@ const FORMAT = '#{session_id}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane
  * polling its pid (capped backoff, 200 ms).
  */
 export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
-  const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
+  const socket = opts.socket ?? defaultTmuxSocket();
   const session = opts.session;
   const windowName = opts.window ?? opts.name;
   const { argv, display } = commandArgv(opts);

@@ -3,6 +3,11 @@ import { execFile } from 'node:child_process';
 /** corral's own tmux server socket (`tmux -L corral`), so it never touches the user's default server. */
 export const DEFAULT_TMUX_SOCKET = 'corral';
 
+/** The socket tmux components use when none is given: `CORRAL_TMUX_SOCKET` (tests and CI use a private one), else `corral`. */
+export function defaultTmuxSocket(): string {
+  return process.env.CORRAL_TMUX_SOCKET || DEFAULT_TMUX_SOCKET;
+}
+
 /** Thrown when a tmux command fails; carries tmux's own message. */
 export class TmuxError extends Error {
   override name = 'TmuxError';

@@ -1,7 +1,7 @@
 import type { PublishResult } from '../../bus/types.js';
 import type { Logger } from '../../plugins/types.js';
 import { startControlClient, type ControlClient, type ControlNotification } from './control.js';
-import { DEFAULT_TMUX_SOCKET, hasTmuxSession, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
+import { defaultTmuxSocket, hasTmuxSession, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
 
 type Publish = (event: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult | void;
 
@@ -43,7 +43,7 @@ const watches = new Map<string, Watch>();
  * while it watches (windows of sessions nobody watches are not reported). When the session ends the watch reattaches once it exists again.
  */
 export function acquireTmuxWatch(opts: TmuxWatchOptions): TmuxWatchHandle {
-  const socket = opts.socket ?? DEFAULT_TMUX_SOCKET;
+  const socket = opts.socket ?? defaultTmuxSocket();
   const key = `${socket}\0${opts.session}`;
   let watch = watches.get(key);
   const holder = { publish: opts.publish, logger: opts.logger };
