@@ -141,8 +141,10 @@ export class AgentTracker {
     const agentId = str(p.agent_id);
     const type = str(p.agent_type);
     let record = agentId ? this.records.find((r) => r.agentId === agentId) : undefined;
-    // A stop for an agent whose start was never seen: pair it with the oldest open spawn of its type.
-    record ??= this.records.find((r) => r.session === session && !r.agentId && r.completedAt === null && (!type || r.type === type));
+    // A stop for an agent whose start was never seen: pair it with the oldest spawn of its type
+    // through the tool, open ones first (a finished one is kept for the pairing window).
+    const unpaired = (r: AgentRecord) => r.session === session && !r.agentId && (!type || r.type === type);
+    record ??= this.records.find((r) => unpaired(r) && r.completedAt === null) ?? this.records.find(unpaired);
     if (!record) {
       const id = agentId ?? `${session}:${type ?? 'agent'}:${this.now()}`;
       record = this.track({ id, session, type: type ?? 'general-purpose', agentId, source: 'SubagentStop' });
@@ -157,7 +159,9 @@ export class AgentTracker {
     if (!record) {
       const input = (p.tool_input ?? {}) as Payload;
       const type = str(input.subagent_type) ?? 'general-purpose';
-      record = this.records.find((r) => this.pairable(r, session, type) && !r.toolUseId);
+      // Its Pre was missed (corral started mid-run): the twin is the oldest subagent of that type with no tool use, even one already stopped.
+      const untooled = (r: AgentRecord) => r.session === session && r.type === type && !r.toolUseId;
+      record = this.records.find((r) => untooled(r) && r.completedAt === null) ?? this.records.find(untooled);
       if (record) record.toolUseId = toolUseId;
     }
     if (!record) {
@@ -173,10 +177,8 @@ export class AgentTracker {
       });
     }
     const result = failed ? (p.error ?? p.tool_response) : (p.tool_response ?? p.tool_output);
-    const emits = this.complete(record, failed ? 'PostToolUseFailure' : 'PostToolUse', failed ? 'failed' : 'completed', result);
-    // The tool's end is the last word about this agent: forget it.
-    this.records.splice(this.records.indexOf(record), 1);
-    return emits;
+    // The record stays for the pairing window, so a late SubagentStop is recognised and not announced again.
+    return this.complete(record, failed ? 'PostToolUseFailure' : 'PostToolUse', failed ? 'failed' : 'completed', result);
   }
 
   private spawn(r: TrackInput): AgentEmit {
