@@ -73,11 +73,16 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
     resolveFinished(code);
   };
 
+  // A poll failure stays on the status line until a poll succeeds again (the daemon came back).
+  let pollError: string | null = null;
   const poll = async () => {
     try {
       applyComponents(state, await fetchComponents(opts.target));
+      if (pollError !== null && state.status === pollError) state.status = PROMPT_HELP;
+      pollError = null;
     } catch (err) {
-      state.status = `error: ${(err as Error).message}`;
+      pollError = `error: ${(err as Error).message}`;
+      state.status = pollError;
     }
     requestDraw();
   };
