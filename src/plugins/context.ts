@@ -6,7 +6,7 @@ import { makeError } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
-import { acquireTmuxWatch, announceSessionCreated, type TmuxWatchHandle } from '../runners/tmux/watch.js';
+import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 
@@ -230,12 +230,16 @@ function withTmuxEvents(
         }
       }
       if (instance.windowId) handle.own(instance.windowId, component);
+      const window = { session: o.session, id: instance.windowId ?? '', index: instance.windowIndex ?? 0, name: o.window ?? o.name };
+      if (!instance.sessionCreated && instance.windowId) {
+        announceWindowAdded({ socket: socket ?? defaultTmuxSocket(), window, component, publish });
+      }
       if (instance.sessionCreated) {
         announceSessionCreated({
           socket: socket ?? defaultTmuxSocket(),
           sessionId: instance.sessionId ?? '',
           session: o.session,
-          window: { id: instance.windowId ?? '', index: instance.windowIndex ?? 0, name: o.window ?? o.name },
+          window,
           publish: (e) => publish({ ...e, payload: { ...e.payload, component } }),
         });
       }

@@ -172,6 +172,10 @@ async function refreshWindows(w: Watch): Promise<void> {
 function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'renamed' | 'selected'): void {
   // Each session's own watch reports its windows; other sessions' windows arrive here as unlinked-window noise.
   if (win.session !== w.session) return;
+  if (change === 'added') {
+    announceWindowAdded({ socket: w.socket, window: win, component: w.owners.get(win.id), publish: (e) => publish(w, e.event_type, e.payload) });
+    return;
+  }
   const component = w.owners.get(win.id);
   publish(w, 'tmux.window.changed', {
     session: win.session,
@@ -179,6 +183,31 @@ function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'ren
     change,
     ...(component ? { component } : {}),
   });
+}
+
+const announcedWindows = new Set<string>();
+
+/**
+ * Publishes a window's `added` once: the runner reports the windows it opens
+ * (a control client attaching to a brand-new session misses the ones opened
+ * before it was there), the watch reports the rest; tmux's window id (never
+ * reused while the server runs) keeps it to one event.
+ */
+export function announceWindowAdded(o: { socket: string; window: TmuxWindow; component: string | undefined; publish: Publish }): boolean {
+  const key = `${o.socket}\0${o.window.id}`;
+  if (announcedWindows.has(key)) return false;
+  announcedWindows.add(key);
+  o.publish({
+    event_type: 'tmux.window.changed',
+    source: 'corral',
+    payload: {
+      session: o.window.session,
+      window: { index: o.window.index, name: o.window.name, id: o.window.id },
+      change: 'added',
+      ...(o.component ? { component: o.component } : {}),
+    },
+  });
+  return true;
 }
 
 const announced = new Set<string>();

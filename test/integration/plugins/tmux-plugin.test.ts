@@ -80,6 +80,8 @@ describe('built-in tmux plugin', () => {
     expect(created.map((e) => e.payload.session)).toEqual(['eco', 'side']);
     expect(created[0]).toMatchObject({ source: 'corral', session_id: bus.sessionId, payload: { window: { name: 'agent' }, change: 'added', component: 'agent' } });
     expect(windowEvents().find((e) => e.name === 'by-hand')?.component).toBeUndefined();
+    // Every component window is announced exactly once, whether the runner or the watch saw it first.
+    expect(windowEvents().filter((e) => e.change === 'added').map((e) => e.name)).toEqual(['sh', 'by-hand']);
 
     await shell.stop('SIGTERM', 5000);
     await until('the closed window', () => windowEvents().some((e) => e.change === 'closed' && e.name === 'sh'));
