@@ -5,6 +5,7 @@ import type { EventFilter } from '../schema/messages.js';
 import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
 import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
+import { createSyncWriter, createWorkerWriter, toRows } from './store-writer.js';
 import type { BusEntry, EventStore, QueryOptions, QueryPage } from './types.js';
 
 /** Options of the SQLite event store. */
@@ -23,6 +24,8 @@ export interface EventStoreOptions {
   now?: () => number;
   /** Told about a batch that could not be written (its append promises reject too). */
   onError?: (err: Error) => void;
+  /** Write in a worker thread (default true), so SQLite costs the publishing thread almost nothing. */
+  worker?: boolean;
 }
 
 interface Batch {
@@ -64,9 +67,11 @@ function toEntry(row: Row): BusEntry {
 
 /**
  * Opens (or creates) the event store. Appends are queued and written in one
- * transaction per batch off the publish path; every append's promise settles
- * when its batch has committed (group commit), so "resolved" means "on disk"
- * (WAL with synchronous=NORMAL survives a killed process, not a power cut).
+ * transaction per batch off the publish path (in a worker thread by default);
+ * every append's promise settles when its batch has committed (group commit),
+ * so "resolved" means "on disk" (WAL with synchronous=NORMAL survives a killed
+ * process, not a power cut). One batch is in flight at a time: what arrives
+ * meanwhile forms the next batch, so batches grow with the load.
  */
 export function createEventStore(opts: EventStoreOptions): EventStore {
   mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
@@ -80,21 +85,9 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   const batchMs = opts.batchMs ?? 0;
   const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
   const now = opts.now ?? Date.now;
+  const syncWriter = createSyncWriter(db);
+  const writer = opts.worker === false ? syncWriter : createWorkerWriter(opts.file, () => syncWriter);
 
-  const insert = db.prepare(
-    'INSERT OR REPLACE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const setLast = db.prepare(
-    "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value",
-  );
-  const writeEntries = db.transaction((entries: BusEntry[]) => {
-    let last = 0;
-    for (const { seq, event, json } of entries) {
-      insert.run(seq, event.id, event.timestamp, event.event_type, event.source, event.session_id, event.source_app ?? null, event.hook_event_type ?? null, json);
-      if (seq > last) last = seq;
-    }
-    setLast.run(last);
-  });
   const pruneByCount = db.prepare('DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)');
   const pruneByAge = db.prepare('DELETE FROM events WHERE timestamp < ?');
 
@@ -104,6 +97,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   let last = Math.max(metaLast, rowLast);
 
   const queue: Batch[] = [];
+  let inflight: Batch | null = null;
   let queued = 0;
   let scheduled = false;
   let closed = false;
@@ -121,36 +115,44 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     return s;
   }
 
-  function writeOne(): void {
-    const batch = queue.shift();
-    if (!batch) return;
-    queued -= batch.entries.length;
-    try {
-      writeEntries(batch.entries);
-      batch.resolve();
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      opts.onError?.(e);
-      batch.reject(e);
-      return;
-    }
-    writtenSincePrune += batch.entries.length;
-    if (writtenSincePrune >= pruneEvery) prune();
-  }
-
-  function run(): void {
-    scheduled = false;
+  function settled(batch: Batch, err: Error | null): void {
+    // After close, close() itself has settled every batch.
     if (closed) return;
-    writeOne();
-    // One transaction per turn, so a big backlog does not hold the event loop.
-    if (queue.length > 0) {
+    inflight = null;
+    queued -= batch.entries.length;
+    if (err) {
+      opts.onError?.(err);
+      batch.reject(err);
+    } else {
+      batch.resolve();
+      writtenSincePrune += batch.entries.length;
+      if (writtenSincePrune >= pruneEvery && !closed) prune();
+    }
+    // What arrived during the write is the next batch: send it at once.
+    if (queue.length > 0 && !closed) {
       scheduled = true;
       setImmediate(run);
     }
   }
 
+  function dispatch(): void {
+    if (inflight || closed) return;
+    const batch = queue.shift();
+    if (!batch) return;
+    inflight = batch;
+    writer.write(toRows(batch.entries)).then(
+      () => settled(batch, null),
+      (err: unknown) => settled(batch, err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  function run(): void {
+    scheduled = false;
+    dispatch();
+  }
+
   function schedule(): void {
-    if (scheduled) return;
+    if (scheduled || inflight) return;
     scheduled = true;
     if (batchMs > 0) setTimeout(run, batchMs);
     else setImmediate(run);
@@ -167,7 +169,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     if (queued === 0) return [];
     const match = compileFilter(filter);
     const out: BusEntry[] = [];
-    for (const batch of queue) {
+    for (const batch of inflight ? [inflight, ...queue] : queue) {
       for (const e of batch.entries) {
         if (filter.after !== undefined && e.seq <= filter.after) continue;
         if (bound && (bound.op === '>' ? e.seq <= bound.seq : e.seq >= bound.seq)) continue;
@@ -183,28 +185,21 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     const desc = options.order === 'desc';
     const bound = cursor === undefined ? undefined : { op: desc ? ('<' as const) : ('>' as const), seq: cursor };
     const where = filterToWhere(filter, bound);
-    // Queued entries are all newer than every committed one.
+    const rows = statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...where.params, limit + 1) as Row[];
+    let events = rows.map(toEntry);
+    // Queued entries are newer than every committed one; the batch in flight may
+    // have committed already, so entries the database returned are not added twice.
     const pending = pendingMatching(filter, bound);
-    let events: BusEntry[];
-    if (!desc) {
-      const rows = statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq ASC LIMIT ?`).all(...where.params, limit + 1) as Row[];
-      events = rows.map(toEntry);
-      if (events.length <= limit) events.push(...pending.slice(0, limit + 1 - events.length));
-      if (events.length > limit) {
-        events.length = limit;
-        return { events, next_cursor: String(events[events.length - 1]!.seq) };
-      }
-      return { events, next_cursor: null };
+    if (pending.length > 0) {
+      const have = new Set(events.map((e) => e.seq));
+      events = events.concat(pending.filter((e) => !have.has(e.seq)));
+      events.sort(desc ? (a, b) => b.seq - a.seq : (a, b) => a.seq - b.seq);
     }
-    const newest = pending.slice(-(limit + 1));
-    const want = limit + 1 - newest.length;
-    const rows = want > 0 ? (statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq DESC LIMIT ?`).all(...where.params, want) as Row[]) : [];
-    events = rows.reverse().map(toEntry).concat(newest);
-    if (events.length > limit) {
-      events = events.slice(events.length - limit);
-      return { events, next_cursor: String(events[0]!.seq) };
-    }
-    return { events, next_cursor: null };
+    const more = events.length > limit;
+    if (more) events.length = limit;
+    if (desc) events.reverse();
+    if (!more) return { events, next_cursor: null };
+    return { events, next_cursor: String(desc ? events[0]!.seq : events[events.length - 1]!.seq) };
   }
 
   prune();
@@ -236,16 +231,31 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     },
     pending: () => queued,
     flush(): Promise<void> {
-      const waits = queue.map((b) => b.promise);
-      while (queue.length > 0 && !closed) writeOne();
+      const waits = (inflight ? [inflight, ...queue] : queue).map((b) => b.promise);
+      dispatch();
       return Promise.all(waits).then(() => undefined);
     },
     prune,
     close(): void {
       if (closed) return;
-      while (queue.length > 0) writeOne();
       closed = true;
       clearInterval(pruneTimer);
+      // Whatever the writer thread holds is committed before it stops; what is
+      // still queued is written here, on this thread, before the database closes.
+      writer.drainSync(10_000);
+      // The batch in flight is written again: harmless if it had committed (same seqs).
+      if (inflight) queue.unshift(inflight);
+      inflight = null;
+      writer.close();
+      for (const batch of queue.splice(0)) {
+        try {
+          syncWriter.writeSync(toRows(batch.entries));
+          batch.resolve();
+        } catch (err) {
+          batch.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      queued = 0;
       db.close();
     },
   };

@@ -11,8 +11,9 @@ const open: EventStore[] = [];
 // Recent timestamps, so the default retention by age (7 days) keeps them.
 const BASE = Date.now();
 
+let worker = true;
 function openStore(opts: Partial<Parameters<typeof createEventStore>[0]> = {}): EventStore {
-  const store = createEventStore({ file: join(dir, 'events.db'), ...opts });
+  const store = createEventStore({ file: join(dir, 'events.db'), worker, ...opts });
   open.push(store);
   return store;
 }
@@ -30,7 +31,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('event store', () => {
+describe.each([
+  ['in a writer thread', true],
+  ['on the calling thread', false],
+])('event store writing %s', (_name, inWorker) => {
+  beforeEach(() => {
+    worker = inWorker;
+  });
+
   test('appends in one tick share one batch and commit together', async () => {
     const store = openStore();
     const promises = Array.from({ length: 10 }, (_, i) => store.append(entry(i + 1)));

@@ -1,0 +1,166 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { BusEntry } from './types.js';
+
+export const INSERT_SQL =
+  'INSERT OR REPLACE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+export const SET_LAST_SQL =
+  "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value";
+
+/** Values per row in the flat array handed to a writer. */
+const WIDTH = 9;
+
+/** Flattens entries into rows for one transaction (one flat array: cheap to post to a worker). */
+export function toRows(entries: readonly BusEntry[]): unknown[] {
+  const rows: unknown[] = new Array(entries.length * WIDTH);
+  let i = 0;
+  for (const { seq, event, json } of entries) {
+    rows[i++] = seq;
+    rows[i++] = event.id;
+    rows[i++] = event.timestamp;
+    rows[i++] = event.event_type;
+    rows[i++] = event.source;
+    rows[i++] = event.session_id;
+    rows[i++] = event.source_app ?? null;
+    rows[i++] = event.hook_event_type ?? null;
+    rows[i++] = json;
+  }
+  return rows;
+}
+
+/** Writes batches of rows, each in one transaction. */
+export interface StoreWriter {
+  /** Resolves once the batch has committed. */
+  write(rows: unknown[]): Promise<void>;
+  /** Blocks until every batch handed over so far has committed (used by a synchronous close). */
+  drainSync(timeoutMs: number): void;
+  close(): void;
+}
+
+// Runs in the writer thread (CommonJS, eval'd: it must not depend on the build).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const insert = db.prepare(workerData.insert);
+const setLast = db.prepare(workerData.setLast);
+const done = new Int32Array(workerData.shared);
+const write = db.transaction((rows) => {
+  let last = 0;
+  for (let i = 0; i < rows.length; i += 9) {
+    insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8]);
+    if (rows[i] > last) last = rows[i];
+  }
+  setLast.run(last);
+});
+parentPort.on('message', (m) => {
+  let error = null;
+  try { write(m.rows); } catch (e) { error = String((e && e.message) || e); }
+  Atomics.store(done, 0, m.id);
+  Atomics.notify(done, 0);
+  parentPort.postMessage({ id: m.id, error });
+});
+`;
+
+/** Writes on the calling thread: the batch is committed before `write` returns. */
+export function createSyncWriter(db: Database.Database): StoreWriter & { writeSync(rows: unknown[]): void } {
+  const insert = db.prepare(INSERT_SQL);
+  const setLast = db.prepare(SET_LAST_SQL);
+  const writeRows = db.transaction((rows: unknown[]) => {
+    let last = 0;
+    for (let i = 0; i < rows.length; i += WIDTH) {
+      insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8]);
+      if ((rows[i] as number) > last) last = rows[i] as number;
+    }
+    setLast.run(last);
+  });
+  return {
+    writeSync(rows) {
+      writeRows(rows);
+    },
+    write(rows) {
+      try {
+        writeRows(rows);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    drainSync() {},
+    close() {},
+  };
+}
+
+interface Posted {
+  id: number;
+  rows: unknown[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Writes in a worker thread, so that SQLite's inserts and index updates cost
+ * the publishing thread nothing but a postMessage. If the worker dies, what it
+ * had not acknowledged (and everything later) goes to `fallback` instead;
+ * rewriting a batch that did commit is harmless (INSERT OR REPLACE by seq).
+ */
+export function createWorkerWriter(file: string, fallback: () => StoreWriter): StoreWriter {
+  const shared = new SharedArrayBuffer(4);
+  const done = new Int32Array(shared);
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sqlite, shared, insert: INSERT_SQL, setLast: SET_LAST_SQL } });
+  // The daemon's exit must not wait for an idle writer.
+  worker.unref();
+  const posted: Posted[] = [];
+  let nextId = 1;
+  let broken: StoreWriter | null = null;
+  let closing = false;
+
+  function failOver(reason: string): void {
+    if (broken || closing) return;
+    broken = fallback();
+    for (const p of posted.splice(0)) {
+      broken.write(p.rows).then(p.resolve, (err: Error) => p.reject(new Error(`${err.message} (after the writer thread failed: ${reason})`)));
+    }
+  }
+
+  worker.on('message', (m: { id: number; error: string | null }) => {
+    const p = posted[0];
+    if (!p || p.id !== m.id) return;
+    posted.shift();
+    if (m.error === null) p.resolve();
+    else p.reject(new Error(m.error));
+  });
+  worker.on('error', (err) => failOver(err.message));
+  worker.on('exit', (code) => failOver(`exited with ${code}`));
+
+  return {
+    write(rows) {
+      if (broken) return broken.write(rows);
+      return new Promise<void>((resolve, reject) => {
+        const p: Posted = { id: nextId++, rows, resolve, reject };
+        posted.push(p);
+        worker.postMessage({ id: p.id, rows });
+      });
+    },
+    drainSync(timeoutMs) {
+      const target = posted.length > 0 ? posted[posted.length - 1]!.id : 0;
+      const deadline = Date.now() + timeoutMs;
+      while (!broken && Atomics.load(done, 0) < target && Date.now() < deadline) {
+        Atomics.wait(done, 0, Atomics.load(done, 0), Math.max(1, deadline - Date.now()));
+      }
+      // Committed batches whose acknowledgement will never be read: settle them here.
+      const committed = Atomics.load(done, 0);
+      while (posted.length > 0 && posted[0]!.id <= committed) posted.shift()!.resolve();
+    },
+    close() {
+      closing = true;
+      for (const p of posted.splice(0)) p.reject(new Error('event store closed before this batch was committed'));
+      void worker.terminate();
+    },
+  };
+}
