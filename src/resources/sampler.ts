@@ -95,7 +95,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   // Pids known to be outside every tree, from the previous pass, and this pass's.
   let outside = new Set<number>();
   let nextOutside = new Set<number>();
-  let rootSignature = '';
+  const rootPids: number[] = [];
   let passes = 0;
 
   // The previous pass's tree members. Records are moved, not copied, from
@@ -141,15 +141,19 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   function sample(roots: ReadonlyMap<string, readonly number[]>): Map<string, TreeSample> {
     const time = now();
     rootKey.clear();
-    let signature = '';
+    // Compared in place with the previous pass's roots, so no key is built.
+    let changed = false;
+    let r = 0;
     for (const [name, pids] of roots) {
       for (const p of pids) {
         rootKey.set(p, name);
-        signature += `${p},`;
+        if (rootPids[r] !== p) changed = true;
+        rootPids[r++] = p;
       }
     }
-    const full = signature !== rootSignature || passes % fullScanEvery === 0;
-    rootSignature = signature;
+    if (rootPids.length !== r) changed = true;
+    rootPids.length = r;
+    const full = changed || passes % fullScanEvery === 0;
     passes++;
 
     indexOf.clear();
@@ -178,11 +182,8 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     }
 
     const result = new Map<string, TreeSample>();
-    const deltas = new Map<string, number>();
-    for (const name of roots.keys()) {
-      result.set(name, { cpu_percent: 0, memory_mb: 0, pids: [] });
-      deltas.set(name, 0);
-    }
+    // Until the end of the pass, cpu_percent holds the tree's tick delta and memory_mb its pages.
+    for (const name of roots.keys()) result.set(name, { cpu_percent: 0, memory_mb: 0, pids: [] });
     nextMembers.clear();
     let newest = newestStart;
     for (let i = 0; i < n; i++) {
@@ -216,7 +217,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       record.childTicks = childTicks[i]!;
       record.start = start[i]!;
       nextMembers.set(p, record);
-      deltas.set(name, deltas.get(name)! + delta);
+      tree.cpu_percent += delta;
     }
     newestStart = newest;
     // A member gone since the last pass was reaped by its parent, whose child
@@ -229,17 +230,17 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       const i = indexOf.get(p);
       if (i !== undefined && start[i] === gone.start) continue;
       if (nextMembers.get(gone.ppid)?.name !== gone.name) continue;
-      const d = deltas.get(gone.name);
-      if (d !== undefined) deltas.set(gone.name, d - gone.ticks - gone.childTicks);
+      const tree = result.get(gone.name);
+      if (tree) tree.cpu_percent -= gone.ticks + gone.childTicks;
     }
     prevMembers.clear();
     reader.sweep(nextMembers);
 
     const elapsedSec = prevTime === null ? 0 : (time - prevTime) / 1000;
-    for (const [name, tree] of result) {
+    for (const tree of result.values()) {
       tree.memory_mb = round1((tree.memory_mb * pageSize) / MIB);
       // Clamped: a child reaped by some other process than the one recorded could make it negative.
-      tree.cpu_percent = elapsedSec > 0 ? round1((Math.max(0, deltas.get(name)!) / clockTicks / elapsedSec) * 100) : 0;
+      tree.cpu_percent = elapsedSec > 0 ? round1((Math.max(0, tree.cpu_percent) / clockTicks / elapsedSec) * 100) : 0;
     }
 
     [prevMembers, nextMembers] = [nextMembers, prevMembers];
