@@ -7,7 +7,7 @@ import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
 import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
-import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
+import { defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
@@ -216,6 +216,7 @@ function withTmuxEvents(
   return {
     process: (o) => runners.process(o),
     pty: (o) => runners.pty(o),
+    tmuxKillSession: (session, socket) => killTmuxSession(socket ?? defaultTmuxSocket(), session),
     tmux: async (o) => {
       const instance = (await runners.tmux(o)) as Partial<TmuxInstance> & Instance;
       const socket = instance.attach?.kind === 'tmux' ? instance.attach.socket : o.socket;

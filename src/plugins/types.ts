@@ -87,6 +87,12 @@ export interface Runners {
   process(opts: RunOptions): Promise<Instance>;
   pty(opts: RunOptions & { cols?: number; rows?: number }): Promise<Instance>;
   tmux(opts: TmuxRunOptions): Promise<Instance>;
+  /**
+   * Removes a tmux session (windows opened by hand included), for a plugin's
+   * `dispose` at `corral down` unless its config keeps the session. Resolves
+   * false when there was none. Always present in a plugin's `ctx.runners`.
+   */
+  tmuxKillSession?(session: string, socket?: string): Promise<boolean>;
 }
 
 /** What a plugin gets: its logger, the bus, the runners and its state directory. */

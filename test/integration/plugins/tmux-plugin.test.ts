@@ -98,6 +98,36 @@ describe('built-in tmux plugin', () => {
     expect(() => tmux('has-session', '-t', '=eco')).toThrow();
   });
 
+  it('gives plugins tmuxKillSession in ctx.runners', async () => {
+    const plugin = {
+      name: 'keeper',
+      configSchema: (await import('zod')).z.strictObject({ keep_session: (await import('zod')).z.boolean().default(false) }),
+      create: (ctx: import('../../../src/plugins/types.js').PluginContext, config: { keep_session: boolean }) => ({
+        start: () => ctx.runners.tmux({ name: ctx.name, command: 'sleep 60', session: 'kept', socket }),
+        dispose: async () => {
+          if (!config.keep_session) await ctx.runners.tmuxKillSession!('kept', socket);
+        },
+      }),
+    };
+    const lifecycle = await createLifecycle({
+      name: 'k',
+      component: ComponentSchema.parse({ plugin: 'keeper' }),
+      plugin: plugin as never,
+      pluginConfig: {},
+      bus,
+      stateDir: join(dir, '.corral'),
+      configDir: dir,
+      logger: quiet,
+      runners: { process: runProcess, pty: (r) => runPty({ ...r, stateDir: dir }), tmux: (r) => runTmux({ ...r, socket }) },
+    });
+    lifecycles.push(lifecycle);
+    instances.push(await lifecycle.start());
+    // A window opened by hand would keep the session alive after the component's own window closed.
+    tmux('new-window', '-d', '-t', '=kept:', 'sleep 60');
+    await lifecycle.dispose!();
+    expect(() => tmux('has-session', '-t', '=kept')).toThrow();
+  });
+
   it('fails to start with a clear error when the entry has no command', async () => {
     await expect(start('empty', { session: 'eco' })).rejects.toThrow('component "empty": plugin "tmux" needs a "command"');
   });
