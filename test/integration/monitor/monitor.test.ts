@@ -1,88 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBus } from '../../../src/bus/bus.js';
-import type { Bus } from '../../../src/bus/types.js';
 import { run } from '../../../src/cli/monitor.js';
 import { findDaemon } from '../../../src/cli/daemon-client.js';
 import { runInteractive } from '../../../src/monitor/app.js';
 import { connectLive, MONITOR_REGISTRATION } from '../../../src/monitor/live.js';
-import { createServer, type CorralServer } from '../../../src/server/index.js';
-import type { ComponentInfo, Controller } from '../../../src/supervisor/types.js';
+import { startDaemon, strip, until, type FakeDaemon } from './daemon-fixture.js';
 
-const TOKEN = 'test-token-0123456789';
-
-function info(name: string, over: Partial<ComponentInfo> = {}): ComponentInfo {
-  return {
-    name,
-    plugin: 'process',
-    state: 'running',
-    pid: 1234,
-    generation: 1,
-    uptime_ms: 5000,
-    restarts: 0,
-    health: 'healthy',
-    reason: null,
-    cpu_percent: 1.5,
-    memory_mb: 42.25,
-    next_restart_in_ms: null,
-    depends_on: {},
-    ...over,
-  };
-}
-
-const controller: Controller = {
-  list: () => [info('web'), info('flaky', { state: 'backoff', restarts: 3, health: null, cpu_percent: null, memory_mb: null, pid: null })],
-  statuses: () => ({ web: 'healthy', flaky: 'starting' }),
-  start: async () => {},
-  stop: async () => {},
-  restart: async () => {},
-  reload: async () => ({ ok: true, message: '' }),
-  shutdown: async () => {},
-};
-
-let dir: string;
-let bus: Bus;
-let server: CorralServer;
-
-/** A daemon as the CLI finds it: a config, its state directory (daemon.json, token) and a real server on port 0. */
-async function startDaemon(): Promise<string> {
-  dir = mkdtempSync(join(tmpdir(), 'corral-monitor-'));
-  bus = createBus();
-  server = await createServer({
-    bus,
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    auth: 'local',
-    allowedOrigins: [],
-    maxPayload: 1024 * 1024,
-    rateLimit: { rate: 1000, burst: 1000 },
-    heartbeatMs: 30_000,
-    history: 100,
-    controller,
-    heartbeat: () => controller.statuses(),
-  });
-  const config = join(dir, 'corral.yaml');
-  writeFileSync(config, 'version: 1\ncomponents: {}\n');
-  mkdirSync(join(dir, '.corral'));
-  writeFileSync(join(dir, '.corral', 'daemon.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', port: server.port, started_at: Date.now(), version: 'test', config }));
-  writeFileSync(join(dir, '.corral', 'token'), TOKEN, { mode: 0o600 });
-  return config;
-}
+let d: FakeDaemon | null = null;
 
 afterEach(async () => {
   vi.restoreAllMocks();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await d?.close();
+  d = null;
 });
-
-function publish(type: string, payload: Record<string, unknown>, source = 'corral', session = 'sess-1'): void {
-  const r = bus.publish({ source, session_id: session, event_type: type, payload });
-  if (!r.ok) throw new Error(String(r.error.message));
-}
 
 async function captureStdout(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   let out = '';
@@ -95,20 +25,10 @@ async function captureStdout(fn: () => Promise<number>): Promise<{ code: number;
   return { code, out };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-// eslint-disable-next-line no-control-regex
-const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-
 describe('corral monitor', () => {
   it('--once prints the component table and the last events, then exits', async () => {
-    const config = await startDaemon();
+    d = await startDaemon();
+    const { config, publish } = d;
     publish('component.started', { component: 'web', pid: 1234, generation: 1 });
     publish('example.tick', { n: 1 }, 'ticker', 'ticker-1');
     publish('component.health', { component: 'web', status: 'healthy' });
@@ -125,7 +45,8 @@ describe('corral monitor', () => {
   });
 
   it('--once applies the type filter and the event count', async () => {
-    const config = await startDaemon();
+    d = await startDaemon();
+    const { config, publish } = d;
     for (let n = 1; n <= 5; n++) publish('example.tick', { n }, 'ticker');
     publish('component.stopped', { component: 'flaky', reason: 'crashed', restarts: 3, next_restart_in_ms: 2000 });
     const { code, out } = await captureStdout(() => run(['--once', '-c', config, '--type', 'example.*', '-n', '2']));
@@ -137,8 +58,9 @@ describe('corral monitor', () => {
   });
 
   it('says plainly when no daemon is running', async () => {
-    const config = await startDaemon();
-    await server.close();
+    d = await startDaemon();
+    const { config } = d;
+    await d.server.close();
     let err = '';
     vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
       err += chunk;
@@ -150,9 +72,10 @@ describe('corral monitor', () => {
   });
 
   it('interactive: registers as cli-monitor, streams events, filters at the prompt, restores the terminal on q', async () => {
-    const config = await startDaemon();
+    d = await startDaemon();
+    const { config, publish } = d;
     const registered: string[] = [];
-    bus.subscribe({ event_type: 'component.started' }, (e) => {
+    d.bus.subscribe({ event_type: 'component.started' }, (e) => {
       if (e.event.payload.component === 'cli-monitor') registered.push(JSON.stringify(e.event.payload));
     });
     const input = new PassThrough() as unknown as NodeJS.ReadStream;
