@@ -113,7 +113,8 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
   const done = new Int32Array(shared);
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sqlite, shared, insert: INSERT_SQL, setLast: SET_LAST_SQL } });
-  // The daemon's exit must not wait for an idle writer.
+  // Referenced only while it holds batches: an idle writer does not keep the
+  // process alive, a busy one does (so nothing acknowledged is lost at exit).
   worker.unref();
   const posted: Posted[] = [];
   let nextId = 1;
@@ -132,6 +133,7 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
     const p = posted[0];
     if (!p || p.id !== m.id) return;
     posted.shift();
+    if (posted.length === 0) worker.unref();
     if (m.error === null) p.resolve();
     else p.reject(new Error(m.error));
   });
@@ -143,6 +145,7 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
       if (broken) return broken.write(rows);
       return new Promise<void>((resolve, reject) => {
         const p: Posted = { id: nextId++, rows, resolve, reject };
+        if (posted.length === 0) worker.ref();
         posted.push(p);
         worker.postMessage({ id: p.id, rows });
       });
