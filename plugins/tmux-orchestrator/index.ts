@@ -40,7 +40,12 @@ export default definePlugin({
   version: '0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
+    if (ctx.component.command !== undefined) {
+      throw new Error(`components.${ctx.name}.command: tmux-orchestrator runs no command of its own; give each window its command under "windows"`);
+    }
     const session = ctx.component.session ?? 'corral';
+    // A window's cwd is relative to the component's, which is relative to the config file.
+    const baseCwd = resolve(ctx.configDir, ctx.component.cwd ?? '.');
     // Known once the first window runs: the configured socket, else the one the runner chose.
     let socket = config.socket;
     const shell = process.env.SHELL || '/bin/sh';
@@ -55,7 +60,7 @@ export default definePlugin({
               name: `${ctx.name}.${w.name}`,
               command: w.command ?? [shell],
               shell: typeof w.command === 'string' ? ctx.component.shell : false,
-              cwd: resolve(ctx.configDir, w.cwd ?? ctx.component.cwd ?? '.'),
+              cwd: resolve(baseCwd, w.cwd ?? '.'),
               env: { ...ctx.component.env, ...w.env },
               session,
               window: w.name,

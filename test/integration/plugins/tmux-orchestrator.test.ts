@@ -53,6 +53,12 @@ describe('tmux-orchestrator plugin', () => {
     expect((await life.health!()).ok).toBe(true);
   });
 
+  it('refuses a command of its own, naming the path', async () => {
+    socket = `corral-test-${randomBytes(4).toString('hex')}`;
+    h = new PluginHarness();
+    await expect(h.lifecycle('tmux', { plugin: 'tmux-orchestrator', command: 'sleep 1' })).rejects.toThrow(/components\.tmux\.command: tmux-orchestrator runs no command/);
+  });
+
   it('refuses a window list with duplicate names, naming the path', async () => {
     socket = `corral-test-${randomBytes(4).toString('hex')}`;
     h = new PluginHarness();
