@@ -108,21 +108,26 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   // one (a process that joined a tree) gets its baseline now and is charged 0.
   let newestStart = -1;
 
-  /** The name whose tree holds process `i`, or null; memoised along the ancestor path. */
+  /**
+   * The name whose tree holds process `i`, or null. Ancestry decides first (a
+   * root, or the nearest ancestor that is in a tree), the group second (for a
+   * group member whose parent is gone), so a component started inside the
+   * daemon's group still owns its children. Memoised along the ancestor path.
+   */
   function ownerOf(i: number): string | null {
     walk.length = 0;
     let j = i;
-    let result: string | null = null;
+    let above: string | null = null;
     for (;;) {
       if (resolved[j]) {
-        result = owner[j] ?? null;
+        above = owner[j] ?? null;
         break;
       }
-      const key = rootKey.get(pid[j]!) ?? rootKey.get(pgid[j]!);
+      const key = rootKey.get(pid[j]!);
       if (key !== undefined) {
         owner[j] = key;
         resolved[j] = true;
-        result = key;
+        above = key;
         break;
       }
       // Marked before the parent is looked at, so a (kernel-impossible) cycle ends.
@@ -134,8 +139,13 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       if (parent === undefined) break;
       j = parent;
     }
-    for (const k of walk) owner[k] = result;
-    return result;
+    // From the top of the path down: a process takes its parent's tree, else its group's.
+    for (let k = walk.length - 1; k >= 0; k--) {
+      const node = walk[k]!;
+      above = above ?? rootKey.get(pgid[node]!) ?? null;
+      owner[node] = above;
+    }
+    return above;
   }
 
   function sample(roots: ReadonlyMap<string, readonly number[]>): Map<string, TreeSample> {

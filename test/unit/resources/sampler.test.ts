@@ -203,6 +203,20 @@ describe('createTreeSampler (tree logic)', () => {
     expect(reads).toHaveLength(rows.length);
   });
 
+  it('ancestry wins over the group: a component started inside the daemon group keeps its children', () => {
+    const { sampler } = fakeSampler([
+      { pid: 300, ppid: 1, pgid: 300, ticks: 0, rss: 256 },
+      { pid: 400, ppid: 300, pgid: 300, ticks: 0, rss: 256 },
+      { pid: 401, ppid: 400, pgid: 300, ticks: 0, rss: 256 },
+      // The daemon's own helper, and an orphan of its group.
+      { pid: 302, ppid: 300, pgid: 300, ticks: 0, rss: 256 },
+      { pid: 303, ppid: 1, pgid: 300, ticks: 0, rss: 256 },
+    ]);
+    const s = sampler.sample(new Map([['corral', [300]], ['c', [400]]]));
+    expect(s.get('c')!.pids).toEqual([400, 401]);
+    expect(s.get('corral')!.pids).toEqual([300, 302, 303]);
+  });
+
   it('with no roots returns an empty map', () => {
     const { sampler } = fakeSampler(table);
     expect(sampler.sample(new Map()).size).toBe(0);
