@@ -24,6 +24,13 @@ export interface ClientOptions {
   after?: number;
   /** Events published while disconnected are kept (oldest dropped first) up to this many. Default 10 000. */
   maxQueue?: number;
+  /**
+   * A connection that brings nothing (no message, no ping) for this long is
+   * taken for dead and reconnected: a daemon that vanished without closing the
+   * TCP connection (suspend, network cut) is noticed. Default 75 s, 2.5 times
+   * the daemon's default ping period; 0 turns it off.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** What the client knows about one received event. */
@@ -89,6 +96,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
   const token = opts.token ?? (opts.stateDir ? readToken(opts.stateDir) : null);
   const backoff = opts.reconnect === false ? null : (opts.reconnect ?? DEFAULT_BACKOFF);
   const maxQueue = opts.maxQueue ?? 10_000;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 75_000;
   const listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
     event: new Set(),
     error: new Set(),
@@ -196,6 +204,15 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
       const sock = new WebSocket(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, handshakeTimeout: 10_000 });
       ws = sock;
       let opened = false;
+      let idle: NodeJS.Timeout | null = null;
+      const alive = () => {
+        if (idleTimeoutMs <= 0) return;
+        if (idle) idle.refresh();
+        else {
+          idle = setTimeout(() => sock.terminate(), idleTimeoutMs);
+          idle.unref();
+        }
+      };
       let failure: Error | null = null;
       sock.on('open', () => {
         opened = true;
@@ -204,10 +221,15 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         everOpened = true;
         if (component) sendNow(JSON.stringify({ type: 'register', data: component }));
         for (const frame of outbox.splice(0)) sendNow(frame);
+        alive();
         emit('open', { reconnect });
         resolve();
       });
-      sock.on('message', onMessage);
+      sock.on('message', (raw) => {
+        alive();
+        onMessage(raw);
+      });
+      sock.on('ping', alive);
       // A refused upgrade (401, 403): keep the daemon's reason, not just the status.
       sock.on('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = [];
@@ -223,6 +245,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         failure ??= err;
       });
       sock.on('close', (code, reason) => {
+        if (idle) clearTimeout(idle);
         if (ws === sock) ws = null;
         connected = false;
         catchingUp = false;

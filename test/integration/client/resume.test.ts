@@ -122,3 +122,26 @@ describe('client authentication', () => {
     expect(client.connected).toBe(true);
   });
 });
+
+describe('client liveness', () => {
+  test('a connection that brings nothing for idleTimeoutMs is dropped and reconnected', async () => {
+    const { WebSocketServer } = await import('ws');
+    const silent = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => silent.once('listening', () => r()));
+    let connections = 0;
+    silent.on('connection', () => connections++);
+    try {
+      client = createClient({ url: `ws://127.0.0.1:${(silent.address() as { port: number }).port}/events`, idleTimeoutMs: 150, reconnect: { initial: 10, max: 50 } });
+      const closes: boolean[] = [];
+      client.on('close', (i) => closes.push(i.reconnecting));
+      await client.connect();
+      await until(() => connections >= 2, 'a reconnect after the silent connection was dropped');
+      expect(closes[0]).toBe(true);
+    } finally {
+      await client?.close();
+      client = undefined;
+      for (const c of silent.clients) c.terminate();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});
