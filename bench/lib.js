@@ -58,6 +58,8 @@ export function processTable() {
     try {
       const s = readFileSync(`/proc/${d}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      // A zombie has ended; only its parent's (or init's) reaping is left.
+      if (f[0] === 'Z') continue;
       table.set(Number(d), { ppid: Number(f[1]), pgid: Number(f[2]), start: Number(f[19]), utime: Number(f[11]), stime: Number(f[12]) });
     } catch {}
   }
