@@ -45,8 +45,8 @@ export interface Redactor {
   redactString(s: string): string;
 }
 
-/** Compiles the extra patterns; an invalid one is an error naming it. */
-function compilePatterns(patterns: string[]): RegExp[] {
+/** Compiles the extra patterns (config `bus.redact.patterns`); an invalid one is an error naming it. */
+export function compileRedactPatterns(patterns: string[]): RegExp[] {
   return patterns.map((source, i) => {
     try {
       return new RegExp(source, 'g');
@@ -74,7 +74,7 @@ function maskMatch(match: string): string {
 
 /** Builds a redactor: default secret patterns, the configured extra ones, and the per-field cap. */
 export function createRedactor(options: RedactOptions = {}): Redactor {
-  const extra = compilePatterns(options.patterns ?? []);
+  const extra = compileRedactPatterns(options.patterns ?? []);
   const fieldMax = options.field_max ?? 64 * 1024;
 
   function redactString(s: string): string {

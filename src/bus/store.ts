@@ -210,7 +210,12 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
 
   return {
     append(entry: BusEntry): Promise<void> {
-      if (closed) return Promise.reject(new Error('event store is closed'));
+      if (closed) {
+        const refused = Promise.reject(new Error('event store is closed'));
+        // A publish during shutdown must not become an unhandled rejection.
+        refused.catch(() => {});
+        return refused;
+      }
       let batch = queue[queue.length - 1];
       if (!batch || batch.entries.length >= maxBatch) {
         batch = newBatch();
