@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -10,6 +10,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * plain JS under `node_modules/.cache/` (so bare imports such as better-sqlite3
  * still resolve), for fixture programs that run under plain `node`. Type
  * checking is `tsc`'s job; this only strips types. Returns the entry's path.
+ * The output directory is reused between runs (`outName` names it).
  */
 export function transpileSrc(entry: string, outName: string): string {
   const outDir = join(ROOT, 'node_modules', '.cache', 'corral-test', outName);
@@ -26,7 +27,10 @@ export function transpileSrc(entry: string, outName: string): string {
     });
     const out = join(outDir, relative(ROOT, file)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
+    // Write then rename: test files running in parallel may be importing the same output.
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, outputText);
+    renameSync(tmp, out);
     // Only runtime imports survive transpiling; follow the relative ones.
     for (const m of outputText.matchAll(/(?:from|import)\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
       queue.push(resolve(dirname(file), `${m[1]}.ts`));

@@ -10,7 +10,7 @@ const modules = new Map<string, string>();
 export function cliModule(command: 'hook' | 'emit' | 'events'): string {
   let m = modules.get(command);
   if (!m) {
-    m = transpileSrc(`src/cli/${command}.ts`, `cli-${process.pid}`);
+    m = transpileSrc(`src/cli/${command}.ts`, 'cli');
     modules.set(command, m);
   }
   return m;
