@@ -41,7 +41,11 @@ export function startControlClient(opts: ControlClientOptions): ControlClient {
         send('refresh-client -f no-output');
         opts.onReady?.();
       }
-      if (n.kind === 'exit') exitReason = n.reason ?? 'exit';
+      if (n.kind === 'exit') {
+        exitReason = n.reason ?? 'exit';
+        // tmux is done with this client: let it go rather than wait for our stdin.
+        child.stdin!.end();
+      }
       opts.onNotification(n);
     },
   });

@@ -88,6 +88,8 @@ function connect(w: Watch): void {
     // Snapshot first, so a later close or rename can name the window.
     for (const win of await listTmuxWindows(w.socket)) w.windows.set(win.id, win);
     for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s.id);
+    // Released (or replaced) while tmux was answering: starting a client now would leak it.
+    if (watches.get(`${w.socket}\0${w.session}`) !== w || w.holders.length === 0) return;
     const client = startControlClient({
       socket: w.socket,
       session: w.session,
