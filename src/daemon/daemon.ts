@@ -202,6 +202,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     onRestart: (name) => supervisor.restart(name),
     self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
     setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.
+    selfLimits: () => ({ memory: current.resources.memory, cpu: current.resources.cpu }),
     onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
   });
 
@@ -219,6 +221,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       await supervisor.applyPlan(next, plan);
       for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) monitor.forget(name);
       if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
+      if (next.resources.enabled !== previousConfig.resources.enabled) monitor.setEnabled(next.resources.enabled);
     },
   });
 
