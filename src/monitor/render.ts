@@ -101,13 +101,21 @@ function typeColor(type: string): Color {
   return 'yellow';
 }
 
+/**
+ * A session id in 10 columns. Ids share prefixes (`corral_…`, `ticker-…`) as
+ * often as they differ in them, so a long one keeps both its ends.
+ */
+export function shortSession(id: string): string {
+  return id.length <= 10 ? id : `${id.slice(0, 4)}…${id.slice(-5)}`;
+}
+
 /** One event as one line: time, type, source, session, summary; at most `width` wide. */
 export function formatEventLine(e: CorralEvent, width: number, color: boolean): string {
   const time = fit(clock(e.timestamp), 12);
   const type = fit(e.event_type, 22);
   const source = fit(e.source, 14);
-  const session = fit(e.session_id.slice(0, 8), 8);
-  const fixed = 12 + 22 + 14 + 8 + 8;
+  const session = fit(shortSession(e.session_id), 10);
+  const fixed = 12 + 22 + 14 + 10 + 8;
   const rest = width - fixed;
   const line = [paint(time, 'gray', color), paint(type, typeColor(e.event_type), color), source, paint(session, 'gray', color)];
   const text = line.join('  ');
