@@ -1,0 +1,97 @@
+// One WebSocket broadcast server for bench/bus.js, in its own process so it
+// gets its own event loop (the publisher and the subscribers live elsewhere).
+//
+//   node bench/bus-server.js --kind bare|bare-zod|corral [--dir TMPDIR]
+//
+// bare:     a `ws` WebSocketServer that relays each received message, as is, to
+//           every other client: no parsing, no validation, no storage.
+// bare-zod: the same, after JSON.parse + corral's own event check (completeEvent):
+//           shows what parsing and validating alone cost.
+// corral:   corral's bus (validation, redaction, SQLite store in --dir) behind
+//           corral's server, wired as the daemon wires them, with the
+//           per-connection rate limit raised out of the way.
+//
+// Talks to its parent over IPC: sends {ready, port}; answers {cmd:'stats'}
+// with {stats:{rss, backlog}}; exits on {cmd:'stop'} or when the parent goes.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
+
+const { values } = parseArgs({ options: { kind: { type: 'string', default: 'bare' }, dir: { type: 'string' } } });
+const kind = values.kind;
+const MAX_PAYLOAD = 1024 * 1024;
+
+async function startBare(validate) {
+  const completeEvent = validate ? (await import('../dist/src/schema/events.js')).completeEvent : null;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => {
+      if (completeEvent) {
+        let ok = false;
+        try {
+          ok = completeEvent(JSON.parse(data.toString('utf8'))).ok;
+        } catch {
+          // Not JSON: dropped, like an invalid event.
+        }
+        if (!ok) return;
+      }
+      for (const c of wss.clients) if (c !== ws && c.readyState === c.OPEN) c.send(data, { binary: isBinary });
+    });
+  });
+  await new Promise((r) => wss.once('listening', r));
+  const backlog = () => {
+    let n = 0;
+    for (const c of wss.clients) n += c.bufferedAmount;
+    return n;
+  };
+  return { port: wss.address().port, backlog, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
+}
+
+async function startCorral(dir) {
+  const { createEventStore } = await import('../dist/src/bus/store.js');
+  const { createBus } = await import('../dist/src/bus/bus.js');
+  const { createServer } = await import('../dist/src/server/index.js');
+  const store = createEventStore({ file: join(dir, 'events.db'), retention: { events: 100_000, age: 7 * 86_400_000 } });
+  const bus = createBus({ store, sessionId: 'bench' });
+  const server = await createServer({
+    bus,
+    store,
+    host: '127.0.0.1',
+    port: 0,
+    token: 'bench-token',
+    auth: 'local',
+    allowedOrigins: [],
+    maxPayload: MAX_PAYLOAD,
+    // The default bus.rate_limit (a token bucket per connection) would close
+    // the publisher long before saturation: raised so it never triggers.
+    rateLimit: { rate: 1e9, burst: 1e9 },
+    heartbeatMs: 30_000,
+    history: 0,
+    heartbeat: () => ({}),
+  });
+  return {
+    port: server.port,
+    backlog: () => server.backlog(),
+    close: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+const server = kind === 'corral' ? await startCorral(values.dir) : await startBare(kind === 'bare-zod');
+
+async function stop() {
+  await Promise.race([server.close(), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(0);
+}
+
+process.on('message', (msg) => {
+  if (msg.cmd === 'stats') process.send({ stats: { rss: process.memoryUsage().rss, backlog: server.backlog() } });
+  else if (msg.cmd === 'stop') void stop();
+});
+process.on('disconnect', () => void stop());
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => void stop());
+process.send({ ready: true, port: server.port });

@@ -1,0 +1,324 @@
+// The bus against a bare `ws` broadcast server, side by side in one run.
+//
+//   npm run build && node bench/bus.js [--runs 3] [--seconds 5] [--rate 5000]
+//       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 6] [--prof DIR]
+//
+// Three processes per measurement: the server (bench/bus-server.js: bare,
+// bare + JSON.parse + zod, or corral with validation and a SQLite store in a
+// temp dir), the subscribers (bench/bus-subscribers.js: N `ws` clients in one
+// process) and this one, the publisher (one `ws` client). Events are ~300-byte
+// Claude Code PreToolUse hook events; corral gets them as `{type:'event', data}`
+// messages, the bare servers as the raw event.
+//
+// 1. Saturation: the publisher keeps at most WINDOW events in flight (sent but
+//    not yet received by the slowest subscriber), so what is measured is
+//    delivery, not buffering; deliveries/s per subscriber over `seconds`, after
+//    one second of warm-up.
+// 2. Latency at `rate` events/s offered: publish→receive p50/p99 over all
+//    subscribers, timestamps on the shared monotonic clock (process.hrtime).
+// Every configuration is run `runs` times, interleaved, each on a fresh server;
+// medians are reported. Then, if --slow-seconds > 0, the slow-consumer case:
+// one subscriber that never reads while `rate` events/s are offered, server
+// RSS sampled throughout (corral batches, then drops it past 16 MiB buffered).
+// --prof DIR runs corral's server under --cpu-prof (profiles written to DIR).
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { cpuTicks, fmt, machine, median, now, printTable, sleep, waitFor } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '5000' },
+    subscribers: { type: 'string', default: '10' },
+    kinds: { type: 'string', default: 'bare,bare-zod,corral' },
+    'slow-seconds': { type: 'string', default: '6' },
+    prof: { type: 'string' },
+    window: { type: 'string', default: '5000' },
+  },
+});
+const RUNS = Number(values.runs);
+const SECONDS = Number(values.seconds);
+const RATE = Number(values.rate);
+const SUBS = Number(values.subscribers);
+const KINDS = values.kinds.split(',');
+const SLOW_SECONDS = Number(values['slow-seconds']);
+const WINDOW = Number(values.window);
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+
+const hrMs = () => {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
+};
+
+// A realistic PreToolUse hook event, as `corral hook` would publish it; the
+// payload carries the publish time and a sequence number for the bench.
+const SESSION = '5b0d3c62-8f1e-4c2a-9d7b-0e4f6a1c2b3d';
+function hookEvent(i) {
+  return (
+    `{"event_type":"PreToolUse","hook_event_type":"PreToolUse","source":"claude-code","source_app":"app","session_id":"${SESSION}",` +
+    `"payload":{"session_id":"${SESSION}","cwd":"/home/dev/app","hook_event_name":"PreToolUse","tool_name":"Bash",` +
+    `"tool_input":{"command":"npm test"},"bench_i":${i},"bench_t":${hrMs().toFixed(4)}}}`
+  );
+}
+
+const children = new Set();
+const tempDirs = new Set();
+function cleanup() {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+process.on('exit', cleanup);
+
+/** Forks a bench child; resolves with it once it said {ready}. `on` gets its other messages. */
+function start(file, args, on, execArgv = []) {
+  const child = fork(here(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.on('message', (msg) => {
+      if (msg.ready) resolve({ child, port: msg.port });
+      else on(msg);
+    });
+    child.once('exit', (code) => {
+      children.delete(child);
+      reject(new Error(`${file} exited with ${code} before it was ready`));
+    });
+  });
+}
+
+/** Asks a child for one answer (the first message with `key`). */
+function ask(child, cmd, key, replies) {
+  return new Promise((resolve) => {
+    replies.push({ key, resolve });
+    child.send({ cmd });
+  });
+}
+
+async function stopChild(child) {
+  if (!children.has(child)) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.send({ cmd: 'stop' });
+  await Promise.race([gone, sleep(3000)]);
+  child.kill('SIGKILL');
+  children.delete(child);
+}
+
+/** One server + subscribers + publisher; runs `body(ctx)` and tears everything down. */
+async function withSetup(kind, subs, stall, body) {
+  let dir = null;
+  const args = ['--kind', kind];
+  if (kind === 'corral') {
+    dir = mkdtempSync(join(tmpdir(), 'corral-bench-bus-'));
+    tempDirs.add(dir);
+    args.push('--dir', dir);
+  }
+  const execArgv = kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [];
+  const serverReplies = [];
+  const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
+  const url = `ws://127.0.0.1:${server.port}/events`;
+
+  const state = { sent: 0, min: 0, waiters: [] };
+  const subReplies = [];
+  const subscribers = await start('./bus-subscribers.js', ['--url', url, '--n', String(subs), '--stall', String(stall)], (msg) => {
+    if ('progress' in msg) {
+      state.min = msg.progress;
+      for (const w of state.waiters.splice(0)) w();
+    } else answer(subReplies, msg);
+  });
+
+  // The publisher: corral's connection subscribes to nothing (the bare servers
+  // do not echo to the sender), so both servers deliver to exactly `subs` clients.
+  const pub = new WebSocket(kind === 'corral' ? `${url}?event_type=bench.nothing` : url, { perMessageDeflate: false });
+  pub.on('error', (err) => console.error(`publisher: ${err.message}`));
+  await new Promise((r, j) => {
+    pub.once('open', r);
+    pub.once('error', j);
+  });
+  const send =
+    kind === 'corral'
+      ? () => pub.send(`{"type":"event","data":${hookEvent(state.sent++)}}`)
+      : () => pub.send(hookEvent(state.sent++));
+
+  const ctx = {
+    kind,
+    state,
+    send,
+    progress: (timeoutMs = 5000) =>
+      new Promise((r) => {
+        const t = setTimeout(r, timeoutMs);
+        state.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      }),
+    subs: (cmd, key) => ask(subscribers.child, cmd, key, subReplies),
+    // `reset` has no answer; IPC keeps order, so later reports see it.
+    pids: { server: server.child.pid, subscribers: subscribers.child.pid, publisher: process.pid },
+    reset: () => subscribers.child.send({ cmd: 'reset' }),
+    server: (cmd, key) => ask(server.child, cmd, key, serverReplies),
+  };
+  try {
+    return await body(ctx);
+  } finally {
+    pub.terminate();
+    await stopChild(subscribers.child);
+    await stopChild(server.child);
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    }
+  }
+}
+
+function answer(replies, msg) {
+  const i = replies.findIndex((r) => r.key in msg);
+  if (i < 0) return;
+  const { key, resolve } = replies.splice(i, 1)[0];
+  resolve(msg[key]);
+}
+
+/** Publishes as fast as the slowest subscriber receives, WINDOW events in flight at most. */
+async function pump(ctx, ms) {
+  const end = now() + ms;
+  while (now() < end) {
+    while (ctx.state.sent - ctx.state.min < WINDOW) ctx.send();
+    await ctx.progress();
+  }
+}
+
+async function drain(ctx) {
+  await waitFor(() => ctx.state.min >= ctx.state.sent - 100, 10_000, 10);
+}
+
+async function saturation(ctx) {
+  await pump(ctx, 1000);
+  ctx.reset();
+  const t0 = now();
+  const ticks0 = Object.fromEntries(Object.entries(ctx.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+  await pump(ctx, SECONDS * 1000);
+  const report = await ctx.subs('report', 'report');
+  const dt = (now() - t0) / 1000;
+  // CPU of each process over the window, % of one core (clock ticks are 1/100 s).
+  const cpu = Object.fromEntries(Object.entries(ctx.pids).map(([k, pid]) => [k, (cpuTicks(pid) - ticks0[k]) / dt]));
+  await drain(ctx);
+  const total = report.counts.reduce((a, b) => a + b, 0);
+  return { perSub: total / report.counts.length / dt, slowest: Math.min(...report.counts) / dt, cpu };
+}
+
+/** Offers `rate` events/s for `ms` (sending what is due every millisecond). */
+function offer(ctx, rate, ms) {
+  return new Promise((resolve) => {
+    const t0 = now();
+    const first = ctx.state.sent;
+    const timer = setInterval(() => {
+      const elapsed = Math.min(now() - t0, ms);
+      const due = first + Math.floor((elapsed * rate) / 1000);
+      while (ctx.state.sent < due) ctx.send();
+      if (elapsed >= ms) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+}
+
+async function latency(ctx) {
+  await offer(ctx, RATE, 1000);
+  const resetAt = ctx.state.sent;
+  ctx.reset();
+  await offer(ctx, RATE, SECONDS * 1000);
+  await drain(ctx);
+  const report = await ctx.subs('report', 'report');
+  const stats = await ctx.server('stats', 'stats');
+  return { p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss };
+}
+
+async function slowConsumer(kind) {
+  return withSetup(kind, 1, 1, async (ctx) => {
+    const before = (await ctx.server('stats', 'stats')).rss;
+    let peak = before;
+    let peakBacklog = 0;
+    const sampler = setInterval(async () => {
+      const s = await ctx.server('stats', 'stats');
+      peak = Math.max(peak, s.rss);
+      peakBacklog = Math.max(peakBacklog, s.backlog);
+    }, 200);
+    await offer(ctx, RATE, SLOW_SECONDS * 1000);
+    clearInterval(sampler);
+    const after = await ctx.server('stats', 'stats');
+    const report = await ctx.subs('report', 'report');
+    return { before, peak: Math.max(peak, after.rss), after: after.rss, peakBacklog, closes: report.stalledCloses };
+  });
+}
+
+const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+async function main() {
+  const results = Object.fromEntries(KINDS.map((k) => [k, []]));
+  console.log(`bus bench: ${SUBS} subscribers, ${RUNS} runs × (${SECONDS} s saturation + ${SECONDS} s at ${RATE}/s), ${machine()}`);
+  console.log(`event: ${Buffer.byteLength(hookEvent(0))} bytes as published`);
+  for (let run = 1; run <= RUNS; run++) {
+    for (const kind of KINDS) {
+      const r = await withSetup(kind, SUBS, 0, async (ctx) => ({ ...(await saturation(ctx)), ...(await latency(ctx)) }));
+      results[kind].push(r);
+      console.log(
+        `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)}, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
+          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB`,
+      );
+    }
+  }
+  const med = (kind, key) => median(results[kind].map((r) => r[key]));
+  const bare = KINDS.includes('bare') ? 'bare' : KINDS[0];
+  const rows = KINDS.map((k) => [
+    k,
+    fmt(med(k, 'perSub')),
+    ratio(med(k, 'perSub'), med(bare, 'perSub')),
+    fmt(med(k, 'p50'), 2),
+    fmt(med(k, 'p99'), 2),
+    ratio(med(k, 'p99'), med(bare, 'p99')),
+    fmt(med(k, 'rss') / 2 ** 20),
+  ]);
+  printTable(
+    `Event bus: ${SUBS} WebSocket subscribers in another process, ~300-byte PreToolUse events, medians of ${RUNS} runs (${SECONDS} s each)\n` +
+      `bare = ws broadcast, no parsing/validation/storage; bare-zod = bare + JSON.parse + zod event check; ` +
+      `corral = bus with validation + SQLite store (rate limit raised)\nMachine: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work shares it)`,
+    ['server', 'saturation deliveries/s per subscriber', `vs ${bare}`, `p50 ms at ${RATE}/s`, `p99 ms at ${RATE}/s`, `p99 vs ${bare}`, 'server RSS MiB'],
+    rows,
+  );
+  if (results.corral && results[bare] && bare !== 'corral') {
+    const rate = med('corral', 'perSub') / med(bare, 'perSub');
+    const p99 = med('corral', 'p99') / med(bare, 'p99');
+    console.log(`\ntargets: corral ≥ 80 % of ${bare}'s saturation rate: ${(rate * 100).toFixed(0)} % ${rate >= 0.8 ? 'MET' : 'MISSED'}; ` +
+      `p99 at ${RATE}/s ≤ 1.5× ${bare}'s: ${p99.toFixed(2)}× ${p99 <= 1.5 ? 'MET' : 'MISSED'}`);
+  }
+
+  if (SLOW_SECONDS > 0) {
+    const slowRows = [];
+    for (const kind of KINDS.filter((k) => k !== 'bare-zod')) {
+      const s = await slowConsumer(kind);
+      slowRows.push([kind, fmt(s.before / 2 ** 20), fmt(s.peak / 2 ** 20), fmt(s.after / 2 ** 20), fmt(s.peakBacklog / 2 ** 20, 1), s.closes.length ? s.closes.join(',') : 'still open']);
+    }
+    printTable(
+      `Slow consumer: 1 live subscriber + 1 that never reads, ${RATE} events/s offered for ${SLOW_SECONDS} s`,
+      ['server', 'RSS before MiB', 'peak RSS MiB', 'RSS after MiB', 'peak backlog MiB', 'stalled client closed with'],
+      slowRows,
+    );
+  }
+}
+
+try {
+  await main();
+} finally {
+  cleanup();
+}
