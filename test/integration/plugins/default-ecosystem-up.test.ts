@@ -43,14 +43,19 @@ function alive(pid: number): boolean {
 afterAll(async () => {
   if (!dir) return;
   // Whatever happened, nothing of this test may keep running.
-  const info = join(dir, 'state', 'daemon.json');
-  if (existsSync(info)) {
-    const { pid } = JSON.parse(readFileSync(info, 'utf8')) as { pid: number };
-    await corral(['down', '-c', join(dir, 'ecosystem.yaml')], 30_000);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  try {
+    const info = join(dir, 'state', 'daemon.json');
+    const pid = existsSync(info) ? (JSON.parse(readFileSync(info, 'utf8')) as { pid: number }).pid : null;
+    if (pid !== null && alive(pid)) {
+      await corral(['down', '-c', join(dir, 'ecosystem.yaml')], 30_000);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  } catch {
+    // daemon.json went away meanwhile: the daemon is down.
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   }
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!built)('the default ecosystem, brought up and down', () => {
