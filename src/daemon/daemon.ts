@@ -13,6 +13,7 @@ import { createServer, ensureToken, describePortOwner, type CorralServer } from 
 import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
+import { installPluginSafetyNet } from '../plugins/safety-net.js';
 import { ensureDir, fallbackStateDir, isAlive, readDaemonInfo, stateDirFor, statePaths, type DaemonInfo } from './paths.js';
 import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
 import { createLogger } from './logger.js';
@@ -264,6 +265,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         process.off('SIGHUP', onHup);
+        removeSafetyNet();
       }
       resolveDone();
       return result;
@@ -273,14 +275,26 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
 
   const onSignal = (sig: NodeJS.Signals) => void shutdown(sig);
   const onHup = () => void reloader.reload('SIGHUP');
+  let removeSafetyNet = () => {};
   if (opts.handleSignals) {
+    // A plugin's stray error is logged and contained; anything else ends the daemon, and its groups with it.
+    removeSafetyNet = installPluginSafetyNet(logger, () => {
+      for (const c of supervisor.list()) {
+        for (const pgid of supervisor.pidsOf(c.name)) {
+          try {
+            process.kill(-pgid, 'SIGKILL');
+          } catch {}
+        }
+      }
+    });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onHup);
   }
 
   logger.info(`listening on ${server.url}`, { state_dir: stateDir, components: Object.keys(current.components).length });
-  reloader.watch();
+  // A save right after `up` returns must not be missed: wait until the watcher sees changes.
+  await reloader.watch();
   monitor.start();
   // Components start in the background: the API answers while they come up.
   void supervisor.startAll().catch((err: unknown) => logger.error(`starting components failed: ${(err as Error).message}`));

@@ -21,8 +21,8 @@ export interface ReloaderOptions {
 export interface Reloader {
   /** Re-reads the file now (SIGHUP, `corral reload`). */
   reload(trigger: string): Promise<{ ok: boolean; message: string }>;
-  /** Starts watching the file for saves. */
-  watch(): void;
+  /** Starts watching the file for saves; resolves once the watcher sees changes. */
+  watch(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,13 +77,15 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     reload: (trigger) =>
       enqueue(async () => handle(await loadConfig(opts.configPath, { resolvePluginSchema: opts.resolvePluginSchema }), trigger)),
     watch() {
-      watcher = watchConfig(opts.configPath, {
+      const w = watchConfig(opts.configPath, {
         resolvePluginSchema: opts.resolvePluginSchema,
         // The config already applied: a save between the daemon's load and the watcher's start is still seen.
         initial: { hash: current.hash, config: current.config },
         onError: (err) => opts.logger.warn(`config watch: ${err.message}`),
         onChange: (result: LoadResult) => void enqueue(() => handle(result, 'file')),
       });
+      watcher = w;
+      return w.ready;
     },
     async close() {
       await watcher?.close();

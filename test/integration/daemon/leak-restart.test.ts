@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixtures } from './helpers.js';
+import { daemonFor, is, type TestDaemon } from './in-process.js';
+
+let d: TestDaemon | null = null;
+
+/** Whether the process has installed a handler for SIGUSR2 (its SigCgt mask), so the signal grows it instead of ending it. */
+function catchesSigusr2(pid: number): boolean {
+  const m = /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 11n)) !== 0n;
+}
+
+async function whenCatching(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!catchesSigusr2(pid)) {
+    if (Date.now() > deadline) throw new Error(`pid ${pid} never installed its SIGUSR2 handler`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+afterEach(async () => {
+  await d?.close();
+  d = null;
+});
+
+describe('resource alerts through the daemon', () => {
+  it('a leaking component: exactly one warning, one critical (RES001), a graceful restart, then info', async () => {
+    d = await daemonFor(`version: 1
+bus: { port: 0 }
+resources: { interval: 200ms, samples: 2 }
+components:
+  leak:
+    command: node ${join(fixtures, 'leak-memory.js')} 160
+    resources: { memory: { warning: 150MB, critical: 300MB }, on_critical: restart }
+`);
+    const started = await d.waitFor('leak started', is('component.started', 'leak'));
+    const pid = (started.event.payload as { pid: number }).pid;
+    const alerts = () => d!.seen.filter(is('resource.alert', 'leak')).map((e) => (e.event.payload as { alert_level: string }).alert_level);
+
+    await whenCatching(pid);
+    process.kill(pid, 'SIGUSR2'); // +160 MB: over warning
+    await d.waitFor('warning', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'warning');
+    process.kill(pid, 'SIGUSR2'); // +160 MB more: over critical
+    await d.waitFor('critical', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'critical');
+    const stopped = await d.waitFor('graceful stop', is('component.stopped', 'leak'));
+    expect((stopped.event.payload as { reason: string }).reason).toBe('stopped');
+    await d.waitFor('restarted', (e) => is('component.started', 'leak')(e) && (e.event.payload as { generation: number }).generation === 2);
+    await d.waitFor('info', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'info');
+
+    expect(alerts()).toEqual(['warning', 'critical', 'info']);
+    expect(d.seen.filter((e) => is('error.RES001')(e) && (e.event.payload as { component: string }).component === 'leak')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { daemonFor, is, type TestDaemon } from './in-process.js';
+
+let d: TestDaemon | null = null;
+afterEach(async () => {
+  await d?.close();
+  d = null;
+});
+
+const component = (name: string, cmd = 'sleep 1000', extra = '') => `  ${name}:\n    command: ${cmd}\n${extra}`;
+const config = (...components: string[]) => `version: 1\nbus: { port: 0 }\nresources: { enabled: false }\ncomponents:\n${components.join('')}`;
+
+async function running(t: TestDaemon, ...names: string[]) {
+  for (const n of names) await t.waitFor(`${n} started`, is('component.started', n));
+}
+
+describe('hot reload through the daemon', () => {
+  it('applies each save as exactly the plan a user expects, restarting only what changed', async () => {
+    const thresholds = (mb: number) => `    resources: { memory: { warning: ${mb}MB } }\n`;
+    d = await daemonFor(config(component('a', 'sleep 1000', thresholds(100)), component('b'), component('c')));
+    await running(d, 'a', 'b', 'c');
+    const pids = { a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') };
+
+    // A threshold only: updated in place, nobody restarts.
+    let mark = d.seen.length;
+    writeFileSync(d.config, config(component('a', 'sleep 1000', thresholds(200)), component('b'), component('c')));
+    let changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: [], removed: [], restarted: [], updated: ['a'], unchanged: 2 });
+    expect({ a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') }).toEqual(pids);
+
+    // b's command changes, d is added, c is removed.
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a', 'sleep 1000', thresholds(200)), component('b', 'sleep 999'), component('d')));
+    changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: ['d'], removed: ['c'], restarted: ['b'], updated: [], unchanged: 1 });
+    await d.waitFor('b restarted', (e) => is('component.started', 'b')(e) && (e.event.payload as { generation: number }).generation === 2, 10_000, mark);
+    await d.waitFor('d started', is('component.started', 'd'), 10_000, mark);
+    expect(d.pidOf('a')).toBe(pids.a);
+    expect(d.pidOf('b')).not.toBe(pids.b);
+    expect(d.daemon.controller.list().map((c) => c.name).sort()).toEqual(['a', 'b', 'd']);
+  });
+
+  it('an invalid file (bad YAML, then an unknown key) is CFG001 with line and path, and every component keeps its pid', async () => {
+    d = await daemonFor(config(component('a'), component('b')));
+    await running(d, 'a', 'b');
+    const pids = [d.pidOf('a'), d.pidOf('b')];
+
+    let mark = d.seen.length;
+    writeFileSync(d.config, 'version: 1\ncomponents:\n  a:\n    command: [unclosed\n');
+    let err = await d.waitFor('CFG001', is('error.CFG001'), 10_000, mark);
+    expect(err.event.payload.error_message).toMatch(/line \d+/);
+
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a', 'sleep 1000', '    restrat: { policy: never }\n'), component('b')));
+    err = await d.waitFor('CFG001', is('error.CFG001'), 10_000, mark);
+    expect(err.event.payload.error_message).toContain('components.a.restrat');
+    expect(err.event.payload.error_message).toMatch(/line 7/);
+    expect([d.pidOf('a'), d.pidOf('b')]).toEqual(pids);
+    expect(d.seen.slice(mark).some(is('component.stopped'))).toBe(false);
+
+    // `corral reload` (the API) after fixing it applies the file.
+    writeFileSync(d.config, config(component('a'), component('b'), component('c')));
+    const result = await d.daemon.controller.reload();
+    expect(result.ok).toBe(true);
+    await d.waitFor('c started', is('component.started', 'c'));
+  });
+});
