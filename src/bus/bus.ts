@@ -83,6 +83,7 @@ export function createBus(opts: BusOptions = {}): Bus {
 
   return {
     publish,
+    lastSeq: () => last,
     publishError(error: ErrorData, session?: string): PublishResult {
       return publish({
         event_type: `error.${error.error_code}`,

@@ -71,6 +71,8 @@ export interface Bus {
   history(filter: EventFilter, options?: QueryOptions): QueryPage;
   /** Number of live subscribers. */
   subscriberCount(): number;
+  /** The seq of the last event published (0 when none): where a subscriber that saw nothing resumes. */
+  lastSeq(): number;
   /** The session id corral's own events carry (one per daemon run). */
   readonly sessionId: string;
 }

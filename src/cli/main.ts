@@ -27,12 +27,14 @@ usage: corral <command> [options]
   ps [--json]                 components: state, pid, uptime, restarts, cpu, memory, health
   start|stop|restart NAME...  act on components
   reload                      re-read the config and apply the changes
-  logs [NAME] [-f] [-n N]     captured stdout/stderr
+  logs [NAME...] [-f] [-n N] [-t]
+                              captured stdout/stderr
   events [-f] [--type T] [--source S] [--session ID] [--since T] [--json]
                               history and live tail of the bus
-  monitor                     terminal view of components and live events
+  monitor [--once] [-n N] [--type T] [--source S] [--session ID]
+                              terminal view of components and live events
   attach NAME                 attach the terminal to a tmux or pty component
-  validate [-c FILE]          check a config file
+  validate [-c FILE] [--json] check a config file
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   emit TYPE [--payload JSON]  publish one event
 

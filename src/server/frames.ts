@@ -31,10 +31,15 @@ export function batchFrame(entries: readonly BusEntry[]): string {
 }
 
 /** The `initial` message: events oldest first; `truncated` when a replay hit its cap. */
-export function initialFrame(entries: readonly BusEntry[], extra: { truncated?: boolean; next_cursor?: string | null } = {}): string {
+export function initialFrame(
+  entries: readonly BusEntry[],
+  extra: { truncated?: boolean; next_cursor?: string | null } = {},
+  /** The cursor when no entry is sent: where the client stands (the bus's last seq, or its own `after`). */
+  emptySeq = 0,
+): string {
   const last = entries[entries.length - 1];
   const more = extra.truncated ? `,"truncated":true,"next_cursor":${JSON.stringify(extra.next_cursor ?? null)}` : '';
-  return `{"type":"initial","data":[${entries.map((e) => e.json).join(',')}],"metadata":${metadata(last ? last.seq : 0, more)}}`;
+  return `{"type":"initial","data":[${entries.map((e) => e.json).join(',')}],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`;
 }
 
 /** An `error` message to one client or to all. */

@@ -156,7 +156,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     }
     // No await between the snapshot and the subscription: every later event is
     // delivered live, every earlier one is in the snapshot, none twice.
-    sendRaw(initialFrame(entries, extra));
+    // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
+    sendRaw(initialFrame(entries, extra, filter.after ?? bus.lastSeq()));
     unsubscribe = bus.subscribe(filter, deliver);
   }
 
