@@ -88,8 +88,12 @@ async function stop() {
 }
 
 process.on('message', (msg) => {
-  if (msg.cmd === 'stats') process.send({ stats: { rss: process.memoryUsage().rss, backlog: server.backlog() } });
-  else if (msg.cmd === 'stop') void stop();
+  if (msg.cmd === 'stats') {
+    // With --expose-gc: live memory, not garbage a major GC has not reached yet.
+    if (msg.gc) globalThis.gc?.();
+    const m = process.memoryUsage();
+    process.send({ stats: { rss: m.rss, heap: m.heapUsed, external: m.external, backlog: server.backlog() } });
+  } else if (msg.cmd === 'stop') void stop();
 });
 process.on('disconnect', () => void stop());
 process.on('SIGINT', () => {});

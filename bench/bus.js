@@ -98,10 +98,10 @@ function start(file, args, on, execArgv = []) {
 }
 
 /** Asks a child for one answer (the first message with `key`). */
-function ask(child, cmd, key, replies) {
+function ask(child, cmd, key, replies, extra = {}) {
   return new Promise((resolve) => {
     replies.push({ key, resolve });
-    child.send({ cmd });
+    child.send({ cmd, ...extra });
   });
 }
 
@@ -123,7 +123,7 @@ async function withSetup(kind, subs, stall, body) {
     tempDirs.add(dir);
     args.push('--dir', dir);
   }
-  const execArgv = kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [];
+  const execArgv = ['--expose-gc', ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
   const serverReplies = [];
   const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
   const url = `ws://127.0.0.1:${server.port}/events`;
@@ -166,7 +166,7 @@ async function withSetup(kind, subs, stall, body) {
     // `reset` has no answer; IPC keeps order, so later reports see it.
     pids: { server: server.child.pid, subscribers: subscribers.child.pid, publisher: process.pid },
     reset: () => subscribers.child.send({ cmd: 'reset' }),
-    server: (cmd, key) => ask(server.child, cmd, key, serverReplies),
+    server: (cmd, key, extra) => ask(server.child, cmd, key, serverReplies, extra),
   };
   try {
     return await body(ctx);
@@ -241,7 +241,8 @@ async function latency(ctx) {
   await drain(ctx);
   const report = await ctx.subs('report', 'report');
   const stats = await ctx.server('stats', 'stats');
-  return { p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss };
+  const live = await ctx.server('stats', 'stats', { gc: true });
+  return { live: live.heap + live.external, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
 }
 
 async function slowConsumer(kind) {
@@ -274,7 +275,7 @@ async function main() {
       results[kind].push(r);
       console.log(
         `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)}, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
-          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB`,
+          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)})`,
       );
     }
   }

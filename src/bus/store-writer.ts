@@ -7,6 +7,14 @@ export const INSERT_SQL =
   'INSERT OR REPLACE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 export const SET_LAST_SQL =
   "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value";
+export const PRUNE_COUNT_SQL = 'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)';
+export const PRUNE_AGE_SQL = 'DELETE FROM events WHERE timestamp < ?';
+
+/** Retention to apply after a batch: keep the newest `keep` events, none older than `before` (ms). */
+export interface PruneRequest {
+  keep: number;
+  before: number;
+}
 
 /** Values per row in the flat array handed to a writer. */
 const WIDTH = 9;
@@ -31,8 +39,12 @@ export function toRows(entries: readonly BusEntry[]): unknown[] {
 
 /** Writes batches of rows, each in one transaction. */
 export interface StoreWriter {
-  /** Resolves once the batch has committed. */
-  write(rows: unknown[]): Promise<void>;
+  /**
+   * Resolves once the batch has committed. With `prune`, retention runs right
+   * after it, on the writer's thread: deleting thousands of rows takes ~100 ms,
+   * a stall the publishing thread must not see.
+   */
+  write(rows: unknown[], prune?: PruneRequest): Promise<void>;
   /** Blocks until every batch handed over so far has committed (used by a synchronous close). */
   drainSync(timeoutMs: number): void;
   close(): void;
@@ -48,6 +60,8 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare(workerData.insert);
 const setLast = db.prepare(workerData.setLast);
+const pruneCount = db.prepare(workerData.pruneCount);
+const pruneAge = db.prepare(workerData.pruneAge);
 const done = new Int32Array(workerData.shared);
 const write = db.transaction((rows) => {
   let last = 0;
@@ -60,6 +74,8 @@ const write = db.transaction((rows) => {
 parentPort.on('message', (m) => {
   let error = null;
   try { write(m.rows); } catch (e) { error = String((e && e.message) || e); }
+  // A failed prune is retried with a later batch; the batch itself is committed.
+  if (m.prune && error === null) { try { pruneCount.run(m.prune.keep); pruneAge.run(m.prune.before); } catch {} }
   Atomics.store(done, 0, m.id);
   Atomics.notify(done, 0);
   parentPort.postMessage({ id: m.id, error });
@@ -70,6 +86,8 @@ parentPort.on('message', (m) => {
 export function createSyncWriter(db: Database.Database): StoreWriter & { writeSync(rows: unknown[]): void } {
   const insert = db.prepare(INSERT_SQL);
   const setLast = db.prepare(SET_LAST_SQL);
+  const pruneCount = db.prepare(PRUNE_COUNT_SQL);
+  const pruneAge = db.prepare(PRUNE_AGE_SQL);
   const writeRows = db.transaction((rows: unknown[]) => {
     let last = 0;
     for (let i = 0; i < rows.length; i += WIDTH) {
@@ -82,9 +100,13 @@ export function createSyncWriter(db: Database.Database): StoreWriter & { writeSy
     writeSync(rows) {
       writeRows(rows);
     },
-    write(rows) {
+    write(rows, prune) {
       try {
         writeRows(rows);
+        if (prune) {
+          pruneCount.run(prune.keep);
+          pruneAge.run(prune.before);
+        }
         return Promise.resolve();
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
@@ -98,6 +120,7 @@ export function createSyncWriter(db: Database.Database): StoreWriter & { writeSy
 interface Posted {
   id: number;
   rows: unknown[];
+  prune: PruneRequest | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -112,7 +135,10 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
   const shared = new SharedArrayBuffer(4);
   const done = new Int32Array(shared);
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sqlite, shared, insert: INSERT_SQL, setLast: SET_LAST_SQL } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, sqlite, shared, insert: INSERT_SQL, setLast: SET_LAST_SQL, pruneCount: PRUNE_COUNT_SQL, pruneAge: PRUNE_AGE_SQL },
+  });
   // Referenced only while it holds batches: an idle writer does not keep the
   // process alive, a busy one does (so nothing acknowledged is lost at exit).
   worker.unref();
@@ -125,7 +151,7 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
     if (broken || closing) return;
     broken = fallback();
     for (const p of posted.splice(0)) {
-      broken.write(p.rows).then(p.resolve, (err: Error) => p.reject(new Error(`${err.message} (after the writer thread failed: ${reason})`)));
+      broken.write(p.rows, p.prune).then(p.resolve, (err: Error) => p.reject(new Error(`${err.message} (after the writer thread failed: ${reason})`)));
     }
   }
 
@@ -141,13 +167,13 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
   worker.on('exit', (code) => failOver(`exited with ${code}`));
 
   return {
-    write(rows) {
-      if (broken) return broken.write(rows);
+    write(rows, prune) {
+      if (broken) return broken.write(rows, prune);
       return new Promise<void>((resolve, reject) => {
-        const p: Posted = { id: nextId++, rows, resolve, reject };
+        const p: Posted = { id: nextId++, rows, prune, resolve, reject };
         if (posted.length === 0) worker.ref();
         posted.push(p);
-        worker.postMessage({ id: p.id, rows });
+        worker.postMessage({ id: p.id, rows, prune });
       });
     },
     drainSync(timeoutMs) {

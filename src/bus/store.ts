@@ -5,7 +5,7 @@ import type { EventFilter } from '../schema/messages.js';
 import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
 import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
-import { createSyncWriter, createWorkerWriter, toRows } from './store-writer.js';
+import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
 import type { BusEntry, EventStore, QueryOptions, QueryPage } from './types.js';
 
 /** Options of the SQLite event store. */
@@ -88,8 +88,8 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   const syncWriter = createSyncWriter(db);
   const writer = opts.worker === false ? syncWriter : createWorkerWriter(opts.file, () => syncWriter);
 
-  const pruneByCount = db.prepare('DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)');
-  const pruneByAge = db.prepare('DELETE FROM events WHERE timestamp < ?');
+  const pruneByCount = db.prepare(PRUNE_COUNT_SQL);
+  const pruneByAge = db.prepare(PRUNE_AGE_SQL);
 
   const metaLast = (db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined)?.value ?? 0;
   const rowLast = (db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
@@ -126,7 +126,6 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     } else {
       batch.resolve();
       writtenSincePrune += batch.entries.length;
-      if (writtenSincePrune >= pruneEvery && !closed) prune();
     }
     // What arrived during the write is the next batch: send it at once.
     if (queue.length > 0 && !closed) {
@@ -140,7 +139,13 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     const batch = queue.shift();
     if (!batch) return;
     inflight = batch;
-    writer.write(toRows(batch.entries)).then(
+    // After heavy writing, retention rides along with the batch (run by the writer, off this thread).
+    let pruneRequest: PruneRequest | undefined;
+    if (writtenSincePrune >= pruneEvery) {
+      writtenSincePrune = 0;
+      pruneRequest = { keep: retention.events, before: now() - retention.age };
+    }
+    writer.write(toRows(batch.entries), pruneRequest).then(
       () => settled(batch, null),
       (err: unknown) => settled(batch, err instanceof Error ? err : new Error(String(err))),
     );
@@ -203,8 +208,12 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   }
 
   prune();
+  // The periodic pass runs here only when no batch is on its way; otherwise the
+  // next batch carries it to the writer (see dispatch).
   const pruneTimer = setInterval(() => {
-    if (!closed) prune();
+    if (closed) return;
+    if (inflight || queue.length > 0) writtenSincePrune = pruneEvery;
+    else prune();
   }, opts.pruneIntervalMs ?? 60_000);
   pruneTimer.unref();
 

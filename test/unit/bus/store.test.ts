@@ -121,6 +121,15 @@ describe.each([
     expect(seqs[0]).toBe(71);
   });
 
+  test('after heavy writing, retention rides along with the next batch (run by the writer)', async () => {
+    const store = openStore({ retention: { events: 50, age: 1e12 } });
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.append(entry(i + 1))));
+    await store.append(entry(1001));
+    const seqs = store.query({}, { limit: 2000 }).events.map((e) => e.seq);
+    expect(seqs.length).toBe(50);
+    expect(seqs[0]).toBe(952);
+  });
+
   test('retention by age drops old events, and seq keeps rising after a reopen of an emptied store', async () => {
     let now = 10_000;
     const store = openStore({ retention: { events: 1000, age: 5000 }, now: () => now });
