@@ -54,6 +54,9 @@ export function isReady(c: ComponentInfo): boolean {
   return c.state === 'exited' && c.reason === null;
 }
 
+/** MB of each of V8's two young-generation halves in the detached daemon. */
+const DAEMON_SEMI_SPACE_MB = 2;
+
 async function upDetached(configPath: string, timeoutMs: number): Promise<number> {
   const stateDir = ensureDir(stateDirFor(configPath, readStateDirSetting(configPath)));
   const existing = readDaemonInfo(stateDir);
@@ -66,7 +69,12 @@ async function upDetached(configPath: string, timeoutMs: number): Promise<number
   const stderrFile = `${paths.logs}/daemon.stderr`;
   const fd = openSync(stderrFile, 'w');
   const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'daemon', '-c', configPath], { detached: true, stdio: ['ignore', fd, fd] });
+  // A small young generation: V8 otherwise grows it to 32 MB under the daemon's
+  // allocation bursts (spawning 100 children) and keeps it resident while idle.
+  const child = spawn(process.execPath, [`--max-semi-space-size=${DAEMON_SEMI_SPACE_MB}`, bin, 'daemon', '-c', configPath], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
