@@ -12,7 +12,8 @@
 //           per-connection rate limit raised out of the way.
 //
 // Talks to its parent over IPC: sends {ready, port}; answers {cmd:'stats'}
-// with {stats:{rss, backlog}}; exits on {cmd:'stop'} or when the parent goes.
+// with {stats:{rss, heap, external, backlog, clients}} (a full GC first if
+// asked: {cmd:'stats', gc:true}, needs --expose-gc); exits on {cmd:'stop'} or when the parent goes.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
@@ -45,7 +46,7 @@ async function startBare(validate) {
     for (const c of wss.clients) n += c.bufferedAmount;
     return n;
   };
-  return { port: wss.address().port, backlog, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
+  return { port: wss.address().port, backlog, clients: () => wss.clients.size, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
 }
 
 async function startCorral(dir) {
@@ -73,6 +74,7 @@ async function startCorral(dir) {
   return {
     port: server.port,
     backlog: () => server.backlog(),
+    clients: () => server.clientCount(),
     close: async () => {
       await server.close();
       await store.close();
@@ -92,7 +94,7 @@ process.on('message', (msg) => {
     // With --expose-gc: live memory, not garbage a major GC has not reached yet.
     if (msg.gc) globalThis.gc?.();
     const m = process.memoryUsage();
-    process.send({ stats: { rss: m.rss, heap: m.heapUsed, external: m.external, backlog: server.backlog() } });
+    process.send({ stats: { rss: m.rss, heap: m.heapUsed, external: m.external, backlog: server.backlog(), clients: server.clients() } });
   } else if (msg.cmd === 'stop') void stop();
 });
 process.on('disconnect', () => void stop());

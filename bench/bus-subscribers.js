@@ -13,7 +13,7 @@
 // grew by STEP (the publisher paces itself on it); on {cmd:'reset'} starts a new
 // measurement (counts since then, latencies since then); on {cmd:'report'} sends {report:{counts, p50, p99, n}}.
 // `--stall K` also opens K clients that never read (the slow-consumer case);
-// their close codes are in the report.
+// their close codes are in the report (a paused socket rarely sees one).
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 

@@ -1,7 +1,7 @@
 // The bus against a bare `ws` broadcast server, side by side in one run.
 //
 //   npm run build && node bench/bus.js [--runs 3] [--seconds 5] [--rate 5000]
-//       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 6] [--prof DIR]
+//       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 30] [--prof DIR]
 //
 // Three processes per measurement: the server (bench/bus-server.js: bare,
 // bare + JSON.parse + zod, or corral with validation and a SQLite store in a
@@ -19,7 +19,8 @@
 // Every configuration is run `runs` times, interleaved, each on a fresh server;
 // medians are reported. Then, if --slow-seconds > 0, the slow-consumer case:
 // one subscriber that never reads while `rate` events/s are offered, server
-// RSS sampled throughout (corral batches, then drops it past 16 MiB buffered).
+// RSS sampled throughout (corral batches, then drops it past 16 MiB buffered),
+// until the server drops it or --slow-seconds.
 // --prof DIR runs corral's server under --cpu-prof (profiles written to DIR).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     subscribers: { type: 'string', default: '10' },
     kinds: { type: 'string', default: 'bare,bare-zod,corral' },
-    'slow-seconds': { type: 'string', default: '6' },
+    'slow-seconds': { type: 'string', default: '30' },
     prof: { type: 'string' },
     window: { type: 'string', default: '5000' },
   },
@@ -247,19 +248,34 @@ async function latency(ctx) {
 
 async function slowConsumer(kind) {
   return withSetup(kind, 1, 1, async (ctx) => {
-    const before = (await ctx.server('stats', 'stats')).rss;
+    const first = await ctx.server('stats', 'stats');
+    const before = first.rss;
     let peak = before;
     let peakBacklog = 0;
+    // A client that never reads never sees its close either: the server's count tells.
+    let dropped = false;
     const sampler = setInterval(async () => {
       const s = await ctx.server('stats', 'stats');
       peak = Math.max(peak, s.rss);
       peakBacklog = Math.max(peakBacklog, s.backlog);
+      if (s.clients < first.clients) dropped = true;
     }, 200);
-    await offer(ctx, RATE, SLOW_SECONDS * 1000);
+    // Until the server drops the stalled client, or SLOW_SECONDS.
+    const t0 = now();
+    let closedAfter = null;
+    while (now() - t0 < SLOW_SECONDS * 1000) {
+      await offer(ctx, RATE, 500);
+      if (dropped) {
+        closedAfter = (now() - t0) / 1000;
+        break;
+      }
+    }
     clearInterval(sampler);
+    // corral cuts a dropped socket 1 s after its close frame: measure after that.
+    if (dropped) await sleep(1500);
     const after = await ctx.server('stats', 'stats');
-    const report = await ctx.subs('report', 'report');
-    return { before, peak: Math.max(peak, after.rss), after: after.rss, peakBacklog, closes: report.stalledCloses };
+    const live = await ctx.server('stats', 'stats', { gc: true });
+    return { before, peak: Math.max(peak, after.rss), live: live.heap + live.external, peakBacklog, closedAfter };
   });
 }
 
@@ -308,11 +324,18 @@ async function main() {
     const slowRows = [];
     for (const kind of KINDS.filter((k) => k !== 'bare-zod')) {
       const s = await slowConsumer(kind);
-      slowRows.push([kind, fmt(s.before / 2 ** 20), fmt(s.peak / 2 ** 20), fmt(s.after / 2 ** 20), fmt(s.peakBacklog / 2 ** 20, 1), s.closes.length ? s.closes.join(',') : 'still open']);
+      slowRows.push([
+        kind,
+        fmt(s.before / 2 ** 20),
+        fmt(s.peak / 2 ** 20),
+        fmt(s.peakBacklog / 2 ** 20, 1),
+        s.closedAfter === null ? `still open after ${SLOW_SECONDS} s` : `dropped after ${fmt(s.closedAfter, 1)} s`,
+        fmt(s.live / 2 ** 20),
+      ]);
     }
     printTable(
-      `Slow consumer: 1 live subscriber + 1 that never reads, ${RATE} events/s offered for ${SLOW_SECONDS} s`,
-      ['server', 'RSS before MiB', 'peak RSS MiB', 'RSS after MiB', 'peak backlog MiB', 'stalled client closed with'],
+      `Slow consumer: 1 live subscriber + 1 that never reads, ${RATE} events/s offered until the server drops it (at most ${SLOW_SECONDS} s)`,
+      ['server', 'RSS before MiB', 'peak RSS MiB', 'peak backlog MiB (buffered + queued)', 'stalled client', 'heap + external after, full GC, MiB'],
       slowRows,
     );
   }
