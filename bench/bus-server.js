@@ -46,7 +46,7 @@ async function startBare(validate) {
     for (const c of wss.clients) n += c.bufferedAmount;
     return n;
   };
-  return { port: wss.address().port, backlog, clients: () => wss.clients.size, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
+  return { port: wss.address().port, backlog, clients: () => wss.clients.size, pending: () => 0, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
 }
 
 async function startCorral(dir) {
@@ -75,6 +75,8 @@ async function startCorral(dir) {
     port: server.port,
     backlog: () => server.backlog(),
     clients: () => server.clientCount(),
+    // Events appended but not yet committed by the store's writer thread.
+    pending: () => store.pending(),
     close: async () => {
       await server.close();
       await store.close();
@@ -94,7 +96,7 @@ process.on('message', (msg) => {
     // With --expose-gc: live memory, not garbage a major GC has not reached yet.
     if (msg.gc) globalThis.gc?.();
     const m = process.memoryUsage();
-    process.send({ stats: { rss: m.rss, heap: m.heapUsed, external: m.external, backlog: server.backlog(), clients: server.clients() } });
+    process.send({ stats: { rss: m.rss, heap: m.heapUsed, external: m.external, backlog: server.backlog(), clients: server.clients(), pending: server.pending() } });
   } else if (msg.cmd === 'stop') void stop();
 });
 process.on('disconnect', () => void stop());

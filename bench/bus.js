@@ -243,7 +243,7 @@ async function latency(ctx) {
   const report = await ctx.subs('report', 'report');
   const stats = await ctx.server('stats', 'stats');
   const live = await ctx.server('stats', 'stats', { gc: true });
-  return { live: live.heap + live.external, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
+  return { live: live.heap + live.external, pending: stats.pending, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
 }
 
 async function slowConsumer(kind) {
@@ -291,7 +291,7 @@ async function main() {
       results[kind].push(r);
       console.log(
         `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)}, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
-          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)})`,
+          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)}; store queue ${r.pending} events)`,
       );
     }
   }

@@ -5,19 +5,21 @@ import type { HeartbeatData } from '../schema/messages.js';
 
 // One frame per event, whatever the number of subscribers: the bus delivers
 // an entry to every listener synchronously, so the first listener builds the
-// string and the others reuse it. Entries are collected with their frames.
-// The frame is kept as a Buffer: sockets then write the same bytes without
+// frame and the others reuse it. Only the latest entry's frame is kept: a
+// per-entry cache (WeakMap) kept every frame alive as long as its entry, i.e.
+// for as long as the store's queue holds it, doubling the memory of a
+// backlog. The frame is a Buffer: sockets write the same bytes without
 // re-encoding the string once per subscriber.
-const eventFrames = new WeakMap<BusEntry, Buffer>();
+let lastEntry: BusEntry | null = null;
+let lastFrame: Buffer | null = null;
 
 /** `{type:'event', data, metadata:{server_time, message_id, seq}}`, built once per entry. */
 export function eventFrame(entry: BusEntry): Buffer {
-  let frame = eventFrames.get(entry);
-  if (frame === undefined) {
-    frame = Buffer.from(`{"type":"event","data":${entry.json},"metadata":${metadata(entry.seq)}}`);
-    eventFrames.set(entry, frame);
+  if (entry !== lastEntry || lastFrame === null) {
+    lastFrame = Buffer.from(`{"type":"event","data":${entry.json},"metadata":${metadata(entry.seq)}}`);
+    lastEntry = entry;
   }
-  return frame;
+  return lastFrame;
 }
 
 function metadata(seq: number, extra = ''): string {
