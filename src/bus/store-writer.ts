@@ -193,3 +193,45 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
     },
   };
 }
+
+/** Entries in one batch from which the lazy writer moves to its thread. */
+export const WORKER_AT_ENTRIES = 200;
+/** Time (ms) spent writing on the calling thread within one second that moves the lazy writer to its thread. */
+export const WORKER_AT_BUSY_MS = 20;
+
+/**
+ * Writes on the calling thread while the load is light, and moves to a writer
+ * thread for good once it is not: a batch of `WORKER_AT_ENTRIES` entries or
+ * more, one that carries retention, or `WORKER_AT_BUSY_MS` of writing within
+ * a second (2 % of the thread). A daemon that publishes a few events a second
+ * (or a burst of 100 `component.started`) never pays the thread's ~10 MB of
+ * RSS (its own V8 heap and SQLite connection). Batches are handed over one at
+ * a time, so the switch keeps their order.
+ */
+export function createLazyWorkerWriter(file: string, sync: StoreWriter): StoreWriter {
+  let worker: StoreWriter | null = null;
+  let windowStart = 0;
+  let busy = 0;
+  return {
+    write(rows, prune) {
+      if (!worker && (prune || rows.length / WIDTH >= WORKER_AT_ENTRIES)) worker = createWorkerWriter(file, () => sync);
+      if (worker) return worker.write(rows, prune);
+      const t0 = performance.now();
+      const result = sync.write(rows, prune);
+      const t1 = performance.now();
+      if (t0 - windowStart > 1000) {
+        windowStart = t0;
+        busy = 0;
+      }
+      busy += t1 - t0;
+      if (busy >= WORKER_AT_BUSY_MS) worker = createWorkerWriter(file, () => sync);
+      return result;
+    },
+    drainSync(timeoutMs) {
+      worker?.drainSync(timeoutMs);
+    },
+    close() {
+      worker?.close();
+    },
+  };
+}

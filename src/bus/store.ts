@@ -5,7 +5,7 @@ import type { EventFilter } from '../schema/messages.js';
 import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
 import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
-import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
+import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
 import type { BusEntry, EventStore, QueryOptions, QueryPage } from './types.js';
 
 /** Options of the SQLite event store. */
@@ -24,8 +24,13 @@ export interface EventStoreOptions {
   now?: () => number;
   /** Told about a batch that could not be written (its append promises reject too). */
   onError?: (err: Error) => void;
-  /** Write in a worker thread (default true), so SQLite costs the publishing thread almost nothing. */
-  worker?: boolean;
+  /**
+   * Write in a worker thread, so SQLite costs the publishing thread almost
+   * nothing: `true` always, `false` never, `'auto'` (the default) once the
+   * load calls for it (big batches, slow writes, retention), so a quiet
+   * daemon does not pay the thread's memory.
+   */
+  worker?: boolean | 'auto';
 }
 
 interface Batch {
@@ -86,7 +91,8 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
   const now = opts.now ?? Date.now;
   const syncWriter = createSyncWriter(db);
-  const writer = opts.worker === false ? syncWriter : createWorkerWriter(opts.file, () => syncWriter);
+  const mode = opts.worker ?? 'auto';
+  const writer = mode === false ? syncWriter : mode === true ? createWorkerWriter(opts.file, () => syncWriter) : createLazyWorkerWriter(opts.file, syncWriter);
 
   const pruneByCount = db.prepare(PRUNE_COUNT_SQL);
   const pruneByAge = db.prepare(PRUNE_AGE_SQL);

@@ -11,7 +11,7 @@ const open: EventStore[] = [];
 // Recent timestamps, so the default retention by age (7 days) keeps them.
 const BASE = Date.now();
 
-let worker = true;
+let worker: boolean | 'auto' = true;
 function openStore(opts: Partial<Parameters<typeof createEventStore>[0]> = {}): EventStore {
   const store = createEventStore({ file: join(dir, 'events.db'), worker, ...opts });
   open.push(store);
@@ -34,6 +34,7 @@ afterEach(() => {
 describe.each([
   ['in a writer thread', true],
   ['on the calling thread', false],
+  ['on the calling thread until the load calls for a writer thread', 'auto' as const],
 ])('event store writing %s', (_name, inWorker) => {
   beforeEach(() => {
     worker = inWorker;
@@ -47,6 +48,15 @@ describe.each([
     await Promise.all(promises);
     expect(store.pending()).toBe(0);
     expect(store.lastSeq()).toBe(10);
+  });
+
+  test('small batches then big ones keep their order (the auto writer moves to its thread in between)', async () => {
+    const store = openStore();
+    for (let i = 1; i <= 5; i++) await store.append(entry(i));
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.append(entry(i + 6))));
+    for (let i = 306; i <= 310; i++) await store.append(entry(i));
+    expect(store.query({}, { limit: 2000 }).events.map((e) => e.seq)).toEqual(Array.from({ length: 310 }, (_, i) => i + 1));
+    expect(store.lastSeq()).toBe(310);
   });
 
   test('a queue longer than maxBatch is written in several transactions', async () => {
