@@ -10,7 +10,7 @@ import { createEventStore } from '../bus/store.js';
 import { createBus } from '../bus/bus.js';
 import { replaySpool } from '../bus/spool.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
-import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
+import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
 import { installPluginSafetyNet } from '../plugins/safety-net.js';
@@ -177,19 +177,39 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     }
   }
 
+  let pendingGroups: GroupInfo[] | null = null;
+  let groupsWrite: NodeJS.Immediate | null = null;
+  /** Leader start times by pgid: read from /proc once per group, not on every write. */
+  const startTicks = new Map<number, number | null>();
+  const flushGroups = () => {
+    groupsWrite = null;
+    const groups = pendingGroups;
+    pendingGroups = null;
+    if (!groups) return;
+    const live = new Set(groups.map((g) => g.pgid));
+    for (const pgid of startTicks.keys()) if (!live.has(pgid)) startTicks.delete(pgid);
+    try {
+      writeGroups(
+        stateDir,
+        groups.map((g) => {
+          if (!startTicks.has(g.pgid)) startTicks.set(g.pgid, processStartTicks(g.pgid));
+          return { name: g.name, pgid: g.pgid, start_ticks: startTicks.get(g.pgid) ?? null };
+        }),
+      );
+    } catch (err) {
+      logger.warn(`cannot write the process-group file: ${(err as Error).message}`);
+    }
+  };
+
   supervisor = createSupervisor({
     bus,
     config: current,
     resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
     onGroupsChanged: (groups) => {
-      try {
-        writeGroups(
-          stateDir,
-          groups.map((g) => ({ name: g.name, pgid: g.pgid, start_ticks: processStartTicks(g.pgid) })),
-        );
-      } catch (err) {
-        logger.warn(`cannot write the process-group file: ${(err as Error).message}`);
-      }
+      // Twenty components starting or stopping together make one write, not twenty
+      // (each reading every leader's start time): the file is written on the next turn.
+      pendingGroups = groups;
+      groupsWrite ??= setImmediate(flushGroups);
     },
     logger,
   });
@@ -255,7 +275,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       await server.close();
       await store.flush();
       store.close();
+      if (groupsWrite) clearImmediate(groupsWrite);
       if (result.blocked.length === 0) writeGroups(stateDir, []);
+      else flushGroups();
       try {
         const onDisk = JSON.parse(readFileSync(paths.daemon, 'utf8')) as DaemonInfo;
         if (onDisk.pid === process.pid) rmSync(paths.daemon, { force: true });
