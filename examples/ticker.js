@@ -1,4 +1,3 @@
-/* global fetch, AbortSignal */
 // Publishes an `example.tick` event on the corral bus every few seconds.
 // It uses corral's own client when the package is built (it registers, so the
 // bus announces it, and reconnects by itself), else plain `ws` when that is

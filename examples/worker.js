@@ -1,4 +1,3 @@
-/* global fetch, AbortSignal */
 // A worker that needs the web example: started only once web is healthy
 // (depends_on: { web: healthy }). It calls web every few seconds and says how it went.
 const target = process.env.WEB_URL ?? 'http://127.0.0.1:8080/';
