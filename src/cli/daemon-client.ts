@@ -49,6 +49,10 @@ export function apiRequest<T = unknown>(
   body?: unknown,
   timeoutMs = 10_000,
 ): Promise<ApiResponse<T>> {
+  if (target.configPath && !target.info) {
+    // No daemon.json: this config's daemon is not running. Do not fall back to the default port, where another project's corral may answer.
+    return Promise.reject(new DaemonNotRunningError(`corral is not running for ${target.configPath}; start it with \`corral up\``));
+  }
   const url = new URL(path, target.baseUrl);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {

@@ -54,18 +54,23 @@ export function renderTable(header: string[], rows: string[][]): string {
 /** The `corral ps` table. */
 export function renderComponents(components: ComponentInfo[], color: boolean): string {
   if (components.length === 0) return 'no components\n';
+  const explained = new Set<ComponentState>(['failed', 'pending', 'unhealthy', 'backoff', 'exited']);
+  const reasonOf = (c: ComponentInfo) => (c.reason && explained.has(c.state) ? c.reason : '');
+  const withReason = components.some((c) => reasonOf(c) !== '');
   const rows = components.map((c) => [
     c.name,
     c.plugin,
-    paint(c.state, stateColor(c.state), color) + (c.reason && (c.state === 'failed' || c.state === 'pending' || c.state === 'unhealthy') ? paint(` (${truncate(c.reason, 60)})`, 'gray', color) : ''),
+    paint(c.state, stateColor(c.state), color),
     c.pid === null ? '-' : String(c.pid),
     formatDuration(c.uptime_ms),
     String(c.restarts),
     c.cpu_percent === null ? '-' : `${c.cpu_percent.toFixed(1)}%`,
     c.memory_mb === null ? '-' : `${c.memory_mb.toFixed(1)} MB`,
     c.health ?? '-',
+    ...(withReason ? [paint(reasonOf(c), 'gray', color)] : []),
   ]);
-  return renderTable(['NAME', 'PLUGIN', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'HEALTH'], rows);
+  const header = ['NAME', 'PLUGIN', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'HEALTH', ...(withReason ? ['REASON'] : [])];
+  return renderTable(header, rows);
 }
 
 export function truncate(s: string, n: number): string {

@@ -115,7 +115,9 @@ export async function run(args: string[]): Promise<number> {
       target = findDaemon(config);
     } catch {}
     const remaining = Math.max(200, TOTAL_MS - (Date.now() - started));
-    const status = target ? await post(target, name, text.trim() === '' ? '{}' : text, remaining) : 0;
+    // A config whose daemon is not running spools: never hand its hooks to whatever else listens on the default port.
+    const reachable = target !== null && (target.info !== null || target.configPath === null);
+    const status = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, remaining) : 0;
     if (status >= 200 && status < 300) return 0;
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
     spoolHook(spoolDir, { hook_event_name: name, received_at: started, body });

@@ -28,6 +28,9 @@ export function run(args: string[]): Promise<number> {
 }
 
 async function upForeground(configPath: string): Promise<number> {
+  // `corral up | tee log` then Ctrl-C: the reader goes first, and a write to the closed pipe (EPIPE)
+  // must not kill the daemon half-way through its graceful stop.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const { startDaemon, DaemonStartError } = await import('../daemon/daemon.js');
   try {
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true });
@@ -106,7 +109,10 @@ async function upDetached(configPath: string, timeoutMs: number): Promise<number
     const notReady = last.filter((c) => !isReady(c));
     if (notReady.length === 0) {
       process.stdout.write(renderComponents(last, useColor()));
-      process.stdout.write(`corral is up (pid ${child.pid}, port ${target.info?.port}): ${last.length} components ready\n`);
+      const disabled = last.filter((c) => c.state === 'disabled').length;
+      process.stdout.write(
+        `corral is up (pid ${child.pid}, port ${target.info?.port}): ${last.length - disabled} components ready${disabled ? `, ${disabled} disabled` : ''}\n`,
+      );
       return 0;
     }
     if (Date.now() > deadline || (failed.length > 0 && notReady.every((c) => c.state === 'failed' || c.state === 'pending'))) {

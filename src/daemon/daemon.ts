@@ -158,6 +158,33 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     throw await describeBindError(err, current, configPath);
   }
 
+  supervisor = createSupervisor({
+    bus,
+    config: current,
+    resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
+    onGroupsChanged: (groups) => {
+      // Twenty components starting or stopping together make one write, not twenty
+      // (each reading every leader's start time): the file is written on the next turn.
+      pendingGroups = groups;
+      groupsWrite ??= setImmediate(flushGroups);
+    },
+    logger,
+  });
+
+  const monitor = createResourceMonitor({
+    bus,
+    interval: current.resources.interval,
+    samples: current.resources.samples,
+    enabled: current.resources.enabled,
+    getTargets: () => resourceTargets(current, supervisor),
+    onRestart: (name) => supervisor.restart(name),
+    self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
+    setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.
+    selfLimits: () => ({ memory: current.resources.memory, cpu: current.resources.cpu }),
+    onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
+  });
+
   const info: DaemonInfo = {
     pid: process.pid,
     host: current.bus.host,
@@ -166,6 +193,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     version: opts.version,
     config: configPath,
   };
+  // daemon.json appears only once the supervisor knows every component, so `up -d` never sees an empty list.
   writeFileSync(paths.daemon, JSON.stringify(info, null, 2));
 
   // Hooks that arrived while no daemon ran.
@@ -200,33 +228,6 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       logger.warn(`cannot write the process-group file: ${(err as Error).message}`);
     }
   };
-
-  supervisor = createSupervisor({
-    bus,
-    config: current,
-    resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
-    onGroupsChanged: (groups) => {
-      // Twenty components starting or stopping together make one write, not twenty
-      // (each reading every leader's start time): the file is written on the next turn.
-      pendingGroups = groups;
-      groupsWrite ??= setImmediate(flushGroups);
-    },
-    logger,
-  });
-
-  const monitor = createResourceMonitor({
-    bus,
-    interval: current.resources.interval,
-    samples: current.resources.samples,
-    enabled: current.resources.enabled,
-    getTargets: () => resourceTargets(current, supervisor),
-    onRestart: (name) => supervisor.restart(name),
-    self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
-    setSample: (name, metrics) => supervisor.setSample(name, metrics),
-    // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.
-    selfLimits: () => ({ memory: current.resources.memory, cpu: current.resources.cpu }),
-    onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
-  });
 
   const reloader = createReloader({
     configPath,

@@ -34,23 +34,29 @@ export interface Reloader {
  */
 export function createReloader(opts: ReloaderOptions): Reloader {
   let current: LoadOk = opts.initial;
+  // Whether the last file read was invalid, so a return to the applied file can be acknowledged.
+  let failing = false;
   let chain: Promise<unknown> = Promise.resolve();
   let watcher: { close(): Promise<void> } | null = null;
 
   async function handle(result: LoadResult, trigger: string): Promise<{ ok: boolean; message: string }> {
     if (!result.ok) {
-      const lines = result.errors.map((e) => `${e.path}${e.line ? ` (line ${e.line}, column ${e.column ?? 1})` : ''}: ${e.message}`);
+      const lines = result.errors.map((e) => `${[e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ')}: ${e.message}`);
       const message = `config not applied (${opts.configPath}): ${lines.join('; ')}`;
       opts.logger.error(message);
+      failing = true;
       opts.bus.publishError(
         makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger, errors: result.errors } }),
       );
       return { ok: false, message };
     }
-    if (result.hash === current.hash) return { ok: true, message: 'config unchanged' };
+    if (result.hash === current.hash) {
+      if (failing) opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);
+      failing = false;
+      return { ok: true, message: 'config unchanged' };
+    }
+    failing = false;
     const plan = planReload(current.config, result.config);
-    await opts.apply(result.config, plan);
-    current = result;
     const payload = {
       added: plan.added,
       removed: plan.removed,
@@ -61,7 +67,17 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       trigger,
       ...(plan.bus.changed.length > 0 ? { bus: plan.bus } : {}),
     };
+    // The plan goes out first, then the component events it causes.
     opts.bus.publish({ event_type: 'config.changed', source: 'corral', session_id: opts.bus.sessionId, payload });
+    try {
+      await opts.apply(result.config, plan);
+    } catch (err) {
+      const message = `config ${result.hash.slice(0, 12)} only partly applied: ${(err as Error).message}`;
+      opts.logger.error(message);
+      opts.bus.publishError(makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger } }));
+      return { ok: false, message };
+    }
+    current = result;
     const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged`;
     opts.logger.info(message);
     return { ok: true, message };

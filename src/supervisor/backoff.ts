@@ -74,7 +74,7 @@ export class RestartTracker {
     if (!shouldRestart(restart.policy, crashed)) return { kind: 'exit' };
     if (runtimeMs >= restart.stable_after) this.attempt = 0;
     if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
-      return { kind: 'fail', reason: `crash loop: more than ${restart.max_restarts} restarts within ${restart.window} ms (last: ${lastExit})` };
+      return { kind: 'fail', reason: `crash loop: more than ${restart.max_restarts} restarts within ${restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`} (last: ${lastExit})` };
     }
     const delay = computeBackoff(this.attempt, restart.backoff, this.random);
     this.attempt++;
