@@ -160,8 +160,8 @@ async function waitPidGone(pid: number): Promise<void> {
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
 
 async function readDeadStatus(socket: string, paneId: string): Promise<{ code: number | null; signal: string | null }> {
-  // tmux marks the pane dead just after reaping it; ask a few times.
-  for (let attempt = 0; attempt < 10; attempt++) {
+  // tmux marks the pane dead just after reaping it; ask for up to 2 s (a loaded machine delays tmux's reaping).
+  for (let attempt = 0; attempt < 100; attempt++) {
     let out: string;
     try {
       out = await tmuxCommand(socket, ['display-message', '-p', '-t', paneId, '#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}']);
