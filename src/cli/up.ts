@@ -103,7 +103,10 @@ async function upDetached(configPath: string, timeoutMs: number): Promise<number
       const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components');
       last = res.body.components ?? [];
     } catch (err) {
-      if (!(err instanceof DaemonNotRunningError)) throw err;
+      // A reused keep-alive socket that the daemon closed meanwhile (its event loop busy
+      // spawning a hundred children) resets: ask again, like when nothing answers yet.
+      const transient = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes((err as NodeJS.ErrnoException).code ?? '');
+      if (!(err instanceof DaemonNotRunningError) && !transient) throw err;
     }
     const failed = last.filter((c) => c.state === 'failed');
     const notReady = last.filter((c) => !isReady(c));
