@@ -169,7 +169,8 @@ async function readDeadStatus(socket: string, paneId: string): Promise<{ code: n
       return { code: null, signal: null }; // the window is gone (closed by hand or the server died)
     }
     const [dead, status = '', sig = ''] = out.trim().split('\t');
-    if (dead === '1') {
+    // Dead, but with neither a status nor a signal yet: tmux has not recorded how it ended; ask again.
+    if (dead === '1' && (status !== '' || sig !== '' || attempt === 99)) {
       const signal = sig ? (SIGNAL_NAMES.get(Number(sig)) ?? `SIG${sig}`) : null;
       return { code: status !== '' && !signal ? Number(status) : null, signal };
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 
 /** Polls a condition until it holds or the deadline passes (then fails naming what it waited for). */
@@ -24,11 +25,11 @@ export async function openAttach(socketPath: string): Promise<{ socket: Socket; 
   return { socket, text: () => received, closed };
 }
 
-/** True when the pid exists. */
+/** True when the pid exists and is not a zombie (a dead pane waits for tmux, a busy parent, to reap it). */
 export function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
