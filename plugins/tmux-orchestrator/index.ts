@@ -53,6 +53,9 @@ export default definePlugin({
     return {
       async start() {
         const windows: Instance[] = [];
+        // A session of this name left by a daemon that died (or a crashed generation) holds dead
+        // windows: start from a clean one, unless the config asks to keep it.
+        if (!config.keep_session) await ctx.runners.tmuxKillSession?.(session, socket).catch(() => false);
         try {
           // One at a time: the first window creates the session, the others join it.
           for (const w of config.windows) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CorralConfig } from '../config/schema.js';
@@ -300,6 +300,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const onHup = () => void reloader.reload('SIGHUP');
   let removeSafetyNet = () => {};
   if (opts.handleSignals) {
+    // Each project's tmux components live on a tmux server of their own (`tmux -L corral-<id>`), so two
+    // corrals on one machine never see, reuse or kill each other's sessions. (Tests set their own socket.)
+    process.env.CORRAL_TMUX_SOCKET ||= `corral-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`;
     // A plugin's stray error is logged and contained; anything else ends the daemon, and its groups with it.
     removeSafetyNet = installPluginSafetyNet(logger, () => {
       for (const c of supervisor.list()) {
