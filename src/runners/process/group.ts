@@ -113,3 +113,16 @@ export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: Ab
     delay = Math.min(delay * 2, 25);
   }
 }
+
+/**
+ * The graceful stop every runner does: `signal` to the whole group, wait up to
+ * `timeoutMs` for it to be gone, then SIGKILL whatever is left. Resolves true
+ * when the SIGKILL was needed.
+ */
+export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+  signalGroup(pgid, signal);
+  const gone = await waitGroupGone(pgid, timeoutMs);
+  if (gone || !isGroupAlive(pgid, 0)) return false;
+  signalGroup(pgid, 'SIGKILL');
+  return true;
+}

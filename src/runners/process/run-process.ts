@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
-import { isGroupAlive, signalGroup, waitGroupGone } from './group.js';
+import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from './group.js';
 import { splitCommand } from './split-command.js';
 
 /** Options of the process runner: the common runner options plus where output goes. */
@@ -97,13 +97,7 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
     if (stopPromise) return stopPromise;
     stopping = true;
     stopPromise = (async () => {
-      signalGroup(pgid, signal);
-      // Group gone (leader included) within the timeout, else SIGKILL whatever is left.
-      const gone = await waitGroupGone(pgid, timeoutMs);
-      if (!gone && isGroupAlive(pgid, 0)) {
-        killed = true;
-        signalGroup(pgid, 'SIGKILL');
-      }
+      if (await stopGroup(pgid, signal, timeoutMs)) killed = true;
       return exited;
     })();
     return stopPromise;

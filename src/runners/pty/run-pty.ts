@@ -5,7 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
-import { isGroupAlive, signalGroup, waitGroupGone } from '../process/group.js';
+import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
 import { startAttachServer } from './attach-server.js';
 import { Scrollback } from './scrollback.js';
@@ -92,12 +92,7 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
     stopPromise ??= (async () => {
       stopping = true;
-      signalGroup(pid, signal);
-      const gone = await waitGroupGone(pid, timeoutMs);
-      if (!gone && isGroupAlive(pid)) {
-        killed = true;
-        signalGroup(pid, 'SIGKILL');
-      }
+      if (await stopGroup(pid, signal, timeoutMs)) killed = true;
       return exited;
     })();
     return stopPromise;

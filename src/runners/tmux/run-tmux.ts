@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
-import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone } from '../process/group.js';
+import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
 import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
 
@@ -71,9 +71,12 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
 
   let stopping = false;
   let killed = false;
+  let stopSignal: string | null = null;
   const exited: Promise<ExitInfo> = (async () => {
     await waitPidGone(pid);
-    const info = await readDeadStatus(socket, paneId);
+    const recorded = await readDeadStatus(socket, paneId);
+    // When tmux recorded nothing and corral stopped it, it ended by corral's signal.
+    const info = stopping && recorded.code === null && recorded.signal === null ? { code: null, signal: killed ? 'SIGKILL' : stopSignal } : recorded;
     await tmuxCommand(socket, ['kill-window', '-t', windowId]).catch(() => {});
     if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
@@ -84,12 +87,8 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
     stopPromise ??= (async () => {
       stopping = true;
-      signalGroup(pid, signal);
-      const gone = await waitGroupGone(pid, timeoutMs);
-      if (!gone && isGroupAlive(pid)) {
-        killed = true;
-        signalGroup(pid, 'SIGKILL');
-      }
+      stopSignal = signal;
+      if (await stopGroup(pid, signal, timeoutMs)) killed = true;
       return exited;
     })();
     return stopPromise;
@@ -169,8 +168,9 @@ async function readDeadStatus(socket: string, paneId: string): Promise<{ code: n
       return { code: null, signal: null }; // the window is gone (closed by hand or the server died)
     }
     const [dead, status = '', sig = ''] = out.trim().split('\t');
-    // Dead, but with neither a status nor a signal yet: tmux has not recorded how it ended; ask again.
-    if (dead === '1' && (status !== '' || sig !== '' || attempt === 99)) {
+    // Dead, but with neither a status nor a signal: tmux (3.3a here) sometimes never records how a pane
+    // ended; ask a few more times, then report the end without a code.
+    if (dead === '1' && (status !== '' || sig !== '' || attempt >= 15)) {
       const signal = sig ? (SIGNAL_NAMES.get(Number(sig)) ?? `SIG${sig}`) : null;
       return { code: status !== '' && !signal ? Number(status) : null, signal };
     }
