@@ -26,11 +26,9 @@ export interface EventStoreOptions {
   onError?: (err: Error) => void;
   /**
    * Write in a worker thread, so SQLite costs the publishing thread almost
-   * nothing: `true` (the default) always, `false` never, `'auto'` once the
+   * nothing: `true` always, `false` never, `'auto'` (the default) once the
    * load calls for it (big batches, slow writes, retention), so a quiet
-   * daemon does not pay the thread's ~10 MB. Not the default yet: in the
-   * slow-consumer test (100k events) the heap left after GC came out
-   * 47-58 MB over the start with 'auto' in 5 of 7 runs, 15-30 MB with `true`.
+   * daemon does not pay the thread's ~6-10 MB of RSS.
    */
   worker?: boolean | 'auto';
 }
@@ -93,7 +91,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
   const now = opts.now ?? Date.now;
   const syncWriter = createSyncWriter(db);
-  const mode = opts.worker ?? true;
+  const mode = opts.worker ?? 'auto';
   const writer = mode === false ? syncWriter : mode === true ? createWorkerWriter(opts.file, () => syncWriter) : createLazyWorkerWriter(opts.file, syncWriter);
 
   const pruneByCount = db.prepare(PRUNE_COUNT_SQL);

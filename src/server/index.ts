@@ -97,6 +97,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       connections: hub.describe(),
       memory: memory(),
       backlog_bytes: hub.backlog(),
+      store_pending: opts.store?.pending() ?? 0,
       next_check: now + opts.heartbeatMs,
     };
   }
