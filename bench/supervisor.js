@@ -1,6 +1,6 @@
 // corral vs PM2 vs supervisord, measured side by side in one run on this machine.
 //
-//   npm run build && node bench/supervisor.js [--runs 5] [--idle 100] [--only corral,PM2]
+//   npm run build && node bench/supervisor.js [--runs 5] [--idle 100] [--only corral,PM2] [--fixture bash|node]
 //
 // What it measures, for each tool, with its daemon in a private temp dir:
 //   crash → new pid   kill -9 of a component until its replacement says hello (restart delay 0)
@@ -8,7 +8,13 @@
 //                     the time until every process of the 20 trees is gone, and how many are left
 //   start 20          `start` of the 20 stopped components until all 20 said hello
 //   status            one status round trip (`corral ps --json`, `pm2 jlist`, `supervisorctl status`)
-//   idle              daemon RSS and CPU with 100 idle children (corral: resource sampling off)
+//   idle              daemon CPU over 20 s and RSS after it, with 100 idle children, once 20 s have
+//                     passed since they started (corral: resource sampling off) [--settle S] [--idle-window S]
+//
+// The components are the same for every tool. By default a component is a bash one-liner that says
+// hello over UDP (`printf … > /dev/udp/…`) and execs `sleep`, so the figures are the supervisors'
+// own costs; `--fixture node` uses bench/fixtures/hello.js instead, which adds Node's start-up
+// (about 50-100 ms of CPU per component) to every start and crash figure.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,8 +28,19 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt('runs', 5));
 const IDLE = Number(opt('idle', 100));
+const SETTLE_MS = Number(opt('settle', 20)) * 1000;
+const IDLE_MS = Number(opt('idle-window', 20)) * 1000;
 const ONLY = opt('only', 'corral,PM2,supervisord').split(',');
-const hello = resolve(import.meta.dirname, 'fixtures', 'hello.js');
+const FIXTURE = opt('fixture', 'bash');
+const helloJs = resolve(import.meta.dirname, 'fixtures', 'hello.js');
+const HELLO_SH = `printf '{"name":"%s","pid":%d}' "$BENCH_NAME" $$ > /dev/udp/127.0.0.1/$BENCH_UDP_PORT`;
+/** A component that says hello once started and then idles, as an argv. */
+const helloArgv = () => (FIXTURE === 'node' ? [process.execPath, helloJs] : ['/bin/bash', '-c', `${HELLO_SH}; exec sleep 1000000`]);
+/** A tree: the hello component and two sleeps under one shell. */
+const treeArgv = () =>
+  FIXTURE === 'node'
+    ? ['/bin/sh', '-c', `${process.execPath} ${helloJs} & sleep 1000 & sleep 1000 & wait`]
+    : ['/bin/bash', '-c', `(${HELLO_SH}; exec sleep 1000000) & sleep 1000000 & sleep 1000000 & wait`];
 
 const server = await helloServer();
 const env = (name) => ({ BENCH_UDP_PORT: String(server.port), BENCH_NAME: name });
@@ -73,9 +90,11 @@ async function teardownClean(tool) {
 
 async function crashBench(tool) {
   const name = 'crasher';
-  const first = server.next((m) => m.name === name);
-  tool.setup([{ name, argv: [process.execPath, hello], env: env(name) }]);
-  let pid = (await first).pid;
+  const first = server.next((m) => m.name === name, 60_000);
+  tool.setup([{ name, argv: helloArgv(), env: env(name) }]);
+  const hello = await first;
+  if (!hello) throw new Error(`${tool.name}: the first component never said hello`);
+  let pid = hello.pid;
   const times = [];
   for (let i = 0; i < RUNS; i++) {
     await sleep(300);
@@ -93,7 +112,7 @@ async function crashBench(tool) {
 
 async function startStopBench(tool) {
   const names = Array.from({ length: 20 }, (_, i) => `tree${i}`);
-  const comps = names.map((n) => ({ name: n, argv: ['/bin/sh', '-c', `${process.execPath} ${hello} & sleep 1000 & sleep 1000 & wait`], env: env(n) }));
+  const comps = names.map((n) => ({ name: n, argv: treeArgv(), env: env(n) }));
   let ready = Promise.all(names.map((n) => server.next((m) => m.name === n, 60_000)));
   tool.setup(comps);
   await ready;
@@ -127,15 +146,17 @@ async function startStopBench(tool) {
 async function idleBench(tool) {
   const names = Array.from({ length: IDLE }, (_, i) => `idle${i}`);
   const ready = Promise.all(names.map((n) => server.next((m) => m.name === n, 120_000)));
-  tool.setup(names.map((n) => ({ name: n, argv: [process.execPath, hello], env: env(n) })));
+  tool.setup(names.map((n) => ({ name: n, argv: helloArgv(), env: env(n) })));
   await ready;
   const pid = tool.daemonPid();
-  await sleep(3000);
-  const rss = rssMb(pid);
+  // Steady state: past start-up and the garbage collections that follow it (V8's memory reducer
+  // runs about 8 and 16 s after a Node daemon goes quiet).
+  await sleep(SETTLE_MS);
   const c0 = cpuTicks(pid);
   const t0 = now();
-  await sleep(10_000);
+  await sleep(IDLE_MS);
   const cpu = ((cpuTicks(pid) - c0) / 100 / ((now() - t0) / 1000)) * 100;
+  const rss = rssMb(pid);
   await teardownClean(tool);
   return { rss, cpu };
 }
@@ -165,7 +186,7 @@ const rows = Object.entries(results).map(([name, r]) => [
   fmt(r.cpu, 2),
 ]);
 printTable(
-  `Supervisors side by side (medians of ${RUNS} runs; ${machine()}). Times in ms.`,
+  `Supervisors side by side (medians of ${RUNS} runs; ${FIXTURE} fixture; ${machine()}). Times in ms.`,
   ['tool', 'crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'left behind', 'start 20', 'status', `RSS MB (${IDLE} idle)`, `idle CPU %`],
   rows,
 );
