@@ -53,36 +53,29 @@ export interface TmuxWindow {
   name: string;
 }
 
-/** Every window on the server ([] when no server runs). */
-export async function listTmuxWindows(socket: string): Promise<TmuxWindow[]> {
+/** A `-F` listing split into rows of tab-separated fields ([] when no server runs). */
+async function tmuxRows(socket: string, args: string[]): Promise<string[][]> {
   let out: string;
   try {
-    out = await tmuxCommand(socket, ['list-windows', '-a', '-F', '#{session_name}\t#{window_id}\t#{window_index}\t#{window_name}']);
+    out = await tmuxCommand(socket, args);
   } catch {
     return [];
   }
   return out
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((line) => {
-      const [session = '', id = '', index = '0', ...name] = line.split('\t');
-      return { session, id, index: Number(index), name: name.join('\t') };
-    });
+    .map((line) => line.split('\t'));
+}
+
+/** Every window on the server ([] when no server runs). */
+export async function listTmuxWindows(socket: string): Promise<TmuxWindow[]> {
+  const rows = await tmuxRows(socket, ['list-windows', '-a', '-F', '#{session_name}\t#{window_id}\t#{window_index}\t#{window_name}']);
+  // A name may itself hold tabs: it is whatever follows the third field.
+  return rows.map(([session = '', id = '', index = '0', ...name]) => ({ session, id, index: Number(index), name: name.join('\t') }));
 }
 
 /** Sessions on the server, with tmux's ids (`$3`, never reused while the server runs); [] when no server runs. */
 export async function listTmuxSessions(socket: string): Promise<Array<{ id: string; name: string }>> {
-  let out: string;
-  try {
-    out = await tmuxCommand(socket, ['list-sessions', '-F', '#{session_id}\t#{session_name}']);
-  } catch {
-    return [];
-  }
-  return out
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((line) => {
-      const [id = '', ...name] = line.split('\t');
-      return { id, name: name.join('\t') };
-    });
+  const rows = await tmuxRows(socket, ['list-sessions', '-F', '#{session_id}\t#{session_name}']);
+  return rows.map(([id = '', ...name]) => ({ id, name: name.join('\t') }));
 }
