@@ -46,6 +46,19 @@ export interface Connection {
 const FLUSH_MS = 20;
 const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_BATCH_EVENTS = 2000;
+// A client's messages are handled for at most SLICE_MS per turn of the event
+// loop; the rest wait in `pending` (timers, probes and other sockets get their
+// turn in between). Past MAX_PENDING messages or MAX_PENDING_BYTES waiting,
+// the socket is paused until they are handled: TCP pushes back on the client.
+const SLICE_MS = 10;
+const MAX_PENDING = 256;
+const MAX_PENDING_BYTES = 1024 * 1024;
+
+type RawMessage = Buffer | ArrayBuffer | Buffer[];
+
+function rawSize(raw: RawMessage): number {
+  return Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+}
 
 function schemaError(message: string, context?: unknown): ErrorData {
   return makeError('WS003', 'corral', message, { severity: 'warning', ...(context !== undefined ? { context } : {}) });
@@ -60,11 +73,18 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   let queuedBytes = 0;
   let flushTimer: NodeJS.Timeout | null = null;
   let closing = false;
+  // Messages read (and charged to the bucket) but not handled yet, oldest first.
+  let pending: RawMessage[] = [];
+  let pendingHead = 0;
+  let pendingBytes = 0;
+  let paused = false;
+  // When this turn's slice began (-1: none in progress).
+  let sliceStart = -1;
 
   // The socket under the WebSocket (ws keeps it as `_socket`). Corking it for
   // the rest of the tick turns the many frames one publish burst writes into
   // one writev instead of one system call per frame.
-  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void; end(): void; destroyed?: boolean } })._socket;
   let corked = false;
   function uncork(): void {
     corked = false;
@@ -99,6 +119,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     closing = true;
     conn.serverClose = { code, reason };
     stopQueue();
+    dropPending();
     unsubscribe?.();
     unsubscribe = null;
     try {
@@ -172,10 +193,72 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     });
   }
 
-  function handleMessage(raw: Buffer | ArrayBuffer | Buffer[]): void {
+  // The rate limit is charged when a message is read, and handling it may
+  // wait: charging it when handled measured how fast the server got through
+  // the messages, so a server slower than the limit (big payloads, a busy
+  // store) never saw a flood, and handled all of it in one go.
+  function onMessage(raw: RawMessage): void {
     if (closing) return;
     conn.lastSeen = Date.now();
     if (!bucket.take(1)) return rateLimited();
+    if (pendingHead === pending.length && sliceOpen()) {
+      handleMessage(raw);
+      return;
+    }
+    pending.push(raw);
+    pendingBytes += rawSize(raw);
+    if (!paused && (pending.length - pendingHead >= MAX_PENDING || pendingBytes >= MAX_PENDING_BYTES)) {
+      paused = true;
+      ws.pause();
+    }
+  }
+
+  /** True while this turn's slice lasts; the first call of a turn starts one and books the next turn. */
+  function sliceOpen(): boolean {
+    const now = performance.now();
+    if (sliceStart < 0) {
+      sliceStart = now;
+      setImmediate(nextTurn);
+      return true;
+    }
+    return now - sliceStart < SLICE_MS;
+  }
+
+  function nextTurn(): void {
+    sliceStart = -1;
+    if (pendingHead < pending.length && !closing) drain();
+  }
+
+  function takePending(): RawMessage {
+    const raw = pending[pendingHead]!;
+    pending[pendingHead++] = undefined as unknown as RawMessage;
+    pendingBytes -= rawSize(raw);
+    if (pendingHead === pending.length) {
+      pending = [];
+      pendingHead = 0;
+    } else if (pendingHead >= MAX_PENDING && pendingHead * 2 >= pending.length) {
+      // A queue that never empties would otherwise keep every slot it ever used.
+      pending = pending.slice(pendingHead);
+      pendingHead = 0;
+    }
+    return raw;
+  }
+
+  function drain(): void {
+    while (pendingHead < pending.length && !closing && sliceOpen()) handleMessage(takePending());
+    if (paused && !closing && pending.length - pendingHead <= MAX_PENDING / 4 && pendingBytes <= MAX_PENDING_BYTES / 4) {
+      paused = false;
+      ws.resume();
+    }
+  }
+
+  function dropPending(): void {
+    pending = [];
+    pendingHead = 0;
+    pendingBytes = 0;
+  }
+
+  function handleMessage(raw: RawMessage): void {
     const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
     let msg: unknown;
     try {
@@ -211,9 +294,16 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     }
   }
 
+  // Messages read but not handled yet are dropped with the rest, and the
+  // socket is no longer read: a refused flood costs nothing more. The error
+  // and the close frame are flushed, then our side ends, so the client sees
+  // the close at once rather than when the socket is cut (the close handshake
+  // cannot finish: its answer is behind the flood we no longer read).
   function rateLimited(): void {
     sendError(makeError('WS004', 'corral', `rate limited: more than ${deps.rateLimit.rate} messages/s (burst ${deps.rateLimit.burst}); closing`, { severity: 'warning' }));
     closeWith(1008, 'rate limited');
+    ws.pause();
+    if (socket && !socket.destroyed) socket.end();
   }
 
   const conn: Connection = {
@@ -229,13 +319,17 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     backlog: () => ws.bufferedAmount + queuedBytes,
     sendControl: sendRaw,
     dispose() {
+      // The peer is gone: what it sent before closing is still handled (a
+      // register then gets its component.started before the hub's component.stopped).
+      while (pendingHead < pending.length && !closing) handleMessage(takePending());
+      dropPending();
       closing = true;
       stopQueue();
       unsubscribe?.();
       unsubscribe = null;
     },
   };
-  ws.on('message', handleMessage);
+  ws.on('message', onMessage);
   ws.on('pong', () => {
     conn.alive = true;
     conn.lastSeen = Date.now();
