@@ -23,3 +23,74 @@ export function hookToEvent(eventName: string, body: unknown, timestamp?: number
     ...(timestamp !== undefined ? { timestamp } : {}),
   };
 }
+
+/** The largest hook body `POST /hooks/EVENT` reads; `corral hook` never sends more than 16 MiB. */
+export const HOOK_MAX_BODY = 32 * 1024 * 1024;
+
+/** What `fitHookBody` did, added to the payload as `_corral_truncated`. */
+export interface HookTruncation {
+  original_bytes: number;
+  kept_bytes: number;
+  /** Strings were cut to this many bytes each. */
+  strings_cut_to?: number;
+  /** Top-level keys replaced by a note because they alone were too big. */
+  dropped_keys?: string[];
+}
+
+const byteLength = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '');
+
+function cutStrings(value: unknown, max: number): unknown {
+  if (typeof value === 'string') {
+    if (value.length * 3 <= max || Buffer.byteLength(value) <= max) return value;
+    const kept = Buffer.from(value).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+    return `${kept}…[truncated ${Buffer.byteLength(value) - Buffer.byteLength(kept)} bytes]`;
+  }
+  if (Array.isArray(value)) return value.map((v) => cutStrings(v, max));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cutStrings(v, max)]));
+  }
+  return value;
+}
+
+/**
+ * Makes a hook body fit in `maxBytes` of JSON rather than lose the hook: a
+ * PostToolUse of a large file read easily exceeds the bus's message size.
+ * Long strings are cut (64 KiB, then 4 KiB, then 256 bytes each); if that is
+ * not enough, the largest top-level values are replaced by a note. The
+ * result says what was done in `_corral_truncated`. A body that already fits
+ * is returned as it is. The body must not nest deeper than the bus allows
+ * (the caller checks with `tooDeepAt` first).
+ */
+export function fitHookBody(body: unknown, maxBytes: number): unknown {
+  const original = byteLength(body);
+  if (original <= maxBytes) return body;
+  const obj: Record<string, unknown> = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : { body };
+  // Room for the note itself and the envelope the event adds around the payload.
+  const budget = Math.max(1024, maxBytes - 4096);
+  let out: Record<string, unknown> = obj;
+  let cutTo: number | undefined;
+  for (const max of [64 * 1024, 4 * 1024, 256]) {
+    if (max > budget) continue;
+    out = cutStrings(obj, max) as Record<string, unknown>;
+    cutTo = max;
+    if (byteLength(out) <= budget) break;
+  }
+  const dropped: string[] = [];
+  let size = byteLength(out);
+  if (size > budget) {
+    const sizes = Object.entries(out)
+      .map(([k, v]) => [k, byteLength(v)] as const)
+      .sort((a, b) => b[1] - a[1]);
+    out = { ...out };
+    for (const [k, bytes] of sizes) {
+      if (size <= budget) break;
+      // The fields that identify the hook stay.
+      if (k === 'session_id' || k === 'hook_event_name' || k === 'cwd' || k === 'tool_name') continue;
+      out[k] = `[dropped by corral: ${bytes} bytes]`;
+      dropped.push(k);
+      size = byteLength(out);
+    }
+  }
+  const note: HookTruncation = { original_bytes: original, kept_bytes: byteLength(out), ...(cutTo !== undefined ? { strings_cut_to: cutTo } : {}), ...(dropped.length ? { dropped_keys: dropped } : {}) };
+  return { ...out, _corral_truncated: note };
+}

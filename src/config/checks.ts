@@ -95,6 +95,8 @@ export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolv
     try {
       schema = await resolve(plugin, name);
     } catch (err) {
+      // A switched-off entry (say claude-router on a machine without it) must not fail the file: it is checked when enabled.
+      if (entry.enabled === false) continue;
       issues.push({ path: ['components', name, 'plugin'], message: `cannot load plugin "${plugin}": ${(err as Error).message}` });
       continue;
     }

@@ -51,7 +51,22 @@ export function loadedPluginFiles(): ReadonlyMap<string, string> {
  */
 export async function loadPlugin(ref: string, lookup: PluginLookup): Promise<PluginDefinition> {
   if (isBuiltinPlugin(ref)) return BUILTIN_PLUGINS[ref];
-  const file = resolvePluginFile(ref, lookup);
+  const files = resolvePluginFiles(ref, lookup);
+  for (let i = 0; ; i++) {
+    const file = files[i]!;
+    try {
+      return await importCached(ref, file);
+    } catch (err) {
+      // A TypeScript source this Node cannot run (a config beside corral's own
+      // sources finds plugins/NAME/index.ts first) gives way to the next
+      // place, such as the compiled first-party plugin.
+      if (i + 1 < files.length && file.endsWith('.ts') && isUnknownExtension(err)) continue;
+      throw err;
+    }
+  }
+}
+
+function importCached(ref: string, file: string): Promise<PluginDefinition> {
   let pending = cache.get(file);
   if (!pending) {
     pending = importPlugin(ref, file);
@@ -62,6 +77,13 @@ export async function loadPlugin(ref: string, lookup: PluginLookup): Promise<Plu
   return pending;
 }
 
+function isUnknownExtension(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION') return true;
+  }
+  return false;
+}
+
 /** The zod schema of a plugin's own config keys (an empty strict object for the built-in runners). */
 export async function getPluginSchema(ref: string, lookup: PluginLookup): Promise<z.ZodType> {
   return (await loadPlugin(ref, lookup)).configSchema;
@@ -69,11 +91,21 @@ export async function getPluginSchema(ref: string, lookup: PluginLookup): Promis
 
 /** Finds the file a reference points to, or throws listing every place it looked. */
 export function resolvePluginFile(ref: string, lookup: PluginLookup): string {
+  return resolvePluginFiles(ref, lookup)[0]!;
+}
+
+/**
+ * Every file a reference may point to, in lookup order (at most one per
+ * place looked in), or throws listing every place it looked. The first is the
+ * plugin; the others are where `loadPlugin` falls back to when the first is a
+ * TypeScript source this Node cannot load.
+ */
+export function resolvePluginFiles(ref: string, lookup: PluginLookup): string[] {
   const tried: string[] = [];
   if (looksLikePath(ref)) {
     const base = isAbsolute(ref) ? ref : resolve(lookup.configDir, ref);
     const found = probe(base, tried, true);
-    if (found) return found;
+    if (found) return [found];
     throw new PluginLoadError(`plugin "${ref}" not found; looked at:\n  ${tried.join('\n  ')}`);
   }
   const dirs = [
@@ -81,10 +113,12 @@ export function resolvePluginFile(ref: string, lookup: PluginLookup): string {
     join(lookup.configDir, 'plugins'),
     lookup.projectPluginDir ?? defaultProjectPluginDir(),
   ];
+  const found: string[] = [];
   for (const dir of [...new Set(dirs)]) {
-    const found = probe(join(dir, ref), tried, false);
-    if (found) return found;
+    const file = probe(join(dir, ref), tried, false);
+    if (file && !found.includes(file)) found.push(file);
   }
+  if (found.length > 0) return found;
   throw new PluginLoadError(
     `plugin "${ref}" not found (it is not a built-in runner: ${Object.keys(BUILTIN_PLUGINS).join(', ')}); looked at:\n  ${tried.join('\n  ')}`,
   );

@@ -64,8 +64,49 @@ function describeIssues(error: z.ZodError): { path: string; message: string }[] 
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
 }
 
+/**
+ * How deep an event may nest (objects and arrays). Real hook payloads stay
+ * far below it; a deeper one would overflow the stack of whatever walks it
+ * recursively (JSON.stringify among them), so it is refused at the door.
+ */
+export const MAX_EVENT_DEPTH = 128;
+
+/**
+ * The path of the first value nested deeper than `max`, or null when none is.
+ * Iterative, so the check itself cannot overflow the stack.
+ */
+export function tooDeepAt(value: unknown, max: number = MAX_EVENT_DEPTH): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  interface Frame {
+    v: object;
+    depth: number;
+    key: string;
+    parent: Frame | null;
+  }
+  const stack: Frame[] = [{ v: value, depth: 1, key: '', parent: null }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.depth > max) {
+      // The path is only built for the answer: building it on the way down costs depth² for a deep chain.
+      const keys: string[] = [];
+      for (let f: Frame | null = frame; f && f.parent; f = f.parent) keys.push(f.key);
+      const shown = keys.reverse().slice(0, 24).join('.');
+      return keys.length > 24 ? `${shown}.…` : shown || '(root)';
+    }
+    for (const [k, child] of Object.entries(frame.v)) {
+      if (child !== null && typeof child === 'object') stack.push({ v: child as object, depth: frame.depth + 1, key: k, parent: frame });
+    }
+  }
+  return null;
+}
+
 /** Validates an input event and fills `id`, `timestamp` and `version` when missing. */
 export function completeEvent(input: unknown, now: number = Date.now()): EventCheck {
+  const deep = tooDeepAt(input);
+  if (deep !== null) {
+    const issues = [{ path: deep, message: `nested more than ${MAX_EVENT_DEPTH} levels deep` }];
+    return { ok: false, issues, message: `${deep}: ${issues[0]!.message}` };
+  }
   const parsed = EventInputSchema.safeParse(input);
   if (!parsed.success) {
     const issues = describeIssues(parsed.error);

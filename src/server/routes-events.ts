@@ -1,6 +1,7 @@
 import type { BusEntry } from '../bus/types.js';
-import { hookToEvent } from '../bus/hook-event.js';
-import { completeEvent, type CorralEvent } from '../schema/events.js';
+import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
+import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
+import { clientEventIssues } from '../schema/publisher-rules.js';
 import { checkPublishAuth } from './guard.js';
 import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
 import { filterFromQuery } from './query-filter.js';
@@ -59,8 +60,13 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
     const c = completeCompat(item);
     compat ||= c.compat;
     const checked = completeEvent(c.input);
-    if (checked.ok) events.push(checked.event);
-    else for (const i of checked.issues) errors.push({ index, path: i.path, message: i.message });
+    if (!checked.ok) {
+      for (const i of checked.issues) errors.push({ index, path: i.path, message: i.message });
+      return;
+    }
+    const rules = clientEventIssues(checked.event);
+    if (rules.length > 0) for (const i of rules) errors.push({ index, path: i.path, message: i.message });
+    else events.push(checked.event);
   });
   if (errors.length > 0) {
     const where = (e: (typeof errors)[number]) => (Array.isArray(body) ? `[${e.index}].${e.path}` : e.path);
@@ -113,22 +119,28 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     opts.logger?.warn('hook with an invalid event name', { name });
     return accept({ 'x-corral-error': `invalid hook event name ${JSON.stringify(name).slice(0, 140)}` });
   }
-  let buf: Buffer;
-  try {
-    buf = await readBody(req, opts.maxPayload);
-  } catch (err) {
-    const message = err instanceof BodyError ? err.message : (err as Error).message;
-    opts.logger?.warn(`hook ${name} refused: ${message}`);
-    return accept({ 'x-corral-error': message.slice(0, 200) });
-  }
+  // A hook is never dropped for its size: a body over the bus's message size
+  // is cut to fit (fitHookBody), and one over even HOOK_MAX_BODY is recorded
+  // as an event that says so.
   let body: unknown;
-  const text = buf.toString('utf8');
   try {
-    body = JSON.parse(text);
-  } catch {
-    // Keep what the hook sent rather than lose it.
-    body = { raw: text, parse_error: 'hook body is not JSON' };
+    const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload));
+    const text = buf.toString('utf8');
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Keep what the hook sent rather than lose it.
+      body = { raw: text, parse_error: 'hook body is not JSON' };
+    }
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    opts.logger?.warn(`hook ${name}: ${err.message}; recording it without its body`);
+    const declared = Number(req.headers['content-length']);
+    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason: err.message } };
   }
+  const deep = tooDeepAt(body);
+  if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };
+  else body = fitHookBody(body, opts.maxPayload);
   const r = opts.bus.publish(hookToEvent(name, body));
   if (!r.ok) {
     opts.logger?.warn(`hook ${name} refused: ${r.error.error_message}`);

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Bus, BusEntry } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../schema/messages.js';
+import { clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
 import type { Logger } from '../plugins/types.js';
 import { batchFrame, errorFrame, eventFrame, initialFrame } from './frames.js';
 import { createTokenBucket } from './rate-limit.js';
@@ -185,7 +186,21 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function handlePublish(data: unknown): void {
     const items = Array.isArray(data) ? data : [data];
     items.forEach((item, index) => {
-      const res = bus.publish(item);
+      const rules = clientEventIssues(item);
+      if (rules.length > 0) {
+        const where = (i: RuleIssue) => (Array.isArray(data) ? `[${index}].${i.path}` : i.path);
+        sendError(schemaError(`event refused: ${rules.map((i) => `${where(i)}: ${i.message}`).join('; ')}`, { issues: rules, ...(Array.isArray(data) ? { index } : {}) }));
+        return;
+      }
+      let res;
+      try {
+        res = bus.publish(item);
+      } catch (err) {
+        // Nothing one client sends may take the daemon down: answer it and carry on.
+        deps.logger?.warn('publishing a client event failed', { remote, error: (err as Error).message });
+        sendError(schemaError(`event could not be published: ${(err as Error).message}`, Array.isArray(data) ? { index } : undefined));
+        return;
+      }
       if (!res.ok) {
         const ctx = (res.error.context ?? {}) as Record<string, unknown>;
         sendError({ ...res.error, context: Array.isArray(data) ? { ...ctx, index } : ctx });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,21 @@ describe('plugin loader and lifecycle', () => {
     expect(existsSync(join(dir, '.corral', 'plugins', 'comp'))).toBe(true);
     await lifecycle.dispose!();
   });
+
+  // Under plain Node (the built CLI), as a user runs it; vitest itself could import the .ts.
+  it.skipIf(!existsSync(resolve('dist/src/cli/main.js')))(
+    'a config beside TypeScript plugin sources falls back to the compiled first-party plugin; a disabled entry with a missing plugin is not an error',
+    () => {
+      write('plugins/tmux-orchestrator/index.ts', "const n: number = 1;\nexport default n;\n");
+      const config = write(
+        'corral.yaml',
+        'version: 1\ncomponents:\n  tmux:\n    plugin: tmux-orchestrator\n    session: s\n    windows: [{ name: a }]\n  later:\n    plugin: not-installed-yet\n    enabled: false\n',
+      );
+      const run = spawnSync(process.execPath, [resolve('bin/corral.js'), 'validate', '-c', config], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    },
+  );
 
   it('says where it looked when a plugin is not found', async () => {
     const err = await loadPlugin('nowhere', { configDir: dir, pluginDirs: ['extra'] }).catch((e: unknown) => e);

@@ -85,6 +85,68 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 3, 'type error');
   });
 
+  it('an event nested thousands of levels deep → WS003 (and 400 over HTTP); the daemon keeps serving', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl('?source=later'));
+    // Built as text: building it as an object and stringifying it would overflow the test's own stack.
+    const depth = 5000;
+    const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    c.send(`{"type":"event","data":{"source":"x","session_id":"s","event_type":"x.deep","payload":${deep}}}`);
+    const err = await c.waitFor((m) => m.type === 'error', 'WS003');
+    expect(err.data.error_code).toBe('WS003');
+    expect(err.data.error_message).toMatch(/nested more than \d+ levels deep/);
+    expect(err.data.error_message).toContain('payload.a.a');
+    const res = await http(ts.server.url, 'POST', '/events', `{"source":"x","session_id":"s","event_type":"x.deep","payload":${deep}}`);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('WS003');
+    // A hook as deep is still recorded, without its body.
+    const hook = await http(ts.server.url, 'POST', '/hooks/PreToolUse', deep);
+    expect(hook.status).toBe(202);
+    expect(ts.bus.history({ event_type: 'PreToolUse' }).events[0]!.event.payload._corral_truncated.reason).toMatch(/nests more than/);
+    // Still serving, and the same client can publish.
+    c.send({ type: 'event', data: { source: 'later', session_id: 's', event_type: 'x.ok' } });
+    await c.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.ok', 'the later event');
+    expect(ts.bus.history({ event_type: 'x.deep' }).events).toHaveLength(0);
+  });
+
+  it.each([
+    ['source "corral"', { source: 'corral', event_type: 'x.forged' }, 'source', /reserved/],
+    ['a component.* event', { event_type: 'component.stopped', payload: { component: 'db', reason: 'crashed' } }, 'event_type', /reserved/],
+    ['an error.* event without ErrorData', { event_type: 'error.CMP002', payload: {} }, 'payload.error_code', /ErrorData/],
+    ['an error.* event whose code does not match', { event_type: 'error.CMP002', payload: { error_code: 'WS001', error_message: 'm', component: 'c', severity: 'error' } }, 'payload.error_code', /must be "CMP002"/],
+    ['a resource.alert without ResourcePayload', { event_type: 'resource.alert', payload: { component: 'c' } }, 'payload.metrics', /ResourcePayload/],
+  ])('a client may not forge corral events: %s → WS003 (and 400 over HTTP)', async (_name, change, path, why) => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl());
+    const event = { source: 'x', session_id: 's', event_type: 'x.bad', ...change };
+    c.send({ type: 'event', data: event });
+    const err = await c.waitFor((m) => m.type === 'error', 'WS003');
+    expect(err.data.error_code).toBe('WS003');
+    expect(err.data.context.issues.map((i: any) => i.path)).toContain(path);
+    expect(err.data.error_message).toMatch(why);
+    const res = await http(ts.server.url, 'POST', '/events', event, { authorization: `Bearer ${TOKEN}` });
+    expect(res.status).toBe(400);
+    expect(res.body.issues.map((i: any) => i.path)).toContain(path);
+    expect(ts.bus.history({ event_type: event.event_type }).events).toHaveLength(0);
+    // A well-formed error event from a component is fine.
+    c.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'error.CMP001', payload: { error_code: 'CMP001', error_message: 'probe timed out', component: 'x', severity: 'error' } } });
+    await waitUntil(() => ts!.bus.history({ event_type: 'error.CMP001' }).events.length === 1, 'the valid error event');
+  });
+
+  it('a hook body over the bus message size is cut to fit and stored, not dropped', async () => {
+    ts = await startTestServer({ maxPayload: 64 * 1024 });
+    const body = { session_id: 'big', hook_event_name: 'PostToolUse', tool_name: 'Read', tool_response: { content: 'x'.repeat(300 * 1024) }, many: Array.from({ length: 2000 }, (_, i) => `line ${i} `.repeat(10)) };
+    const res = await http(ts.server.url, 'POST', '/hooks/PostToolUse', body);
+    expect(res.status).toBe(202);
+    const stored = ts.bus.history({ event_type: 'PostToolUse' }).events;
+    expect(stored).toHaveLength(1);
+    const p = stored[0]!.event.payload;
+    expect(p).toMatchObject({ session_id: 'big', tool_name: 'Read' });
+    expect(p._corral_truncated.original_bytes).toBeGreaterThan(300 * 1024);
+    expect(Buffer.byteLength(stored[0]!.json)).toBeLessThanOrEqual(64 * 1024);
+    expect(String(p.tool_response.content)).toMatch(/truncated \d+ bytes/);
+  });
+
   it('a frame over maxPayload → close 1009, other clients unaffected', async () => {
     ts = await startTestServer({ maxPayload: 64 * 1024 });
     const big = await client(ts.wsUrl());
