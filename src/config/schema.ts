@@ -122,6 +122,7 @@ export const BusSchema = z
     auth: z.enum(['local', 'required']).default('local'),
     allowed_origins: z.array(z.string()).default([]),
     max_payload: Size.prefault('1MiB'),
+    max_clients: z.number().int().positive().default(1024).describe('most WebSocket clients at once; more are refused with 503 at the upgrade'),
     rate_limit: z
       .strictObject({ rate: z.number().positive().default(2000), burst: z.number().positive().default(4000) })
       .prefault({}),

@@ -141,6 +141,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       allowedOrigins: cfg.bus.allowed_origins,
       maxPayload: cfg.bus.max_payload,
       rateLimit: cfg.bus.rate_limit,
+      maxClients: cfg.bus.max_clients,
       heartbeatMs: cfg.bus.heartbeat,
       history: cfg.bus.history,
       controller,

@@ -17,7 +17,7 @@ export { describePortOwner } from './port-owner.js';
 const COMPAT_STREAM_PATH = '/stream';
 
 function rawRefusal(socket: Duplex, status: number, message: string): void {
-  const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request';
+  const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Request';
   const body = `${message}\n`;
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   socket.destroy();
@@ -126,6 +126,11 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     if (refusal) {
       opts.logger?.warn(`refused a WebSocket upgrade: ${refusal.message}`, { remote: req.socket.remoteAddress });
       return rawRefusal(socket, refusal.status, refusal.message);
+    }
+    const maxClients = opts.maxClients ?? 1024;
+    if (hub.clientCount() >= maxClients) {
+      opts.logger?.warn(`refused a WebSocket upgrade: ${maxClients} clients already connected (bus.max_clients)`, { remote: req.socket.remoteAddress });
+      return rawRefusal(socket, 503, `too many bus clients: ${maxClients} are connected (bus.max_clients)`);
     }
     hub.accept(req, socket, head, url);
   });

@@ -36,6 +36,8 @@ export interface ServerOptions {
   /** Largest WebSocket frame and HTTP body, bytes. */
   maxPayload: number;
   rateLimit: RateLimit;
+  /** Most WebSocket clients at once (default 1024); the next upgrade is refused with 503. */
+  maxClients?: number;
   heartbeatMs: number;
   /** Events in a connection's `initial` message. */
   history: number;

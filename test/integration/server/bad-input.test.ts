@@ -189,6 +189,21 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     expect(ts.server.clientCount()).toBe(0);
   });
 
+  it('more clients than bus.max_clients → 503 at the upgrade; the connected ones are unaffected', async () => {
+    ts = await startTestServer({ maxClients: 3 });
+    const first = [await client(ts.wsUrl()), await client(ts.wsUrl()), await client(ts.wsUrl('?source=calm'))];
+    const port = ts.server.port;
+    const answer = await rawUpgrade(port, { Host: `127.0.0.1:${port}` });
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toContain('bus.max_clients');
+    ts.bus.publish({ source: 'calm', session_id: 's', event_type: 'x.calm' });
+    await first[2]!.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.calm', 'event on a connected client');
+    // A place freed is a place taken.
+    first[0]!.close();
+    await waitUntil(() => ts!.server.clientCount() === 2, 'the closed client gone');
+    await client(ts.wsUrl());
+  });
+
   it('upgrade with the daemon own origin or an allowed one is accepted', async () => {
     ts = await startTestServer({ allowedOrigins: ['http://localhost:5173'] });
     const port = ts.server.port;
