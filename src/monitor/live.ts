@@ -18,7 +18,7 @@ export const connectLive: ConnectLive = async (target, filter, handlers) => {
   client.on('close', ({ reconnecting, reason }) =>
     handlers.onConnection(false, `bus connection lost${reason ? ` (${reason})` : ''}${reconnecting ? '; reconnecting…' : ''}`),
   );
-  client.on('error', (err) => handlers.onError(`${err.code}: ${err.message}`));
+  client.on('error', (err) => handlers.onError(`${err.error_code}: ${err.error_message}`));
   await client.connect();
   return {
     subscribe: (next) => client.subscribe(next),
