@@ -52,7 +52,7 @@ function wsLoop(WebSocket) {
     });
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data));
-      if (msg.type === 'error') console.error(`ticker: bus error ${msg.data?.code}: ${msg.data?.message}`);
+      if (msg.type === 'error') console.error(`ticker: bus error ${msg.data?.error_code}: ${msg.data?.error_message}`);
     });
     ws.on('close', () => {
       clearInterval(timer);
@@ -66,9 +66,11 @@ function wsLoop(WebSocket) {
 }
 
 async function clientLoop(createClient) {
-  const client = createClient({ url: base.href, token, component: { component: name, capabilities: ['example'] }, filter: { event_type: 'example.none' } });
-  client.on('open', () => console.log(`ticker: connected to ${base.origin} (corral client)`));
-  client.on('error', (err) => console.error(`ticker: ${err.code}: ${err.message}`));
+  // No url: the client finds the bus from the environment (CORRAL_STATE_DIR's daemon.json, re-read on every
+  // reconnect so it follows a bus that a reload moved to another port; else CORRAL_URL).
+  const client = createClient({ token, component: { component: name, capabilities: ['example'] }, filter: { event_type: 'example.none' } });
+  client.on('open', ({ reconnect }) => console.log(`ticker: ${reconnect ? 'reconnected' : 'connected'} to the bus (corral client)`));
+  client.on('error', (err) => console.error(`ticker: ${err.error_code}: ${err.error_message}`));
   await client.connect();
   // Published while disconnected, the client queues and sends on reconnect.
   const send = () => client.publish(tick());

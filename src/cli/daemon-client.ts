@@ -1,5 +1,6 @@
 import { request } from 'node:http';
-import { findConfig, readDaemonInfo, readToken, stateDirFor, type DaemonInfo } from '../daemon/paths.js';
+import type { ClientOptions } from '../client/client.js';
+import { daemonBaseUrl, findConfig, readDaemonInfo, readToken, stateDirFor, type DaemonInfo } from '../daemon/paths.js';
 import { readStateDirSetting } from './state-dir.js';
 
 /** Where the CLI reaches the daemon: its base URL, token and state directory. */
@@ -26,11 +27,22 @@ export function findDaemon(configFlag?: string): DaemonTarget {
   if (configPath) {
     const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
     const info = readDaemonInfo(stateDir);
-    const host = info?.host === '0.0.0.0' || info?.host === '::' ? '127.0.0.1' : (info?.host ?? '127.0.0.1');
-    const url = info ? `http://${host.includes(':') ? `[${host}]` : host}:${info.port}` : (process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
+    const url = info ? daemonBaseUrl(info) : (process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
     return { baseUrl: url, token: readToken(stateDir), stateDir, configPath, info };
   }
   return { baseUrl: process.env.CORRAL_URL ?? 'http://127.0.0.1:4000', token: process.env.CORRAL_TOKEN ?? null, stateDir: null, configPath: null, info: null };
+}
+
+/**
+ * Where a long-lived bus client (`events -f`, `monitor`) connects. With a
+ * state directory, the client is given its state directory rather than the
+ * address read once: it re-reads daemon.json and the token before every
+ * reconnect, so it follows the daemon to a new port after a hot reload (or to
+ * a restarted daemon) and resumes. Without one, the fixed URL and token.
+ */
+export function busClientTarget(target: DaemonTarget): Pick<ClientOptions, 'url' | 'token' | 'stateDir'> {
+  if (target.stateDir) return { stateDir: target.stateDir };
+  return { url: target.baseUrl, token: target.token };
 }
 
 export interface ApiResponse<T = unknown> {

@@ -2,7 +2,7 @@ import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { apiRequest, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
+import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
 import { parseTimeArg } from './time-arg.js';
 
@@ -79,7 +79,8 @@ function makePrinter(json: boolean): (e: CorralEvent) => void {
  * history are skipped in case the daemon's `initial` was empty).
  */
 async function follow(target: DaemonTarget, filter: EventFilter, limit: number | undefined, print: (e: CorralEvent) => void): Promise<number> {
-  const client = createClient({ url: target.baseUrl, token: target.token, filter });
+  // It follows the daemon (daemon.json re-read on every reconnect) when a reload moves the bus to another port.
+  const client = createClient({ ...busClientTarget(target), filter });
   const held: CorralEvent[] = [];
   let live = false;
   let first = true;

@@ -1,18 +1,41 @@
 import WebSocket from 'ws';
-import { readToken } from '../daemon/paths.js';
+import { daemonBaseUrl, readDaemonInfo, readToken } from '../daemon/paths.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { CorralEvent, EventInput } from '../schema/events.js';
 import type { EventFilter, HeartbeatData, MessageMetadata, RegisterData } from '../schema/messages.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { busUrl } from './url.js';
 
+/** A value, or a function that gives it; the client calls the function before every connection attempt. */
+export type Resolvable<T> = T | (() => T | Promise<T>);
+
 /** Options of a bus client. */
 export interface ClientOptions {
-  /** The daemon: `http://127.0.0.1:4000` or a full `ws://…/events` URL. Default: CORRAL_URL, else http://127.0.0.1:4000. */
-  url?: string;
-  /** The token; when absent it is read from `stateDir` (the daemon's `token` file). */
-  token?: string | null;
-  /** The daemon's state directory, to read the token from. */
+  /**
+   * The daemon: `http://127.0.0.1:4000` or a full `ws://…/events` URL, or a
+   * function returning one, called before every (re)connect attempt so the
+   * client can follow a daemon that moved. When absent:
+   * - with `stateDir`: the address in that directory's `daemon.json`, re-read
+   *   on every attempt (an attempt fails while there is none);
+   * - else with `CORRAL_STATE_DIR` set (corral sets it, with `CORRAL_URL`, for
+   *   every component it runs): the same from that directory, falling back to
+   *   `CORRAL_URL` (else http://127.0.0.1:4000) while `daemon.json` cannot be read;
+   * - else `CORRAL_URL`, else http://127.0.0.1:4000.
+   */
+  url?: Resolvable<string>;
+  /**
+   * The token, or a function returning it (called on every attempt). When
+   * absent and the address comes from a state directory (`stateDir`, or
+   * `CORRAL_STATE_DIR` when neither `url` nor `stateDir` is given), the
+   * directory's `token` file is read on every attempt; otherwise none is sent.
+   */
+  token?: Resolvable<string | null>;
+  /**
+   * The daemon's state directory (`.corral/` beside the config). Without
+   * `url`, the client finds the daemon through its `daemon.json` on every
+   * attempt, so it follows the daemon to a new port after a hot reload of
+   * `bus.port`, or to a restarted daemon, and resumes where it left off.
+   */
   stateDir?: string;
   /** Register as this component on every (re)connect: the bus then emits component.started/stopped for it. */
   component?: RegisterData;
@@ -83,6 +106,18 @@ function withoutAfter(filter: EventFilter): EventFilter {
   return rest;
 }
 
+async function resolveValue<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === 'function' ? await (value as () => T | Promise<T>)() : value;
+}
+
+/** The daemon's address from a state directory's daemon.json; `fallback` (or an error) when there is none. */
+function urlFromStateDir(stateDir: string, fallback: string | null): string {
+  const info = readDaemonInfo(stateDir);
+  if (info && typeof info.port === 'number') return daemonBaseUrl(info);
+  if (fallback !== null) return fallback;
+  throw new Error(`corral is not running for the state directory ${stateDir} (no daemon.json there)`);
+}
+
 /**
  * Creates a bus client. It reconnects with jittered exponential backoff and
  * resumes from the last `metadata.seq` it saw by connecting with `?after=SEQ`:
@@ -90,10 +125,24 @@ function withoutAfter(filter: EventFilter): EventFilter {
  * lost and nothing arrives twice. A replay the server cut short (`truncated`)
  * is continued with a `subscribe` from the new cursor, and live events are
  * ignored until that replay arrives, since it contains them.
+ *
+ * The address (and token) are worked out again before every attempt. A
+ * client that finds the daemon through its state directory (`stateDir`, or
+ * `CORRAL_STATE_DIR` in a component corral started) re-reads `daemon.json`,
+ * so when a hot reload moves the bus to another port (the daemon rewrites
+ * `daemon.json` first, then closes its clients with 1012 "corral bus moving
+ * to HOST:PORT") the client reconnects to the new port and resumes, and a
+ * stale `CORRAL_URL` in a long-running component does no harm. A fixed `url`
+ * string is used as given, port and all; pass a function to follow a daemon
+ * some other way.
  */
 export function createClient(opts: ClientOptions = {}): CorralClient {
-  const base = opts.url ?? process.env.CORRAL_URL ?? 'http://127.0.0.1:4000';
-  const token = opts.token ?? (opts.stateDir ? readToken(opts.stateDir) : null);
+  const fallbackUrl = process.env.CORRAL_URL ?? 'http://127.0.0.1:4000';
+  // The environment's state directory counts only when the caller named no daemon.
+  const envStateDir = opts.url === undefined && opts.stateDir === undefined ? process.env.CORRAL_STATE_DIR || undefined : undefined;
+  const stateDir = opts.stateDir ?? envStateDir;
+  const url: Resolvable<string> = opts.url ?? (stateDir ? () => urlFromStateDir(stateDir, envStateDir ? fallbackUrl : null) : fallbackUrl);
+  const token: Resolvable<string | null> = opts.token ?? (stateDir ? () => readToken(stateDir) : null);
   const backoff = opts.reconnect === false ? null : (opts.reconnect ?? DEFAULT_BACKOFF);
   const maxQueue = opts.maxQueue ?? 10_000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 75_000;
@@ -191,16 +240,29 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     }, delay);
   }
 
-  function open(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** One attempt: works out the address and token, then connects. */
+  async function open(): Promise<void> {
+    let base: string;
+    let wsUrl: string;
+    let tok: string | null;
+    try {
+      [base, tok] = await Promise.all([resolveValue(url), resolveValue(token)]);
       const f = lastSeq !== undefined ? { ...filter, after: lastSeq } : filter;
-      let url: string;
-      try {
-        url = busUrl(base, f, token);
-      } catch (err) {
-        reject(err);
-        return;
+      wsUrl = busUrl(base, f, tok);
+    } catch (err) {
+      const message = `cannot connect: ${(err as Error).message}`;
+      if (everOpened && !closedByUser) {
+        emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
+        scheduleReconnect();
       }
+      throw new Error(message);
+    }
+    if (closedByUser) throw new Error('the client was closed');
+    return attach(base, wsUrl, tok);
+  }
+
+  function attach(base: string, url: string, token: string | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const sock = new WebSocket(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, handshakeTimeout: 10_000 });
       ws = sock;
       let opened = false;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CorralConfig } from '../config/schema.js';
 import type { Bus, EventStore } from '../bus/types.js';
@@ -14,7 +14,7 @@ import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor
 import { createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
 import { installPluginSafetyNet } from '../plugins/safety-net.js';
-import { ensureDir, fallbackStateDir, isAlive, readDaemonInfo, stateDirFor, statePaths, type DaemonInfo } from './paths.js';
+import { ensureDir, fallbackStateDir, isAlive, readDaemonInfo, stateDirFor, statePaths, writeDaemonInfo, type DaemonInfo } from './paths.js';
 import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
@@ -69,7 +69,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const pluginHost = createPluginHost({
     configPath,
     configDir,
-    baseEnv: () => ({ CORRAL_URL: server.url, CORRAL_CONFIG: configPath }),
+    // CORRAL_URL is where the bus was when the component started; a client that reads
+    // CORRAL_STATE_DIR/daemon.json on each reconnect (corral's own does) follows it when it moves.
+    baseEnv: () => ({ CORRAL_URL: server.url, CORRAL_CONFIG: configPath, CORRAL_STATE_DIR: stateDir }),
   });
   const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
   if (!loaded.ok) {
@@ -195,7 +197,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     config: configPath,
   };
   // daemon.json appears only once the supervisor knows every component, so `up -d` never sees an empty list.
-  writeFileSync(paths.daemon, JSON.stringify(info, null, 2));
+  writeDaemonInfo(stateDir, info);
 
   // Hooks that arrived while no daemon ran.
   for (const dir of [paths.spool, join(fallbackStateDir(), 'spool')]) {
@@ -248,7 +250,12 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     },
   });
 
-  /** Bus settings changed: serve them from a new server, then close the old one (clients reconnect and resume). */
+  /**
+   * Bus settings changed: serve them from a new server, point daemon.json at
+   * it, then close the old one's clients with 1012 (Service Restart) naming
+   * the new address. daemon.json comes first, so a client that reconnects at
+   * once (re-reading it) already finds the new port, and resumes.
+   */
   async function rebind(next: CorralConfig, changed: string[]): Promise<void> {
     let fresh: CorralServer;
     try {
@@ -260,9 +267,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     const old = server;
     server = fresh;
     Object.assign(info, { host: next.bus.host, port: fresh.port });
-    writeFileSync(paths.daemon, JSON.stringify(info, null, 2));
+    writeDaemonInfo(stateDir, info);
     logger.info(`bus moved to ${fresh.url} (${changed.join(', ')} changed)`);
-    await old.close();
+    await old.close({ code: 1012, reason: `corral bus moving to ${fresh.url.replace(/^http:\/\//, '')}` });
   }
 
   async function shutdown(reason = 'shutdown'): Promise<{ blocked: string[] }> {

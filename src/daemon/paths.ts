@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -79,6 +79,26 @@ export function readDaemonInfo(stateDir: string): DaemonInfo | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Writes daemon.json atomically (a temp file renamed over it), so a client
+ * re-reading it while the daemon moves to another port never sees half a file.
+ */
+export function writeDaemonInfo(stateDir: string, info: DaemonInfo): void {
+  const file = statePaths(stateDir).daemon;
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info, null, 2));
+  renameSync(tmp, file);
+}
+
+/**
+ * The HTTP base URL of the daemon described by daemon.json. A daemon bound to
+ * every address (`0.0.0.0`, `::`) is reached on 127.0.0.1.
+ */
+export function daemonBaseUrl(info: Pick<DaemonInfo, 'host' | 'port'>): string {
+  const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host || '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
 }
 
 /** Reads the token, or null when absent. */

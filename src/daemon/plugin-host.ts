@@ -19,7 +19,9 @@ export interface PluginHostOptions {
   configDir: string;
   /**
    * Variables every component gets (under its own `env`): where the bus is
-   * (`CORRAL_URL`), so a component finds it on any port.
+   * (`CORRAL_URL`), so a component finds it on any port, and the state
+   * directory (`CORRAL_STATE_DIR`), whose daemon.json corral's client re-reads
+   * on every reconnect to follow the bus when a reload moves it.
    */
   baseEnv?: () => Record<string, string>;
 }
@@ -68,10 +70,12 @@ export function createPluginHost(opts: PluginHostOptions) {
     async createLifecycle(o: CreateComponentOptions): Promise<ComponentLifecycle> {
       const plugin = await loadPlugin(o.component.plugin, lookup());
       const logs = sinkFor(o.name, o.stateDir, o.config, o.component);
-      const withEnv = <R extends { env?: Record<string, string> }>(r: R): R => ({
-        ...r,
-        env: { ...opts.baseEnv?.(), CORRAL_COMPONENT: o.name, ...r.env },
-      });
+      const withEnv = <R extends { env?: Record<string, string> }>(r: R): R => {
+        const base = { ...opts.baseEnv?.() };
+        // A component given its own CORRAL_URL keeps it: no state directory to follow elsewhere.
+        if (r.env?.CORRAL_URL !== undefined && r.env.CORRAL_STATE_DIR === undefined) delete base.CORRAL_STATE_DIR;
+        return { ...r, env: { ...base, CORRAL_COMPONENT: o.name, ...r.env } };
+      };
       const runners: Runners = {
         process: (r) => runProcess({ ...withEnv(r), logs }),
         pty: (r) => runPty({ ...withEnv(r), logs, stateDir: o.stateDir }),

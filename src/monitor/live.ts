@@ -1,4 +1,5 @@
 import { createClient } from '../client/index.js';
+import { busClientTarget } from '../cli/daemon-client.js';
 import type { ConnectLive } from './app.js';
 
 /** How the monitor introduces itself on the bus. */
@@ -10,13 +11,14 @@ export const MONITOR_REGISTRATION = { component: 'cli-monitor', capabilities: ['
  * `subscribe` makes the server answer with recent events matching the new filter.
  */
 export const connectLive: ConnectLive = async (target, filter, handlers) => {
-  const client = createClient({ url: target.baseUrl, token: target.token, component: MONITOR_REGISTRATION, filter });
+  // Follows the daemon to a new port after a reload (daemon.json is re-read on every reconnect).
+  const client = createClient({ ...busClientTarget(target), component: MONITOR_REGISTRATION, filter });
   client.on('event', (event, meta) => handlers.onEvents([event], meta.replay));
   client.on('open', ({ reconnect }) => handlers.onConnection(true, reconnect ? 'reconnected to the bus' : undefined));
   client.on('close', ({ reconnecting, reason }) =>
     handlers.onConnection(false, `bus connection lost${reason ? ` (${reason})` : ''}${reconnecting ? '; reconnecting…' : ''}`),
   );
-  client.on('error', (err) => handlers.onError(`${err.code}: ${err.message}`));
+  client.on('error', (err) => handlers.onError(`${err.error_code}: ${err.error_message}`));
   await client.connect();
   return {
     subscribe: (next) => client.subscribe(next),

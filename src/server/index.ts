@@ -163,9 +163,9 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     clientCount: () => hub.clientCount(),
     backlog: () => hub.backlog(),
     broadcastError: (error) => hub.broadcastError(error),
-    close() {
+    close(how) {
       closing ??= (async () => {
-        await hub.close();
+        await hub.close(how);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

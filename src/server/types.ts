@@ -55,13 +55,25 @@ export interface ServerOptions {
   version?: string;
 }
 
+/** The close frame sent to every WebSocket client when the server closes. */
+export interface CloseHow {
+  code: number;
+  /** At most 123 bytes (the WebSocket limit); longer is cut. */
+  reason: string;
+}
+
 /** A running server. */
 export interface CorralServer {
   readonly port: number;
   readonly host: string;
   /** `http://HOST:PORT`. */
   readonly url: string;
-  close(): Promise<void>;
+  /**
+   * Closes every WebSocket connection (by default 1001 Going Away, "corral is
+   * shutting down"; a daemon moving the bus passes 1012 and the new address),
+   * then the listener.
+   */
+  close(how?: CloseHow): Promise<void>;
   /** Open WebSocket connections. */
   clientCount(): number;
   /** Bytes buffered or queued for all WebSocket clients together. */

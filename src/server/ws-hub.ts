@@ -6,7 +6,7 @@ import type { EventFilter } from '../schema/messages.js';
 import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
-import type { ServerOptions, SlowConsumerLimits } from './types.js';
+import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
 
 /** The WebSocket side of the server: accepted connections, heartbeat, pings, error broadcast. */
 export interface WsHub {
@@ -18,7 +18,24 @@ export interface WsHub {
   describe(): { client_id: string; component: string | null; remote_address: string; connected_at: number; last_seen: number }[];
   broadcast(frame: string | Buffer): void;
   broadcastError(error: ErrorData): void;
-  close(): Promise<void>;
+  /** Closes every connection with `how` (default 1001 "corral is shutting down"), then the WebSocket server. */
+  close(how?: CloseHow): Promise<void>;
+}
+
+const SHUTDOWN: CloseHow = { code: 1001, reason: 'corral is shutting down' };
+
+/** Close codes after which a registered component counts as stopped, not exited: a normal close, shutdown, a bus rebind. */
+const ORDERLY_CLOSE = new Set([1000, 1001, 1012]);
+
+/** A close reason cut to the 123 bytes a close frame allows (on a character boundary). */
+function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let cut = '';
+  for (const ch of reason) {
+    if (Buffer.byteLength(cut + ch) > 123) break;
+    cut += ch;
+  }
+  return cut;
 }
 
 const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
@@ -123,7 +140,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       conn.dispose();
       const code = conn.serverClose?.code ?? peerCode;
       const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
-      if (conn.component) componentStopped(conn, conn.component, code === 1000 || code === 1001 ? 'stopped' : 'exited', code);
+      if (conn.component) componentStopped(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
       publishSelf('ws.disconnected', {
         client_id: conn.id,
         remote_address: conn.remote,
@@ -160,7 +177,8 @@ export function createWsHub(opts: ServerOptions): WsHub {
     broadcastError(error) {
       broadcast(errorFrame(error));
     },
-    async close() {
+    async close(how = SHUTDOWN) {
+      const reason = closeReason(how.reason);
       clearInterval(heartbeatTimer);
       clearInterval(pingTimer);
       unsubscribeErrors();
@@ -169,7 +187,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
           new Promise<void>((resolve) => {
             if (c.ws.readyState === c.ws.CLOSED) return resolve();
             c.ws.once('close', () => resolve());
-            c.ws.close(1001, 'corral is shutting down');
+            c.ws.close(how.code, reason);
             setTimeout(() => {
               c.ws.terminate();
               resolve();

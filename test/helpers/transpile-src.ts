@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +11,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * plain JS under `node_modules/.cache/` (so bare imports such as better-sqlite3
  * still resolve), for fixture programs that run under plain `node`. Type
  * checking is `tsc`'s job; this only strips types. Returns the entry's path.
- * The output directory is reused between runs (`outName` names it).
+ * The output directory is reused between runs (`outName` names it). It is
+ * also named after the checkout: git worktrees that share one node_modules
+ * (a symlink) must not overwrite each other's transpiled sources.
  */
 export function transpileSrc(entry: string, outName: string): string {
-  const outDir = join(ROOT, 'node_modules', '.cache', 'corral-test', outName);
+  const checkout = createHash('sha256').update(ROOT).digest('hex').slice(0, 8);
+  const outDir = join(ROOT, 'node_modules', '.cache', 'corral-test', checkout, outName);
   const seen = new Set<string>();
   const queue = [resolve(ROOT, entry)];
   while (queue.length > 0) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { startTestServer, type TestServer } from '../server/helpers.js';
@@ -98,6 +101,54 @@ describe('client reconnect and resume', () => {
     await until(() => got.includes('mine.y'), 'the queued event');
   });
 
+  test('url and token functions are asked again before every attempt (one that throws is retried): the client follows a daemon that moved', async () => {
+    srv = await startTestServer({ auth: 'required' });
+    const { TOKEN } = await import('../server/helpers.js');
+    proxy = await startProxy(srv.server.port);
+    const moved = await startProxy(srv.server.port);
+    try {
+      let port = proxy.port;
+      let failNext = false;
+      const asked: number[] = [];
+      client = createClient({
+        url: () => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('no daemon.json just now');
+          }
+          asked.push(port);
+          return `http://127.0.0.1:${port}`;
+        },
+        token: async () => TOKEN,
+        filter: { event_type: 'test.*' },
+        reconnect: { initial: 20, max: 100 },
+      });
+      const got: number[] = [];
+      const errors: string[] = [];
+      client.on('event', (e) => got.push((e.payload as { n: number }).n));
+      client.on('error', (e) => errors.push(e.error_message));
+      await client.connect();
+      publish(1, 2);
+      await until(() => got.length === 2, 'the first live events');
+      failNext = true;
+      port = moved.port;
+      proxy.cut();
+      await until(() => !client!.connected, 'the client to notice the drop');
+      publish(3, 5);
+      await until(() => got.length >= 5, 'the events missed while it moved');
+      publish(6, 6);
+      await until(() => got.length >= 6, 'a live event at the new address');
+      expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(asked).toEqual([proxy.port, moved.port]);
+      expect(errors).toContain('cannot connect: no daemon.json just now');
+      expect(moved.accepted()).toBe(1);
+    } finally {
+      await client?.close();
+      client = undefined;
+      await moved.close();
+    }
+  });
+
   test('connect rejects, naming the address, when nothing listens', async () => {
     srv = await startTestServer();
     const port = srv.server.port;
@@ -106,6 +157,22 @@ describe('client reconnect and resume', () => {
     const c = createClient({ url: `http://127.0.0.1:${port}` });
     await expect(c.connect()).rejects.toThrow(`cannot connect to http://127.0.0.1:${port}`);
     await c.close();
+  });
+
+  test('with a state directory, connect finds the daemon in its daemon.json, and rejects saying so when there is none', async () => {
+    srv = await startTestServer();
+    const stateDir = mkdtempSync(join(tmpdir(), 'corral-client-state-'));
+    try {
+      const none = createClient({ stateDir, reconnect: false });
+      await expect(none.connect()).rejects.toThrow(`corral is not running for the state directory ${stateDir} (no daemon.json there)`);
+      await none.close();
+      writeFileSync(join(stateDir, 'daemon.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', port: srv.server.port, started_at: Date.now(), version: 'test', config: 'x' }));
+      client = createClient({ stateDir });
+      await client.connect();
+      expect(client.connected).toBe(true);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePortOwner } from '../../../src/server/port-owner.js';
 import { ensureToken } from '../../../src/server/token.js';
-import { startTestServer, waitUntil, type TestServer } from './helpers.js';
+import { connect, startTestServer, waitUntil, type TestServer } from './helpers.js';
 
 let ts: TestServer | null = null;
 const sockets: Socket[] = [];
@@ -64,5 +64,29 @@ describe('server lifecycle', () => {
     sock.on('data', () => {});
     await waitUntil(() => ts!.server.clientCount() === 1, 'the raw client to connect');
     await waitUntil(() => ts!.server.clientCount() === 0, 'the silent peer to be terminated');
+  });
+
+  it('closing tells clients why: 1001 "corral is shutting down" by default, else the code and reason given (cut to 123 bytes)', async () => {
+    ts = await startTestServer();
+    let client = await connect(ts.wsUrl());
+    await ts.server.close();
+    expect(await client.closed).toEqual({ code: 1001, reason: 'corral is shutting down' });
+    await ts.close();
+
+    ts = await startTestServer();
+    client = await connect(ts.wsUrl());
+    const other = await connect(ts.wsUrl());
+    await ts.server.close({ code: 1012, reason: 'corral bus moving to 127.0.0.1:4100' });
+    expect(await client.closed).toEqual({ code: 1012, reason: 'corral bus moving to 127.0.0.1:4100' });
+    expect(await other.closed).toEqual({ code: 1012, reason: 'corral bus moving to 127.0.0.1:4100' });
+    await ts.close();
+
+    ts = await startTestServer();
+    client = await connect(ts.wsUrl());
+    await ts.server.close({ code: 1012, reason: `corral bus moving to ${'é'.repeat(100)}` });
+    const { code, reason } = await client.closed;
+    expect(code).toBe(1012);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+    expect(reason).toMatch(/^corral bus moving to é+$/);
   });
 });
