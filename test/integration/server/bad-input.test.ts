@@ -118,7 +118,7 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
   ])('a client may not forge corral events: %s → WS003 (and 400 over HTTP)', async (_name, change, path, why) => {
     ts = await startTestServer();
     const c = await client(ts.wsUrl());
-    const event = { source: 'x', session_id: 's', event_type: 'x.bad', ...change };
+    const event = { source: 'x', session_id: 's', ...change };
     c.send({ type: 'event', data: event });
     const err = await c.waitFor((m) => m.type === 'error', 'WS003');
     expect(err.data.error_code).toBe('WS003');
