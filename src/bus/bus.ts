@@ -34,7 +34,7 @@ const RESOLVED = Promise.resolve();
 /** Creates the bus. Seqs continue from the store's last one, so cursors stay valid across restarts. */
 export function createBus(opts: BusOptions = {}): Bus {
   const now = opts.now ?? Date.now;
-  const redactor = createRedactor(opts.redact);
+  let redactor = createRedactor(opts.redact);
   const sessionId = opts.sessionId ?? randomUUID();
   const store = opts.store;
   let last = store?.lastSeq() ?? 0;
@@ -104,5 +104,8 @@ export function createBus(opts: BusOptions = {}): Bus {
     },
     subscriberCount: () => subscribers.length,
     sessionId,
+    setRedact(redact: RedactOptions | undefined): void {
+      redactor = createRedactor(redact);
+    },
   };
 }

@@ -86,7 +86,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA_SQL);
 
-  const retention = opts.retention ?? { events: 100_000, age: 7 * 86_400_000 };
+  let retention = opts.retention ?? { events: 100_000, age: 7 * 86_400_000 };
   const batchMs = opts.batchMs ?? 0;
   const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
   const now = opts.now ?? Date.now;
@@ -108,7 +108,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   let scheduled = false;
   let closed = false;
   let writtenSincePrune = 0;
-  const pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
+  let pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
   const statements = new Map<string, Database.Statement>();
 
   function statement(sql: string): Database.Statement {
@@ -224,6 +224,11 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   pruneTimer.unref();
 
   return {
+    setRetention(next: { events: number; age: number }): void {
+      retention = { ...next };
+      pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
+      if (!closed) prune();
+    },
     append(entry: BusEntry): Promise<void> {
       if (closed) {
         const refused = Promise.reject(new Error('event store is closed'));

@@ -1,3 +1,4 @@
+import type { RedactOptions } from './redact.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
@@ -52,6 +53,8 @@ export interface EventStore {
   flush(): Promise<void>;
   /** Applies retention (count and age). Returns how many events were removed. */
   prune(): number;
+  /** Changes retention (config reload); applied at once. Optional for stores that keep no history. */
+  setRetention?(retention: { events: number; age: number }): void;
   close(): void;
 }
 
@@ -75,4 +78,6 @@ export interface Bus {
   lastSeq(): number;
   /** The session id corral's own events carry (one per daemon run). */
   readonly sessionId: string;
+  /** Replaces the redaction settings (config reload); throws, changing nothing, on an invalid pattern. */
+  setRedact?(redact: RedactOptions | undefined): void;
 }

@@ -239,16 +239,64 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     logger,
     resolvePluginSchema: pluginHost.resolveSchema,
     apply: async (next, plan) => {
-      if (plan.bus.changed.length > 0) await rebind(next, plan.bus.changed);
+      // Bus settings that cannot be applied do not hold back the components saved in the same edit.
+      let busError: Error | null = null;
+      if (plan.bus.changed.length > 0) {
+        try {
+          await applyBusSettings(next, plan.bus.changed, plan.bus.rebind);
+        } catch (err) {
+          busError = err as Error;
+        }
+      }
       const previousConfig = current;
-      current = next;
+      // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
+      current = busError ? { ...next, bus: previousConfig.bus } : next;
       pluginHost.setPluginDirs(next.plugin_dirs);
       await supervisor.applyPlan(next, plan);
       for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) monitor.forget(name);
       if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
       if (next.resources.enabled !== previousConfig.resources.enabled) monitor.setEnabled(next.resources.enabled);
+      if (busError) throw busError;
     },
   });
+
+  /**
+   * Bus settings changed. Retention and redaction apply in place; a new
+   * address is served by a new server (rebind); any other server setting
+   * (heartbeat, history, auth, origins, limits, path) restarts the server on
+   * the address it holds, its clients closed with 1012 so they reconnect.
+   */
+  async function applyBusSettings(next: CorralConfig, changed: string[], moves: boolean): Promise<void> {
+    if (changed.includes('redact')) {
+      try {
+        bus.setRedact?.(next.bus.redact);
+      } catch (err) {
+        throw new Error(`bus.redact not applied: ${(err as Error).message}`);
+      }
+    }
+    if (changed.includes('retention')) store.setRetention?.(next.bus.retention);
+    const serverKeys = changed.filter((k) => k !== 'redact' && k !== 'retention');
+    if (serverKeys.length === 0) return;
+    if (moves) return rebind(next, serverKeys);
+    return restartServer(next, serverKeys);
+  }
+
+  /** Same address, new settings: the port is only free once the old server let go of it. */
+  async function restartServer(next: CorralConfig, changed: string[]): Promise<void> {
+    const old = server;
+    const previous = current;
+    const samePort = (cfg: CorralConfig): CorralConfig => ({ ...cfg, bus: { ...cfg.bus, port: old.port } });
+    await old.close({ code: 1012, reason: `corral bus restarting to apply ${changed.join(', ')}` });
+    try {
+      server = await serve(samePort(next));
+    } catch (err) {
+      // Someone took the port in between (or the new settings cannot be served): serve the old ones again.
+      const e = await describeBindError(err, samePort(next), configPath);
+      server = await serve(samePort(previous));
+      throw new Error(`bus settings (${changed.join(', ')}) not applied: ${e.message}`);
+    }
+    logger.info(`bus restarted on ${server.url} (${changed.join(', ')} changed)`);
+  }
 
   /**
    * Bus settings changed: serve them from a new server, point daemon.json at

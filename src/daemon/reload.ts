@@ -75,6 +75,9 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       const message = `config ${result.hash.slice(0, 12)} only partly applied: ${(err as Error).message}`;
       opts.logger.error(message);
       opts.bus.publishError(makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger } }));
+      // The components were applied, the bus settings were not (the daemon keeps the old ones): the next
+      // reload, even of the same file, diffs against that and retries the bus settings alone.
+      current = { ...result, config: { ...result.config, bus: current.config.bus }, hash: `${result.hash}~partial` };
       return { ok: false, message };
     }
     current = result;

@@ -171,6 +171,39 @@ describe('a reload that moves the bus to another port', () => {
     expect(run.stderr()).toContain('reconnected, resuming');
   });
 
+  it('other bus settings on a fixed port: the server restarts on the same port, retention applies at once, and components saved in the same edit are applied', async () => {
+    const port = await freePort();
+    const comp = (msg: string) => `  c:\n    command: ["sh", "-c", "echo ${msg}; exec sleep 1000"]\n`;
+    d = await daemonFor(config(port, comp('one')));
+    const t = d;
+    await t.waitFor('c started', is('component.started', 'c'));
+    const pid = t.pidOf('c');
+    for (let n = 1; n <= 4; n++) publish(t, 'test.tick', n);
+    const last = t.daemon.bus.publish({ event_type: 'test.tick', source: 'test', session_id: 's', payload: { n: 5 } });
+    if (last.ok) await last.stored;
+    client = createClient({ stateDir: t.daemon.stateDir, filter: { event_type: 'test.*' }, reconnect: { initial: 20, max: 200 } });
+    const got = collect(client);
+    const closes: { code: number; reason: string }[] = [];
+    client.on('close', (info) => closes.push({ code: info.code, reason: info.reason }));
+    await client.connect();
+
+    const mark = t.seen.length;
+    writeFileSync(t.config, `version: 1\nbus: { port: ${port}, heartbeat: 7s, history: 3, retention: { events: 2 } }\nresources: { enabled: false }\ncomponents:\n${comp('two')}`);
+    const result = await t.daemon.controller.reload();
+    expect(result).toMatchObject({ ok: true });
+    expect(t.daemon.server.port).toBe(port);
+    await t.waitFor('c restarted', is('component.started', 'c'), 20_000, mark);
+    expect(t.pidOf('c')).not.toBe(pid);
+    expect(t.seen.slice(mark).some(is('error.CFG001'))).toBe(false);
+    // Retention: only the 2 newest stored events were kept, so at most 2 of the five ticks.
+    expect(t.daemon.bus.history({ event_type: 'test.*' }, { limit: 100 }).events.length).toBeLessThanOrEqual(2);
+    // The client was told why and came back to the same port.
+    publish(t, 'test.tick', 6);
+    await got.until(6, 'the event after the restart');
+    expect(got.ns).toContain(6);
+    expect(closes[0]).toEqual({ code: 1012, reason: 'corral bus restarting to apply heartbeat, history' });
+  });
+
   it('every component gets CORRAL_STATE_DIR beside CORRAL_URL, except one whose own env names the bus (CORRAL_URL)', async () => {
     const dump = (name: string, env = '') =>
       `  ${name}:\n    command: ["sh", "-c", "echo \\"$CORRAL_URL $CORRAL_STATE_DIR\\" > ${name}.env"]\n    restart: { policy: never }\n${env}`;
