@@ -2,7 +2,7 @@ import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { apiRequest, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
+import { apiRequest, DaemonNotRunningError, findDaemon, StateDirConflictError, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
 import { parseTimeArg } from './time-arg.js';
 
@@ -172,9 +172,9 @@ export async function run(args: string[]): Promise<number> {
     for (const e of await fetchHistory(target, filter, limit)) print(e);
     return 0;
   } catch (err) {
-    if (err instanceof DaemonNotRunningError || err instanceof HistoryError) {
+    if (err instanceof DaemonNotRunningError || err instanceof HistoryError || err instanceof StateDirConflictError) {
       process.stderr.write(`${err.message.startsWith('corral') ? '' : 'corral events: '}${err.message}\n`);
-      return err instanceof HistoryError && err.usage ? 2 : 1;
+      return (err instanceof HistoryError && err.usage) || err instanceof StateDirConflictError ? 2 : 1;
     }
     throw err;
   }

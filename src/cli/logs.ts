@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { findConfig, stateDirFor, statePaths } from '../daemon/paths.js';
+import { findConfig, statePaths } from '../daemon/paths.js';
 import { listLogNames } from '../logs/index.js';
 import { logFileName } from '../logs/format.js';
 import { join } from 'node:path';
 import { parseArgs, UsageError, useColor } from './args.js';
+import { ownStateDir } from './daemon-client.js';
 import { showLogs } from './log-view.js';
 import { runCommand } from './run-command.js';
-import { readStateDirSetting } from './state-dir.js';
 
 /**
  * `corral logs [NAME...] [-f] [-n N] [-t]`: captured stdout/stderr, prefixed
@@ -25,7 +25,7 @@ export function run(args: string[]): Promise<number> {
       return 2;
     }
     if (!existsSync(configPath)) throw new UsageError(`config file ${configPath} does not exist`);
-    const dir = statePaths(stateDirFor(configPath, readStateDirSetting(configPath))).logs;
+    const dir = statePaths(ownStateDir(configPath)).logs;
 
     const available = listLogNames(dir);
     for (const name of positionals) {
