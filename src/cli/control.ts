@@ -1,5 +1,7 @@
-import { UsageError, parseArgs } from './args.js';
+import type { ReloadResult } from '../supervisor/types.js';
+import { UsageError, parseArgs, useColor } from './args.js';
 import { apiRequest, findDaemon } from './daemon-client.js';
+import { displayPath, formatIssue, plural } from './format.js';
 import { runCommand } from './run-command.js';
 
 /** `corral start|stop|restart NAME...` and `corral reload`. */
@@ -8,10 +10,22 @@ export function run(args: string[], command: string): Promise<number> {
     const { flags, positionals } = parseArgs(args, {});
     const target = findDaemon(flags.config as string | undefined);
     if (command === 'reload') {
-      const res = await apiRequest<{ ok?: boolean; message?: string; error?: string }>(target, 'POST', '/api/reload');
-      const msg = res.body?.message ?? res.body?.error ?? JSON.stringify(res.body);
-      (res.status === 200 && res.body?.ok !== false ? process.stdout : process.stderr).write(`${msg}\n`);
-      return res.status === 200 && res.body?.ok !== false ? 0 : 1;
+      const res = await apiRequest<(Partial<ReloadResult> & { error?: string }) | null>(target, 'POST', '/api/reload');
+      const body = res.body ?? {};
+      if (res.status === 200 && body.ok !== false) {
+        process.stdout.write(`${body.message ?? 'reloaded'}\n`);
+        return 0;
+      }
+      if (Array.isArray(body.errors)) {
+        // An invalid config (exit 2, like `corral validate`): every error where it is, nothing changed.
+        const file = displayPath(body.file ?? target.configPath ?? 'config');
+        const color = useColor(process.stderr);
+        for (const issue of body.errors) process.stderr.write(`${formatIssue(file, issue, color)}\n`);
+        process.stderr.write(`corral reload: ${plural(body.errors.length, 'error')} in ${file}; the running config is unchanged\n`);
+        return 2;
+      }
+      process.stderr.write(`corral reload: ${body.message ?? body.error ?? JSON.stringify(res.body)}\n`);
+      return 1;
     }
     if (positionals.length === 0) throw new UsageError(`usage: corral ${command} NAME...`);
     // Act on every name at once; each component's own state machine serialises its commands.

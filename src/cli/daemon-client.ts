@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import type { ClientOptions } from '../client/client.js';
-import { daemonBaseUrl, findConfig, readDaemonInfo, readToken, stateDirFor, type DaemonInfo } from '../daemon/paths.js';
+import { daemonBaseUrl, describeStateDirOwner, findConfig, readDaemonInfo, readToken, stateDirFor, stateDirOwner, type DaemonInfo } from '../daemon/paths.js';
 import { readStateDirSetting } from './state-dir.js';
 
 /** Where the CLI reaches the daemon: its base URL, token and state directory. */
@@ -18,14 +18,31 @@ export class DaemonNotRunningError extends Error {
 }
 
 /**
+ * Thrown when this config's state directory is held by another config's
+ * daemon (two configs in one directory); the CLI prints it and exits 2.
+ */
+export class StateDirConflictError extends Error {
+  override name = 'StateDirConflictError';
+}
+
+/** The state directory of a config; throws StateDirConflictError when another config's daemon holds it. */
+export function ownStateDir(configPath: string): string {
+  const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
+  const owner = stateDirOwner(stateDir, configPath);
+  if (owner) throw new StateDirConflictError(describeStateDirOwner(stateDir, configPath, owner));
+  return stateDir;
+}
+
+/**
  * Finds the daemon for this config (DESIGN §9): config → state dir →
  * daemon.json and token; without a config, `CORRAL_URL` (default
- * http://127.0.0.1:4000).
+ * http://127.0.0.1:4000). Throws StateDirConflictError when that state
+ * directory belongs to another config's daemon.
  */
 export function findDaemon(configFlag?: string): DaemonTarget {
   const configPath = findConfig(configFlag);
   if (configPath) {
-    const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
+    const stateDir = ownStateDir(configPath);
     const info = readDaemonInfo(stateDir);
     const url = info ? daemonBaseUrl(info) : (process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
     return { baseUrl: url, token: readToken(stateDir), stateDir, configPath, info };

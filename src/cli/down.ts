@@ -1,5 +1,6 @@
 import { endOrphanGroups } from '../daemon/groups.js';
-import { isAlive } from '../daemon/paths.js';
+import { rmSync } from 'node:fs';
+import { isAlive, isCorralProcess, statePaths } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs } from './args.js';
 import { apiRequest, DaemonNotRunningError, findDaemon } from './daemon-client.js';
@@ -18,6 +19,10 @@ export function run(args: string[]): Promise<number> {
       if (!(err instanceof DaemonNotRunningError)) throw err;
       // No daemon: still end any process group a crashed daemon left behind.
       const ended = target.stateDir ? await endOrphanGroups(target.stateDir) : [];
+      // The daemon.json of a daemon that died would keep claiming the state directory.
+      if (target.stateDir && target.info && !(isAlive(target.info.pid) && isCorralProcess(target.info.pid))) {
+        rmSync(statePaths(target.stateDir).daemon, { force: true });
+      }
       process.stdout.write(ended.length > 0 ? `corral was not running; ended leftover components: ${ended.join(', ')}\n` : 'corral is not running\n');
       return 0;
     }

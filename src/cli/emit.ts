@@ -1,5 +1,5 @@
 import { parseArgs, UsageError } from './args.js';
-import { apiRequest, DaemonNotRunningError, findDaemon } from './daemon-client.js';
+import { apiRequest, DaemonNotRunningError, findDaemon, StateDirConflictError } from './daemon-client.js';
 
 const USAGE = 'usage: corral emit TYPE [--payload JSON] [--source S] [--session ID] [--json]';
 
@@ -55,9 +55,9 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`corral emit: the daemon refused the event (HTTP ${res.status}): ${res.body?.error ?? JSON.stringify(res.body)}\n`);
     return res.status === 400 ? 2 : 1;
   } catch (err) {
-    if (err instanceof DaemonNotRunningError) {
+    if (err instanceof DaemonNotRunningError || err instanceof StateDirConflictError) {
       process.stderr.write(`corral emit: ${err.message}\n`);
-      return 1;
+      return err instanceof StateDirConflictError ? 2 : 1;
     }
     process.stderr.write(`corral emit: ${(err as Error).message}\n`);
     return 1;

@@ -2,11 +2,11 @@ import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
+import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, StateDirConflictError, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
 import { parseTimeArg } from './time-arg.js';
 
-const USAGE = 'usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]';
+const USAGE = 'usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]  (-n 0 -f: only new events)';
 
 interface HistoryPage {
   events: CorralEvent[];
@@ -43,6 +43,11 @@ async function fetchPage(target: DaemonTarget, path: string): Promise<HistoryPag
  * paged history may overlap it; the caller skips ids it already printed).
  */
 async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: number | undefined, before?: number): Promise<CorralEvent[]> {
+  if (limit === 0) {
+    // No history wanted; the query still proves the daemon answers and accepts the filter.
+    await fetchPage(target, filterQuery(filter, { order: 'desc', limit: 1 }));
+    return [];
+  }
   if (limit !== undefined || filter.since === undefined) {
     // A desc cursor is exclusive: `before + 1` keeps `before` itself.
     const cursor = before !== undefined && before > 0 ? String(before + 1) : undefined;
@@ -61,7 +66,8 @@ async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: nu
 
 function parseLimit(value: string | boolean | undefined): number | undefined {
   if (value === undefined || typeof value === 'boolean') return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`-n ${JSON.stringify(value)}: expected a positive number of events`);
+  // -n 0 asks for no history: with -f, only the events from now on.
+  if (!/^\d+$/.test(value)) throw new UsageError(`-n ${JSON.stringify(value)}: expected a number of events (0 for none)`);
   return Math.min(Number(value), 10_000);
 }
 
@@ -173,9 +179,9 @@ export async function run(args: string[]): Promise<number> {
     for (const e of await fetchHistory(target, filter, limit)) print(e);
     return 0;
   } catch (err) {
-    if (err instanceof DaemonNotRunningError || err instanceof HistoryError) {
+    if (err instanceof DaemonNotRunningError || err instanceof HistoryError || err instanceof StateDirConflictError) {
       process.stderr.write(`${err.message.startsWith('corral') ? '' : 'corral events: '}${err.message}\n`);
-      return err instanceof HistoryError && err.usage ? 2 : 1;
+      return (err instanceof HistoryError && err.usage) || err instanceof StateDirConflictError ? 2 : 1;
     }
     throw err;
   }

@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+import type { ConfigIssue } from '../config/issues.js';
 import type { ComponentInfo, ComponentState } from '../supervisor/types.js';
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
@@ -6,6 +8,11 @@ export type Color = keyof typeof CODES;
 /** Wraps text in an ANSI colour when `on`. */
 export function paint(text: string, color: Color, on: boolean): string {
   return on ? `\x1b[${CODES[color]}m${text}\x1b[0m` : text;
+}
+
+/** `1 component`, `2 components`: a count with its noun in the right number. */
+export function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n} ${n === 1 ? word : words}`;
 }
 
 /** 1h2m, 3m4s, 12s. */
@@ -75,4 +82,17 @@ export function renderComponents(components: ComponentInfo[], color: boolean): s
 
 export function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/** `FILE:LINE:COL path: message`, the form editors and terminals turn into links. */
+export function formatIssue(file: string, issue: ConfigIssue, color = false): string {
+  const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
+  const path = issue.path ? `${paint(issue.path, 'bold', color)}: ` : '';
+  return `${paint(where, 'gray', color)} ${path}${issue.message}`;
+}
+
+/** A file's path relative to the current directory when it is below it, else absolute. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }

@@ -75,6 +75,50 @@ function post(target: DaemonTarget, name: string, body: string, ms: number): Pro
   });
 }
 
+/** Whether a corral answers at `baseUrl`: its `GET /health` names the service (any other server keeps the hook's body). */
+function isCorral(baseUrl: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (yes: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(yes);
+    };
+    let url: URL;
+    try {
+      url = new URL('/health', baseUrl);
+    } catch {
+      settle(false);
+      return;
+    }
+    const req = request(url, { method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 64 * 1024) chunks.push(c);
+        else req.destroy();
+      });
+      res.on('end', () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { service?: unknown } | null;
+          settle(res.statusCode === 200 && body?.service === 'corral');
+        } catch {
+          settle(false);
+        }
+      });
+      res.on('error', () => settle(false));
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      settle(false);
+    }, ms);
+    req.on('error', () => settle(false));
+    req.end();
+  });
+}
+
 function parseBody(text: string): { body: unknown; name: string | undefined } {
   if (text.trim() === '') return { body: {}, name: undefined };
   try {
@@ -90,6 +134,9 @@ function parseBody(text: string): { body: unknown; name: string | undefined } {
  * `corral hook [EVENT]`: forwards a Claude Code hook (JSON on stdin) to the
  * daemon's `POST /hooks/EVENT`; when the daemon is down, slow or answers
  * badly, appends it to the spool, which the daemon replays when it starts.
+ * Without a config it sends to `CORRAL_URL` (default http://127.0.0.1:4000)
+ * only when a corral answers there (its `GET /health`), else spools to the
+ * fallback state directory.
  * Never writes to stdout (Claude Code reads a hook's stdout) and always exits 0.
  */
 export async function run(args: string[]): Promise<number> {
@@ -114,10 +161,13 @@ export async function run(args: string[]): Promise<number> {
     try {
       target = findDaemon(config);
     } catch {}
-    const remaining = Math.max(200, TOTAL_MS - (Date.now() - started));
+    const left = () => Math.max(200, TOTAL_MS - (Date.now() - started));
     // A config whose daemon is not running spools: never hand its hooks to whatever else listens on the default port.
-    const reachable = target !== null && (target.info !== null || target.configPath === null);
-    const status = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, remaining) : 0;
+    let reachable = target !== null && (target.info !== null || target.configPath === null);
+    // No config: the port (4000 unless CORRAL_URL says otherwise) may be anyone's, say a dev server that logs
+    // request bodies. Send the hook (prompts, tool input) only when what answers there says it is corral.
+    if (reachable && target?.configPath === null) reachable = await isCorral(target.baseUrl, left() / 2);
+    const status = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, left()) : 0;
     if (status >= 200 && status < 300) return 0;
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
     spoolHook(spoolDir, { hook_event_name: name, received_at: started, body });

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
-import { findConfig, stateDirFor, statePaths } from '../daemon/paths.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { ComponentInfo } from '../supervisor/types.js';
+import { DEFAULT_TMUX_SESSION } from '../runners/tmux/tmux-command.js';
+import { findConfig, statePaths } from '../daemon/paths.js';
 import { listLogNames } from '../logs/index.js';
 import { logFileName } from '../logs/format.js';
 import { join } from 'node:path';
 import { parseArgs, UsageError, useColor } from './args.js';
+import { apiRequest, findDaemon, ownStateDir } from './daemon-client.js';
 import { showLogs } from './log-view.js';
 import { runCommand } from './run-command.js';
-import { readStateDirSetting } from './state-dir.js';
 
 /**
  * `corral logs [NAME...] [-f] [-n N] [-t]`: captured stdout/stderr, prefixed
@@ -25,16 +28,26 @@ export function run(args: string[]): Promise<number> {
       return 2;
     }
     if (!existsSync(configPath)) throw new UsageError(`config file ${configPath} does not exist`);
-    const dir = statePaths(stateDirFor(configPath, readStateDirSetting(configPath))).logs;
+    const dir = statePaths(ownStateDir(configPath)).logs;
 
     const available = listLogNames(dir);
-    for (const name of positionals) {
+    // A tmux component's output goes to its tmux window, not to a log: say where it is instead.
+    const inTmux = positionals.length > 0 ? await tmuxComponents(configPath, positionals) : new Map<string, string>();
+    for (const [name, session] of inTmux) {
+      process.stderr.write(
+        `corral logs: "${name}" runs in tmux: its output is in its window of tmux session "${session}", not in a log; see it with \`corral attach ${name}\`` +
+          `${existsSync(join(dir, logFileName(name))) ? ' (below: what corral itself logged about it)' : ''}\n`,
+      );
+    }
+    const names = positionals.filter((name) => !inTmux.has(name) || existsSync(join(dir, logFileName(name))));
+    for (const name of names) {
       if (!existsSync(join(dir, logFileName(name))) && !flags.follow) {
         const known = available.length > 0 ? ` (logs exist for: ${available.join(', ')})` : '';
         process.stderr.write(`corral logs: no log for "${name}" in ${dir}${known}\n`);
         return 1;
       }
     }
+    if (positionals.length > 0 && names.length === 0) return 0;
     if (positionals.length === 0 && available.length === 0 && !flags.follow) {
       process.stderr.write(`corral logs: no logs yet in ${dir}\n`);
       return 0;
@@ -49,7 +62,7 @@ export function run(args: string[]): Promise<number> {
     try {
       await showLogs({
         dir,
-        names: positionals,
+        names,
         lines,
         follow: flags.follow === true,
         timestamps: flags.timestamps === true,
@@ -66,4 +79,31 @@ export function run(args: string[]): Promise<number> {
     }
     return 0;
   }, 'logs');
+}
+
+/**
+ * Which of `names` run in tmux, with their session: the running daemon says
+ * so for any component (plugins too); without a daemon, the config's
+ * `plugin: tmux` entries.
+ */
+async function tmuxComponents(configPath: string, names: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const target = findDaemon(configPath);
+  if (target.info) {
+    try {
+      const res = await apiRequest<{ components?: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 2000);
+      const list = res.status === 200 ? (res.body?.components ?? []) : [];
+      for (const c of list) if (names.includes(c.name) && c.attach?.kind === 'tmux') found.set(c.name, c.attach.session);
+      if (list.length > 0) return found;
+    } catch {}
+  }
+  try {
+    const text = readFileSync(configPath, 'utf8');
+    const raw = (configPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { components?: Record<string, unknown> } | null;
+    for (const name of names) {
+      const entry = raw?.components?.[name] as { plugin?: unknown; session?: unknown } | undefined;
+      if (entry?.plugin === 'tmux') found.set(name, typeof entry.session === 'string' ? entry.session : DEFAULT_TMUX_SESSION);
+    }
+  } catch {}
+  return found;
 }

@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { corralVersion } from '../version.js';
-import { ensureDir, findConfig, isAlive, readDaemonInfo, stateDirFor, statePaths } from '../daemon/paths.js';
+import { ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs, useColor } from './args.js';
-import { apiRequest, findDaemon, DaemonNotRunningError } from './daemon-client.js';
-import { renderComponents } from './format.js';
+import { apiRequest, findDaemon, ownStateDir, DaemonNotRunningError } from './daemon-client.js';
+import { plural, renderComponents } from './format.js';
 import { runCommand } from './run-command.js';
-import { readStateDirSetting } from './state-dir.js';
 import { showLiveStatus } from './up-view.js';
 
 /** `corral up [-c FILE] [-d] [--timeout 60s]`. */
@@ -23,7 +22,9 @@ export function run(args: string[]): Promise<number> {
       return 2;
     }
     const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
-    return flags.detach ? upDetached(configPath, timeoutMs) : upForeground(configPath);
+    // Another config's daemon may hold this state directory (two configs in one directory): refuse before touching it.
+    const stateDir = ownStateDir(configPath);
+    return flags.detach ? upDetached(configPath, stateDir, timeoutMs) : upForeground(configPath);
   }, 'up');
 }
 
@@ -60,13 +61,10 @@ export function isReady(c: ComponentInfo): boolean {
 /** MB of each of V8's two young-generation halves in the detached daemon. */
 const DAEMON_SEMI_SPACE_MB = 2;
 
-async function upDetached(configPath: string, timeoutMs: number): Promise<number> {
-  const stateDir = ensureDir(stateDirFor(configPath, readStateDirSetting(configPath)));
+async function upDetached(configPath: string, stateDir: string, timeoutMs: number): Promise<number> {
+  ensureDir(stateDir);
   const existing = readDaemonInfo(stateDir);
-  if (existing && isAlive(existing.pid)) {
-    process.stderr.write(`corral up: already running (pid ${existing.pid}, port ${existing.port})\n`);
-    return 1;
-  }
+  if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid)) return alreadyUp(configPath, existing);
   const paths = statePaths(stateDir);
   ensureDir(paths.logs);
   const stderrFile = `${paths.logs}/daemon.stderr`;
@@ -114,7 +112,7 @@ async function upDetached(configPath: string, timeoutMs: number): Promise<number
       process.stdout.write(renderComponents(last, useColor()));
       const disabled = last.filter((c) => c.state === 'disabled').length;
       process.stdout.write(
-        `corral is up (pid ${child.pid}, port ${target.info?.port}): ${last.length - disabled} components ready${disabled ? `, ${disabled} disabled` : ''}\n`,
+        `corral is up (pid ${child.pid}, port ${target.info?.port}): ${plural(last.length - disabled, 'component')} ready${disabled ? `, ${disabled} disabled` : ''}\n`,
       );
       return 0;
     }
@@ -125,6 +123,20 @@ async function upDetached(configPath: string, timeoutMs: number): Promise<number
     }
     await delay(50);
   }
+}
+
+/**
+ * `up -d` when this config's daemon already runs: nothing to start, so say so
+ * with its components and succeed (like `docker compose up -d`).
+ */
+async function alreadyUp(configPath: string, info: DaemonInfo): Promise<number> {
+  const target = findDaemon(configPath);
+  try {
+    const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 5000);
+    if (res.status === 200 && Array.isArray(res.body?.components)) process.stdout.write(renderComponents(res.body.components, useColor()));
+  } catch {}
+  process.stdout.write(`corral is already running for ${configPath} (pid ${info.pid}, ${target.baseUrl})\n`);
+  return 0;
 }
 
 function delay(ms: number): Promise<void> {

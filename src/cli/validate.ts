@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { dirname, relative, isAbsolute } from 'node:path';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load.js';
-import type { ConfigIssue } from '../config/issues.js';
 import { getPluginSchema } from '../plugins/loader.js';
 import { findConfig } from '../daemon/paths.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { paint } from './format.js';
+import { displayPath, formatIssue, paint, plural } from './format.js';
 
 const USAGE = 'usage: corral validate [-c FILE] [--json]';
+
+export { formatIssue };
 
 /** `corral validate`: checks a config file and prints every error as FILE:LINE:COL path: message. Exit 2 when invalid. */
 export async function run(args: string[]): Promise<number> {
@@ -50,26 +51,14 @@ export async function run(args: string[]): Promise<number> {
   if (!result.ok) {
     for (const issue of result.errors) process.stdout.write(`${formatIssue(shown, issue, color)}\n`);
     const n = result.errors.length;
-    process.stdout.write(`${paint(`${n} error${n === 1 ? '' : 's'}`, 'red', color)} in ${shown}\n`);
+    process.stdout.write(`${paint(plural(n, 'error'), 'red', color)} in ${shown}\n`);
     return 2;
   }
   const components = Object.values(result.config.components);
   const disabled = components.filter((c) => !c.enabled).length;
-  const count = `${components.length} component${components.length === 1 ? '' : 's'}`;
+  const count = plural(components.length, 'component');
   process.stdout.write(`${shown}: ${paint('valid', 'green', color)} (${count}${disabled > 0 ? `, ${disabled} disabled` : ''})\n`);
   return 0;
-}
-
-/** `FILE:LINE:COL path: message`, the form editors and terminals turn into links. */
-export function formatIssue(file: string, issue: ConfigIssue, color = false): string {
-  const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
-  const path = issue.path ? `${paint(issue.path, 'bold', color)}: ` : '';
-  return `${paint(where, 'gray', color)} ${path}${issue.message}`;
-}
-
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 /** The config's `plugin_dirs`, read before validation because plugins are needed to validate it. */

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { ConfigSchema, type CorralConfig } from './schema.js';
 import { checkDependencies, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
-import { locatePath, positionOf } from './locate.js';
+import { keyPathAt, locatePath, positionOf } from './locate.js';
 
 export type { ConfigIssue } from './issues.js';
 export type { PluginSchemaResolver } from './checks.js';
@@ -42,6 +42,8 @@ interface Parsed {
   data: unknown;
   doc: Document;
   counter: LineCounter;
+  /** Problems the parser found that do not stop validation (duplicate keys), already placed. */
+  issues: ConfigIssue[];
 }
 
 /** Reads, parses and validates a YAML or JSON config file. Never throws: problems come back as `errors`. */
@@ -72,7 +74,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
   raw.push(...checkDependencies(data));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
-  if (!result.success || raw.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
+  if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
   return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
 }
 
@@ -97,20 +99,30 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
   }
   // YAML 1.2 reads JSON too, so both formats get node positions from one parser.
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true });
-  if (doc.errors.length > 0) {
-    return {
-      errors: doc.errors.map((err) => ({
-        path: '',
-        message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`,
-        ...positionOf(counter, err.pos[0]),
-      })),
-    };
-  }
+  // A duplicate key leaves a usable document (the last value wins in it): report it together with
+  // every schema error rather than alone. Any other syntax error stops here.
+  const describe = (err: YAMLError): ConfigIssue =>
+    err.code === 'DUPLICATE_KEY'
+      ? duplicateKeyIssue(doc, counter, err.pos[0])
+      : { path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, ...positionOf(counter, err.pos[0]) };
+  if (doc.errors.some((err) => err.code !== 'DUPLICATE_KEY')) return { errors: doc.errors.map(describe) };
+  const issues = doc.errors.map(describe);
   try {
-    return { data: doc.toJS({ maxAliasCount: 1000 }), doc, counter };
+    return { data: doc.toJS({ maxAliasCount: 1000 }), doc, counter, issues };
   } catch (err) {
     return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }] };
   }
+}
+
+/** A key written twice in one mapping, with the path of the repeated entry and its own line. */
+function duplicateKeyIssue(doc: Document, counter: LineCounter, offset: number): ConfigIssue {
+  const path = keyPathAt(doc, offset);
+  const key = path && path.length > 0 ? String(path[path.length - 1]) : undefined;
+  return {
+    path: path ? formatPath(path) : '',
+    message: `duplicate key${key === undefined ? '' : ` "${key}"`}: it appears more than once in the same mapping (keep one)`,
+    ...positionOf(counter, offset),
+  };
 }
 
 function jsonSyntaxIssue(text: string, message: string): ConfigIssue {
@@ -128,7 +140,7 @@ function jsonSyntaxIssue(text: string, message: string): ConfigIssue {
 /** Places each issue in the file and sorts them by line, so they read top to bottom. */
 function placeIssues(issues: RawIssue[], parsed: Parsed): ConfigIssue[] {
   const seen = new Set<string>();
-  const out: ConfigIssue[] = [];
+  const out: ConfigIssue[] = [...parsed.issues];
   for (const issue of issues) {
     const path = formatPath(issue.path);
     const key = `${path}\0${issue.message}`;

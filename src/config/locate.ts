@@ -56,3 +56,27 @@ export function positionOf(counter: LineCounter, offset: number): Position {
   const { line, col } = counter.linePos(offset);
   return { line, column: col };
 }
+
+/**
+ * The path of the map entry whose key starts at `offset` (a duplicate key
+ * reported by the parser), or null when no key starts there.
+ */
+export function keyPathAt(doc: Document, offset: number): PropertyKey[] | null {
+  const walk = (node: unknown, path: PropertyKey[]): PropertyKey[] | null => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (rangeStart(pair.key) === offset) return [...path, key];
+        const found = walk(pair.value, [...path, key]);
+        if (found) return found;
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const found = walk(node.items[i], [...path, i]);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  return walk(doc.contents, []);
+}

@@ -4,6 +4,9 @@ import { Duration, Size } from './units.js';
 /** Names that built-in runners answer to; any other `plugin` value is a plugin name or path. */
 export const BUILTIN_RUNNERS = ['process', 'pty', 'tmux'] as const;
 
+/** 1500 → `1.5s`, 250 → `250ms`: a duration as a config would write it. */
+const showMs = (ms: number): string => (ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`);
+
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export const RestartSchema = z
@@ -15,6 +18,12 @@ export const RestartSchema = z
         max: Duration.prefault('30s'),
         factor: z.number().min(1).default(2),
         jitter: z.number().min(0).max(1).default(0.2),
+      })
+      // A first delay above the cap would be cut to the cap at once: say so instead of silently ignoring `initial`.
+      .superRefine((b, ctx) => {
+        if (b.initial > b.max) {
+          ctx.addIssue({ code: 'custom', path: ['initial'], message: `initial (${showMs(b.initial)}) must not be above max (${showMs(b.max)})` });
+        }
       })
       .prefault({}),
     max_restarts: z.number().int().nonnegative().default(10),

@@ -14,7 +14,19 @@ import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor
 import { createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
 import { installPluginSafetyNet } from '../plugins/safety-net.js';
-import { ensureDir, fallbackStateDir, isAlive, readDaemonInfo, stateDirFor, statePaths, writeDaemonInfo, type DaemonInfo } from './paths.js';
+import {
+  describeStateDirOwner,
+  ensureDir,
+  fallbackStateDir,
+  isAlive,
+  isCorralProcess,
+  readDaemonInfo,
+  stateDirFor,
+  stateDirOwner,
+  statePaths,
+  writeDaemonInfo,
+  type DaemonInfo,
+} from './paths.js';
 import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
@@ -84,6 +96,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const paths = statePaths(stateDir);
   ensureDir(paths.logs);
 
+  // Another config's daemon holds this state directory (two configs in one directory): touch nothing of it.
+  const owner = stateDirOwner(stateDir, configPath);
+  if (owner) throw new DaemonStartError(describeStateDirOwner(stateDir, configPath, owner), 2);
   const previous = readDaemonInfo(stateDir);
   if (previous && previous.pid !== process.pid && isAlive(previous.pid) && isCorralProcess(previous.pid)) {
     throw new DaemonStartError(`corral is already running for this config (pid ${previous.pid}, port ${previous.port}); use \`corral down\` first`, 1);
@@ -410,13 +425,4 @@ async function describeBindError(err: unknown, cfg: CorralConfig, configPath: st
     return new DaemonStartError(`cannot bind ${cfg.bus.host}:${cfg.bus.port}: ${e.message} (bus.host in ${configPath})`, 2);
   }
   return e;
-}
-
-/** True when `pid` runs corral (so a stale daemon.json whose pid was reused is ignored). */
-function isCorralProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral');
-  } catch {
-    return true;
-  }
 }

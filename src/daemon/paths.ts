@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 /** Contents of `daemon.json` in the state directory. */
 export interface DaemonInfo {
@@ -127,4 +127,70 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** True when `pid` runs corral (so a stale daemon.json whose pid was reused is ignored). */
+export function isCorralProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral');
+  } catch {
+    return true;
+  }
+}
+
+/** Whether two config paths name the same file: both made absolute, symlinks followed where the files exist. */
+export function sameConfigFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    const abs = resolve(p);
+    try {
+      return realpathSync(abs);
+    } catch {
+      return abs;
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** The daemon of another config that holds a state directory, as daemon.json says. */
+export interface StateDirOwner {
+  info: DaemonInfo;
+  /** Its daemon still runs (else daemon.json was left by one that died). */
+  alive: boolean;
+}
+
+/**
+ * Who else holds `stateDir`: the daemon.json there names a config other than
+ * `configPath` (two configs in one directory share `.corral/` unless one sets
+ * `state_dir:`). Null when the directory is free or is this config's own. A
+ * daemon.json left by a dead daemon whose config file is gone binds nobody.
+ */
+export function stateDirOwner(stateDir: string, configPath: string): StateDirOwner | null {
+  const info = readDaemonInfo(stateDir);
+  if (!info || typeof info.config !== 'string' || info.config === '') return null;
+  if (sameConfigFile(info.config, configPath)) return null;
+  const alive = typeof info.pid === 'number' && (info.pid === process.pid || (isAlive(info.pid) && isCorralProcess(info.pid)));
+  if (!alive && !existsSync(info.config)) return null;
+  return { info, alive };
+}
+
+/** What to tell a user whose config's state directory is held by another config's daemon, and how to fix it. */
+export function describeStateDirOwner(stateDir: string, configPath: string, owner: StateDirOwner): string {
+  const { info } = owner;
+  const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+  const shown = (p: string) => {
+    const rel = relative(process.cwd(), p);
+    return rel && !rel.startsWith('..') ? rel : p;
+  };
+  const other = shown(info.config);
+  const mine = shown(configPath);
+  const who = owner.alive
+    ? `belongs to the corral daemon of ${other} (pid ${info.pid}, ${url})`
+    : `was last used by the corral daemon of ${other} (pid ${info.pid}, no longer running)`;
+  const suggested = `.corral-${basename(configPath).replace(/\.(ya?ml|json)$/i, '')}`;
+  return (
+    `the state directory ${shown(stateDir)} ${who}, not ${mine}: configs in one directory share it unless they set \`state_dir:\`. ` +
+    `Add \`state_dir: ${suggested}\` to ${mine} (or give ${other} its own), ` +
+    (owner.alive ? `or use \`-c ${other}\` to act on that daemon` : `or run \`corral down -c ${other}\` to release it`)
+  );
 }

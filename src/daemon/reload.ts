@@ -5,6 +5,7 @@ import { loadConfig, type LoadResult } from '../config/load.js';
 import { planReload, type ReloadPlan } from '../config/diff.js';
 import { watchConfig } from '../config/watch.js';
 import { makeError } from '../schema/errors.js';
+import type { ReloadResult } from '../supervisor/types.js';
 
 type LoadOk = Extract<LoadResult, { ok: true }>;
 
@@ -20,7 +21,7 @@ export interface ReloaderOptions {
 
 export interface Reloader {
   /** Re-reads the file now (SIGHUP, `corral reload`). */
-  reload(trigger: string): Promise<{ ok: boolean; message: string }>;
+  reload(trigger: string): Promise<ReloadResult>;
   /** Starts watching the file for saves; resolves once the watcher sees changes. */
   watch(): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +40,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   let chain: Promise<unknown> = Promise.resolve();
   let watcher: { close(): Promise<void> } | null = null;
 
-  async function handle(result: LoadResult, trigger: string): Promise<{ ok: boolean; message: string }> {
+  async function handle(result: LoadResult, trigger: string): Promise<ReloadResult> {
     if (!result.ok) {
       const lines = result.errors.map((e) => `${[e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ')}: ${e.message}`);
       const message = `config not applied (${opts.configPath}): ${lines.join('; ')}`;
@@ -48,7 +49,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       opts.bus.publishError(
         makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger, errors: result.errors } }),
       );
-      return { ok: false, message };
+      return { ok: false, message, errors: result.errors, file: opts.configPath };
     }
     if (result.hash === current.hash) {
       if (failing) opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);

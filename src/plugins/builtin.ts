@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILTIN_RUNNERS } from '../config/schema.js';
-import { defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
+import { DEFAULT_TMUX_SESSION, defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
 import { definePlugin, type ComponentLifecycle, type PluginContext, type PluginDefinition, type RunOptions } from './types.js';
 
 type BuiltinName = (typeof BUILTIN_RUNNERS)[number];
@@ -36,8 +36,7 @@ const ptyPlugin = definePlugin({
   create: (ctx): ComponentLifecycle => ({ start: () => ctx.runners.pty(runOptionsFor(ctx)) }),
 });
 
-/** Default tmux session of tmux components that name none. */
-export const DEFAULT_TMUX_SESSION = 'corral';
+export { DEFAULT_TMUX_SESSION };
 
 // Components of the built-in tmux plugin per session, so the last one to go removes the session.
 const sessionUsers = new Map<string, number>();

@@ -1,5 +1,6 @@
 import type { ComponentStatus } from '../schema/messages.js';
 import type { AttachInfo } from '../plugins/types.js';
+import type { ConfigIssue } from '../config/issues.js';
 
 /** States of one component's state machine. */
 export const COMPONENT_STATES = [
@@ -39,6 +40,16 @@ export interface ComponentInfo {
   attach?: AttachInfo;
 }
 
+/** The answer to a reload. */
+export interface ReloadResult {
+  ok: boolean;
+  message: string;
+  /** The config file was invalid (nothing changed): every problem, with its path and line. */
+  errors?: ConfigIssue[];
+  /** The config file read. */
+  file?: string;
+}
+
 /** What the HTTP control routes and the CLI drive. */
 export interface Controller {
   list(): ComponentInfo[];
@@ -48,7 +59,7 @@ export interface Controller {
   stop(name: string): Promise<void>;
   restart(name: string): Promise<void>;
   /** Re-read and apply the config file (same as SIGHUP). */
-  reload(): Promise<{ ok: boolean; message: string }>;
+  reload(): Promise<ReloadResult>;
   /** Graceful `corral down`: stop everything then exit the daemon. */
   shutdown(): Promise<void>;
 }

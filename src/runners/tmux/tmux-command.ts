@@ -3,6 +3,9 @@ import { execFile } from 'node:child_process';
 /** corral's own tmux server socket (`tmux -L corral`), so it never touches the user's default server. */
 export const DEFAULT_TMUX_SOCKET = 'corral';
 
+/** Default tmux session of tmux components that name none. */
+export const DEFAULT_TMUX_SESSION = 'corral';
+
 /** The socket tmux components use when none is given: `CORRAL_TMUX_SOCKET` (tests and CI use a private one), else `corral`. */
 export function defaultTmuxSocket(): string {
   return process.env.CORRAL_TMUX_SOCKET || DEFAULT_TMUX_SOCKET;

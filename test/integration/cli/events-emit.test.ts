@@ -64,6 +64,26 @@ describe('corral events', () => {
     expect(numbers(run)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  test('-n 0 -f: no history, only the events published from now on; -n 0 alone prints nothing', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    publish(1, 5);
+    const none = cli('events', ['-n', '0', '--json']);
+    expect(await none.exited).toBe(0);
+    expect(none.stdout()).toBe('');
+    const run = cli('events', ['-f', '-n', '0', '--type', 'test.*', '--json']);
+    // Subscribed once the server counts the connection: every event published after that reaches it.
+    await until(() => srv!.server.clientCount() === 1, 'the subscription');
+    publish(6, 8);
+    await until(() => lines(run).length >= 3, 'the new events');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(numbers(run)).toEqual([6, 7, 8]);
+    const bad = cli('events', ['-n', 'some']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/-n "some"/);
+  });
+
   test('human output: time, type, source and summary on one line', async () => {
     srv = await startTestServer();
     writeProject(dir, { port: srv.server.port });

@@ -61,6 +61,31 @@ describe('corral hook', () => {
     expect(() => readdirSync(join(dir, '.corral', 'spool'))).toThrow();
   });
 
+  test('no config: forwards to the corral at CORRAL_URL', async () => {
+    srv = await startTestServer();
+    const state = join(dir, 'xdg');
+    const run = hook(['Stop'], JSON.stringify({ session_id: 's3' }), { XDG_STATE_HOME: state, CORRAL_URL: `http://127.0.0.1:${srv.server.port}` });
+    expect(await run.exited).toBe(0);
+    expect(srv.bus.history({ event_type: 'Stop' }).events.map((e) => e.event.session_id)).toEqual(['s3']);
+    expect(() => readdirSync(join(state, 'corral', 'spool'))).toThrow();
+  });
+
+  test('no config and something other than corral on the port: the hook body is never sent there, it is spooled', async () => {
+    const seen: string[] = [];
+    // A server that accepts anything (as a dev server on port 4000 might) and is not corral.
+    fake = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', r));
+    const state = join(dir, 'xdg');
+    const run = hook(['PreToolUse'], JSON.stringify(body), { XDG_STATE_HOME: state, CORRAL_URL: `http://127.0.0.1:${(fake.address() as { port: number }).port}` });
+    expect(await run.exited).toBe(0);
+    expect(seen).toEqual(['GET /health']);
+    expect(spooled(join(state, 'corral', 'spool'))).toMatchObject([{ hook_event_name: 'PreToolUse', body }]);
+  });
+
   test('daemon down and no config: spools under XDG_STATE_HOME, exits 0 with nothing on stdout', async () => {
     const state = join(dir, 'xdg');
     const run = hook(['Stop'], JSON.stringify({ session_id: 's2' }), { XDG_STATE_HOME: state, CORRAL_URL: `http://127.0.0.1:${await deadPort()}` });

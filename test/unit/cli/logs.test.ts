@@ -66,6 +66,23 @@ describe('corral logs', () => {
     expect(String(err.mock.calls[1]![0])).toMatch(/-n expects a whole number/);
   });
 
+  it('for a tmux component, says where its output is instead of failing; other names still show', async () => {
+    writeFileSync(
+      join(root, 'corral.yaml'),
+      'version: 1\nstate_dir: ./state\ncomponents:\n  shell: { plugin: tmux, session: dev, command: bash }\n  top: { plugin: tmux, command: top }\n  web: { command: x }\n',
+    );
+    const out = captureStdout();
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await run(['shell', '-c', join(root, 'corral.yaml')])).toBe(0);
+    expect(out.text()).toBe('');
+    expect(err.mock.calls.map((c) => String(c[0]))).toEqual([
+      'corral logs: "shell" runs in tmux: its output is in its window of tmux session "dev", not in a log; see it with `corral attach shell`\n',
+    ]);
+    expect(await run(['top', 'web', '-c', join(root, 'corral.yaml'), '-n', '1'])).toBe(0);
+    expect(String(err.mock.calls[1]![0])).toMatch(/"top" runs in tmux: .*session "corral".*`corral attach top`/);
+    expect(out.text()).toBe('web | web five\n');
+  });
+
   it('follows new lines of every component until stopped', async () => {
     const printed: string[] = [];
     const controller = new AbortController();

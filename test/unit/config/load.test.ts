@@ -99,7 +99,55 @@ describe('loadConfig', () => {
   test('duplicate keys in YAML are an error, not a silent override', async () => {
     const file = tmp.write('corral.yaml', lines('components:', '  web: { command: a }', '  web: { command: b }'));
     const errors = errorsOf(await loadConfig(file));
-    expect(errors[0]).toMatchObject({ line: 3 });
+    expect(errors).toEqual([{ path: 'components.web', message: expect.stringMatching(/duplicate key "web"/), line: 3, column: 3 }]);
+  });
+
+  test('duplicate keys are reported together with every other error, each at its own line', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines(
+        'components:',
+        '  web:',
+        '    command: a',
+        '    restrat: { policy: never }',
+        '    env: { A: "1" }',
+        '    env: { B: "2" }',
+        '  db:',
+        '    command: b',
+        '    stop: { timeout: 10 seconds, timeout: 5s }',
+        '    depends_on: [nope]',
+      ),
+    );
+    const errors = errorsOf(await loadConfig(file));
+    expect(errors.map((e) => [e.path, e.line])).toEqual([
+      ['components.web.restrat', 4],
+      ['components.web.env', 6],
+      ['components.db.stop.timeout', 9],
+      ['components.db.depends_on.nope', 10],
+    ]);
+    expect(errors[1]!.message).toMatch(/duplicate key "env"/);
+    expect(errors[2]).toMatchObject({ column: 34, message: expect.stringMatching(/duplicate key "timeout"/) });
+  });
+
+  test('a duplicate key in a JSON file is reported with the schema errors too', async () => {
+    const file = tmp.write('corral.json', '{\n  "components": {\n    "web": { "command": "x", "command": "y", "restrat": {} }\n  }\n}\n');
+    const errors = errorsOf(await loadConfig(file));
+    expect(errors.map((e) => [e.path, e.line, e.column])).toEqual([
+      ['components.web.command', 3, 30],
+      ['components.web.restrat', 3, 46],
+    ]);
+  });
+
+  test('a backoff whose initial delay is above its max is an error at backoff.initial', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines('components:', '  web:', '    command: x', '    restart:', '      backoff: { initial: 1m, max: 30s }', '  ok:', '    command: y', '    restart: { backoff: { initial: 2s, max: 2s } }'),
+    );
+    const errors = errorsOf(await loadConfig(file));
+    expect(errors).toEqual([{ path: 'components.web.restart.backoff.initial', message: 'initial (60s) must not be above max (30s)', line: 5, column: 27 }]);
+    // The default max (30s) counts too.
+    const alone = tmp.write('alone.yaml', lines('components:', '  web: { command: x, restart: { backoff: { initial: 45s } } }'));
+    expect(errorsOf(await loadConfig(alone))).toEqual([expect.objectContaining({ path: 'components.web.restart.backoff.initial', message: 'initial (45s) must not be above max (30s)' })]);
   });
 
   test('an unknown dependency names both ends', async () => {
