@@ -40,13 +40,21 @@ export function run(args: string[]): Promise<number> {
       );
     }
     const names = positionals.filter((name) => !inTmux.has(name) || existsSync(join(dir, logFileName(name))));
+    const declared = positionals.length > 0 ? configComponentNames(configPath) : null;
     for (const name of names) {
       if (!existsSync(join(dir, logFileName(name))) && !flags.follow) {
+        // A component of this config that has not printed anything yet is not an error; a name it does not have is.
+        if (declared?.has(name)) {
+          process.stderr.write(`corral logs: "${name}" has printed nothing yet (its log starts with its first line; -f waits for it)\n`);
+          continue;
+        }
         const known = available.length > 0 ? ` (logs exist for: ${available.join(', ')})` : '';
-        process.stderr.write(`corral logs: no log for "${name}" in ${dir}${known}\n`);
+        const components = declared && declared.size > 0 ? `; the components of ${configPath} are: ${[...declared].join(', ')}` : '';
+        process.stderr.write(`corral logs: no log for "${name}" in ${dir}${known}${components}\n`);
         return 1;
       }
     }
+    if (!flags.follow && names.length > 0 && names.every((n) => !existsSync(join(dir, logFileName(n))))) return 0;
     if (positionals.length > 0 && names.length === 0) return 0;
     if (positionals.length === 0 && available.length === 0 && !flags.follow) {
       process.stderr.write(`corral logs: no logs yet in ${dir}\n`);
@@ -106,4 +114,15 @@ async function tmuxComponents(configPath: string, names: string[]): Promise<Map<
     }
   } catch {}
   return found;
+}
+
+/** The component names of the config file, or null when it cannot be read. */
+function configComponentNames(configPath: string): Set<string> | null {
+  try {
+    const text = readFileSync(configPath, 'utf8');
+    const raw = (configPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { components?: Record<string, unknown> } | null;
+    return new Set(Object.keys(raw?.components ?? {}));
+  } catch {
+    return null;
+  }
 }

@@ -66,6 +66,19 @@ describe('corral logs', () => {
     expect(String(err.mock.calls[1]![0])).toMatch(/-n expects a whole number/);
   });
 
+  it('a component of the config that has printed nothing yet is not an error; an unknown name lists the components', async () => {
+    writeFileSync(join(root, 'corral.yaml'), 'version: 1\nstate_dir: ./state\ncomponents:\n  quiet: { command: x }\n  web: { command: x }\n');
+    const out = captureStdout();
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await run(['quiet', '-c', join(root, 'corral.yaml')])).toBe(0);
+    expect(out.text()).toBe('');
+    expect(String(err.mock.calls[0]![0])).toMatch(/"quiet" has printed nothing yet/);
+    expect(await run(['quiet', 'web', '-c', join(root, 'corral.yaml'), '-n', '1'])).toBe(0);
+    expect(out.text()).toMatch(/^web +\| web five\n$/);
+    expect(await run(['nope', '-c', join(root, 'corral.yaml')])).toBe(1);
+    expect(String(err.mock.calls.at(-1)![0])).toMatch(/the components of .*corral.yaml are: quiet, web/);
+  });
+
   it('for a tmux component, says where its output is instead of failing; other names still show', async () => {
     writeFileSync(
       join(root, 'corral.yaml'),
