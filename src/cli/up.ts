@@ -50,12 +50,37 @@ async function upForeground(configPath: string): Promise<number> {
   }
 }
 
-/** Whether a component counts as ready for `up -d`. */
+/**
+ * Whether a component counts as ready for `up -d`: running (healthy when it
+ * has a check) and never ended by itself since the daemon started, which
+ * `up -d` has just done. A one-shot that completed (`exited`, no reason) is
+ * ready too: that is its ready state.
+ */
 export function isReady(c: ComponentInfo): boolean {
   if (c.state === 'disabled') return true;
+  if (c.state === 'exited') return c.reason === null;
+  if (hasExited(c)) return false; // a crash loop caught between two crashes is not ready
   if (c.state === 'healthy') return true;
   if (c.state === 'running') return c.health === null;
-  return c.state === 'exited' && c.reason === null;
+  return false;
+}
+
+/** Not ready, and will not become ready by waiting: failed, ended badly, or ended by itself during the wait. */
+export function isLost(c: ComponentInfo): boolean {
+  if (c.state === 'failed') return true;
+  if (c.state === 'exited') return c.reason !== null;
+  return hasExited(c);
+}
+
+/** `NAME (state: reason, last exit: exit code 3)` for the not-ready list. */
+export function describeNotReady(c: ComponentInfo): string {
+  let text = c.state + (c.reason ? `: ${c.reason}` : '');
+  if (hasExited(c) && !text.includes(c.last_exit!)) text += `, last exit: ${c.last_exit}`;
+  return `${c.name} (${text})`;
+}
+
+function hasExited(c: ComponentInfo): boolean {
+  return typeof c.last_exit === 'string';
 }
 
 /** MB of each of V8's two young-generation halves in the detached daemon. */
@@ -106,7 +131,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
       const transient = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes((err as NodeJS.ErrnoException).code ?? '');
       if (!(err instanceof DaemonNotRunningError) && !transient) throw err;
     }
-    const failed = last.filter((c) => c.state === 'failed');
+    const lost = last.filter(isLost);
     const notReady = last.filter((c) => !isReady(c));
     if (notReady.length === 0) {
       process.stdout.write(renderComponents(last, useColor()));
@@ -116,9 +141,10 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
       );
       return 0;
     }
-    if (Date.now() > deadline || (failed.length > 0 && notReady.every((c) => c.state === 'failed' || c.state === 'pending'))) {
+    // Give up once something is lost and the rest is either lost or waiting (for it, likely).
+    if (Date.now() > deadline || (lost.length > 0 && notReady.every((c) => isLost(c) || c.state === 'pending'))) {
       process.stdout.write(renderComponents(last, useColor()));
-      process.stderr.write(`corral up: not ready: ${notReady.map((c) => `${c.name} (${c.state}${c.reason ? `: ${c.reason}` : ''})`).join(', ')}\n`);
+      process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
       return 1;
     }
     await delay(50);

@@ -49,6 +49,8 @@ export class Component {
   lastExit: ExitInfo | null = null;
   /** A generation ended on its own with code 0 since the last start command (`depends_on: completed`). */
   completedCleanly = false;
+  /** How the last generation that ended by itself ended (`exit code 3`), or null; a stop by corral does not count. */
+  lastOwnExit: string | null = null;
   /** A generation reached `running` since the last start command (`depends_on: started`). */
   reachedRunning = false;
   sample: { cpu_percent: number; memory_mb: number } | null = null;
@@ -222,6 +224,7 @@ export class Component {
       cpu_percent: this.sample?.cpu_percent ?? null,
       memory_mb: this.sample?.memory_mb ?? null,
       next_restart_in_ms: this.nextRestartAt !== null ? Math.max(0, this.nextRestartAt - now) : null,
+      last_exit: this.lastOwnExit,
       depends_on: { ...this.config.depends_on },
       ...(this.instance?.attach ? { attach: this.instance.attach } : {}),
     };
@@ -312,6 +315,7 @@ export class Component {
     const runtime = this.now() - (this.startedAt ?? this.now());
     this.endRun();
     this.lastExit = info;
+    this.lastOwnExit = describeExit(info);
     if (info.error) return this.failStart(gen, info.error.message);
     const crashed = info.code !== 0;
     if (!crashed) this.completedCleanly = true;

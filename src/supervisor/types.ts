@@ -35,6 +35,8 @@ export interface ComponentInfo {
   cpu_percent: number | null;
   memory_mb: number | null;
   next_restart_in_ms: number | null;
+  /** How the last generation that ended by itself ended (`exit code 3`, `signal SIGKILL`), or null if none has; stops by corral do not count. */
+  last_exit: string | null;
   depends_on: Record<string, string>;
   /** How `corral attach` reaches a running pty or tmux component (absent otherwise). */
   attach?: AttachInfo;

@@ -22,6 +22,7 @@ export function info(name: string, over: Partial<ComponentInfo> = {}): Component
     cpu_percent: 1.5,
     memory_mb: 42.25,
     next_restart_in_ms: null,
+    last_exit: null,
     depends_on: {},
     ...over,
   };
