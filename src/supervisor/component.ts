@@ -7,6 +7,7 @@ import { RestartTracker } from './backoff.js';
 import { HealthTracker } from './component-health.js';
 import { startWithTimeout, StartTimeoutError } from './start-timeout.js';
 import { CommandQueue } from './command-queue.js';
+import { MET, type DependencyVerdict } from './dependencies.js';
 
 export interface ComponentOptions {
   name: string;
@@ -20,6 +21,12 @@ export interface ComponentOptions {
   /** Clock and randomness, replaceable in tests of the backoff math. */
   now?: () => number;
   random?: () => number;
+  /**
+   * Whether its dependencies let it start now (the supervisor's `depends_on`).
+   * Asked before every launch, crash restarts included; when not met the
+   * component waits in `pending` until `resume()` finds them met.
+   */
+  dependencies?: (c: Component) => DependencyVerdict;
 }
 
 /** Thrown by commands on a component that `enabled: false` keeps off. */
@@ -51,8 +58,6 @@ export class Component {
   completedCleanly = false;
   /** How the last generation that ended by itself ended (`exit code 3`), or null; a stop by corral does not count. */
   lastOwnExit: string | null = null;
-  /** A generation reached `running` since the last start command (`depends_on: started`). */
-  reachedRunning = false;
   sample: { cpu_percent: number; memory_mb: number } | null = null;
 
   private readonly opts: ComponentOptions;
@@ -67,6 +72,11 @@ export class Component {
   private readonly restartPolicy: RestartTracker;
   private readonly healthTracker: HealthTracker;
   private disposed = false;
+  /** A launch waiting for the dependencies (`pending`): a crash restart, or a start/restart command. */
+  private due: 'start' | 'crash' | null = null;
+  /** Start-like commands given and not finished yet. */
+  private startsAhead = 0;
+  private queuedRestart: Promise<void> | null = null;
 
   constructor(opts: ComponentOptions) {
     this.opts = opts;
@@ -119,24 +129,47 @@ export class Component {
     return healthCheckKind(this.config.health, this.lifecycle) !== null;
   }
 
-  /** Marks the component as waiting for its dependencies (no-op while it runs). */
-  setPending(reason: string | null): void {
-    if (this.instance || this.state === 'disabled' || this.state === 'backoff') return;
+  /** Whether a launch waits for its dependencies (the component is `pending`). */
+  get waiting(): boolean {
+    return this.due !== null;
+  }
+
+  /** Whether a start, restart or reconfigure was given and has not finished: a stopped component about to start. */
+  get startPending(): boolean {
+    return this.startsAhead > 0;
+  }
+
+  /** Updates why a waiting component waits (no-op unless it waits). */
+  setPending(reason: string): void {
+    if (this.due === null || this.instance) return;
     if (this.state === 'pending' && this.reason === reason) return;
     this.setState('pending', reason);
   }
 
-  /** Starts it unless it already runs (idempotent). Clears `failed`. */
-  start(): Promise<void> {
+  /**
+   * Launches a waiting component if its dependencies are met now (queued;
+   * no-op when it no longer waits: a stop cancels the wait).
+   */
+  resume(): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
-      if (this.instance) return;
-      this.clearBackoff();
-      this.restartPolicy.reset();
-      this.completedCleanly = false;
-      this.reachedRunning = false;
-      await this.launch();
+      const due = this.due;
+      if (due === null || this.instance || this.state === 'disabled') return;
+      await this.launchWhenReady(due);
     });
+  }
+
+  /** Starts it unless it already runs (idempotent), once its dependencies are met. Clears `failed`. */
+  start(): Promise<void> {
+    return this.startLike(
+      this.queue.run(async () => {
+        if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
+        if (this.instance) return;
+        this.clearBackoff();
+        this.restartPolicy.reset();
+        this.completedCleanly = false;
+        await this.launchWhenReady('start');
+      }),
+    );
   }
 
   /** Stops it (idempotent): the promise resolves when its whole process group is gone. */
@@ -149,16 +182,19 @@ export class Component {
    * arrive while one restart is still queued join it rather than queue another.
    */
   restart(): Promise<void> {
-    return this.queue.coalesce('restart', async () => {
+    const p = this.queue.coalesce('restart', async () => {
+      this.queuedRestart = null;
       if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
       const hadRun = this.generation > 0;
       await this.halt('stopped');
       this.restartPolicy.reset();
       this.completedCleanly = false;
-      this.reachedRunning = false;
       if (hadRun) this.restarts++;
-      await this.launch();
+      await this.launchWhenReady('start');
     });
+    if (p === this.queuedRestart) return p; // joined the one already queued
+    this.queuedRestart = p;
+    return this.startLike(p);
   }
 
   /**
@@ -166,8 +202,8 @@ export class Component {
    * lifecycle, take the new config, start again (when enabled).
    */
   reconfigure(config: ComponentConfig, opts: { start: boolean }): Promise<void> {
-    return this.queue.run(async () => {
-      const wasLive = this.instance !== null || this.state === 'backoff';
+    const p = this.queue.run(async () => {
+      const wasLive = this.instance !== null || this.state === 'backoff' || this.due === 'crash';
       await this.halt(config.enabled ? 'stopped' : 'disabled');
       await this.disposeLifecycle();
       this.config = config;
@@ -176,8 +212,11 @@ export class Component {
       if (!opts.start && !wasLive) return;
       this.restartPolicy.reset();
       if (wasLive) this.restarts++;
-      await this.launch();
+      await this.launchWhenReady('start');
     });
+    // Counted as a start when it will start again: its dependants wait through the stop.
+    const willStart = config.enabled && (opts.start || this.instance !== null || this.state === 'backoff' || this.due === 'crash');
+    return willStart ? this.startLike(p) : p;
   }
 
   /** Swaps the config in place: policies and thresholds apply from now on, a changed probe restarts the check. */
@@ -246,10 +285,47 @@ export class Component {
     }
   }
 
+  /** Cancels a restart that is due (its backoff timer, or its wait for the dependencies). */
   private clearBackoff(): void {
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
     this.nextRestartAt = null;
+    this.due = null;
+  }
+
+  /**
+   * Counts a queued start-like command until it has run. Its last state change
+   * was seen with the start still pending, so dependants are told once more.
+   */
+  private startLike(p: Promise<void>): Promise<void> {
+    this.startsAhead++;
+    const done = () => {
+      if (--this.startsAhead === 0) this.emitChange();
+    };
+    return p.then(
+      () => done(),
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Launches now if the dependencies allow it, else waits in `pending` (the
+   * supervisor calls `resume()` when they change). Runs inside the queue.
+   */
+  private async launchWhenReady(kind: 'start' | 'crash'): Promise<void> {
+    const verdict = this.opts.dependencies?.(this) ?? MET;
+    if (verdict.kind !== 'met') {
+      this.clearBackoff();
+      this.due = kind;
+      if (this.state !== 'pending' || this.reason !== verdict.reason) this.setState('pending', verdict.reason);
+      return;
+    }
+    this.due = null;
+    if (kind === 'crash') this.restarts++;
+    await this.launch();
   }
 
   /** Starts one generation. Runs inside the queue, with no generation alive. */
@@ -271,7 +347,6 @@ export class Component {
     this.instance = instance;
     this.startedAt = this.now();
     this.lastExit = null;
-    this.reachedRunning = true;
     this.setState('running', null);
     this.opts.events.started({
       component: this.name,
@@ -348,11 +423,12 @@ export class Component {
     // A real timer: the daemon sleeps until it fires, however many crashes came before.
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
-      void this.queue.run(async () => {
-        if (this.state !== 'backoff') return;
-        this.restarts++;
-        await this.launch();
-      }).catch(() => {});
+      void this.queue
+        .run(async () => {
+          if (this.state !== 'backoff') return;
+          await this.launchWhenReady('crash');
+        })
+        .catch(() => {});
     }, delay);
   }
 

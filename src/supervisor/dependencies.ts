@@ -6,11 +6,24 @@ export type DependencyCondition = 'started' | 'healthy' | 'completed';
 /** Where one dependency stands for its dependant. */
 export type DependencyVerdict = { kind: 'met' } | { kind: 'wait'; reason: string } | { kind: 'blocked'; reason: string };
 
+export const MET: DependencyVerdict = { kind: 'met' };
+
+/** States in which a generation is alive and has not been asked to stop. */
+const LIVE = new Set(['running', 'healthy', 'unhealthy']);
+
 /**
- * Judges one dependency. `blocked` means it cannot be met without someone
- * acting (the dependency failed, is disabled, exited badly, or is itself
- * blocked); the dependant then stays `pending` with this reason and starts if
- * the dependency recovers later.
+ * Judges one dependency as it stands now (not as it once was: a dependency
+ * that was stopped after it started no longer counts as started).
+ *
+ * - `started`: its generation is alive, or it ran and ended by itself (`exited`).
+ * - `healthy`: its probe passes now; without any health check, as `started`.
+ * - `completed`: a generation ended with code 0 since it was last started.
+ *
+ * `blocked` means it cannot be met without someone acting (the dependency
+ * failed, is disabled, was stopped, exited without meeting the condition, or
+ * is itself blocked) and no start of it is under way; the dependant then stays
+ * `pending` with this reason and starts if the dependency recovers later.
+ * `wait` means it is on its way (starting, in backoff, not healthy yet).
  */
 export function judgeDependency(
   name: string,
@@ -21,23 +34,26 @@ export function judgeDependency(
   if (!dep) return { kind: 'blocked', reason: `dependency "${name}" does not exist` };
   const why = dep.reason ? `: ${dep.reason}` : '';
   if (dep.state === 'disabled') return { kind: 'blocked', reason: `dependency "${name}" is disabled` };
-  if (dep.state === 'failed') return { kind: 'blocked', reason: `dependency "${name}" failed${why}` };
+  if (dep.state === 'failed' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" failed${why}` };
   if (dep.state === 'pending' && isBlocked(name)) return { kind: 'blocked', reason: `dependency "${name}" is blocked (${dep.reason ?? 'waiting'})` };
+  const live = LIVE.has(dep.state);
+  const hasCheck = dep.hasHealthCheck();
   switch (condition) {
     case 'started':
-      if (dep.reachedRunning) return { kind: 'met' };
+      if (live || dep.state === 'exited') return MET;
       break;
     case 'healthy':
-      if (dep.health === 'healthy') return { kind: 'met' };
-      // Without any health check, "healthy" can only mean "running".
-      if (dep.reachedRunning && !dep.hasHealthCheck()) return { kind: 'met' };
-      if (dep.state === 'exited') return { kind: 'blocked', reason: `dependency "${name}" exited before it was healthy${why}` };
+      if (live && dep.health === 'healthy') return MET;
+      // Without any health check, "healthy" can only mean "started".
+      if (!hasCheck && (live || dep.state === 'exited')) return MET;
+      if (dep.state === 'exited' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" exited before it was healthy${why}` };
       break;
     case 'completed':
-      if (dep.completedCleanly) return { kind: 'met' };
-      if (dep.state === 'exited') return { kind: 'blocked', reason: `dependency "${name}" did not complete${why}` };
+      if (dep.completedCleanly) return MET;
+      if (dep.state === 'exited' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" did not complete${why}` };
       break;
   }
+  if (dep.state === 'stopped' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" is stopped` };
   return { kind: 'wait', reason: `waiting for "${name}" (${condition})` };
 }
 
@@ -53,5 +69,5 @@ export function judgeDependencies(
     if (verdict.kind === 'blocked') return verdict;
     if (verdict.kind === 'wait' && !waiting) waiting = verdict;
   }
-  return waiting ?? { kind: 'met' };
+  return waiting ?? MET;
 }

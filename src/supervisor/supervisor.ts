@@ -3,10 +3,10 @@ import type { ComponentConfig, CorralConfig } from '../config/schema.js';
 import type { ComponentLifecycle, Logger } from '../plugins/types.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import { UnknownComponentError, type ComponentInfo, type ComponentState, type Controller } from './types.js';
-import { Component } from './component.js';
+import { Component, ComponentDisabledError } from './component.js';
 import { createComponentEvents, type ComponentEvents } from './events.js';
 import { startHealthWatch as realHealthWatch, type StartHealthWatch } from './health-watch.js';
-import { judgeDependencies } from './dependencies.js';
+import { judgeDependencies, judgeDependency, type DependencyVerdict } from './dependencies.js';
 
 /** A live process group, for the state-directory record that lets a later daemon end what this one left. */
 export interface GroupInfo {
@@ -71,10 +71,6 @@ const HEARTBEAT: Record<ComponentState, ComponentStatus> = {
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const events: ComponentEvents = createComponentEvents(opts.bus, (m) => opts.logger?.error(m));
   const components = new Map<string, Component>();
-  /** Pending components whose dependencies cannot be met right now. */
-  const blocked = new Set<string>();
-  /** Cancels a component's wait for its dependencies. */
-  const waiters = new Map<string, () => void>();
   let lastGroups = '';
 
   const get = (name: string): Component => {
@@ -99,6 +95,37 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   };
 
+  /** Set by `stopAll`: from then on nothing starts (a backoff that expires during the stop waits). */
+  let shuttingDown = false;
+
+  /** Whether a waiting component cannot start until someone acts (through its waiting dependencies too). */
+  const isBlocked = (name: string, path: ReadonlySet<string>): boolean => {
+    const c = components.get(name);
+    if (!c || !c.waiting || path.has(name)) return false; // a cycle: a validated config has none
+    return judge(c, path).kind === 'blocked';
+  };
+
+  /** Where a component's dependencies stand now. */
+  const judge = (c: Component, path: ReadonlySet<string> = new Set()): DependencyVerdict => {
+    if (shuttingDown) return { kind: 'blocked', reason: 'corral is stopping' };
+    const inner = new Set(path).add(c.name);
+    return judgeDependencies(c, (n) => components.get(n), (n) => isBlocked(n, inner));
+  };
+
+  /** A waiting component after a change of one of its dependencies: launch it, or say why it still waits. */
+  const rejudge = (c: Component) => {
+    const verdict = judge(c);
+    if (verdict.kind === 'met') void c.resume().catch((err: unknown) => opts.logger?.error(`${c.name}: ${(err as Error).message}`));
+    else c.setPending(verdict.reason);
+  };
+
+  const onComponentChange = (changed: Component) => {
+    reportGroups();
+    for (const c of components.values()) {
+      if (c.waiting && changed.name in c.config.depends_on) rejudge(c);
+    }
+  };
+
   const add = (name: string, config: ComponentConfig) => {
     const c = new Component({
       name,
@@ -109,78 +136,89 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       logger: opts.logger,
       random: opts.random,
       configDir: opts.configDir,
+      dependencies: (self) => judge(self),
     });
-    c.onChange(reportGroups);
+    c.onChange(onComponentChange);
     components.set(name, c);
     return c;
   };
   for (const [name, config] of Object.entries(opts.config.components)) add(name, config);
 
-  const cancelWait = (name: string) => {
-    waiters.get(name)?.();
-    waiters.delete(name);
-    blocked.delete(name);
+  /** Done with its start: running (or failed, stopped...), or waiting on a dependency that cannot be met without someone acting. */
+  const settled = (c: Component) => c.state === 'disabled' || ((!c.waiting || judge(c).kind === 'blocked') && c.state !== 'starting');
+
+  /** Resolves once the component has settled (see `settled`), or after `timeoutMs`. */
+  const untilSettled = (c: Component, timeoutMs?: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (settled(c)) return resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        off();
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      const off = c.onChange(() => {
+        if (settled(c)) finish();
+      });
+      if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
+    });
+
+  /** Runs a start-like command, then waits until the component has started or is blocked. */
+  const startAndSettle = async (c: Component, command: () => Promise<void>, timeoutMs?: number): Promise<void> => {
+    if (c.state === 'disabled') return;
+    try {
+      await command();
+    } catch (err) {
+      opts.logger?.error(`${c.name}: ${(err as Error).message}`);
+      return;
+    }
+    await untilSettled(c, timeoutMs);
+  };
+
+  /** Its dependencies, transitively, each once. */
+  const closure = (c: Component, seen = new Set<string>()): Component[] => {
+    const out: Component[] = [];
+    for (const dep of Object.keys(c.config.depends_on)) {
+      const d = components.get(dep);
+      if (!d || seen.has(dep)) continue;
+      seen.add(dep);
+      out.push(...closure(d, seen), d);
+    }
+    return out;
   };
 
   /**
-   * Starts a component once its dependencies are met, re-judging on every
-   * change of a dependency. Resolves once it has started or is first blocked;
-   * a blocked component keeps waiting and starts if its dependencies recover.
+   * `corral start B` starts what B needs first (like `docker compose up B`):
+   * every dependency, transitively and deepest first, whose condition does not
+   * hold and that is not on its way by itself (it is stopped, exited or failed).
    */
-  const startWhenReady = (name: string): Promise<void> => {
-    cancelWait(name);
-    const c = get(name);
-    if (c.state === 'disabled') return Promise.resolve();
-    const deps = Object.keys(c.config.depends_on);
-    if (deps.length === 0) return c.start().catch((err: unknown) => opts.logger?.error(`${name}: ${(err as Error).message}`));
-    return new Promise<void>((settle) => {
-      const unsubscribes: (() => void)[] = [];
-      let done = false;
-      const finish = () => {
-        done = true;
-        for (const u of unsubscribes) u();
-        waiters.delete(name);
-      };
-      const judge = () => {
-        if (done) return;
-        const verdict = judgeDependencies(c, (n) => components.get(n), (n) => blocked.has(n));
-        if (verdict.kind === 'met') {
-          finish();
-          blocked.delete(name);
-          c.start()
-            .catch((err: unknown) => opts.logger?.error(`${name}: ${(err as Error).message}`))
-            .finally(settle);
-          return;
-        }
-        // Record the block before the state change, so dependants judging on that change see it.
-        if (verdict.kind === 'blocked') blocked.add(name);
-        else blocked.delete(name);
-        c.setPending(verdict.reason);
-        if (verdict.kind === 'blocked') settle();
-      };
-      waiters.set(name, () => {
-        finish();
-        settle();
-      });
-      for (const dep of deps) {
-        const d = components.get(dep);
-        if (d) unsubscribes.push(d.onChange(judge));
+  const startDependencies = (c: Component, seen = new Set<string>()) => {
+    for (const [dep, condition] of Object.entries(c.config.depends_on)) {
+      const d = components.get(dep);
+      if (!d || d.state === 'disabled') continue;
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        startDependencies(d, seen);
       }
-      judge();
-    });
+      if (d.startPending || !['stopped', 'exited', 'failed'].includes(d.state)) continue;
+      if (judgeDependency(dep, d, condition, () => false).kind === 'met') continue;
+      void d.start().catch((err: unknown) => opts.logger?.error(`${dep}: ${(err as Error).message}`));
+    }
   };
+
+  /** How long a start command waits for its component: its and its dependencies' start_timeouts, one after the other. */
+  const startBudget = (c: Component) => [c, ...closure(c)].reduce((sum, x) => sum + x.config.start_timeout, 0);
 
   /** Other components that depend on `name`. */
   const dependantsOf = (name: string) => [...components.values()].filter((c) => name in c.config.depends_on).map((c) => c.name);
 
   const supervisor: Supervisor = {
     async startAll() {
-      const names = [...components.keys()];
-      await Promise.all(names.map((n) => startWhenReady(n)));
+      await Promise.all([...components.values()].map((c) => startAndSettle(c, () => c.start())));
     },
 
     async stopAll(deadlineMs) {
-      for (const name of [...waiters.keys()]) cancelWait(name);
+      shuttingDown = true;
       const stops = new Map<string, Promise<void>>();
       const done = new Set<string>();
       // Each component stops once every dependant has: reverse dependency order, as parallel as the graph allows.
@@ -210,21 +248,22 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     },
 
     async start(name) {
-      get(name);
-      cancelWait(name);
-      await get(name).start();
+      const c = get(name);
+      if (c.state === 'disabled') throw new ComponentDisabledError(name);
+      if (c.pid === null) startDependencies(c);
+      await c.start();
+      await untilSettled(c, startBudget(c));
     },
 
     async stop(name) {
-      get(name);
-      cancelWait(name);
+      // Its dependants keep running; if one of them exits, its restart waits for this one to be started again.
       await get(name).stop();
     },
 
     async restart(name) {
-      get(name);
-      cancelWait(name);
-      await get(name).restart();
+      const c = get(name);
+      await c.restart();
+      await untilSettled(c, startBudget(c));
     },
 
     list() {
@@ -242,7 +281,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       for (const name of plan.removed) {
         const c = components.get(name);
         if (!c) continue;
-        cancelWait(name);
         // Forgotten only once its group is gone, so the group record keeps it until then.
         work.push(
           c.dispose().finally(() => {
@@ -258,10 +296,9 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const wasDisabled = c.state === 'disabled';
         c.updateConfig(next);
         if (!next.enabled && !wasDisabled) {
-          cancelWait(name);
           work.push(c.disable());
         } else if (next.enabled && wasDisabled) {
-          work.push(c.reconfigure(next, { start: false }).then(() => startWhenReady(name)));
+          work.push(c.reconfigure(next, { start: false }).then(() => startAndSettle(c, () => c.start())));
         }
       }
       for (const name of plan.restarted) {
@@ -269,17 +306,22 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const next = config.components[name];
         if (!c || !next) continue;
         // A failed component whose command was fixed should run again; a stopped one stays stopped.
-        const startAfter = c.state === 'disabled' || c.state === 'pending' || c.state === 'failed';
-        cancelWait(name);
+        const startAfter = c.state === 'disabled' || (c.state === 'pending' && c.waiting) || c.state === 'failed';
         work.push(
           c.reconfigure(next, { start: false }).then(() => {
-            if (startAfter && next.enabled) return startWhenReady(name);
+            if (startAfter && next.enabled) return startAndSettle(c, () => c.start());
           }),
         );
       }
       const added = plan.added.filter((n) => !components.has(n) && config.components[n]);
       for (const name of added) add(name, config.components[name]!);
-      for (const name of added) work.push(startWhenReady(name));
+      for (const c of components.values()) {
+        if (!added.includes(c.name) && c.waiting) rejudge(c); // its dependencies may have changed
+      }
+      for (const name of added) {
+        const c = components.get(name)!;
+        work.push(startAndSettle(c, () => c.start()));
+      }
       const results = await Promise.allSettled(work);
       for (const r of results) if (r.status === 'rejected') opts.logger?.error(`reload: ${(r.reason as Error).message}`);
     },

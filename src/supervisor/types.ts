@@ -4,7 +4,7 @@ import type { ConfigIssue } from '../config/issues.js';
 
 /** States of one component's state machine. */
 export const COMPONENT_STATES = [
-  'pending', // known, waiting for its dependencies
+  'pending', // waiting for its dependencies (a start or a crash restart)
   'starting',
   'running', // started, no probe yet passed (or no probe)
   'healthy',

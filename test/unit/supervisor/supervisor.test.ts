@@ -179,4 +179,133 @@ describe('createSupervisor', () => {
     s.watches.get('web')!.onStatus('unhealthy', 'refused', false);
     expect(web.state).toBe('unhealthy');
   });
+  it('a crash restart waits for its dependency to be healthy again, then goes ahead', async () => {
+    const s = setup({ db: { health: { tcp: '5432' } }, api: { depends_on: { db: 'healthy' }, restart: { backoff: { initial: '1ms', max: '1ms' } } } });
+    const all = s.supervisor.startAll();
+    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    s.watches.get('db')!.onStatus('healthy', 'connected', false);
+    await all;
+    expect(s.state('api')).toBe('running');
+    s.watches.get('db')!.onStatus('unhealthy', 'refused', false);
+    s.lifecycle('api').last!.exit({ code: 1, signal: null });
+    const api = s.supervisor.component('api')!;
+    await waitFor(() => api.state === 'pending', 'api waiting after its backoff');
+    expect(api.reason).toBe('waiting for "db" (healthy)');
+    expect(api.waiting).toBe(true);
+    expect(api.info()).toMatchObject({ next_restart_in_ms: null, last_exit: 'exit code 1', restarts: 0 });
+    expect(s.lifecycle('api').instances).toHaveLength(1);
+    s.watches.get('db')!.onStatus('healthy', 'connected', false);
+    await waitFor(() => api.state === 'running', 'api restarted');
+    expect(s.lifecycle('api').instances).toHaveLength(2);
+    expect(api.restarts).toBe(1);
+    expect(s.lifecycle('api').maxAlive).toBe(1);
+  });
+
+  it('stopping a component that waits for its dependencies cancels the wait', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'], restart: { backoff: { initial: '1ms', max: '1ms' } } } });
+    await s.supervisor.startAll();
+    await s.supervisor.stop('db');
+    expect(s.state('api')).toBe('running'); // dependants of a stopped component keep running
+    s.lifecycle('api').last!.exit({ code: 1, signal: null });
+    const api = s.supervisor.component('api')!;
+    await waitFor(() => api.state === 'pending', 'api waiting');
+    expect(api.reason).toBe('dependency "db" is stopped');
+    await s.supervisor.stop('api');
+    expect(api.state).toBe('stopped');
+    expect(api.waiting).toBe(false);
+    await s.supervisor.start('db');
+    expect(s.state('db')).toBe('running');
+    expect(s.state('api')).toBe('stopped');
+    expect(s.lifecycle('api').instances).toHaveLength(1);
+  });
+
+  it('a crash restart into a stopped dependency waits, and goes ahead once it is started again', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'], restart: { backoff: { initial: '1ms', max: '1ms' } } } });
+    await s.supervisor.startAll();
+    await s.supervisor.stop('db');
+    s.lifecycle('api').last!.exit({ code: 1, signal: null });
+    await waitFor(() => s.state('api') === 'pending', 'api waiting');
+    await s.supervisor.start('db');
+    await waitFor(() => s.state('api') === 'running', 'api restarted after db');
+    expect(s.order).toEqual(['start db', 'start api', 'start db', 'start api']);
+  });
+
+  it('start NAME starts its stopped dependencies first, transitively, then it once they are ready', async () => {
+    const s = setup({
+      db: { health: { tcp: '5432' } },
+      cache: {},
+      api: { depends_on: { db: 'healthy', cache: 'started' } },
+      web: { depends_on: ['api'] },
+      other: {},
+    });
+    const started = s.supervisor.start('web');
+    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    expect(s.order.sort()).toEqual(['start cache', 'start db']);
+    expect(s.state('api')).toBe('pending');
+    expect(s.state('web')).toBe('pending');
+    s.watches.get('db')!.onStatus('healthy', 'connected', false);
+    await started;
+    expect(s.order.slice(2)).toEqual(['start api', 'start web']);
+    expect(s.state('web')).toBe('running');
+    expect(s.state('other')).toBe('stopped');
+    // Idempotent: nothing more starts.
+    await s.supervisor.start('web');
+    expect(s.order).toHaveLength(4);
+  });
+
+  it('start NAME leaves a completed dependency alone and restarts a failed one', async () => {
+    const s = setup({ migrate: { restart: { policy: 'never' } }, db: {}, api: { depends_on: { migrate: 'completed', db: 'started' } } });
+    s.lifecycle('db').startError = new Error('spawn postgres ENOENT');
+    const all = s.supervisor.startAll();
+    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    s.lifecycle('migrate').last!.exit({ code: 0, signal: null });
+    await all;
+    expect(s.supervisor.component('api')!.reason).toMatch(/dependency "db" failed/);
+    s.lifecycle('db').startError = null;
+    await s.supervisor.start('api');
+    expect(s.state('api')).toBe('running');
+    expect(s.lifecycle('migrate').instances).toHaveLength(1);
+    expect(s.order.filter((x) => x === 'start db')).toHaveLength(2);
+  });
+
+  it('restart NAME with a stopped dependency does not start either: it waits, blocked, and says why', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'] } });
+    await s.supervisor.startAll();
+    await s.supervisor.stop('db');
+    await s.supervisor.restart('api');
+    expect(s.state('db')).toBe('stopped');
+    expect(s.state('api')).toBe('pending');
+    expect(s.supervisor.component('api')!.reason).toBe('dependency "db" is stopped');
+    expect(s.lifecycle('api').alive).toBe(0);
+    await s.supervisor.start('db');
+    await waitFor(() => s.state('api') === 'running', 'api once db runs');
+  });
+
+  it('restart of a dependency: a dependant that crashes meanwhile restarts only once it is back', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'], restart: { backoff: { initial: '1ms', max: '1ms' } } } });
+    await s.supervisor.startAll();
+    s.lifecycle('db').stopDelayMs = 50;
+    const restarting = s.supervisor.restart('db');
+    await waitFor(() => s.state('db') === 'stopping', 'db stopping');
+    s.lifecycle('api').last!.exit({ code: 1, signal: null });
+    await waitFor(() => s.state('api') === 'pending', 'api waiting for db');
+    expect(s.supervisor.component('api')!.reason).toBe('waiting for "db" (started)');
+    await restarting;
+    await waitFor(() => s.state('api') === 'running', 'api after db is back');
+    expect(s.order).toEqual(['start db', 'start api', 'start db', 'start api']);
+    expect(s.lifecycle('db').maxAlive).toBe(1);
+    expect(s.lifecycle('api').maxAlive).toBe(1);
+  });
+
+  it('a start command racing a waiting crash restart never makes two copies', async () => {
+    const s = setup({ db: {}, api: { depends_on: ['db'], restart: { backoff: { initial: '1ms', max: '1ms' } } } });
+    await s.supervisor.startAll();
+    await s.supervisor.stop('db');
+    s.lifecycle('api').last!.exit({ code: 1, signal: null });
+    await waitFor(() => s.state('api') === 'pending', 'api waiting');
+    await Promise.all([s.supervisor.start('api'), s.supervisor.start('db'), s.supervisor.start('api'), s.supervisor.restart('api')]);
+    await waitFor(() => s.state('api') === 'running', 'api running');
+    expect(s.lifecycle('api').alive).toBe(1);
+    expect(s.lifecycle('api').maxAlive).toBe(1);
+  });
 });
