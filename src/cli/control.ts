@@ -3,6 +3,7 @@ import { UsageError, parseArgs, useColor } from './args.js';
 import { apiRequest, findDaemon } from './daemon-client.js';
 import { displayPath, formatIssue, plural } from './format.js';
 import { runCommand } from './run-command.js';
+import type { ComponentInfo } from '../supervisor/types.js';
 
 /** `corral start|stop|restart NAME...` and `corral reload`. */
 export function run(args: string[], command: string): Promise<number> {
@@ -31,13 +32,18 @@ export function run(args: string[], command: string): Promise<number> {
     // Act on every name at once; each component's own state machine serialises its commands.
     const results = await Promise.all(
       positionals.map(async (name) => {
-        const res = await apiRequest<{ error?: string; message?: string }>(target, 'POST', `/api/components/${encodeURIComponent(name)}/${command}`, undefined, 120_000);
+        const res = await apiRequest<{ error?: string; message?: string; component?: ComponentInfo | null }>(target, 'POST', `/api/components/${encodeURIComponent(name)}/${command}`, undefined, 120_000);
         return { name, res };
       }),
     );
     let code = 0;
     for (const { name, res } of results) {
-      if (res.status >= 200 && res.status < 300) process.stdout.write(`${name}: ${command === 'stop' ? 'stopped' : command === 'start' ? 'started' : 'restarted'}\n`);
+      const after = res.body?.component;
+      if (res.status >= 200 && res.status < 300 && command !== 'stop' && (after?.state === 'pending' || after?.state === 'failed')) {
+        // Accepted, but it does not run: waiting for a dependency (it starts once that holds), or it failed to start.
+        code = 1;
+        process.stderr.write(`${name}: not running: ${after.state}${after.reason ? ` (${after.reason})` : ''}\n`);
+      } else if (res.status >= 200 && res.status < 300) process.stdout.write(`${name}: ${command === 'stop' ? 'stopped' : command === 'start' ? 'started' : 'restarted'}\n`);
       else {
         code = res.status === 404 ? 2 : 1;
         process.stderr.write(`${name}: ${res.body?.error ?? res.body?.message ?? `HTTP ${res.status}`}\n`);

@@ -111,4 +111,46 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     expect(up.code).toBe(2);
     expect(up.stderr).toMatch(/components\.a\.restrat/);
   });
+  it('up -d exits 1 naming a crash loop it caught between two crashes; start/restart honour depends_on', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    // web turns healthy only once the looper runs a second time, so `up -d` is still waiting when it
+    // first exits (and sees it running again afterwards).
+    const p = project(`version: 1
+bus: { port: 0 }
+components:
+  looper:
+    command: ["sh", "-c", "if [ -f once ]; then touch twice; fi; touch once; sleep 0.3; exit 3"]
+    env: { MARK: "${marker}" }
+    restart: { policy: on-failure, backoff: { initial: 100ms, max: 100ms }, max_restarts: 1000, window: 60s }
+  web:
+    command: ["sleep", "1000"]
+    env: { MARK: "${marker}" }
+    health: { exec: "test -f twice", interval: 100ms, timeout: 2s, failures: 1 }
+  api:
+    command: ["sleep", "1000"]
+    env: { MARK: "${marker}" }
+    depends_on: { web: healthy }
+`);
+    cleanups.push(p.cleanup);
+
+    const up = await cli(['up', '-d'], p.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/not ready: looper \((running|backoff)\b.*exit code 3\)$/m);
+    expect(up.stderr).not.toMatch(/\b(web|api) \(/);
+
+    // restart api while web is stopped: api does not start, and the CLI says why.
+    expect((await cli(['stop', 'web'], p.dir)).code).toBe(0);
+    const restart = await cli(['restart', 'api'], p.dir);
+    expect(restart.code).toBe(1);
+    expect(restart.stderr).toContain('api: not running: pending (dependency "web" is stopped)');
+    // start api starts web first, then api once web is healthy.
+    const start = await cli(['start', 'api'], p.dir);
+    expect(start.code).toBe(0);
+    const list = await ps(p.dir);
+    expect(list.find((c) => c.name === 'web')!.state).toBe('healthy');
+    expect(list.find((c) => c.name === 'api')!).toMatchObject({ state: 'running', generation: 2 });
+
+    expect((await cli(['down'], p.dir)).code).toBe(0);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
 });
