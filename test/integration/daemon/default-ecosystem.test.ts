@@ -28,6 +28,8 @@ describe('the default ecosystem (config/ecosystem.yaml)', () => {
       .replaceAll('cwd: ..', `cwd: ${repo}`)
       .replaceAll('-c config/ecosystem.yaml', `-c ${config}`)
       .replaceAll('8765', String(port))
+      // flaky crashes after 8 s; `up -d` rightly calls a component that exited during its wait not ready, and a loaded CI machine can take that long.
+      .replace('CRASH_AFTER_MS: 8000', 'CRASH_AFTER_MS: 120000')
       .replace('    session: corral\n', `    session: corral\n    socket: ${socket}\n`);
     writeFileSync(config, text);
 
