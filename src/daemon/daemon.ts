@@ -195,7 +195,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     samples: current.resources.samples,
     enabled: current.resources.enabled,
     getTargets: () => resourceTargets(current, supervisor),
-    onRestart: (name) => supervisor.restart(name),
+    onRestart: (name, cause) => supervisor.restart(name, cause),
     self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
     setSample: (name, metrics) => supervisor.setSample(name, metrics),
     // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.

@@ -33,7 +33,7 @@ export interface ResourceMonitorOptions {
   /** The components to measure, read at every pass (so reloaded limits apply at once). */
   getTargets: () => ResourceTarget[];
   /** Graceful restart of a component (on_critical: restart). */
-  onRestart: (name: string) => Promise<unknown>;
+  onRestart: (name: string, cause: string) => Promise<unknown>;
   /** The daemon's bus clients and backlog, for its own `corral` sample. */
   self: () => SelfMetrics;
   /** Thresholds for the daemon itself; none when absent (it is still sampled). */
@@ -105,7 +105,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
     if (alert.alert_level !== 'critical') restarted.delete(alert.component);
     else if (policies.get(alert.component) === 'restart' && !restarted.has(alert.component)) {
       restarted.add(alert.component);
-      options.onRestart(alert.component).catch((err: unknown) => options.onError?.(err, alert.component));
+      options.onRestart(alert.component, `on_critical: restart (${alert.message ?? 'critical resource alert'})`).catch((err: unknown) => options.onError?.(err, alert.component));
     }
   }
 

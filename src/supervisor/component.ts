@@ -172,21 +172,21 @@ export class Component {
     );
   }
 
-  /** Stops it (idempotent): the promise resolves when its whole process group is gone. */
-  stop(): Promise<void> {
-    return this.queue.run(() => this.halt('stopped'));
+  /** Stops it (idempotent): the promise resolves when its whole process group is gone. `cause` goes in component.stopped. */
+  stop(cause = 'stop requested'): Promise<void> {
+    return this.queue.run(() => this.halt('stopped', cause));
   }
 
   /**
    * Stops then starts it; clears `failed` and the crash history. Calls that
    * arrive while one restart is still queued join it rather than queue another.
    */
-  restart(): Promise<void> {
+  restart(cause = 'restart requested'): Promise<void> {
     const p = this.queue.coalesce('restart', async () => {
       this.queuedRestart = null;
       if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
       const hadRun = this.generation > 0;
-      await this.halt('stopped');
+      await this.halt('stopped', cause);
       this.restartPolicy.reset();
       this.completedCleanly = false;
       if (hadRun) this.restarts++;
@@ -204,7 +204,7 @@ export class Component {
   reconfigure(config: ComponentConfig, opts: { start: boolean }): Promise<void> {
     const p = this.queue.run(async () => {
       const wasLive = this.instance !== null || this.state === 'backoff' || this.due === 'crash';
-      await this.halt(config.enabled ? 'stopped' : 'disabled');
+      await this.halt(config.enabled ? 'stopped' : 'disabled', config.enabled ? 'config changed' : 'disabled in the config');
       await this.disposeLifecycle();
       this.config = config;
       if (!config.enabled) return;
@@ -231,7 +231,7 @@ export class Component {
 
   /** Keeps it off (`enabled: false` in a reload): stops it and marks it disabled. */
   disable(): Promise<void> {
-    return this.queue.run(() => this.halt('disabled'));
+    return this.queue.run(() => this.halt('disabled', 'disabled in the config'));
   }
 
   /** Stops it and disposes its lifecycle; it takes no commands afterwards. */
@@ -433,7 +433,7 @@ export class Component {
   }
 
   /** Stops the live generation if any and settles in `finalState`. Runs inside the queue. */
-  private async halt(finalState: 'stopped' | 'disabled'): Promise<void> {
+  private async halt(finalState: 'stopped' | 'disabled', cause?: string): Promise<void> {
     this.clearBackoff();
     const instance = this.instance;
     if (!instance) {
@@ -460,6 +460,7 @@ export class Component {
       exit_code: info.code,
       signal: info.signal,
       reason: info.killed ? 'killed' : 'stopped',
+      ...(cause ? { cause } : {}),
       runtime_ms: runtime,
       restarts: this.restarts,
       next_restart_in_ms: null,

@@ -228,7 +228,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         if (path.has(name)) return Promise.resolve(); // a cycle: a validated config has none
         const inner = new Set(path).add(name);
         const p = Promise.all(dependantsOf(name).map((d) => stopOne(d, inner)))
-          .then(() => get(name).stop())
+          .then(() => get(name).stop('corral down'))
           .catch((err: unknown) => opts.logger?.error(`stopping ${name}: ${(err as Error).message}`))
           .then(() => void done.add(name));
         stops.set(name, p);
@@ -255,14 +255,14 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       await untilSettled(c, startBudget(c));
     },
 
-    async stop(name) {
+    async stop(name, cause) {
       // Its dependants keep running; if one of them exits, its restart waits for this one to be started again.
-      await get(name).stop();
+      await get(name).stop(cause);
     },
 
-    async restart(name) {
+    async restart(name, cause) {
       const c = get(name);
-      await c.restart();
+      await c.restart(cause);
       await untilSettled(c, startBudget(c));
     },
 

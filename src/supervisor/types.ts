@@ -58,8 +58,9 @@ export interface Controller {
   /** Heartbeat view: name → status. */
   statuses(): Record<string, ComponentStatus>;
   start(name: string): Promise<void>;
-  stop(name: string): Promise<void>;
-  restart(name: string): Promise<void>;
+  /** `cause` (default: a user's request) is reported in component.stopped. */
+  stop(name: string, cause?: string): Promise<void>;
+  restart(name: string, cause?: string): Promise<void>;
   /** Re-read and apply the config file (same as SIGHUP). */
   reload(): Promise<ReloadResult>;
   /** Graceful `corral down`: stop everything then exit the daemon. */

@@ -45,6 +45,8 @@ components:
     await d.waitFor('critical', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'critical');
     const stopped = await d.waitFor('graceful stop', is('component.stopped', 'leak'));
     expect((stopped.event.payload as { reason: string }).reason).toBe('stopped');
+    // And says why corral stopped it.
+    expect((stopped.event.payload as { cause: string }).cause).toMatch(/^on_critical: restart \(.*critical/);
     await d.waitFor('restarted', (e) => is('component.started', 'leak')(e) && (e.event.payload as { generation: number }).generation === 2);
     await d.waitFor('info', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'info');
 
