@@ -160,11 +160,15 @@ function commandArgv(opts: TmuxRunOptions): { argv: string[]; display: string } 
   }
 }
 
-/** The pane's process is tmux's child, not ours: there is no exit event to wait on, so poll with a capped backoff. */
+/**
+ * The pane's process is tmux's child, not ours: there is no exit event to wait on, so poll with a capped backoff.
+ * The poll does not keep corral alive by itself: a window left running on purpose (tmux-orchestrator's
+ * keep_session) must not stop the daemon from exiting after `corral down`.
+ */
 async function waitPidGone(pid: number): Promise<void> {
   let delay = 5;
   while (isProcessRunning(pid)) {
-    await sleep(delay);
+    await sleep(delay, undefined, { ref: false });
     delay = Math.min(delay * 2, 200);
   }
 }
