@@ -54,8 +54,10 @@ export default definePlugin({
       async start() {
         const windows: Instance[] = [];
         // A session of this name left by a daemon that died (or a crashed generation) holds dead
-        // windows: start from a clean one, unless the config asks to keep it.
-        if (!config.keep_session) await ctx.runners.tmuxKillSession?.(session, socket).catch(() => false);
+        // windows: start from a clean one (its processes ended too), unless the config asks to keep it.
+        // A kept session keeps the windows opened by hand; the tmux runner replaces the ones a corral
+        // that is gone opened (it ends their processes and closes them once the new windows run).
+        if (!config.keep_session) await removeSession().catch(() => false);
         try {
           // One at a time: the first window creates the session, the others join it.
           for (const w of config.windows) {
@@ -74,7 +76,7 @@ export default definePlugin({
           }
         } catch (err) {
           await Promise.allSettled(windows.map((w) => w.stop('SIGTERM', 2000)));
-          if (!config.keep_session) await killSession(socket, session).catch(() => {});
+          if (!config.keep_session) await removeSession().catch(() => {});
           throw err;
         }
         return composeSession(windows);
@@ -83,6 +85,15 @@ export default definePlugin({
         return (await hasSession(socket, session)) ? { ok: true, detail: `tmux session "${session}" exists` } : { ok: false, detail: `tmux session "${session}" is gone` };
       },
     };
+
+    /**
+     * Kills the session through corral's runner (which also ends what still runs in its panes and,
+     * when it was the server's last session, removes the server's socket file); plain tmux otherwise.
+     */
+    async function removeSession(): Promise<void> {
+      if (ctx.runners.tmuxKillSession) await ctx.runners.tmuxKillSession(session, socket);
+      else await killSession(socket, session);
+    }
 
     function composeSession(windows: Instance[]): Instance {
       let finish!: (info: ExitInfo) => void;
@@ -104,7 +115,7 @@ export default definePlugin({
           }
           // An interactive shell ignores SIGTERM; it ends on SIGHUP, as when its terminal closes.
           const infos = await Promise.all(windows.map((w, i) => w.stop(config.windows[i]!.command === undefined ? 'SIGHUP' : signal, timeoutMs)));
-          await killSession(socket, session);
+          await removeSession();
           finish(infos.find((i) => i.killed) ?? { code: 0, signal: null });
           return exited;
         },

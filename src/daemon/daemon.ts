@@ -32,6 +32,8 @@ import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
 import { resourceTargets } from './resource-targets.js';
+import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
+import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 
 /** Thrown when the daemon cannot start; `exitCode` is what the CLI exits with (2 for config/port problems). */
 export class DaemonStartError extends Error {
@@ -113,9 +115,23 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     opts.echoLog?.(line);
   });
 
+  if (opts.handleSignals) {
+    // Each project's tmux components live on a tmux server of their own (`tmux -L corral-<id>`), so two
+    // corrals on one machine never see, reuse or kill each other's sessions. (Tests set their own socket.)
+    process.env.CORRAL_TMUX_SOCKET ||= `corral-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`;
+  }
+
   // A daemon that died left its process groups running: end them before anything binds a port.
   const ended = await endOrphanGroups(stateDir);
   if (ended.length > 0) logger.warn(`ended process groups left by a previous daemon: ${ended.join(', ')}`);
+  // And its tmux windows, on the project's tmux server: the processes still in them, then the windows
+  // (those of components since removed from the config included; a tmux component's own start ends
+  // what a dead corral left in its session too, on whatever server it runs).
+  const closed = await endStaleTmuxWindows(defaultTmuxSocket()).catch((err: unknown) => {
+    logger.warn(`ending tmux windows left by a previous daemon failed: ${(err as Error).message}`);
+    return 0;
+  });
+  if (closed > 0) logger.warn(`closed ${closed} tmux window(s) left by a previous daemon on tmux server ${defaultTmuxSocket()}`);
 
   const token = ensureToken(stateDir);
   let store: EventStore;
@@ -371,9 +387,6 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const onHup = () => void reloader.reload('SIGHUP');
   let removeSafetyNet = () => {};
   if (opts.handleSignals) {
-    // Each project's tmux components live on a tmux server of their own (`tmux -L corral-<id>`), so two
-    // corrals on one machine never see, reuse or kill each other's sessions. (Tests set their own socket.)
-    process.env.CORRAL_TMUX_SOCKET ||= `corral-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`;
     // A plugin's stray error is logged and contained; anything else ends the daemon, and its groups with it.
     removeSafetyNet = installPluginSafetyNet(logger, () => {
       for (const c of supervisor.list()) {

@@ -1,5 +1,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { processStartTicks } from '../runners/process/group.js';
 import { statePaths } from './paths.js';
+
+export { processStartTicks };
 
 /** A process group corral started, recorded so a later daemon can end it if this one dies. */
 export interface GroupRecord {
@@ -7,18 +10,6 @@ export interface GroupRecord {
   pgid: number;
   /** The leader's start time in clock ticks since boot (/proc/PID/stat field 22), to tell pid reuse apart. */
   start_ticks: number | null;
-}
-
-/** The leader's start time from /proc, or null when it is gone or unreadable. */
-export function processStartTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
-  } catch {
-    return null;
-  }
 }
 
 /** Writes the live groups atomically (write then rename), so a crash never leaves half a file. */

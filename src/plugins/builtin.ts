@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILTIN_RUNNERS } from '../config/schema.js';
-import { DEFAULT_TMUX_SESSION, defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
+import { killTmuxSession } from '../runners/tmux/leftovers.js';
+import { DEFAULT_TMUX_SESSION, defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { definePlugin, type ComponentLifecycle, type PluginContext, type PluginDefinition, type RunOptions } from './types.js';
 
 type BuiltinName = (typeof BUILTIN_RUNNERS)[number];

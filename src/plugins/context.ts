@@ -7,7 +7,8 @@ import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
 import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
-import { defaultTmuxSocket, killTmuxSession } from '../runners/tmux/tmux-command.js';
+import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
+import { killTmuxSession } from '../runners/tmux/leftovers.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 
 /** Setup time a plugin gets when it does not say (ms). */

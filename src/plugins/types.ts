@@ -89,7 +89,9 @@ export interface Runners {
   tmux(opts: TmuxRunOptions): Promise<Instance>;
   /**
    * Removes a tmux session (windows opened by hand included), for a plugin's
-   * `dispose` at `corral down` unless its config keeps the session. Resolves
+   * `dispose` at `corral down` unless its config keeps the session. What
+   * still runs in its panes gets SIGTERM, then SIGKILL; when it was the
+   * server's last session, the server's socket file is removed. Resolves
    * false when there was none. Always present in a plugin's `ctx.runners`.
    */
   tmuxKillSession?(session: string, socket?: string): Promise<boolean>;

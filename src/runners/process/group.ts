@@ -31,6 +31,18 @@ export function readProcStat(pid: number): { state: string; pgid: number; ppid: 
   }
 }
 
+/** A process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when it is gone or unreadable; with the pid it names one process across pid reuse. */
+export function processStartTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
 /** True when the pid exists and is not a zombie. */
 export function isProcessRunning(pid: number): boolean {
   try {

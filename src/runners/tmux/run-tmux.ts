@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
 import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
+import { closeTmuxWindows, endStalePanes, ownerTag, OWNER_OPTION } from './leftovers.js';
 import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
 
 /** What runTmux returns: an Instance plus where the window is. */
@@ -22,9 +23,14 @@ export interface TmuxInstance extends Instance {
  * `remain-on-exit on` for the new window, as a second command of the same
  * tmux invocation: tmux runs the pair before it handles the child's exit, so
  * even a command that ends at once leaves its exit status to read. corral
- * closes the window itself once it has read it.
+ * closes the window itself once it has read it. The same invocation marks the
+ * window as this corral's (OWNER_OPTION), so a later corral can tell what a
+ * dead one left.
  */
-const KEEP_DEAD = (target: string) => [';', 'set-option', '-w', '-t', target, 'remain-on-exit', 'on'];
+const KEEP_DEAD = (target: string) => [
+  ...[';', 'set-option', '-w', '-t', target, 'remain-on-exit', 'on'],
+  ...[';', 'set-option', '-w', '-t', target, OWNER_OPTION, ownerTag()],
+];
 
 const FORMAT = '#{session_id}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
 
@@ -37,6 +43,11 @@ const FORMAT = '#{session_id}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane
  * exit status once the process ends; corral then closes the window itself.
  * The pane's process is the tmux server's child, so its end is found by
  * polling its pid (capped backoff, 200 ms).
+ *
+ * Windows a corral that died left in the session (see leftovers.ts) are
+ * ended first: their processes before the new window starts (so none keeps
+ * a port the new one needs), their windows once the new one is open (so the
+ * session, and the server, never empty meanwhile).
  */
 export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const socket = opts.socket ?? defaultTmuxSocket();
@@ -47,6 +58,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   if (opts.cwd) common.push('-c', opts.cwd);
   for (const [k, v] of Object.entries(opts.env ?? {})) common.push('-e', `${k}=${v}`);
 
+  const stale = await endStalePanes(socket, session);
   let sessionCreated = false;
   let out: string;
   if (!(await hasTmuxSession(socket, session))) {
@@ -65,6 +77,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   } else {
     out = await newWindow(socket, session, common, argv, opts.name);
   }
+  await closeTmuxWindows(socket, stale);
   const [sessionId = '', windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
   const pid = Number(panePid);
   if (!windowId || !Number.isInteger(pid) || pid <= 0) throw new Error(`component "${opts.name}": tmux did not report the new window (${out.trim()})`);
@@ -147,11 +160,15 @@ function commandArgv(opts: TmuxRunOptions): { argv: string[]; display: string } 
   }
 }
 
-/** The pane's process is tmux's child, not ours: there is no exit event to wait on, so poll with a capped backoff. */
+/**
+ * The pane's process is tmux's child, not ours: there is no exit event to wait on, so poll with a capped backoff.
+ * The poll does not keep corral alive by itself: a window left running on purpose (tmux-orchestrator's
+ * keep_session) must not stop the daemon from exiting after `corral down`.
+ */
 async function waitPidGone(pid: number): Promise<void> {
   let delay = 5;
   while (isProcessRunning(pid)) {
-    await sleep(delay);
+    await sleep(delay, undefined, { ref: false });
     delay = Math.min(delay * 2, 200);
   }
 }

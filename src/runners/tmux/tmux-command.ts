@@ -38,16 +38,6 @@ export async function hasTmuxSession(socket: string, session: string): Promise<b
   }
 }
 
-/** Kills a session (for `corral down` unless the config keeps it). Resolves false when it did not exist. */
-export async function killTmuxSession(socket: string, session: string): Promise<boolean> {
-  try {
-    await tmuxCommand(socket, ['kill-session', '-t', `=${session}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** One window as `list-windows -a` reports it. */
 export interface TmuxWindow {
   session: string;
@@ -57,7 +47,7 @@ export interface TmuxWindow {
 }
 
 /** A `-F` listing split into rows of tab-separated fields ([] when no server runs). */
-async function tmuxRows(socket: string, args: string[]): Promise<string[][]> {
+export async function tmuxRows(socket: string, args: string[]): Promise<string[][]> {
   let out: string;
   try {
     out = await tmuxCommand(socket, args);

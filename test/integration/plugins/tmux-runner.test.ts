@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../src/plugins/types.js';
 import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
-import { killTmuxSession, listTmuxWindows } from '../../../src/runners/tmux/tmux-command.js';
+import { killTmuxSession, OWNER_OPTION, ownerTag } from '../../../src/runners/tmux/leftovers.js';
+import { listTmuxWindows } from '../../../src/runners/tmux/tmux-command.js';
 import { acquireTmuxWatch, type TmuxWatchHandle } from '../../../src/runners/tmux/watch.js';
 import { alive, until } from './runner-helpers.js';
 
@@ -22,7 +24,9 @@ describe('tmux runner', () => {
     watches.splice(0).forEach((w) => w.release());
     await Promise.allSettled(started.splice(0).map((i) => i.stop('SIGKILL', 1000)));
     try {
+      const path = tmux('display-message', '-p', '#{socket_path}').trim();
       tmux('kill-server');
+      rmSync(path, { force: true });
     } catch {} // no server left
   });
 
@@ -97,9 +101,46 @@ describe('tmux runner', () => {
     expect(added?.payload).toMatchObject({ session: 'eco', window: { name: 'by-hand' } });
   });
 
-  it('killTmuxSession removes the session', async () => {
-    await run('agent', 'sleep 60', 'gone');
+  it('killTmuxSession removes the session, ends what ignores SIGHUP in it, and removes the socket file with the last session', async () => {
+    const kept = await run('kept', 'sleep 60', 'other');
+    const agent = await run('agent', ['sh', '-c', "trap '' HUP; exec sleep 60"], 'gone');
+    const path = tmux('display-message', '-p', '#{socket_path}').trim();
     expect(await killTmuxSession(socket, 'gone')).toBe(true);
+    expect(alive(agent.pid!)).toBe(false);
+    // Another session still runs on the server: its socket stays.
+    expect(existsSync(path)).toBe(true);
     expect(await killTmuxSession(socket, 'gone')).toBe(false);
+    expect(await killTmuxSession(socket, 'other')).toBe(true);
+    expect(alive(kept.pid!)).toBe(false);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('ends what a corral that is gone left in the session (processes, then windows) and leaves other windows alone', async () => {
+    // A corral process that has ended: its pid names no running process.
+    const dead = spawnSync('true').pid!;
+    await until('the dead pid gone', () => !alive(dead));
+    const stalePids: number[] = [];
+    // Its windows: one with the name the new component takes, one of a component since removed. The
+    // first ignores SIGHUP (what closing its window sends) and SIGTERM: only the SIGKILL after the grace ends it.
+    const left = [
+      ['new-session', '-d', '-s', 'eco', '-n', 'agent', '-P', '-F', '#{pane_pid}', 'sh', '-c', "trap '' HUP TERM; exec sleep 60"],
+      ['new-window', '-d', '-t', '=eco:', '-n', 'removed-since', '-P', '-F', '#{pane_pid}', 'sleep 60'],
+    ];
+    for (const args of left) {
+      stalePids.push(Number(tmux(...args).trim()));
+      const name = args[args.indexOf('-n') + 1]!;
+      tmux('set-option', '-w', '-t', `=eco:${name}`, 'remain-on-exit', 'on');
+      tmux('set-option', '-w', '-t', `=eco:${name}`, OWNER_OPTION, `${dead}:1`);
+    }
+    tmux('new-window', '-d', '-t', '=eco:', '-n', 'by-hand', 'sleep 60');
+    tmux('new-window', '-d', '-t', '=eco:', '-n', 'live', 'sleep 60');
+    tmux('set-option', '-w', '-t', '=eco:live', OWNER_OPTION, ownerTag());
+    expect(stalePids.every(alive)).toBe(true);
+
+    const agent = await run('agent', 'sleep 60');
+    expect(agent.sessionCreated).toBe(false);
+    expect(stalePids.filter(alive)).toEqual([]);
+    expect((await listTmuxWindows(socket)).map((w) => w.name).sort()).toEqual(['agent', 'by-hand', 'live']);
+    expect(tmux('show-options', '-wv', '-t', agent.windowId, OWNER_OPTION).trim()).toBe(ownerTag());
   });
 });
