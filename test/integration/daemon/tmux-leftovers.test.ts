@@ -39,13 +39,19 @@ function tmux(socket: string, ...args: string[]): { ok: boolean; out: string } {
 }
 
 /** Test cleanup: whatever this test started still running (kept on purpose, or left by a failure), the tmux server, its socket file. */
-function killServer(socket: string, path: string, marker: string): void {
+function killServer(socket: string, path: string, marker: string, serverPid: number): void {
   for (const pid of processesWithMarker(marker)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
   }
   tmux(socket, 'kill-server');
+  // A server that did not answer kill-server (a loaded machine) is ended by its pid: this test started it.
+  if (serverPid > 0 && running(serverPid)) {
+    try {
+      process.kill(serverPid, 'SIGKILL');
+    } catch {}
+  }
   rmSync(path, { force: true });
 }
 
@@ -71,12 +77,12 @@ async function crashDaemon(dir: string): Promise<void> {
 }
 
 /** The project's tmux server, as `corral ps --json` names it, with its socket file. */
-async function tmuxServerOf(dir: string, name: string): Promise<{ socket: string; path: string }> {
+async function tmuxServerOf(dir: string, name: string): Promise<{ socket: string; path: string; serverPid: number }> {
   const row = (await ps(dir)).find((c) => c.name === name);
   const attach = row?.attach;
   if (attach?.kind !== 'tmux' || !attach.socket) throw new Error(`no tmux socket in corral ps for ${name}: ${JSON.stringify(row)}`);
-  const path = tmux(attach.socket, 'display-message', '-p', '#{socket_path}').out.trim();
-  return { socket: attach.socket, path };
+  const [path = '', pid = '0'] = tmux(attach.socket, 'display-message', '-p', '#{socket_path}\t#{pid}').out.trim().split('\t');
+  return { socket: attach.socket, path, serverPid: Number(pid) };
 }
 
 describe('tmux windows left by a daemon that was SIGKILLed', () => {
@@ -97,8 +103,8 @@ components:
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
     const first = (await until('srv healthy', () => ps(p.dir), (l) => l.some((c) => c.name === 'srv' && c.state === 'healthy'))).find((c) => c.name === 'srv')!;
-    const { socket, path } = await tmuxServerOf(p.dir, 'srv');
-    cleanups.unshift(() => killServer(socket, path, marker)); // runs last, after `down`
+    const { socket, path, serverPid } = await tmuxServerOf(p.dir, 'srv');
+    cleanups.unshift(() => killServer(socket, path, marker, serverPid)); // runs last, after `down`
     expect(await whoServes(port)).toBe(first.pid);
     expect(existsSync(path)).toBe(true);
 
@@ -141,9 +147,9 @@ components:
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
     await until('orch running', () => ps(p.dir), (l) => l.some((c) => c.name === 'orch' && (c.state === 'running' || c.state === 'healthy')));
-    const { socket, path } = await tmuxServerOf(p.dir, 'orch');
+    const { socket, path, serverPid } = await tmuxServerOf(p.dir, 'orch');
     // keep_session leaves the session to its user: the cleanup ends what this test started in it.
-    cleanups.unshift(() => killServer(socket, path, marker)); // runs last, after `down`
+    cleanups.unshift(() => killServer(socket, path, marker, serverPid)); // runs last, after `down`
     const old = await until('the server window answering', () => whoServes(port), (pid) => pid !== null);
     const oldPids = processesWithMarker(marker);
     expect(oldPids).toHaveLength(2);
