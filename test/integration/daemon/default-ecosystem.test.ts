@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, project, ps, repo, running, until } from './helpers.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ describe('the default ecosystem (config/ecosystem.yaml)', () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const p = project('');
     cleanups.push(p.cleanup);
-    cleanups.push(() => void spawnSync('tmux', ['-L', socket, 'kill-server']));
+    cleanups.push(() => killTestTmuxServer(socket));
     // The shipped file, moved to a private port, tmux socket and web port so it cannot meet a real corral.
     rmSync(p.config);
     mkdirSync(join(p.dir, 'config'));

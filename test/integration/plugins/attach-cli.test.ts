@@ -13,6 +13,7 @@ import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
 import type { ComponentInfo } from '../../../src/supervisor/types.js';
 import { alive, openAttach, until } from './runner-helpers.js';
 import { transpileCli } from './transpile-cli.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 const TOKEN = 'test-token-0123456789';
 
@@ -62,9 +63,7 @@ describe('corral attach (CLI in a real pty)', () => {
     }
     await Promise.allSettled(instances.splice(0).map((i) => i.stop('SIGKILL', 1000)));
     if (tmuxSocket) {
-      try {
-        execFileSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
-      } catch {}
+      killTestTmuxServer(tmuxSocket);
       tmuxSocket = null;
     }
     await new Promise((r) => server.close(r));

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PluginHarness, waitFor } from './plugin-harness.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // The plugin runs `bin/corral.js monitor`, which needs the build (`npm test` builds first).
@@ -14,7 +15,7 @@ let h: PluginHarness;
 let socket = '';
 afterEach(async () => {
   await h?.close();
-  if (socket) spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  if (socket) killTestTmuxServer(socket);
 });
 
 describe.skipIf(!built)('cli-monitor plugin', () => {

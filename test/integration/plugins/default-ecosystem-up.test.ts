@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alive } from './runner-helpers.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'bin', 'corral.js');
@@ -46,7 +47,7 @@ afterAll(async () => {
   } catch {
     // daemon.json went away meanwhile: the daemon is down.
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    killTestTmuxServer(socket);
     rmSync(dir, { recursive: true, force: true });
   }
 });

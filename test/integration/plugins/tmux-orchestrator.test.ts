@@ -2,12 +2,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PluginHarness, waitFor } from './plugin-harness.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 let h: PluginHarness;
 let socket: string;
 afterEach(async () => {
   await h?.close();
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  killTestTmuxServer(socket);
 });
 
 function tmux(...args: string[]): { ok: boolean; out: string } {

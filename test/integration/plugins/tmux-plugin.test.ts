@@ -14,6 +14,7 @@ import { runProcess } from '../../../src/runners/process/index.js';
 import { runPty } from '../../../src/runners/pty/index.js';
 import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
 import { until } from './runner-helpers.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -37,9 +38,7 @@ describe('built-in tmux plugin', () => {
   afterEach(async () => {
     await Promise.allSettled(instances.splice(0).map((i) => i.stop('SIGKILL', 1000)));
     await Promise.allSettled(lifecycles.splice(0).reverse().map((l) => l.dispose?.()));
-    try {
-      tmux('kill-server');
-    } catch {}
+    killTestTmuxServer(socket);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../src/plugins/types.js';
 import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
@@ -8,6 +8,7 @@ import { killTmuxSession, OWNER_OPTION, ownerTag } from '../../../src/runners/tm
 import { listTmuxWindows } from '../../../src/runners/tmux/tmux-command.js';
 import { acquireTmuxWatch, type TmuxWatchHandle } from '../../../src/runners/tmux/watch.js';
 import { alive, until } from './runner-helpers.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 type Published = { event_type: string; source?: string; payload: Record<string, unknown> };
 
@@ -23,11 +24,7 @@ describe('tmux runner', () => {
   afterEach(async () => {
     watches.splice(0).forEach((w) => w.release());
     await Promise.allSettled(started.splice(0).map((i) => i.stop('SIGKILL', 1000)));
-    try {
-      const path = tmux('display-message', '-p', '#{socket_path}').trim();
-      tmux('kill-server');
-      rmSync(path, { force: true });
-    } catch {} // no server left
+    killTestTmuxServer(socket);
   });
 
   async function run(name: string, command: string | string[], session = 'eco'): Promise<Awaited<ReturnType<typeof runTmux>>> {
