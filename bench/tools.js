@@ -95,7 +95,8 @@ export function supervisordTool(dir) {
         `[supervisorctl]\nserverurl=unix://${dir}/supervisor.sock\n`,
         ...components.map(
           (c) =>
-            `[program:${c.name}]\ncommand=${c.argv.map(shellQuote).join(' ')}\nautostart=true\nautorestart=true\nstartsecs=0\nstopwaitsecs=5\nenvironment=${Object.entries(c.env)
+            // supervisord expands %(name)s in its values: a literal % is written %%.
+            `[program:${c.name}]\ncommand=${c.argv.map(shellQuote).join(' ').replaceAll('%', '%%')}\nautostart=true\nautorestart=true\nstartsecs=0\nstopwaitsecs=5\nenvironment=${Object.entries(c.env)
               .map(([k, v]) => `${k}="${v}"`)
               .join(',')}\n`,
         ),
