@@ -1,7 +1,7 @@
 // The bus against a bare `ws` broadcast server, side by side in one run.
 //
 //   npm run build && node bench/bus.js [--runs 3] [--seconds 5] [--rate 5000]
-//       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 30] [--prof DIR]
+//       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 30] [--prof DIR] [--no-daemon-flags]
 //
 // Three processes per measurement: the server (bench/bus-server.js: bare,
 // bare + JSON.parse + zod, or corral with validation and a SQLite store in a
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     'slow-seconds': { type: 'string', default: '30' },
     prof: { type: 'string' },
     window: { type: 'string', default: '5000' },
+    'no-daemon-flags': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -124,7 +125,9 @@ async function withSetup(kind, subs, stall, body) {
     tempDirs.add(dir);
     args.push('--dir', dir);
   }
-  const execArgv = ['--expose-gc', ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
+  // corral's server runs with the V8 flags `corral up -d` gives the daemon (a 2 MB young generation).
+  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? ['--max-semi-space-size=2'] : [];
+  const execArgv = ['--expose-gc', ...daemonFlags, ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
   const serverReplies = [];
   const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
   const url = `ws://127.0.0.1:${server.port}/events`;
