@@ -41,7 +41,9 @@ function authRefused(ctx: RouteContext): boolean {
 export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   if (authRefused(ctx)) return;
-  if (rateLimited(ctx, 1)) return;
+  // As on the WebSocket: one token per request, plus one per 16 KiB of body.
+  const declared = Number(req.headers['content-length']);
+  if (rateLimited(ctx, 1 + (Number.isFinite(declared) && declared > 0 ? Math.floor(declared / (16 * 1024)) : 0))) return;
   let body: unknown;
   try {
     body = await readJson(req, opts.maxPayload);

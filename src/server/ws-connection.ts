@@ -57,6 +57,9 @@ const MAX_PENDING_BYTES = 1024 * 1024;
 
 type RawMessage = Buffer | ArrayBuffer | Buffer[];
 
+/** Each this many bytes of a message cost one more rate-limit token (typical events cost one in all). */
+const BYTES_PER_TOKEN = 16 * 1024;
+
 function rawSize(raw: RawMessage): number {
   return Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
 }
@@ -215,7 +218,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function onMessage(raw: RawMessage): void {
     if (closing) return;
     conn.lastSeen = Date.now();
-    if (!bucket.take(1)) return rateLimited();
+    // One token per message, plus one per 16 KiB: a flood of big messages is a flood too.
+    if (!bucket.take(1 + Math.floor(rawSize(raw) / BYTES_PER_TOKEN))) return rateLimited();
     if (pendingHead === pending.length && sliceOpen()) {
       handleMessage(raw);
       return;

@@ -69,6 +69,23 @@ describe('WebSocket flood while the server is slower than the rate limit', () =>
     await other.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.calm2', 'own publish');
   });
 
+  it('big messages cost more of the rate limit: 40 messages of 48 KiB trip it where 40 small ones do not', async () => {
+    ts = await startTestServer({ rateLimit: { rate: 100, burst: 100 } });
+    const small = await client(ts.wsUrl('?source=small'));
+    for (let i = 0; i < 40; i++) small.send({ type: 'event', data: { source: 'small', session_id: 's', event_type: 'x.small', payload: { i } } });
+    await small.waitFor((m) => m.type === 'event' && m.data.payload.i === 39, 'the 40th small event back');
+    expect(small.messages.some((m) => m.type === 'error')).toBe(false);
+
+    const big = await client(ts.wsUrl('?event_type=none'));
+    const blob = 'x'.repeat(48 * 1024);
+    for (let i = 0; i < 40; i++) big.send({ type: 'event', data: { source: 'big', session_id: 's', event_type: 'x.big', payload: { i, blob } } });
+    const err = await big.waitFor((m) => m.type === 'error', 'WS004 on the big-message flooder');
+    expect(err.data.error_code).toBe('WS004');
+    expect((await big.closed).code).toBe(1008);
+    // Each 48 KiB message costs 4 tokens: about a quarter of the burst got through.
+    expect(ts.bus.history({ event_type: 'x.big' }, { limit: 100 }).events.length).toBeLessThanOrEqual(26);
+  });
+
   it('a client within the limit whose messages the server handles slowly is slowed down, not refused, and loses nothing', async () => {
     ts = await startTestServer({ rateLimit: { rate: 1000, burst: 1000 } });
     ts.bus.subscribe({ source: 'steady' }, () => spin(2));
