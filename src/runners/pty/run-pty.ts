@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import * as pty from 'node-pty';
+import type * as pty from 'node-pty';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
@@ -30,6 +30,8 @@ export type PtyRunOptions = RunOptions & {
  * would start and report the failure only as terminal output).
  */
 export async function runPty(opts: PtyRunOptions): Promise<Instance> {
+  // Loaded on first use: a daemon without pty components does not carry the native module.
+  const { spawn: spawnPty } = await import('node-pty');
   const { file, args, display } = resolvePtyCommand(opts);
   const cwd = opts.cwd ?? process.cwd();
   const env = { ...process.env, ...opts.env } as Record<string, string>;
@@ -50,7 +52,7 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   });
 
   try {
-    term = pty.spawn(file, args, {
+    term = spawnPty(file, args, {
       name: env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color',
       cols: opts.cols ?? 120,
       rows: opts.rows ?? 40,
