@@ -125,8 +125,8 @@ async function withSetup(kind, subs, stall, body) {
     tempDirs.add(dir);
     args.push('--dir', dir);
   }
-  // corral's server runs with the V8 flags `corral up -d` gives the daemon (a 2 MB young generation).
-  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? ['--max-semi-space-size=2'] : [];
+  // corral's server runs with the V8 flags `corral up -d` gives the daemon (src/cli/up.ts DAEMON_V8_FLAGS).
+  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? ['--max-semi-space-size=2', '--v8-pool-size=1'] : [];
   const execArgv = ['--expose-gc', ...daemonFlags, ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
   const serverReplies = [];
   const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
