@@ -21,6 +21,10 @@ export function run(args: string[]): Promise<number> {
         echoLog: (line) => process.stderr.write(line),
       });
       await daemon.done;
+      // Everything corral owns is closed; a handle something else left open
+      // (a pipe held by a process that escaped its group) must not keep a
+      // daemon without a port alive, invisible to the CLI.
+      setTimeout(() => process.exit(0), 1000).unref();
       return 0;
     } catch (err) {
       if (err instanceof DaemonStartError) {

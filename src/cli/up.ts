@@ -40,6 +40,8 @@ async function upForeground(configPath: string): Promise<number> {
     await daemon.done;
     stopView();
     process.stderr.write('corral: stopped\n');
+    // As `corral daemon`: a handle left open by a process that escaped its group must not keep this one alive.
+    setTimeout(() => process.exit(0), 1000).unref();
     return 0;
   } catch (err) {
     if (err instanceof DaemonStartError) {

@@ -83,8 +83,15 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
       // The last output may still be in the pipes after the exit event. A process that left
       // the group (setsid) could hold them open for ever, so the wait is bounded.
       const timer = new AbortController();
-      await Promise.race([pipesClosed, sleep(PIPE_DRAIN_MS, undefined, { signal: timer.signal }).catch(() => {})]);
+      const drained = await Promise.race([pipesClosed.then(() => true), sleep(PIPE_DRAIN_MS, false, { signal: timer.signal }).catch(() => false)]);
       timer.abort();
+      if (!drained) {
+        // Our ends are closed so that process cannot keep the daemon alive (its
+        // later writes fail); from here on its output is not logged.
+        logs.write('err', Buffer.from(`[corral] the process group of ${display} is gone but a process that left it (setsid?) still holds its output; no longer logged\n`));
+        subprocess.stdout?.destroy();
+        subprocess.stderr?.destroy();
+      }
       logs.flush();
     }
     const info: ExitInfo = { code: leader.code, signal: leader.signal, killed };

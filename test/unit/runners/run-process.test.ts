@@ -70,6 +70,21 @@ async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promis
 }
 
 describe('runProcess', () => {
+  it('a process that left the group (setsid) and holds the output pipes does not hold up the stop; our ends are closed and the log says so', async () => {
+    const logs = memorySink();
+    // The escaped process says its pid first, so the test can end it.
+    const inst = await start({ name: 'esc', command: `setsid sh -c 'echo escaped $$; exec sleep 1000' & sleep 1000`, shell: true, logs });
+    const escaped = Number((await logs.waitFor(/escaped \d+/)).split(' ')[1]);
+    try {
+      const info = await inst.stop('SIGTERM', 5000);
+      expect(info.killed).toBe(false);
+      expect(logs.text.err).toMatch(/a process that left it \(setsid\?\) still holds its output; no longer logged/);
+      expect(isProcessRunning(escaped)).toBe(true);
+    } finally {
+      process.kill(escaped, 'SIGKILL');
+    }
+  });
+
   it('runs an argv array and reports the exit code', async () => {
     const inst = await start({ name: 'crash', command: ['node', join(fixtures, 'crash-immediately.js'), '3'] });
     expect(inst.pid).toBeGreaterThan(0);
