@@ -235,9 +235,9 @@ export class Component {
   }
 
   /** Stops it and disposes its lifecycle; it takes no commands afterwards. */
-  dispose(): Promise<void> {
+  dispose(cause = 'removed from the config'): Promise<void> {
     return this.queue.run(async () => {
-      await this.halt('stopped');
+      await this.halt('stopped', cause);
       await this.disposeLifecycle();
       this.disposed = true;
     });

@@ -281,6 +281,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       for (const name of plan.removed) {
         const c = components.get(name);
         if (!c) continue;
+        const kept = config.components[name];
+        if (kept && !kept.enabled) {
+          // Still in the file with enabled: false: listed as disabled, as at start, not forgotten.
+          c.updateConfig(kept);
+          work.push(c.disable());
+          continue;
+        }
         // Forgotten only once its group is gone, so the group record keeps it until then.
         work.push(
           c.dispose().finally(() => {
@@ -312,6 +319,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
             if (startAfter && next.enabled) return startAndSettle(c, () => c.start());
           }),
         );
+      }
+      // Switched on (enabled: false before, even since the daemon started): the entry exists, disabled.
+      for (const name of plan.added) {
+        const c = components.get(name);
+        const next = config.components[name];
+        if (!c || !next || c.state !== 'disabled') continue;
+        work.push(c.reconfigure(next, { start: false }).then(() => startAndSettle(c, () => c.start())));
       }
       const added = plan.added.filter((n) => !components.has(n) && config.components[n]);
       for (const name of added) add(name, config.components[name]!);

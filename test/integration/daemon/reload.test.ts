@@ -41,6 +41,32 @@ describe('hot reload through the daemon', () => {
     expect(d.daemon.controller.list().map((c) => c.name).sort()).toEqual(['a', 'b', 'd']);
   });
 
+  it('a component disabled since the start is switched on by a reload, and off again stays listed as disabled; a removed one says why it stopped', async () => {
+    d = await daemonFor(config(component('a'), component('b', 'sleep 1001', '    enabled: false\n'), component('c')));
+    await running(d, 'a', 'c');
+    const state = (n: string) => d!.daemon.controller.list().find((c) => c.name === n)?.state;
+    expect(state('b')).toBe('disabled');
+
+    let mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), component('b', 'sleep 1001'), component('c')));
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: ['b'], removed: [], restarted: [] });
+    await d.waitFor('b started', is('component.started', 'b'), 10_000, mark);
+    expect(d.pidOf('b')).not.toBeNull();
+
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), component('b', 'sleep 1001', '    enabled: false\n')));
+    const stoppedB = await d.waitFor('b stopped', is('component.stopped', 'b'), 10_000, mark);
+    const stoppedC = await d.waitFor('c stopped', is('component.stopped', 'c'), 10_000, mark);
+    expect(stoppedB.event.payload).toMatchObject({ reason: 'stopped', cause: 'disabled in the config' });
+    expect(stoppedC.event.payload).toMatchObject({ reason: 'stopped', cause: 'removed from the config' });
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 10_000;
+      const check = () => (state('b') === 'disabled' && state('c') === undefined ? resolve() : Date.now() > deadline ? reject(new Error(`b is ${state('b')}, c is ${state('c')}`)) : setTimeout(check, 20));
+      check();
+    });
+  });
+
   it('an invalid file (bad YAML, then an unknown key) is CFG001 with line and path, and every component keeps its pid', async () => {
     d = await daemonFor(config(component('a'), component('b')));
     await running(d, 'a', 'b');
