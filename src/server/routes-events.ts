@@ -118,7 +118,7 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   }
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
     req.resume();
-    opts.logger?.warn('hook with an invalid event name', { name });
+    opts.logger?.warn('hook with an invalid event name (letters, digits and _.:- only, at most 128)', { name: name.slice(0, 140) });
     return accept({ 'x-corral-error': `invalid hook event name ${JSON.stringify(name).slice(0, 140)}` });
   }
   // A hook is never dropped for its size: a body over the bus's message size
@@ -138,12 +138,21 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     if (!(err instanceof BodyError)) throw err;
     opts.logger?.warn(`hook ${name}: ${err.message}; recording it without its body`);
     const declared = Number(req.headers['content-length']);
-    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason: err.message } };
+    const reason = err.message.replace(' (bus.max_payload)', ` (a hook body may be at most ${HOOK_MAX_BODY} bytes)`);
+    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason } };
   }
   const deep = tooDeepAt(body);
   if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };
   else body = fitHookBody(body, opts.maxPayload);
-  const r = opts.bus.publish(hookToEvent(name, body));
+  const event = hookToEvent(name, body);
+  // A hook is a client too: it may not pass as corral's own events (a hook named component.stopped, error.CMP002, …).
+  const rules = clientEventIssues(event);
+  if (rules.length > 0) {
+    const message = `hook ${name} refused: ${rules.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+    opts.logger?.warn(message);
+    return accept({ 'x-corral-error': message.slice(0, 200) });
+  }
+  const r = opts.bus.publish(event);
   if (!r.ok) {
     opts.logger?.warn(`hook ${name} refused: ${r.error.error_message}`);
     return accept({ 'x-corral-error': r.error.error_message.slice(0, 200) });

@@ -46,6 +46,15 @@ export function createWsHub(opts: ServerOptions): WsHub {
   // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
   const conns = new Set<Connection>();
+  // Connections registered under the name of a component the supervisor runs.
+  const asSupervised = new WeakSet<Connection>();
+  const isSupervised = (name: string): boolean => {
+    try {
+      return Object.hasOwn(opts.heartbeat(), name);
+    } catch {
+      return false;
+    }
+  };
 
   function publishSelf(eventType: string, payload: Record<string, unknown>): void {
     const res = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type: eventType, payload });
@@ -129,7 +138,14 @@ export function createWsHub(opts: ServerOptions): WsHub {
       replayCap: opts.replayCap ?? 10_000,
       ...(opts.logger ? { logger: opts.logger } : {}),
       onRegister(c, previous) {
-        if (previous && previous !== c.component) componentStopped(c, previous, 'stopped', null);
+        if (previous && previous !== c.component && !asSupervised.has(c)) componentStopped(c, previous, 'stopped', null);
+        asSupervised.delete(c);
+        // A component corral supervises (one of its processes registering, or anyone using its name) is
+        // reported by the supervisor: component.started/stopped here would contradict `corral ps`.
+        if (c.component && isSupervised(c.component)) {
+          asSupervised.add(c);
+          return;
+        }
         if (previous !== c.component) componentStarted(c);
       },
     });
@@ -140,7 +156,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       conn.dispose();
       const code = conn.serverClose?.code ?? peerCode;
       const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
-      if (conn.component) componentStopped(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
+      if (conn.component && !asSupervised.has(conn)) componentStopped(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
       publishSelf('ws.disconnected', {
         client_id: conn.id,
         remote_address: conn.remote,

@@ -133,6 +133,32 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     await waitUntil(() => ts!.bus.history({ event_type: 'error.CMP001' }).events.length === 1, 'the valid error event');
   });
 
+  it('a hook cannot pass as corral either: /hooks/component.stopped and /hooks/error.CMP002 are refused, not stored', async () => {
+    ts = await startTestServer();
+    for (const [name, body] of [
+      ['component.stopped', { session_id: 'spoof', component: 'slow', reason: 'crashed' }],
+      ['error.CMP002', { session_id: 'spoof', error_code: 'CMP002', component: 'slow', error_message: 'fake' }],
+    ] as const) {
+      const res = await http(ts.server.url, 'POST', `/hooks/${name}`, body);
+      expect(res.status).toBe(202);
+      expect(res.headers.get('x-corral-error')).toMatch(/refused/);
+      expect(ts.bus.history({ event_type: name }).events).toHaveLength(0);
+    }
+  });
+
+  it('registering under the name of a supervised component publishes no component.started/stopped of its own', async () => {
+    ts = await startTestServer({ heartbeat: () => ({ slow: 'healthy' }) });
+    const watcher = await client(ts.wsUrl('?event_type=component.*,ws.*'));
+    const impostor = await client(ts.wsUrl('?event_type=none'));
+    impostor.send({ type: 'register', data: { component: 'slow' } });
+    const other = await client(ts.wsUrl('?event_type=none'));
+    other.send({ type: 'register', data: { component: 'tool' } });
+    await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.started' && m.data.payload.component === 'tool', 'tool registered');
+    impostor.close();
+    await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected' && m.data.payload.component === 'slow', 'the impostor gone');
+    expect(watcher.events().filter((e) => e.event_type.startsWith('component.') && e.payload.component === 'slow')).toEqual([]);
+  });
+
   it('a hook body over the bus message size is cut to fit and stored, not dropped', async () => {
     ts = await startTestServer({ maxPayload: 64 * 1024 });
     const body = { session_id: 'big', hook_event_name: 'PostToolUse', tool_name: 'Read', tool_response: { content: 'x'.repeat(300 * 1024) }, many: Array.from({ length: 2000 }, (_, i) => `line ${i} `.repeat(10)) };
