@@ -138,3 +138,23 @@ export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs:
   signalGroup(pgid, 'SIGKILL');
   return true;
 }
+
+/** How long a terminal component gets to end on the stop signal before it is also sent SIGHUP. */
+const HANGUP_AFTER_MS = 500;
+
+/**
+ * `stopGroup` for a component that has a terminal (pty, tmux): when the stop
+ * signal has not ended it within half a second, SIGHUP, as closing its
+ * terminal would, so an interactive shell (which ignores SIGTERM) ends then
+ * instead of being SIGKILLed after the whole stop timeout.
+ */
+export async function stopTerminalGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+  signalGroup(pgid, signal);
+  const first = Math.min(HANGUP_AFTER_MS, timeoutMs);
+  if ((await waitGroupGone(pgid, first)) || !isGroupAlive(pgid, 0)) return false;
+  if (signal !== 'SIGHUP') signalGroup(pgid, 'SIGHUP');
+  if ((await waitGroupGone(pgid, Math.max(0, timeoutMs - first))) || !isGroupAlive(pgid, 0)) return false;
+  signalGroup(pgid, 'SIGKILL');
+  return true;
+}
+

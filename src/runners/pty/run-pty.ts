@@ -5,7 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type * as pty from 'node-pty';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
-import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
+import { isGroupAlive, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
 import { startAttachServer } from './attach-server.js';
 import { Scrollback } from './scrollback.js';
@@ -94,7 +94,7 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
     stopPromise ??= (async () => {
       stopping = true;
-      if (await stopGroup(pid, signal, timeoutMs)) killed = true;
+      if (await stopTerminalGroup(pid, signal, timeoutMs)) killed = true;
       return exited;
     })();
     return stopPromise;

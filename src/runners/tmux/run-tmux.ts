@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
-import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopGroup } from '../process/group.js';
+import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { splitCommand } from '../process/split-command.js';
 import { closeTmuxWindows, endStalePanes, ownerTag, OWNER_OPTION } from './leftovers.js';
 import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
@@ -101,7 +101,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
     stopPromise ??= (async () => {
       stopping = true;
       stopSignal = signal;
-      if (await stopGroup(pid, signal, timeoutMs)) killed = true;
+      if (await stopTerminalGroup(pid, signal, timeoutMs)) killed = true;
       return exited;
     })();
     return stopPromise;

@@ -67,11 +67,19 @@ describe('tmux runner', () => {
   });
 
   it('SIGKILLs a pane process that ignores the stop signal', async () => {
-    const stubborn = await run('stubborn', ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done']);
+    const stubborn = await run('stubborn', ['sh', '-c', 'trap "" TERM HUP; echo ready; while :; do sleep 1; done']);
     await until('the trap to be set', () => tmux('capture-pane', '-p', '-t', stubborn.windowId).includes('ready'));
     const info = await stubborn.stop('SIGTERM', 300);
     expect(info.killed).toBe(true);
     expect(alive(stubborn.pid!)).toBe(false);
+  });
+
+  it('an interactive shell (it ignores SIGTERM) ends on the SIGHUP that follows, not by SIGKILL after the timeout', async () => {
+    const shell = await run('shell', ['bash', '--norc', '--noprofile', '-i']);
+    await until('the shell prompt', () => tmux('capture-pane', '-p', '-t', shell.windowId).trim().length > 0);
+    const info = await shell.stop('SIGTERM', 20_000);
+    expect(info.killed ?? false).toBe(false);
+    expect(alive(shell.pid!)).toBe(false);
   });
 
   it('publishes window changes made by hand, and new sessions, from control mode', async () => {
