@@ -211,7 +211,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     samples: current.resources.samples,
     enabled: current.resources.enabled,
     getTargets: () => resourceTargets(current, supervisor),
-    onRestart: (name, cause) => supervisor.restart(name, cause),
+    onRestart: (name, cause) => supervisor.autoRestart(name, cause),
     self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
     setSample: (name, metrics) => supervisor.setSample(name, metrics),
     // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.

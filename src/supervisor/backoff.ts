@@ -82,6 +82,19 @@ export class RestartTracker {
     return { kind: 'restart', delay };
   }
 
+  /**
+   * A restart corral decides on its own while the component runs
+   * (`on_critical: restart`): it counts in the crash-loop window like a crash
+   * restart. Returns why the component must go `failed` instead, or null.
+   */
+  automatic(restart: RestartConfig, now: number, what: string): string | null {
+    if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
+      return `restart loop: more than ${restart.max_restarts} restarts within ${restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`} (last: ${what})`;
+    }
+    this.window.record(now);
+    return null;
+  }
+
   /** Forgets the crash history (`corral restart`, a start command). */
   reset(): void {
     this.window.clear();

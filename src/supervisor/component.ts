@@ -198,6 +198,28 @@ export class Component {
   }
 
   /**
+   * A restart corral decides on its own (`on_critical: restart`): a graceful
+   * stop and a start like `restart`, but it keeps the crash history and counts
+   * in it, so a component that keeps needing one ends `failed` (CMP002) after
+   * `max_restarts` within `window` instead of being restarted for ever.
+   */
+  autoRestart(cause: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state === 'disabled' || !this.instance) return;
+      const failure = this.restartPolicy.automatic(this.config.restart, this.now(), cause);
+      await this.halt('stopped', cause);
+      if (failure) {
+        this.setState('failed', failure);
+        this.opts.events.error('CMP002', this.name, failure, { generation: this.generation, restarts: this.restarts });
+        return;
+      }
+      this.completedCleanly = false;
+      this.restarts++;
+      await this.launchWhenReady('start');
+    });
+  }
+
+  /**
    * Hot reload of a changed command/cwd/env/plugin: stop, drop the old
    * lifecycle, take the new config, start again (when enabled).
    */

@@ -41,6 +41,8 @@ export interface SupervisorOptions {
 export interface Supervisor extends Pick<Controller, 'list' | 'statuses' | 'start' | 'stop' | 'restart'> {
   /** Starts every enabled component, each once its dependencies are met. Resolves when each has started or is blocked. */
   startAll(): Promise<void>;
+  /** A restart corral decides on its own (on_critical): counts toward max_restarts like a crash restart. */
+  autoRestart(name: string, cause: string): Promise<void>;
   /** Stops everything, dependants first, under an overall deadline; `blocked` names what had not stopped by then. */
   stopAll(deadlineMs: number): Promise<{ blocked: string[] }>;
   /** Applies a validated reload plan. */
@@ -258,6 +260,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     async stop(name, cause) {
       // Its dependants keep running; if one of them exits, its restart waits for this one to be started again.
       await get(name).stop(cause);
+    },
+
+    async autoRestart(name, cause) {
+      await get(name).autoRestart(cause);
     },
 
     async restart(name, cause) {

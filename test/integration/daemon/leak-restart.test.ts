@@ -25,6 +25,35 @@ afterEach(async () => {
 });
 
 describe('resource alerts through the daemon', () => {
+  it('on_critical restarts count toward max_restarts: a component that goes critical again after its restart ends failed (CMP002)', async () => {
+    d = await daemonFor(`version: 1
+bus: { port: 0 }
+resources: { interval: 200ms, samples: 2 }
+components:
+  hog:
+    command: node ${join(fixtures, 'leak-memory.js')} 200
+    restart: { max_restarts: 1, window: 60s }
+    resources: { memory: { critical: 150MB }, on_critical: restart }
+`);
+    const level = (want: string) => (e: Parameters<ReturnType<typeof is>>[0]) => is('resource.alert', 'hog')(e) && (e.event.payload as { alert_level: string }).alert_level === want;
+    const first = await d.waitFor('hog started', is('component.started', 'hog'));
+    await whenCatching((first.event.payload as { pid: number }).pid);
+    process.kill((first.event.payload as { pid: number }).pid, 'SIGUSR2'); // +200 MB: critical
+    let mark = d.seen.length;
+    const second = await d.waitFor('hog restarted', is('component.started', 'hog'), 20_000, mark);
+    await d.waitFor('back to normal', level('info'), 20_000, mark);
+    await whenCatching((second.event.payload as { pid: number }).pid);
+    mark = d.seen.length;
+    process.kill((second.event.payload as { pid: number }).pid, 'SIGUSR2'); // critical again
+    const failed = await d.waitFor('CMP002', is('error.CMP002'), 20_000, mark);
+    expect((failed.event.payload as { error_message: string }).error_message).toMatch(/^restart loop: more than 1 restarts within 60 s \(last: on_critical: restart/);
+    const stops = d.seen.filter(is('component.stopped', 'hog')).map((e) => (e.event.payload as { cause?: string }).cause);
+    expect(stops).toHaveLength(2);
+    expect(stops.every((c) => c?.startsWith('on_critical: restart'))).toBe(true);
+    expect(d.seen.filter(is('component.started', 'hog'))).toHaveLength(2);
+    expect(d.daemon.controller.list().find((c) => c.name === 'hog')?.state).toBe('failed');
+  });
+
   it('a leaking component: exactly one warning, one critical (RES001), a graceful restart, then info', async () => {
     d = await daemonFor(`version: 1
 bus: { port: 0 }
