@@ -114,6 +114,12 @@ describe('HTTP API', () => {
     expect(page1.body.events.map((e: any) => e.payload.i)).toEqual([15, 17, 19, 21, 23]);
     const page2 = await http(ts.server.url, 'GET', `/events?source=odd&limit=5&cursor=${page1.body.next_cursor}`);
     expect(page2.body.events.map((e: any) => e.payload.i)).toEqual([5, 7, 9, 11, 13]);
+    const ages = await http(ts.server.url, 'GET', '/events?since=5m&limit=3&event_type=Pre*');
+    expect(ages.status).toBe(200);
+    expect(ages.body.events.length).toBeGreaterThan(0);
+    const badSince = await http(ts.server.url, 'GET', '/events?since=yesterday');
+    expect(badSince.status).toBe(400);
+    expect(badSince.body.error).toMatch(/since: expected Unix ms, an ISO date .* an age such as 30s, 5m/);
     const asc = await http(ts.server.url, 'GET', '/events?since=0&limit=3&event_type=Pre*');
     expect(asc.body.events.map((e: any) => e.payload.i)).toEqual([0, 1, 2]);
     const bad = await http(ts.server.url, 'GET', '/events?limit=lots');
