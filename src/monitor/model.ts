@@ -25,6 +25,8 @@ export interface MonitorState {
   connected: boolean;
   /** Lines scrolled up from the newest event (0 follows the tail). */
   scroll: number;
+  /** When the table was last read from the API: older events do not override it. */
+  tableAt?: number;
 }
 
 /** How many events the monitor keeps in memory. */
@@ -49,6 +51,7 @@ export function applyComponents(state: MonitorState, list: ComponentInfo[]): voi
     });
   }
   state.components = next;
+  state.tableAt = Date.now();
 }
 
 
@@ -57,6 +60,8 @@ function applyToTable(state: MonitorState, e: CorralEvent): void {
   const p = e.payload as Record<string, any>;
   const name = typeof p.component === 'string' ? p.component : null;
   if (!name || !(e.event_type.startsWith('component.') || e.event_type === 'resource.alert')) return;
+  // History from before the last API read (the events `initial` replays) would roll the table back.
+  if (state.tableAt !== undefined && e.timestamp <= state.tableAt) return;
   // Only supervised components have rows (from the API): a bus client that
   // registers also gets component.started, but it is not one of them.
   const r = state.components.get(name);

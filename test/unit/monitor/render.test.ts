@@ -47,6 +47,10 @@ describe('renderScreen', () => {
   it('updates rows of supervised components from events, and ignores other registrations', () => {
     const state = createMonitorState('u');
     applyComponents(state, [row('web')]);
+    // Events from before the table was read (history) do not roll it back; later ones update it.
+    state.tableAt = 1_700_000_000_000;
+    addEvents(state, [event(0, 'component.health', { component: 'web', status: 'gone-before' })]);
+    expect(state.components.get('web')!.health).not.toBe('gone-before');
     addEvents(state, [
       event(1, 'component.health', { component: 'web', status: 'unhealthy' }),
       event(2, 'resource.alert', { component: 'web', metrics: { cpu_percent: 97, memory_mb: 300, active_connections: 0, event_queue_size: 0 }, alert_level: 'critical' }),
