@@ -52,7 +52,17 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: false, message, errors: result.errors, file: opts.configPath };
     }
     if (result.hash === current.hash) {
-      if (failing) opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);
+      if (failing) {
+        opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);
+        // Subscribers saw the CFG001: tell them it is over, with the (empty) plan.
+        const unchanged = Object.values(result.config.components).filter((c) => c.enabled).length;
+        opts.bus.publish({
+          event_type: 'config.changed',
+          source: 'corral',
+          session_id: opts.bus.sessionId,
+          payload: { added: [], removed: [], restarted: [], updated: [], unchanged, hash: result.hash, trigger, valid_again: true },
+        });
+      }
       failing = false;
       return { ok: true, message: 'config unchanged' };
     }

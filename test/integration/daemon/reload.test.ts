@@ -85,6 +85,14 @@ describe('hot reload through the daemon', () => {
     expect([d.pidOf('a'), d.pidOf('b')]).toEqual(pids);
     expect(d.seen.slice(mark).some(is('component.stopped'))).toBe(false);
 
+    // Restoring the applied file: subscribers are told the error is over, with an empty plan.
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), component('b')));
+    const back = await d.daemon.controller.reload();
+    expect(back.ok).toBe(true);
+    const again = await d.waitFor('config valid again', is('config.changed'), 10_000, mark);
+    expect(again.event.payload).toMatchObject({ added: [], removed: [], restarted: [], updated: [], unchanged: 2, valid_again: true });
+
     // `corral reload` (the API) after fixing it applies the file.
     writeFileSync(d.config, config(component('a'), component('b'), component('c')));
     const result = await d.daemon.controller.reload();
