@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { spoolHook } from '../bus/spool.js';
 import { fallbackStateDir, statePaths } from '../daemon/paths.js';
+import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
 import { findDaemon, type DaemonTarget } from './daemon-client.js';
 
@@ -76,47 +77,15 @@ function post(target: DaemonTarget, name: string, body: string, ms: number): Pro
 }
 
 /** Whether a corral answers at `baseUrl`: its `GET /health` names the service (any other server keeps the hook's body). */
-function isCorral(baseUrl: string, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (yes: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(yes);
-    };
-    let url: URL;
-    try {
-      url = new URL('/health', baseUrl);
-    } catch {
-      settle(false);
-      return;
-    }
-    const req = request(url, { method: 'GET' }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= 64 * 1024) chunks.push(c);
-        else req.destroy();
-      });
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { service?: unknown } | null;
-          settle(res.statusCode === 200 && body?.service === 'corral');
-        } catch {
-          settle(false);
-        }
-      });
-      res.on('error', () => settle(false));
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      settle(false);
-    }, ms);
-    req.on('error', () => settle(false));
-    req.end();
-  });
+async function isCorral(baseUrl: string, ms: number): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return false;
+  }
+  const answer = await readHealth(url, ms);
+  return 'status' in answer && answer.status === 200 && isCorralHealth(answer.body);
 }
 
 function parseBody(text: string): { body: unknown; name: string | undefined } {

@@ -176,8 +176,7 @@ export function stateDirOwner(stateDir: string, configPath: string): StateDirOwn
 /** What to tell a user whose config's state directory is held by another config's daemon, and how to fix it. */
 export function describeStateDirOwner(stateDir: string, configPath: string, owner: StateDirOwner): string {
   const { info } = owner;
-  const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+  const url = daemonBaseUrl(info);
   const shown = (p: string) => {
     const rel = relative(process.cwd(), p);
     return rel && !rel.startsWith('..') ? rel : p;

@@ -1,5 +1,13 @@
 import type { RateLimit } from './types.js';
 
+/** Each this many bytes of a message cost one more rate-limit token (typical events cost one in all). */
+const BYTES_PER_TOKEN = 16 * 1024;
+
+/** Tokens a message (or an HTTP body) of `bytes` costs: one, plus one per 16 KiB, so a flood of big messages is a flood too. */
+export function messageCost(bytes: number): number {
+  return 1 + (Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes / BYTES_PER_TOKEN) : 0);
+}
+
 /** A token bucket: `take(n)` spends n tokens, refilled at `rate` a second up to `burst`. */
 export interface TokenBucket {
   /** False (and nothing spent) when fewer than `n` tokens are left. */

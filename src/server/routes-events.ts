@@ -5,6 +5,7 @@ import { clientEventIssues } from '../schema/publisher-rules.js';
 import { checkPublishAuth } from './guard.js';
 import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
 import { filterFromQuery } from './query-filter.js';
+import { messageCost } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
 
 const MAX_LIMIT = 10_000;
@@ -42,8 +43,7 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   if (authRefused(ctx)) return;
   // As on the WebSocket: one token per request, plus one per 16 KiB of body.
-  const declared = Number(req.headers['content-length']);
-  if (rateLimited(ctx, 1 + (Number.isFinite(declared) && declared > 0 ? Math.floor(declared / (16 * 1024)) : 0))) return;
+  if (rateLimited(ctx, messageCost(Number(req.headers['content-length'])))) return;
   let body: unknown;
   try {
     body = await readJson(req, opts.maxPayload);
@@ -125,8 +125,10 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   // is cut to fit (fitHookBody), and one over even HOOK_MAX_BODY is recorded
   // as an event that says so.
   let body: unknown;
+  let rawBytes = 0;
   try {
     const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload));
+    rawBytes = buf.length;
     const text = buf.toString('utf8');
     try {
       body = JSON.parse(text);
@@ -143,7 +145,9 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   }
   const deep = tooDeepAt(body);
   if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };
-  else body = fitHookBody(body, opts.maxPayload);
+  // Re-serialised JSON is never longer than the text it was parsed from (a non-JSON body is one `raw` string, which
+  // the per-field cap cuts): only a body that came in over the limit needs measuring and cutting.
+  else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload);
   const event = hookToEvent(name, body);
   // A hook is a client too: it may not pass as corral's own events (a hook named component.stopped, error.CMP002, …).
   const rules = clientEventIssues(event);

@@ -6,7 +6,7 @@ import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../sche
 import { clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
 import type { Logger } from '../plugins/types.js';
 import { batchFrame, errorFrame, eventFrame, initialFrame } from './frames.js';
-import { createTokenBucket } from './rate-limit.js';
+import { createTokenBucket, messageCost } from './rate-limit.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
 /** What a connection needs from the hub. */
@@ -56,9 +56,6 @@ const MAX_PENDING = 256;
 const MAX_PENDING_BYTES = 1024 * 1024;
 
 type RawMessage = Buffer | ArrayBuffer | Buffer[];
-
-/** Each this many bytes of a message cost one more rate-limit token (typical events cost one in all). */
-const BYTES_PER_TOKEN = 16 * 1024;
 
 function rawSize(raw: RawMessage): number {
   return Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
@@ -218,8 +215,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function onMessage(raw: RawMessage): void {
     if (closing) return;
     conn.lastSeen = Date.now();
-    // One token per message, plus one per 16 KiB: a flood of big messages is a flood too.
-    if (!bucket.take(1 + Math.floor(rawSize(raw) / BYTES_PER_TOKEN))) return rateLimited();
+    if (!bucket.take(messageCost(rawSize(raw)))) return rateLimited();
     if (pendingHead === pending.length && sliceOpen()) {
       handleMessage(raw);
       return;

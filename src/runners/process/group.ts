@@ -128,33 +128,30 @@ export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: Ab
 
 /**
  * The graceful stop every runner does: `signal` to the whole group, wait up to
- * `timeoutMs` for it to be gone, then SIGKILL whatever is left. Resolves true
- * when the SIGKILL was needed.
+ * `timeoutMs` for it to be gone, then SIGKILL whatever is left. With
+ * `hangupAfterMs`, a group still there by then is also sent SIGHUP (what
+ * closing a terminal does). Resolves true when the SIGKILL was needed.
  */
-export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number, opts: { hangupAfterMs?: number } = {}): Promise<boolean> {
   signalGroup(pgid, signal);
-  const gone = await waitGroupGone(pgid, timeoutMs);
-  if (gone || !isGroupAlive(pgid, 0)) return false;
+  const gone = async (ms: number) => (await waitGroupGone(pgid, ms)) || !isGroupAlive(pgid, 0);
+  let waited = 0;
+  if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
+    waited = Math.min(opts.hangupAfterMs, timeoutMs);
+    if (await gone(waited)) return false;
+    signalGroup(pgid, 'SIGHUP');
+  }
+  if (await gone(timeoutMs - waited)) return false;
   signalGroup(pgid, 'SIGKILL');
   return true;
 }
-
-/** How long a terminal component gets to end on the stop signal before it is also sent SIGHUP. */
-const HANGUP_AFTER_MS = 500;
 
 /**
- * `stopGroup` for a component that has a terminal (pty, tmux): when the stop
- * signal has not ended it within half a second, SIGHUP, as closing its
- * terminal would, so an interactive shell (which ignores SIGTERM) ends then
- * instead of being SIGKILLed after the whole stop timeout.
+ * `stopGroup` for a component that has a terminal (pty, tmux): SIGHUP when the
+ * stop signal has not ended it within half a second, so an interactive shell
+ * (which ignores SIGTERM) ends then instead of being SIGKILLed after the whole
+ * stop timeout.
  */
-export async function stopTerminalGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
-  signalGroup(pgid, signal);
-  const first = Math.min(HANGUP_AFTER_MS, timeoutMs);
-  if ((await waitGroupGone(pgid, first)) || !isGroupAlive(pgid, 0)) return false;
-  if (signal !== 'SIGHUP') signalGroup(pgid, 'SIGHUP');
-  if ((await waitGroupGone(pgid, Math.max(0, timeoutMs - first))) || !isGroupAlive(pgid, 0)) return false;
-  signalGroup(pgid, 'SIGKILL');
-  return true;
+export function stopTerminalGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+  return stopGroup(pgid, signal, timeoutMs, { hangupAfterMs: 500 });
 }
-
