@@ -93,8 +93,11 @@ export function tooDeepAt(value: unknown, max: number = MAX_EVENT_DEPTH): string
       const shown = keys.reverse().slice(0, 24).join('.');
       return keys.length > 24 ? `${shown}.…` : shown || '(root)';
     }
-    for (const [k, child] of Object.entries(frame.v)) {
-      if (child !== null && typeof child === 'object') stack.push({ v: child as object, depth: frame.depth + 1, key: k, parent: frame });
+    const v = frame.v as Record<string, unknown>;
+    // for…in, not Object.entries: this runs on every publish, and parsed JSON has no inherited keys.
+    for (const k in v) {
+      const child = v[k];
+      if (child !== null && typeof child === 'object') stack.push({ v: child, depth: frame.depth + 1, key: k, parent: frame });
     }
   }
   return null;
@@ -148,7 +151,7 @@ export function completeEvent(input: unknown, now: number = Date.now()): EventCh
     const issues = [{ path: deep, message: `nested more than ${MAX_EVENT_DEPTH} levels deep` }];
     return { ok: false, issues, message: `${deep}: ${issues[0]!.message}` };
   }
-  // The publish path's common case, checked by hand (zod costs most of a publish); anything
+  // The publish path's common case, checked by hand (zod is the largest part of the check); anything
   // it does not accept goes to zod, which decides and says what is wrong.
   const fast = fastEventInput(input);
   const parsed = fast ? { success: true as const, data: fast } : EventInputSchema.safeParse(input);
@@ -156,9 +159,12 @@ export function completeEvent(input: unknown, now: number = Date.now()): EventCh
     const issues = describeIssues(parsed.error);
     return { ok: false, issues, message: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
   }
+  // Both paths return a fresh object: completed in place rather than copied again.
   const e = parsed.data;
-  const event = { ...e, id: e.id ?? randomUUID(), timestamp: e.timestamp ?? now, version: '1.0' as const };
-  return { ok: true, event: event as CorralEvent };
+  e.id ??= randomUUID();
+  e.timestamp ??= now;
+  e.version = '1.0';
+  return { ok: true, event: e as CorralEvent };
 }
 
 /**
