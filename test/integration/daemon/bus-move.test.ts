@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEntry } from '../../../src/bus/types.js';
@@ -8,6 +7,7 @@ import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { readDaemonInfo } from '../../../src/daemon/paths.js';
 import { startCli, until, type CliRun } from '../cli/run-cli.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
+import { freePort } from '../../helpers/free-port.js';
 
 // A hot reload that changes bus.port moves the bus: the daemon serves the new
 // port, rewrites daemon.json, then closes the old port's clients with 1012 and
@@ -34,16 +34,6 @@ const FOLLOWER = `  follower:\n    command: ${JSON.stringify([process.execPath, 
 const config = (port: number, components = '') =>
   `version: 1\nbus: { port: ${port} }\nresources: { enabled: false }\ncomponents:${components ? `\n${components}` : ' {}\n'}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Saves the config with the bus on `port` and applies it (the watcher may get there first: reloads are serialised). */
 async function moveBus(t: TestDaemon, port: number, components = ''): Promise<void> {

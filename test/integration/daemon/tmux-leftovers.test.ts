@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, processesWithMarker, project, ps, running, until } from './helpers.js';
+import { freePort } from '../../helpers/free-port.js';
 
 // A daemon killed with SIGKILL leaves its tmux windows on the project's tmux server. The next
 // `corral up` must end them (the processes in their panes too) rather than pile new windows
@@ -16,13 +16,6 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /**
  * A pane process that holds a port, ignores SIGHUP (what closing its window sends) and answers

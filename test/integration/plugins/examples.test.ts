@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBus } from '../../../src/bus/bus.js';
 import { createServer, type CorralServer } from '../../../src/server/index.js';
 import { waitFor } from './plugin-harness.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const children: ChildProcess[] = [];
@@ -27,13 +27,6 @@ function runExample(file: string, env: Record<string, string>): { child: ChildPr
   return { child, output: () => out, exited };
 }
 
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('examples/', () => {
   it('web.js answers /health on PORT and exits 0 on SIGTERM', async () => {

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '../../../src/bus/bus.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
@@ -6,6 +5,7 @@ import type { CorralEvent } from '../../../src/schema/events.js';
 import type { ComponentLifecycle } from '../../../src/plugins/types.js';
 import { runProcess, isGroupAlive, isProcessRunning, listGroupMembers, signalGroup } from '../../../src/runners/process/index.js';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+export { freePort } from '../../helpers/free-port.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 export const fixture = (name: string) => `${FIXTURES}${name}`;
@@ -77,14 +77,3 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_
   }
 }
 
-/** A port that was free a moment ago (bind to 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
