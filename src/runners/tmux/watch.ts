@@ -86,16 +86,20 @@ function connect(w: Watch): void {
     if (!(await hasTmuxSession(w.socket, w.session))) return scheduleRetry(w);
     if (w.holders.length === 0) return;
     // Snapshot first, so a later close or rename can name the window.
-    for (const win of await listTmuxWindows(w.socket)) w.windows.set(win.id, win);
+    const baseline = await listTmuxWindows(w.socket);
+    for (const win of baseline) w.windows.set(win.id, win);
     for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s.id);
     // Released (or replaced) while tmux was answering: starting a client now would leak it.
     if (watches.get(`${w.socket}\0${w.session}`) !== w || w.holders.length === 0) return;
+    const enqueue = (job: () => Promise<void>): void => {
+      w.queue = w.queue.then(job).catch((err: unknown) => log(w, `tmux watch: ${(err as Error).message}`));
+    };
     const client = startControlClient({
       socket: w.socket,
       session: w.session,
-      onNotification: (n) => {
-        w.queue = w.queue.then(() => handle(w, n)).catch((err: unknown) => log(w, `tmux watch: ${(err as Error).message}`));
-      },
+      onNotification: (n) => enqueue(() => handle(w, n)),
+      // Windows opened or closed between the snapshot and the attach sent no notification to this client.
+      onReady: () => enqueue(() => reconcile(w, new Set(baseline.filter((x) => x.session === w.session).map((x) => x.id)))),
     });
     w.client = client;
     const { reason } = await client.closed;
@@ -162,6 +166,25 @@ async function handle(w: Watch, n: ControlNotification): Promise<void> {
     }
     default:
       return;
+  }
+}
+
+/** Reports what changed in the session while the control client was attaching (against the snapshot taken before it). */
+async function reconcile(w: Watch, before: Set<string>): Promise<void> {
+  const now = await listTmuxWindows(w.socket);
+  const present = new Set<string>();
+  for (const win of now) {
+    w.windows.set(win.id, win);
+    if (win.session !== w.session) continue;
+    present.add(win.id);
+    if (!before.has(win.id)) emitWindow(w, win, 'added');
+  }
+  for (const id of before) {
+    if (present.has(id)) continue;
+    const win = w.windows.get(id);
+    w.windows.delete(id);
+    if (win) emitWindow(w, win, 'closed');
+    w.owners.delete(id);
   }
 }
 

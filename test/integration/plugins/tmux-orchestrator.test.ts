@@ -34,6 +34,8 @@ describe('tmux-orchestrator plugin', () => {
 
     // tmux's own notifications reach the bus: the session, and a window a user opens by hand.
     await waitFor('tmux.session.created', () => h.events('tmux.session.created').some((e) => e.payload.session === 'orch'));
+    // The watch sees what tmux tells its control client: wait until tmux has that client attached.
+    await waitFor('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').out.includes('1'));
     execFileSync('tmux', ['-L', socket, 'new-window', '-d', '-t', '=orch:', '-n', 'by-hand']);
     await waitFor('tmux.window.changed for the window opened by hand', () =>
       h.events('tmux.window.changed').some((e) => JSON.stringify(e.payload).includes('by-hand') && e.payload.change === 'added'),
