@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid as randomUUID } from '../util/uuid.js';
 import type { BusEntry } from '../bus/types.js';
 import type { ErrorData } from '../schema/errors.js';
 import type { HeartbeatData } from '../schema/messages.js';
@@ -8,18 +8,50 @@ import type { HeartbeatData } from '../schema/messages.js';
 // frame and the others reuse it. Only the latest entry's frame is kept: a
 // per-entry cache (WeakMap) kept every frame alive as long as its entry, i.e.
 // for as long as the store's queue holds it, doubling the memory of a
-// backlog. The frame is a Buffer: sockets write the same bytes without
-// re-encoding the string once per subscriber.
+// backlog. The frame is the whole WebSocket frame (RFC 6455 §5.2: a server's
+// frames are not masked, so the bytes are the same for every subscriber):
+// sockets write it as is, with no per-subscriber framing or copy.
 let lastEntry: BusEntry | null = null;
 let lastFrame: Buffer | null = null;
 
-/** `{type:'event', data, metadata:{server_time, message_id, seq}}`, built once per entry. */
-export function eventFrame(entry: BusEntry): Buffer {
+/**
+ * `{type:'event', data, metadata:{server_time, message_id, seq}}`, built once
+ * per entry, as a complete unmasked text frame (header + payload).
+ */
+export function eventWireFrame(entry: BusEntry): Buffer {
   if (entry !== lastEntry || lastFrame === null) {
-    lastFrame = Buffer.from(`{"type":"event","data":${entry.json},"metadata":${metadata(entry.seq)}}`);
+    lastFrame = wireFrame(EVENT_HEAD, entry.json, `,"metadata":${metadata(entry.seq)}}`);
     lastEntry = entry;
   }
   return lastFrame;
+}
+
+const EVENT_HEAD = '{"type":"event","data":';
+
+/**
+ * A text message, given as consecutive pieces, as one final unmasked
+ * WebSocket frame in one buffer. The pieces are written where they belong
+ * (joining them first would copy the event's JSON once more).
+ */
+export function wireFrame(...pieces: string[]): Buffer {
+  let len = 0;
+  for (const p of pieces) len += Buffer.byteLength(p);
+  const head = len < 126 ? 2 : len < 65_536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(head + len);
+  buf[0] = 0x81; // FIN + opcode 1 (text)
+  if (len < 126) {
+    buf[1] = len;
+  } else if (len < 65_536) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    buf.writeUInt32BE(len >>> 0, 6);
+  }
+  let at = head;
+  for (const p of pieces) at += buf.write(p, at, 'utf8');
+  return buf;
 }
 
 function metadata(seq: number, extra = ''): string {

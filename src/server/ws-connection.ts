@@ -5,7 +5,7 @@ import { makeError, type ErrorData } from '../schema/errors.js';
 import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../schema/messages.js';
 import { clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
 import type { Logger } from '../plugins/types.js';
-import { batchFrame, errorFrame, eventFrame, initialFrame } from './frames.js';
+import { batchFrame, errorFrame, eventWireFrame, initialFrame } from './frames.js';
 import { createTokenBucket, messageCost } from './rate-limit.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
@@ -16,6 +16,8 @@ export interface ConnectionDeps {
   rateLimit: RateLimit;
   history: number;
   replayCap: number;
+  /** Store backlog (events) past which this client's messages wait, until it is back under half of it. */
+  storeHighWater: number;
   logger?: Logger;
   /** Called once the client registered as a component. */
   onRegister(conn: Connection, previous: string | null): void;
@@ -54,6 +56,8 @@ const MAX_BATCH_EVENTS = 2000;
 const SLICE_MS = 10;
 const MAX_PENDING = 256;
 const MAX_PENDING_BYTES = 1024 * 1024;
+// How often a client held back by the store's backlog is looked at again.
+const HOLD_RETRY_MS = 10;
 
 type RawMessage = Buffer | ArrayBuffer | Buffer[];
 
@@ -81,29 +85,75 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   let paused = false;
   // When this turn's slice began (-1: none in progress).
   let sliceStart = -1;
+  // Set while the store is too far behind: messages wait in `pending` (and
+  // past MAX_PENDING the socket is paused), so a publisher faster than SQLite
+  // is slowed down instead of the daemon queueing events in memory without end.
+  let held = false;
+  let holdTimer: NodeJS.Timeout | null = null;
 
-  // The socket under the WebSocket (ws keeps it as `_socket`). Corking it for
-  // the rest of the tick turns the many frames one publish burst writes into
-  // one writev instead of one system call per frame.
-  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void; end(): void; destroyed?: boolean } })._socket;
-  let corked = false;
-  function uncork(): void {
-    corked = false;
-    if (socket && !socket.destroyed) socket.uncork();
+  function storeHolds(): boolean {
+    const backlog = bus.storeBacklog?.() ?? 0;
+    held = held ? backlog > deps.storeHighWater / 2 : backlog > deps.storeHighWater;
+    if (held && !holdTimer && !closing) {
+      holdTimer = setTimeout(() => {
+        holdTimer = null;
+        if (!closing) drain();
+      }, HOLD_RETRY_MS);
+    }
+    return held;
+  }
+
+  // The socket under the WebSocket (ws keeps it as `_socket`). Event frames
+  // are complete WebSocket frames built once per event (frames.ts): they are
+  // gathered for the rest of the tick and written with one write, so a
+  // publish burst costs each subscriber one system call and no per-frame
+  // framing. Anything sent through ws first writes what is gathered, so
+  // frames leave in the order they were sent.
+  const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean; end(): void; destroyed?: boolean } })._socket;
+  let out: Buffer[] = [];
+  let outBytes = 0;
+  let outScheduled = false;
+
+  function writeOut(): void {
+    outScheduled = false;
+    if (out.length === 0) return;
+    const frames = out;
+    const bytes = outBytes;
+    out = [];
+    outBytes = 0;
+    if (ws.readyState !== ws.OPEN || !socket || socket.destroyed) return;
+    socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+  }
+
+  /** Sends a complete frame (eventWireFrame) after the frames sent before it. */
+  function sendWire(frame: Buffer): void {
+    if (closing || ws.readyState !== ws.OPEN) return;
+    if (!socket) {
+      // No socket to write to (not a ws internal we know): let ws frame the payload.
+      ws.send(frame.subarray(frame[1]! === 127 ? 10 : frame[1]! === 126 ? 4 : 2), { binary: false });
+      return;
+    }
+    out.push(frame);
+    outBytes += frame.length;
+    if (!outScheduled) {
+      outScheduled = true;
+      process.nextTick(writeOut);
+    }
   }
 
   function sendRaw(frame: string | Buffer): void {
     if (closing || ws.readyState !== ws.OPEN) return;
-    if (socket && !corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
+    writeOut();
     ws.send(frame, { binary: false });
   }
 
   function sendError(error: ErrorData): void {
     sendRaw(errorFrame(error));
+  }
+
+  function stopHold(): void {
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = null;
   }
 
   function stopQueue(): void {
@@ -117,6 +167,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   // would never read the close frame, and its buffers must be freed.
   function closeWith(code: number, reason: string): void {
     if (closing) return;
+    // What was sent before the close goes before the close frame.
+    writeOut();
     closing = true;
     conn.serverClose = { code, reason };
     stopQueue();
@@ -130,14 +182,15 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   function flush(): void {
-    while (queue.length > 0 && ws.bufferedAmount < limits.highWatermark / 2 && !closing) {
+    while (queue.length > 0 && ws.bufferedAmount + outBytes < limits.highWatermark / 2 && !closing) {
       let bytes = 0;
       let n = 0;
       while (n < queue.length && n < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES) bytes += queue[n++]!.json.length;
       const batch = queue.slice(0, n);
       queue = queue.slice(n);
       queuedBytes -= bytes;
-      sendRaw(batch.length === 1 ? eventFrame(batch[0]!) : batchFrame(batch));
+      if (batch.length === 1) sendWire(eventWireFrame(batch[0]!));
+      else sendRaw(batchFrame(batch));
     }
     if (queue.length === 0 && flushTimer) {
       clearInterval(flushTimer);
@@ -150,8 +203,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   // hard limit the subscriber is dropped, so one slow reader costs bounded memory.
   function deliver(entry: BusEntry): void {
     if (closing) return;
-    if (queue.length === 0 && ws.bufferedAmount < limits.highWatermark) {
-      sendRaw(eventFrame(entry));
+    if (queue.length === 0 && ws.bufferedAmount + outBytes < limits.highWatermark) {
+      sendWire(eventWireFrame(entry));
       return;
     }
     queue.push(entry);
@@ -216,7 +269,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     if (closing) return;
     conn.lastSeen = Date.now();
     if (!bucket.take(messageCost(rawSize(raw)))) return rateLimited();
-    if (pendingHead === pending.length && sliceOpen()) {
+    if (pendingHead === pending.length && !storeHolds() && sliceOpen()) {
       handleMessage(raw);
       return;
     }
@@ -260,7 +313,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   function drain(): void {
-    while (pendingHead < pending.length && !closing && sliceOpen()) handleMessage(takePending());
+    while (pendingHead < pending.length && !closing && !storeHolds() && sliceOpen()) handleMessage(takePending());
     if (paused && !closing && pending.length - pendingHead <= MAX_PENDING / 4 && pendingBytes <= MAX_PENDING_BYTES / 4) {
       paused = false;
       ws.resume();
@@ -268,6 +321,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   function dropPending(): void {
+    stopHold();
     pending = [];
     pendingHead = 0;
     pendingBytes = 0;
@@ -331,7 +385,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     lastSeen: Date.now(),
     serverClose: null,
     subscribe,
-    backlog: () => ws.bufferedAmount + queuedBytes,
+    backlog: () => ws.bufferedAmount + outBytes + queuedBytes,
     sendControl: sendRaw,
     dispose() {
       // The peer is gone: what it sent before closing is still handled (a
@@ -339,6 +393,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       while (pendingHead < pending.length && !closing) handleMessage(takePending());
       dropPending();
       closing = true;
+      out = [];
+      outBytes = 0;
       stopQueue();
       unsubscribe?.();
       unsubscribe = null;
