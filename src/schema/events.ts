@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid as randomUUID } from '../util/uuid.js';
 import { z } from 'zod';
 import { ChatMessageSchema } from './payloads.js';
 
