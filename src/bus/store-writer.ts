@@ -53,6 +53,13 @@ export interface StoreWriter {
 // Runs in the writer thread (CommonJS, eval'd: it must not depend on the build).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+// This thread runs at a lower priority than the daemon's main thread (Linux:
+// a thread's nice value is its own; /proc/thread-self names its id), so on a
+// busy machine SQLite's work waits for event delivery, not the other way round.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0) require('node:os').setPriority(tid, Math.min(19, require('node:os').getPriority(tid) + 10));
+} catch {}
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
