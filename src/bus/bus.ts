@@ -104,6 +104,7 @@ export function createBus(opts: BusOptions = {}): Bus {
     },
     subscriberCount: () => subscribers.length,
     sessionId,
+    storeBacklog: () => store?.pending() ?? 0,
     setRedact(redact: RedactOptions | undefined): void {
       redactor = createRedactor(redact);
     },

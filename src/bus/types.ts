@@ -78,6 +78,8 @@ export interface Bus {
   lastSeq(): number;
   /** The session id corral's own events carry (one per daemon run). */
   readonly sessionId: string;
+  /** Events published but not yet written by the store (0 without one): clients' events wait while it is far behind. */
+  storeBacklog?(): number;
   /** Replaces the redaction settings (config reload); throws, changing nothing, on an invalid pattern. */
   setRedact?(redact: RedactOptions | undefined): void;
 }

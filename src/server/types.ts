@@ -49,6 +49,13 @@ export interface ServerOptions {
   slowConsumer?: Partial<SlowConsumerLimits>;
   /** Most stored events replayed in `initial` for `?after=SEQ` (default 10 000). */
   replayCap?: number;
+  /**
+   * Events the store may be behind before clients' `event` messages wait
+   * (default 10 000, about 20 MB of queued events): a client publishing faster
+   * than SQLite writes is slowed down (TCP pushes back) instead of the daemon
+   * holding an ever-growing queue in memory. Resumes under half of it.
+   */
+  storeHighWater?: number;
   /** WebSocket ping period (default: heartbeatMs); a peer that missed a pong is terminated. */
   pingMs?: number;
   /** Version reported by GET /health. */

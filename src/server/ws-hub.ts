@@ -136,6 +136,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       rateLimit: opts.rateLimit,
       history: opts.history,
       replayCap: opts.replayCap ?? 10_000,
+      storeHighWater: opts.storeHighWater ?? 10_000,
       ...(opts.logger ? { logger: opts.logger } : {}),
       onRegister(c, previous) {
         if (previous && previous !== c.component && !asSupervised.has(c)) componentStopped(c, previous, 'stopped', null);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createBus } from '../../../src/bus/bus.js';
-import { createEventStore } from '../../../src/bus/store.js';
+import { createEventStore, type EventStoreOptions } from '../../../src/bus/store.js';
 import type { Bus, EventStore } from '../../../src/bus/types.js';
 import { createServer, type CorralServer, type ServerOptions } from '../../../src/server/index.js';
 
@@ -19,9 +19,9 @@ export interface TestServer {
 }
 
 /** A real server on port 0 with a real SQLite store in a temp dir. */
-export async function startTestServer(overrides: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerOptions> = {}, storeOptions: Partial<EventStoreOptions> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'corral-server-'));
-  const store = createEventStore({ file: join(dir, 'events.db') });
+  const store = createEventStore({ ...storeOptions, file: join(dir, 'events.db') });
   const bus = createBus({ store, sessionId: 'test-session' });
   let server: CorralServer;
   try {
