@@ -54,7 +54,8 @@ async function startCorral(dir) {
   const { createBus } = await import('../dist/src/bus/bus.js');
   const { createServer } = await import('../dist/src/server/index.js');
   const store = createEventStore({ file: join(dir, 'events.db'), retention: { events: 100_000, age: 7 * 86_400_000 } });
-  const bus = createBus({ store, sessionId: 'bench' });
+  // BUS_NOSTORE=1: the bus keeps no store (what the store costs, by difference).
+  const bus = createBus({ ...(process.env.BUS_NOSTORE ? {} : { store }), sessionId: 'bench' });
   const server = await createServer({
     bus,
     store,
@@ -86,13 +87,62 @@ async function startCorral(dir) {
 
 const server = kind === 'corral' ? await startCorral(values.dir) : await startBare(kind === 'bare-zod');
 
+// Diagnostics over the latency run ({cmd:'trace', phase:'start'|'end'} from bench/bus.js):
+// BUS_TRACE=1 prints the event loop's delay and the GC pauses to stderr;
+// BUS_ALLOC=FILE writes a sampling allocation profile (garbage included; sum it by function).
+const trace = { start() {}, end() {} };
+if (process.env.BUS_TRACE) {
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const gcs = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push([e.detail?.kind ?? e.kind, e.duration]);
+  }).observe({ entryTypes: ['gc'] });
+  trace.start = () => {
+    h.reset();
+    gcs.length = 0;
+  };
+  trace.end = () => {
+    const byKind = {};
+    for (const [k, d] of gcs) {
+      const b = (byKind[k] ??= { n: 0, total: 0, max: 0 });
+      b.n++;
+      b.total += d;
+      b.max = Math.max(b.max, d);
+    }
+    const gc = Object.entries(byKind).map(([k, b]) => `kind ${k}: ${b.n}× ${b.total.toFixed(0)} ms, max ${b.max.toFixed(1)}`).join('; ');
+    console.error(`[${kind}] event-loop delay ms p50 ${(h.percentile(50) / 1e6).toFixed(2)} p99 ${(h.percentile(99) / 1e6).toFixed(2)} max ${(h.max / 1e6).toFixed(2)}; GC ${gc}`);
+  };
+}
+if (process.env.BUS_ALLOC) {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (m, p = {}) => new Promise((r, j) => session.post(m, p, (e, v) => (e ? j(e) : r(v))));
+  const { start, end } = trace;
+  trace.start = () => {
+    start();
+    void post('HeapProfiler.enable').then(() =>
+      post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }),
+    );
+  };
+  trace.end = () => {
+    end();
+    void post('HeapProfiler.stopSampling').then(({ profile }) => writeFileSync(process.env.BUS_ALLOC, JSON.stringify(profile)));
+  };
+}
+
 async function stop() {
   await Promise.race([server.close(), new Promise((r) => setTimeout(r, 2000))]);
   process.exit(0);
 }
 
 process.on('message', (msg) => {
-  if (msg.cmd === 'stats') {
+  if (msg.cmd === 'trace') {
+    trace[msg.phase]?.();
+  } else if (msg.cmd === 'stats') {
     // With --expose-gc: live memory, not garbage a major GC has not reached yet.
     if (msg.gc) globalThis.gc?.();
     const m = process.memoryUsage();

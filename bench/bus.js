@@ -22,6 +22,11 @@
 // RSS sampled throughout (corral batches, then drops it past 16 MiB buffered),
 // until the server drops it or --slow-seconds.
 // --prof DIR runs corral's server under --cpu-prof (profiles written to DIR).
+// Diagnostics (environment): BUS_TRACE=1 prints the server's event-loop delay
+// and GC pauses over each latency run; BUS_ALLOC=FILE writes a sampling
+// allocation profile of corral's server over the latency run; BUS_NOSTORE=1
+// runs corral's bus with no store (the store's cost, by difference);
+// BUS_SERVER_ARGS="..." adds Node flags to corral's server.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -128,6 +133,7 @@ async function withSetup(kind, subs, stall, body) {
   // corral's server runs with the V8 flags `corral up -d` gives the daemon (src/cli/up.ts DAEMON_V8_FLAGS).
   const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? ['--max-semi-space-size=2', '--v8-pool-size=1'] : [];
   const execArgv = ['--expose-gc', ...daemonFlags, ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
+  if (kind === 'corral' && process.env.BUS_SERVER_ARGS) execArgv.push(...process.env.BUS_SERVER_ARGS.split(' '));
   const serverReplies = [];
   const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
   const url = `ws://127.0.0.1:${server.port}/events`;
@@ -171,6 +177,7 @@ async function withSetup(kind, subs, stall, body) {
     pids: { server: server.child.pid, subscribers: subscribers.child.pid, publisher: process.pid },
     reset: () => subscribers.child.send({ cmd: 'reset' }),
     server: (cmd, key, extra) => ask(server.child, cmd, key, serverReplies, extra),
+    tell: (msg) => server.child.send(msg),
   };
   try {
     return await body(ctx);
@@ -238,15 +245,21 @@ function offer(ctx, rate, ms) {
 }
 
 async function latency(ctx) {
+  // The saturation run leaves corral's store writing what it was sent (up to
+  // its high water): the latency run starts once it has caught up, so it
+  // measures 5000/s, not the end of the saturation run.
+  const catchUp = await waitFor(async () => (await ctx.server('stats', 'stats')).pending === 0, 60_000, 20);
   await offer(ctx, RATE, 1000);
   const resetAt = ctx.state.sent;
   ctx.reset();
+  ctx.tell({ cmd: 'trace', phase: 'start' });
   await offer(ctx, RATE, SECONDS * 1000);
   await drain(ctx);
+  ctx.tell({ cmd: 'trace', phase: 'end' });
   const report = await ctx.subs('report', 'report');
   const stats = await ctx.server('stats', 'stats');
   const live = await ctx.server('stats', 'stats', { gc: true });
-  return { live: live.heap + live.external, pending: stats.pending, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
+  return { catchUp, live: live.heap + live.external, pending: stats.pending, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
 }
 
 async function slowConsumer(kind) {
@@ -294,7 +307,7 @@ async function main() {
       results[kind].push(r);
       console.log(
         `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)}, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
-          `at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)}; store queue ${r.pending} events)`,
+          `${kind === 'corral' ? `(store caught up ${fmt(r.catchUp)} ms after it) ` : ''}at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)}; store queue ${r.pending} events)`,
       );
     }
   }
