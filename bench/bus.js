@@ -36,6 +36,9 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { cpuTicks, fmt, machine, median, now, printTable, sleep, waitFor } from './lib.js';
 
+// The flags `corral up -d` gives the daemon.
+const { DAEMON_V8_FLAGS } = await import('../dist/src/cli/up.js');
+
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -131,7 +134,7 @@ async function withSetup(kind, subs, stall, body) {
     args.push('--dir', dir);
   }
   // corral's server runs with the V8 flags `corral up -d` gives the daemon (src/cli/up.ts DAEMON_V8_FLAGS).
-  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? ['--max-semi-space-size=2', '--v8-pool-size=1'] : [];
+  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? DAEMON_V8_FLAGS : [];
   const execArgv = ['--expose-gc', ...daemonFlags, ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
   if (kind === 'corral' && process.env.BUS_SERVER_ARGS) execArgv.push(...process.env.BUS_SERVER_ARGS.split(' '));
   const serverReplies = [];

@@ -90,9 +90,13 @@ function hasExited(c: ComponentInfo): boolean {
  * V8 otherwise grows it to 32 MB under the daemon's allocation bursts
  * (spawning 100 children) and keeps it resident while idle. One V8 helper
  * thread instead of four: each keeps its own allocations (2.5 MB less RSS
- * with 100 children), and these machines have two cores.
+ * with 100 children), and these machines have two cores. No optimising or
+ * baseline compiler (interpreter only): the daemon is idle nearly always, and
+ * the compilers' code and output were 9 MB of its resident memory (69 → 60.5
+ * MB with 100 idle children); the bus still delivers more than a bare `ws`
+ * broadcast server without them (bench/bus.js runs corral with these flags).
  */
-export const DAEMON_V8_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+export const DAEMON_V8_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1', '--no-opt', '--no-sparkplug'];
 
 async function upDetached(configPath: string, stateDir: string, timeoutMs: number): Promise<number> {
   ensureDir(stateDir);
