@@ -54,7 +54,8 @@ function stillOurs(record: GroupRecord): boolean {
  * then SIGKILL to whatever is left after `graceMs`. Returns the names ended.
  */
 export async function endOrphanGroups(stateDir: string, graceMs = 3000): Promise<string[]> {
-  const orphans = readGroups(stateDir).filter(stillOurs);
+  const recorded = readGroups(stateDir);
+  const orphans = recorded.filter(stillOurs);
   for (const g of orphans) {
     try {
       process.kill(-g.pgid, 'SIGTERM');
@@ -70,6 +71,7 @@ export async function endOrphanGroups(stateDir: string, graceMs = 3000): Promise
       process.kill(-g.pgid, 'SIGKILL');
     } catch {}
   }
-  writeGroups(stateDir, []);
+  // Nothing recorded (or no state directory at all, e.g. `down -c` of a config never run): nothing to clear.
+  if (recorded.length > 0) writeGroups(stateDir, []);
   return orphans.map((g) => g.name);
 }

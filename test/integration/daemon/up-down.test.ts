@@ -107,6 +107,10 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     const ps1 = await cli(['ps'], p.dir);
     expect(ps1.code).toBe(1);
     expect(ps1.stderr).toContain('not running');
+    // A project never run has no state directory: down says so rather than failing on it.
+    const down = await cli(['down'], p.dir);
+    expect(down).toMatchObject({ code: 0, stderr: '' });
+    expect(down.stdout).toContain('corral is not running');
     const up = await cli(['up', '-d'], p.dir);
     expect(up.code).toBe(2);
     expect(up.stderr).toMatch(/components\.a\.restrat/);
