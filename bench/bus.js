@@ -36,7 +36,6 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { cpuTicks, fmt, machine, median, now, printTable, sleep, waitFor } from './lib.js';
 
-// The flags `corral up -d` gives the daemon.
 const { DAEMON_V8_FLAGS } = await import('../dist/src/cli/up.js');
 
 const { values } = parseArgs({

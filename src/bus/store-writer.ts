@@ -57,8 +57,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 // a thread's nice value is its own; /proc/thread-self names its id), so on a
 // busy machine SQLite's work waits for event delivery, not the other way round.
 try {
+  const os = require('node:os');
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (tid > 0) require('node:os').setPriority(tid, Math.min(19, require('node:os').getPriority(tid) + 10));
+  if (tid > 0) os.setPriority(tid, Math.min(19, os.getPriority(tid) + 10));
 } catch {}
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file);

@@ -2,7 +2,7 @@ import { connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { UnknownComponentError, type Controller } from '../../../src/supervisor/types.js';
-import { TOKEN, connect, http, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+import { TOKEN, connect, connectReady, http, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
 
 let ts: TestServer | null = null;
 const clients: TestClient[] = [];
@@ -13,12 +13,7 @@ afterEach(async () => {
   ts = null;
 });
 
-async function client(url: string): Promise<TestClient> {
-  const c = await connect(url);
-  clients.push(c);
-  await c.waitFor((m) => m.type === 'initial', 'initial');
-  return c;
-}
+const client = (url: string): Promise<TestClient> => connectReady(url, clients);
 
 /** A raw upgrade request: returns the status line and whether the socket stayed usable. */
 function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { connectReady, startTestServer, type TestClient, type TestServer } from './helpers.js';
 
 // A flooder must be rate limited by how fast it sends, not by how fast the
 // server gets through its messages: when handling one message takes longer
@@ -16,12 +16,7 @@ afterEach(async () => {
   ts = null;
 });
 
-async function client(url: string): Promise<TestClient> {
-  const c = await connect(url);
-  clients.push(c);
-  await c.waitFor((m) => m.type === 'initial', 'initial');
-  return c;
-}
+const client = (url: string): Promise<TestClient> => connectReady(url, clients);
 
 function spin(ms: number): void {
   const end = performance.now() + ms;

@@ -131,6 +131,14 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}): Pro
   });
 }
 
+/** Connects, adds the client to `track` (for the test's cleanup) and waits for its `initial` message. */
+export async function connectReady(url: string, track: TestClient[]): Promise<TestClient> {
+  const c = await connect(url);
+  track.push(c);
+  await c.waitFor((m) => m.type === 'initial', 'initial');
+  return c;
+}
+
 /** Polls a condition until it holds or the deadline passes. */
 export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

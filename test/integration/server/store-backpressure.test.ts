@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+import { connectReady, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
 
 // A client publishing faster than the store writes must be slowed down, not
 // queued in the daemon's memory without end: past `storeHighWater` events
@@ -23,12 +23,8 @@ describe('a store that falls behind', () => {
     server.bus.subscribe({}, () => {
       maxBacklog = Math.max(maxBacklog, server.bus.storeBacklog!());
     });
-    const watcher = await connect(server.wsUrl('?source=pub'));
-    clients.push(watcher);
-    await watcher.waitFor((m) => m.type === 'initial', 'initial');
-    const pub = await connect(server.wsUrl('?event_type=none'));
-    clients.push(pub);
-    await pub.waitFor((m) => m.type === 'initial', 'initial');
+    const watcher = await connectReady(server.wsUrl('?source=pub'), clients);
+    const pub = await connectReady(server.wsUrl('?event_type=none'), clients);
 
     const N = 40;
     for (let i = 0; i < N; i++) pub.send({ type: 'event', data: { source: 'pub', session_id: 's', event_type: 'x.burst', payload: { i } } });
