@@ -16,6 +16,9 @@ function shellQuote(s) {
 
 export function corralTool(dir) {
   const bin = join(root, 'bin', 'corral.js');
+  // The timed commands run as a user types them: the `corral` command (bin/corral), as PM2's
+  // are its own bin.
+  const cmd = join(root, 'bin', 'corral');
   const conf = join(dir, 'corral.yaml');
   const corral = (args, opts) => run(node, [bin, ...args, '-c', conf], opts);
   return {
@@ -33,9 +36,9 @@ export function corralTool(dir) {
       corral(['up', '-d', '--timeout', '120s']);
     },
     daemonPid: () => JSON.parse(readFileSync(join(dir, '.corral', 'daemon.json'), 'utf8')).pid,
-    stop: (names) => timeCommand(node, [bin, 'stop', ...names, '-c', conf]),
-    start: (names) => timeCommand(node, [bin, 'start', ...names, '-c', conf]),
-    status: () => timeCommand(node, [bin, 'ps', '--json', '-c', conf]),
+    stop: (names) => timeCommand(cmd, ['stop', ...names, '-c', conf]),
+    start: (names) => timeCommand(cmd, ['start', ...names, '-c', conf]),
+    status: () => timeCommand(cmd, ['ps', '--json', '-c', conf]),
     teardown() {
       spawnSync(node, [bin, 'down', '-c', conf], { stdio: 'ignore' });
     },
