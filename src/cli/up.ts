@@ -98,6 +98,12 @@ function hasExited(c: ComponentInfo): boolean {
  */
 export const DAEMON_V8_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1', '--no-opt', '--no-sparkplug'];
 
+/** The daemon's Node flags: `CORRAL_DAEMON_FLAGS` (space-separated; empty for none) replaces DAEMON_V8_FLAGS. */
+export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const own = env.CORRAL_DAEMON_FLAGS;
+  return own === undefined ? DAEMON_V8_FLAGS : own.split(/\s+/).filter(Boolean);
+}
+
 async function upDetached(configPath: string, stateDir: string, timeoutMs: number): Promise<number> {
   ensureDir(stateDir);
   const existing = readDaemonInfo(stateDir);
@@ -107,7 +113,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
   const stderrFile = `${paths.logs}/daemon.stderr`;
   const fd = openSync(stderrFile, 'w');
   const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
-  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, bin, 'daemon', '-c', configPath], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(), bin, 'daemon', '-c', configPath], {
     detached: true,
     stdio: ['ignore', fd, fd],
   });

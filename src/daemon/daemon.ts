@@ -8,6 +8,7 @@ import type { Logger } from '../plugins/types.js';
 import { loadConfig } from '../config/load.js';
 import { createEventStore } from '../bus/store.js';
 import { createBus } from '../bus/bus.js';
+import { startAdaptiveJit } from './adaptive-jit.js';
 import { replaySpool } from '../bus/spool.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
@@ -143,6 +144,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   }
   const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
   const bus = createBus({ store, redact: current.bus.redact, sessionId });
+  // Interpreter-only while quiet (small), compilers on once the bus is busy (fast).
+  const jit = startAdaptiveJit({
+    seq: () => bus.lastSeq(),
+    onEnable: (rate, compilers) => logger.info(`the bus is busy (${rate} events/s): V8's compilers are on for the rest of this run (${compilers.join(' ')})`),
+  });
 
   // Assigned once the server runs; the controller's closures read it later.
   // eslint-disable-next-line prefer-const
@@ -355,6 +361,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     if (shutdownPromise) return shutdownPromise;
     shutdownPromise = (async () => {
       logger.info(`shutting down (${reason})`);
+      jit.stop();
       await reloader.close();
       monitor.stop();
       const result = await supervisor.stopAll(opts.downDeadlineMs ?? 60_000);
