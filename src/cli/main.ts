@@ -60,6 +60,10 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const path = COMMANDS[command];
+  if (path && wantsHelp(rest)) {
+    process.stdout.write(commandUsage(command));
+    return;
+  }
   if (!path) {
     process.stderr.write(`corral: unknown command "${command}"\n\n${USAGE}`);
     process.exitCode = 2;
@@ -67,4 +71,27 @@ export async function main(argv: string[]): Promise<void> {
   }
   const mod = (await import(path)) as CommandModule;
   process.exitCode = await mod.run(rest, command);
+}
+
+/** `-h`/`--help` anywhere before a `--`. */
+function wantsHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '-h' || a === '--help') return true;
+  }
+  return false;
+}
+
+/** The usage entry of one command (its line and continuation lines in USAGE). */
+export function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^ {2}(\S+)/.exec(lines[i]!);
+    if (!m || !m[1]!.split('|').includes(command)) continue;
+    out.push(`usage: corral ${lines[i]!.slice(2)}`);
+    while (i + 1 < lines.length && /^ {4,}\S/.test(lines[i + 1]!)) out.push(lines[++i]!);
+  }
+  out.push('', 'Every command takes -c FILE (the config; default: corral.yaml or config/ecosystem.yaml found from here up).');
+  return `${out.join('\n')}\n`;
 }

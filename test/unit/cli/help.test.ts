@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { commandUsage } from '../../../src/cli/main.js';
+
+describe('corral COMMAND --help', () => {
+  it("prints that command's entry of the usage, continuation lines included", () => {
+    const logs = commandUsage('logs');
+    expect(logs).toMatch(/^usage: corral logs \[NAME\.\.\.\] \[-f\] \[-n N\] \[-t\]\n\s+captured stdout\/stderr\n/);
+    expect(commandUsage('stop')).toMatch(/^usage: corral start\|stop\|restart NAME\.\.\./);
+    expect(commandUsage('up')).toContain('-d detaches');
+    expect(commandUsage('up')).not.toContain('corral down');
+  });
+});
