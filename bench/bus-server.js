@@ -53,9 +53,19 @@ async function startCorral(dir) {
   const { createEventStore } = await import('../dist/src/bus/store.js');
   const { createBus } = await import('../dist/src/bus/bus.js');
   const { createServer } = await import('../dist/src/server/index.js');
-  const store = createEventStore({ file: join(dir, 'events.db'), retention: { events: 100_000, age: 7 * 86_400_000 } });
+  const store = createEventStore({
+    file: join(dir, 'events.db'),
+    retention: { events: 100_000, age: 7 * 86_400_000 },
+    // BUS_STORE_WORKER=0|1: write always on the main thread / always in the writer thread (default: the daemon's 'auto').
+    ...(process.env.BUS_STORE_WORKER ? { worker: process.env.BUS_STORE_WORKER === '1' } : {}),
+    // BUS_STORE_BATCH_MS=N: gather N ms of events per transaction (default: the daemon's).
+    ...(process.env.BUS_STORE_BATCH_MS ? { batchMs: Number(process.env.BUS_STORE_BATCH_MS) } : {}),
+  });
   // BUS_NOSTORE=1: the bus keeps no store (what the store costs, by difference).
   const bus = createBus({ ...(process.env.BUS_NOSTORE ? {} : { store }), sessionId: 'bench' });
+  // As in the daemon: run with its flags (interpreter only), the compilers go on once the bus is busy.
+  const { startAdaptiveJit } = await import('../dist/src/daemon/adaptive-jit.js');
+  startAdaptiveJit({ seq: () => bus.lastSeq(), onEnable: (rate, c) => console.error(`[corral] bus busy (${rate} events/s): compilers on (${c.join(' ')})`) });
   const server = await createServer({
     bus,
     store,
@@ -99,9 +109,25 @@ if (process.env.BUS_TRACE) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([e.detail?.kind ?? e.kind, e.duration]);
   }).observe({ entryTypes: ['gc'] });
+  // Per thread: CPU time, time runnable but waiting for a CPU, and context switches (Linux).
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const threads = () => {
+    const out = {};
+    try {
+      for (const tid of readdirSync('/proc/self/task')) {
+        const [cpu, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        const status = readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
+        const num = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+        out[tid] = { name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), cpu, wait, vol: num('voluntary_ctxt_switches'), invol: num('nonvoluntary_ctxt_switches') };
+      }
+    } catch {}
+    return out;
+  };
+  let before = {};
   trace.start = () => {
     h.reset();
     gcs.length = 0;
+    before = threads();
   };
   trace.end = () => {
     const byKind = {};
@@ -112,6 +138,12 @@ if (process.env.BUS_TRACE) {
       b.max = Math.max(b.max, d);
     }
     const gc = Object.entries(byKind).map(([k, b]) => `kind ${k}: ${b.n}× ${b.total.toFixed(0)} ms, max ${b.max.toFixed(1)}`).join('; ');
+    const after = threads();
+    const rows = Object.entries(after)
+      .map(([tid, a]) => [tid, a, before[tid] ?? { cpu: 0, wait: 0, vol: 0, invol: 0 }])
+      .filter(([, a, b]) => a.cpu - b.cpu > 1e6)
+      .map(([tid, a, b]) => `${a.name}(${tid}) cpu ${((a.cpu - b.cpu) / 1e6).toFixed(0)} ms, runnable-waiting ${((a.wait - b.wait) / 1e6).toFixed(0)} ms, switches ${a.vol - b.vol} voluntary / ${a.invol - b.invol} preempted`);
+    console.error(`[${kind}] threads over the latency run: ${rows.join('; ')}`);
     console.error(`[${kind}] event-loop delay ms p50 ${(h.percentile(50) / 1e6).toFixed(2)} p99 ${(h.percentile(99) / 1e6).toFixed(2)} max ${(h.max / 1e6).toFixed(2)}; GC ${gc}`);
   };
 }

@@ -14,6 +14,7 @@
 // measurement (counts since then, latencies since then); on {cmd:'report'} sends {report:{counts, p50, p99, n}}.
 // `--stall K` also opens K clients that never read (the slow-consumer case);
 // their close codes are in the report (a paused socket rarely sees one).
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
@@ -36,7 +37,20 @@ let nLat = 0;
 let lastMin = 0;
 const stalledCloses = [];
 
-function record(ms) {
+// BUS_LATDUMP=FILE: also keep each delivery's publish time, and write "publish_ms latency_ms" lines
+// of the last measurement to FILE on report (to see when the slow deliveries happen).
+const dump = process.env.BUS_LATDUMP;
+let at0 = dump ? new Float64Array(1 << 20) : null;
+
+function record(ms, published) {
+  if (at0) {
+    if (nLat === at0.length) {
+      const bigger = new Float64Array(at0.length * 2);
+      bigger.set(at0);
+      at0 = bigger;
+    }
+    at0[nLat] = published;
+  }
   if (nLat === lat.length) {
     const bigger = new Float64Array(lat.length * 2);
     bigger.set(lat);
@@ -58,7 +72,8 @@ function onMessage(i, data) {
       if ((c < 48 || c > 57) && c !== 46) break;
       end++;
     }
-    record(t - Number(buf.toString('latin1', start, end)));
+    const published = Number(buf.toString('latin1', start, end));
+    record(t - published, published);
     n++;
     at = buf.indexOf(MARK, end);
   }
@@ -104,6 +119,11 @@ process.on('message', (msg) => {
     for (let i = 0; i < N; i++) base[i] = counts[i];
     nLat = 0;
   } else if (msg.cmd === 'report') {
+    if (dump) {
+      const lines = [];
+      for (let k = 0; k < nLat; k++) lines.push(`${at0[k].toFixed(3)} ${lat[k].toFixed(3)}`);
+      writeFileSync(dump, lines.join('\n') + '\n');
+    }
     const sorted = lat.slice(0, nLat).sort();
     process.send({ report: { counts: counts.map((c, i) => c - base[i]), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), n: nLat, stalledCloses: [...stalledCloses] } });
   } else if (msg.cmd === 'stop') {
