@@ -32,7 +32,7 @@ import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
-import { resourceTargets } from './resource-targets.js';
+import { resourceTargets, selfTarget } from './resource-targets.js';
 import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 
@@ -220,8 +220,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     onRestart: (name, cause) => supervisor.autoRestart(name, cause),
     self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
     setSample: (name, metrics) => supervisor.setSample(name, metrics),
-    // The daemon is judged by the ecosystem-wide thresholds, like a component that sets none.
-    selfLimits: () => ({ memory: current.resources.memory, cpu: current.resources.cpu }),
+    // The daemon is judged by the ecosystem-wide settings, like a component that sets none.
+    selfTarget: () => selfTarget(current),
     onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
   });
 

@@ -1,8 +1,14 @@
 import type { CorralConfig } from '../config/schema.js';
+import type { ResourceTarget } from '../resources/monitor.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-/** What the resource monitor samples: every running component's groups, with its limits over the global ones. */
-export function resourceTargets(config: CorralConfig, supervisor: Supervisor) {
+/**
+ * What the resource monitor samples: every running component's groups. The
+ * ecosystem-wide thresholds are a fallback per metric: a component that sets
+ * `memory` keeps its own memory thresholds (as a whole) and still gets the
+ * global `cpu` ones when it sets none, and the same for `samples`.
+ */
+export function resourceTargets(config: CorralConfig, supervisor: Pick<Supervisor, 'list' | 'pidsOf'>): ResourceTarget[] {
   const global = config.resources;
   return supervisor
     .list()
@@ -20,4 +26,14 @@ export function resourceTargets(config: CorralConfig, supervisor: Supervisor) {
         onCritical: own?.on_critical ?? 'alert',
       };
     });
+}
+
+/**
+ * The daemon's own target (component `corral`): judged like a component that
+ * sets nothing, by the ecosystem-wide thresholds and `samples`. Read from the
+ * config in force at every pass, so a reload applies to it too.
+ */
+export function selfTarget(config: CorralConfig): Pick<ResourceTarget, 'limits' | 'samples'> {
+  const global = config.resources;
+  return { limits: { memory: global.memory, cpu: global.cpu }, samples: global.samples };
 }

@@ -36,8 +36,12 @@ export interface ResourceMonitorOptions {
   onRestart: (name: string, cause: string) => Promise<unknown>;
   /** The daemon's bus clients and backlog, for its own `corral` sample. */
   self: () => SelfMetrics;
-  /** Thresholds for the daemon itself; none when absent (it is still sampled). */
-  selfLimits?: () => ResourceThresholds;
+  /**
+   * Thresholds and consecutive samples for the daemon itself, read at every
+   * pass like `getTargets` (so a reload applies); no thresholds when absent
+   * (it is still sampled), and the monitor's `samples`.
+   */
+  selfTarget?: () => Pick<ResourceTarget, 'limits' | 'samples'>;
   /** Receives every component's last sample (for `corral ps` and the API). */
   setSample?: (name: string, metrics: { cpu_percent: number; memory_mb: number }) => void;
   /** Reports a failed restart or an unexpected error in a pass (the monitor keeps running). */
@@ -132,7 +136,8 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
       last.set(SELF_COMPONENT, me);
       const { active_connections, event_queue_size } = options.self();
       const metrics = { cpu_percent: me.cpu_percent, memory_mb: me.memory_mb, active_connections, event_queue_size };
-      engine.judge(SELF_COMPONENT, metrics, options.selfLimits?.() ?? {}, time);
+      const target = options.selfTarget?.();
+      engine.judge(SELF_COMPONENT, metrics, target?.limits ?? {}, time, target?.samples);
     }
   }
 

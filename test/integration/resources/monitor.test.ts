@@ -192,7 +192,7 @@ describe('resource monitor', () => {
       samples: 1,
       getTargets: () => [{ name: 'leaky', pids: [leak.pid], limits: {}, onCritical: 'alert' }],
       self: () => ({ active_connections: 7, event_queue_size: 3 }),
-      selfLimits: () => ({ memory: { warning: 1 } }),
+      selfTarget: () => ({ limits: { memory: { warning: 1 } } }),
       onRestart: () => Promise.reject(new Error('no restart expected')),
     });
     monitor.sampleNow();

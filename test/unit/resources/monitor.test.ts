@@ -111,7 +111,7 @@ describe('resource monitor (fake sampler)', () => {
       ],
       onRestart: () => Promise.resolve(),
       self: () => ({ active_connections: 3, event_queue_size: 4 }),
-      selfLimits: () => limits,
+      selfTarget: () => ({ limits }),
       selfPid: 4242,
       setSample,
       sampler,
@@ -122,6 +122,32 @@ describe('resource monitor (fake sampler)', () => {
     expect(rec.events.map((e) => e.payload)).toMatchObject([
       { component: 'corral', alert_level: 'critical', metrics: { active_connections: 3, event_queue_size: 4 } },
     ]);
+  });
+
+  it("reads corral's thresholds and samples at every pass, so a reload applies to the daemon too", () => {
+    const rec = recorder();
+    const self: Pick<ResourceTarget, 'limits' | 'samples'> = { limits, samples: 5 };
+    const m = createResourceMonitor({
+      bus: rec.bus,
+      interval: 1000,
+      samples: 5,
+      getTargets: () => [],
+      onRestart: () => Promise.resolve(),
+      self: () => ({ active_connections: 0, event_queue_size: 0 }),
+      selfTarget: () => self,
+      sampler: fakeSampler(new Map([['corral', 150]])),
+    });
+    m.sampleNow();
+    m.sampleNow();
+    expect(rec.events).toEqual([]);
+    // Three consecutive samples over warning now suffice: the third pass raises it.
+    self.samples = 3;
+    m.sampleNow();
+    expect(rec.events.map((e) => [e.payload.component, e.payload.alert_level])).toEqual([['corral', 'warning']]);
+    // And a threshold raised by a reload brings it back to normal after as many samples.
+    self.limits = { memory: { warning: 1000 * MB } };
+    for (let i = 0; i < 3; i++) m.sampleNow();
+    expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['warning', 'info']);
   });
 
   it('runs on an unref-ed timer, follows setInterval, stops, and can be disabled', () => {
