@@ -22,11 +22,29 @@ export async function daemonFor(yaml: string) {
       }
     }
   });
+  // Every sample the resource monitor hands the supervisor (what `corral ps` shows), so a test can
+  // count sampling passes instead of sleeping through them.
+  const samples: { name: string; cpu_percent: number; memory_mb: number }[] = [];
+  const setSample = daemon.supervisor.setSample.bind(daemon.supervisor);
+  daemon.supervisor.setSample = (name, sample) => {
+    samples.push({ name, ...sample });
+    setSample(name, sample);
+  };
   return {
     dir,
     config,
     daemon,
     seen,
+    samples,
+    /** Resolves once `count` samples of a component have been taken since `fromIndex` (of `samples`). */
+    async waitForSamples(name: string, count: number, fromIndex = 0, timeoutMs = 20_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      const taken = () => samples.slice(fromIndex).filter((s) => s.name === name).length;
+      while (taken() < count) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} samples of ${name}; got ${taken()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     /** Resolves with the first event (already seen, or coming) that matches; rejects after the timeout. */
     waitFor(what: string, match: (e: BusEntry) => boolean, timeoutMs = 20_000, fromIndex = 0): Promise<BusEntry> {
       const hit = seen.slice(fromIndex).find(match);
