@@ -79,7 +79,12 @@ components:
     await d.waitFor('restarted', (e) => is('component.started', 'leak')(e) && (e.event.payload as { generation: number }).generation === 2);
     await d.waitFor('info', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'info');
 
+    // "Exactly" holds after the info too: more passes than an alert needs (samples: 2) raise
+    // nothing new and restart nothing.
+    await d.waitForSamples('leak', 3, d.samples.length);
     expect(alerts()).toEqual(['warning', 'critical', 'info']);
     expect(d.seen.filter((e) => is('error.RES001')(e) && (e.event.payload as { component: string }).component === 'leak')).toHaveLength(1);
+    expect(d.seen.filter(is('component.stopped', 'leak'))).toHaveLength(1);
+    expect(d.seen.filter(is('component.started', 'leak')).map((e) => (e.event.payload as { generation: number }).generation)).toEqual([1, 2]);
   });
 });
