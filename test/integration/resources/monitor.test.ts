@@ -164,8 +164,9 @@ describe('resource monitor', () => {
   it('a short cpu spike raises nothing', async () => {
     const bus = createBus();
     const seen = record(bus);
-    const spin = startFixture(process.execPath, [fixture('cpu-spin.js'), '300', 'stay']);
-    let passes = 0;
+    // Shorter than `for:` by far, but longer than the samples an alert needs.
+    const spin = startFixture(process.execPath, [fixture('cpu-spin.js'), '600', 'stay']);
+    const cpu: number[] = [];
     monitor = createResourceMonitor({
       bus,
       interval: 100,
@@ -173,12 +174,17 @@ describe('resource monitor', () => {
       getTargets: () => [{ name: 'spike', pids: [spin.pid], limits: { cpu: { warning: 20, critical: 50, for: 3000 } }, onCritical: 'alert' }],
       self: () => ({ active_connections: 0, event_queue_size: 0 }),
       onRestart: () => Promise.reject(new Error('no restart expected')),
-      setSample: () => void passes++,
+      setSample: (_name, s) => void cpu.push(s.cpu_percent),
     });
     monitor.start();
     await spin.waitLine('idle');
-    const at = passes;
-    await waitFor('ten more passes', () => passes >= at + 10);
+    const at = cpu.length;
+    await waitFor('ten more passes', () => cpu.length >= at + 10);
+    // The spike was measured: at least `samples` consecutive samples over warning, so only `for:` kept it quiet.
+    let run = 0;
+    let longest = 0;
+    for (const c of cpu) longest = Math.max(longest, (run = c > 20 ? run + 1 : 0));
+    expect(longest, `cpu samples: ${cpu.join(', ')}`).toBeGreaterThanOrEqual(2);
     expect(seen.alerts).toEqual([]);
   });
 
