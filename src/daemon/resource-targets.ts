@@ -8,24 +8,27 @@ import type { Supervisor } from '../supervisor/supervisor.js';
  * `memory` keeps its own memory thresholds (as a whole) and still gets the
  * global `cpu` ones when it sets none, and the same for `samples`.
  */
-export function resourceTargets(config: CorralConfig, supervisor: Pick<Supervisor, 'list' | 'pidsOf'>): ResourceTarget[] {
+export function resourceTargets(config: CorralConfig, supervisor: Pick<Supervisor, 'pidsOf'>): ResourceTarget[] {
+  // Runs every pass, in a daemon that is interpreted (DAEMON_V8_FLAGS): only the
+  // group leaders are asked for, not each component's whole status.
   const global = config.resources;
-  return supervisor
-    .list()
-    .filter((c) => c.pid !== null)
-    .map((c) => {
-      const own = config.components[c.name]?.resources;
-      return {
-        name: c.name,
-        pids: supervisor.pidsOf(c.name),
-        limits: {
-          memory: own?.memory ?? global.memory,
-          cpu: own?.cpu ?? global.cpu,
-        },
-        samples: own?.samples ?? global.samples,
-        onCritical: own?.on_critical ?? 'alert',
-      };
+  const targets: ResourceTarget[] = [];
+  for (const name of Object.keys(config.components)) {
+    const pids = supervisor.pidsOf(name);
+    if (pids.length === 0) continue;
+    const own = config.components[name]!.resources;
+    targets.push({
+      name,
+      pids,
+      limits: {
+        memory: own?.memory ?? global.memory,
+        cpu: own?.cpu ?? global.cpu,
+      },
+      samples: own?.samples ?? global.samples,
+      onCritical: own?.on_critical ?? 'alert',
     });
+  }
+  return targets;
 }
 
 /**
