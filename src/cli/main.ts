@@ -33,7 +33,8 @@ usage: corral <command> [options]
                               history and live tail of the bus
   monitor [--once] [-n N] [--type T] [--source S] [--session ID]
                               terminal view of components and live events
-  attach NAME                 attach the terminal to a tmux or pty component
+  attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;
+                              WINDOW: another window of a tmux component's session, by name or index
   validate [-c FILE] [--json] check a config file
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   emit TYPE [--payload JSON]  publish one event

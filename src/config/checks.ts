@@ -111,9 +111,11 @@ export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolv
       }
     }
     const own = Object.fromEntries(extra.map((key) => [key, entry[key]]));
-    const result = await schema.safeParseAsync(own);
+    // The loader asks a plugin's schema for `safeParse` only: one made with another zod (or none) lacks the async form.
+    const result = typeof schema.safeParseAsync === 'function' ? await schema.safeParseAsync(own) : schema.safeParse(own);
     if (result.success) continue;
-    for (const issue of fromZodIssues(result.error.issues, schema, ['components', name])) {
+    const found = Array.isArray(result.error?.issues) ? result.error.issues : [{ code: 'custom' as const, path: [], message: String(result.error ?? 'invalid'), input: own }];
+    for (const issue of fromZodIssues(found, schema, ['components', name])) {
       // An unknown key may be a misspelt core key as well as a misspelt plugin key.
       if (issue.atKey && issue.path.length === 3) {
         const key = String(issue.path[2]);

@@ -15,7 +15,10 @@ interface Def {
   catchall?: z.ZodType;
 }
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+// A plugin's schema need only have `safeParse` (see the loader): one made with zod 3, or by hand, has no
+// `_zod` and is looked at as a schema of no known kind (no keys to suggest, nothing dropped silently).
+const UNKNOWN: Def = { type: 'unknown' };
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod?: { def?: Def } })._zod?.def ?? UNKNOWN;
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;

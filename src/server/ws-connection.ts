@@ -30,6 +30,9 @@ export interface Connection {
   readonly remote: string;
   readonly connectedAt: number;
   component: string | null;
+  /** What the client said of itself when it registered (`version`, `capabilities`), shown with the connections. */
+  version: string | null;
+  capabilities: string[];
   /** Cleared at each ping, set by the pong. */
   alive: boolean;
   /** When the client last sent a message or a pong. */
@@ -353,6 +356,9 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       if (!parsed.success) return sendError(zodError('register', parsed.error.issues));
       const previous = conn.component;
       conn.component = parsed.data.component;
+      // Kept so who is connected, and what each client can do (the monitor's display, filtering), can be seen.
+      conn.version = parsed.data.version ?? null;
+      conn.capabilities = parsed.data.capabilities ?? [];
       deps.onRegister(conn, previous);
     } else if (type === 'subscribe') {
       const parsed = EventFilterSchema.safeParse(data ?? {});
@@ -381,6 +387,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     remote,
     connectedAt: Date.now(),
     component: null,
+    version: null,
+    capabilities: [],
     alive: true,
     lastSeen: Date.now(),
     serverClose: null,

@@ -14,12 +14,23 @@ export interface WsHub {
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
   clientCount(): number;
   backlog(): number;
-  /** The connections, for GET /health (who is connected, last seen). */
-  describe(): { client_id: string; component: string | null; remote_address: string; connected_at: number; last_seen: number }[];
+  /** The connections, for GET /health (who is connected, what each registered as and can do, last seen). */
+  describe(): ConnectionInfo[];
   broadcast(frame: string | Buffer): void;
   broadcastError(error: ErrorData): void;
   /** Closes every connection with `how` (default 1001 "corral is shutting down"), then the WebSocket server. */
   close(how?: CloseHow): Promise<void>;
+}
+
+/** One bus client as GET /health lists it; `version` and `capabilities` are what its `register` message said. */
+export interface ConnectionInfo {
+  client_id: string;
+  component: string | null;
+  version: string | null;
+  capabilities: string[];
+  remote_address: string;
+  connected_at: number;
+  last_seen: number;
 }
 
 const SHUTDOWN: CloseHow = { code: 1001, reason: 'corral is shutting down' };
@@ -70,6 +81,8 @@ export function createWsHub(opts: ServerOptions): WsHub {
       command: null,
       client_id: conn.id,
       remote_address: conn.remote,
+      ...(conn.version !== null ? { version: conn.version } : {}),
+      capabilities: conn.capabilities,
     });
   }
 
@@ -188,7 +201,15 @@ export function createWsHub(opts: ServerOptions): WsHub {
       return n;
     },
     describe() {
-      return [...conns].map((c) => ({ client_id: c.id, component: c.component, remote_address: c.remote, connected_at: c.connectedAt, last_seen: c.lastSeen }));
+      return [...conns].map((c) => ({
+        client_id: c.id,
+        component: c.component,
+        version: c.version,
+        capabilities: c.capabilities,
+        remote_address: c.remote,
+        connected_at: c.connectedAt,
+        last_seen: c.lastSeen,
+      }));
     },
     broadcast,
     broadcastError(error) {

@@ -94,9 +94,10 @@ describe('corral monitor', () => {
     const done = runInteractive({ target: findDaemon(config), filter: {}, connect: connectLive, input, output, color: false, pollMs: 100, frameMs: 20 });
     await until('the component table', () => /web\s+running/.test(frame()));
     await until('registration on the bus', () => registered.length > 0);
-    // The bus announces the registration; the capabilities are what the monitor sends with it.
+    // The bus announces the registration with the capabilities the monitor sent.
     expect(registered[0]).toContain('"plugin":"websocket"');
     expect(MONITOR_REGISTRATION).toEqual({ component: 'cli-monitor', capabilities: ['display', 'filtering'] });
+    expect(registered[0]).toContain('"capabilities":["display","filtering"]');
 
     publish('example.tick', { n: 7 }, 'ticker');
     publish('component.health', { component: 'web', status: 'unhealthy' });

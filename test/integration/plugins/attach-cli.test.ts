@@ -122,6 +122,57 @@ describe('corral attach (CLI in a real pty)', () => {
     expect(alive(shown.pid!)).toBe(true);
   });
 
+  it('tmux: NAME:WINDOW lands on another window of the session, by name or index, opened by hand too', async () => {
+    tmuxSocket = `corral-test-${randomBytes(4).toString('hex')}`;
+    const first = await runTmux({ name: 'orch.agent', window: 'agent', command: ['sh', '-c', 'echo marker-in-agent; sleep 60'], session: 'eco', socket: tmuxSocket });
+    const second = await runTmux({ name: 'orch.server', window: 'server', command: ['sh', '-c', 'echo marker-in-server; sleep 60'], session: 'eco', socket: tmuxSocket });
+    instances.push(first, second);
+    const tmux = (...a: string[]) => execFileSync('tmux', ['-L', tmuxSocket!, ...a], { encoding: 'utf8' });
+    // A window the user opened by hand, which no component knows about.
+    tmux('new-window', '-d', '-t', '=eco', '-n', 'by-hand', 'sh -c "echo marker-by-hand; sleep 60"');
+    // A tmux-orchestrator component: its attach info names its first window.
+    rows = [{ name: 'orch', plugin: 'tmux-orchestrator', state: 'running', pid: first.pid, attach: { kind: 'tmux', socket: tmuxSocket, session: 'eco', window: 'agent' } }];
+    const active = () => tmux('list-windows', '-t', '=eco', '-F', '#{window_active} #{window_name}').split('\n').find((l) => l.startsWith('1 '));
+
+    for (const [target, name, marker] of [
+      ['orch:by-hand', 'by-hand', 'marker-by-hand'],
+      [`orch:${second.windowIndex}`, 'server', 'marker-in-server'],
+      ['orch', 'agent', 'marker-in-agent'],
+    ] as const) {
+      const { text, exit } = runCli('attach', target);
+      await until(`the output of window ${name} on screen (attach ${target})`, () => text().includes(marker));
+      expect(active()).toBe(`1 ${name}`);
+      tmux('detach-client', '-s', '=eco');
+      expect(await exit).toBe(0);
+    }
+    expect(alive(first.pid!) && alive(second.pid!)).toBe(true);
+  });
+
+  it('tmux: NAME:WINDOW with no such window names the windows there are; a pty component has none', async () => {
+    tmuxSocket = `corral-test-${randomBytes(4).toString('hex')}`;
+    const only = await runTmux({ name: 'solo', command: 'sleep 60', session: 'eco', socket: tmuxSocket });
+    const echo = await runPty({ name: 'echo', command: [process.execPath, resolve('test/fixtures/pty-echo.mjs')], stateDir: join(dir, '.corral') });
+    instances.push(only, echo);
+    rows = [
+      { name: 'solo', plugin: 'tmux', state: 'running', attach: only.attach },
+      { name: 'echo', plugin: 'pty', state: 'running', attach: echo.attach },
+    ];
+    const missing = runCli('attach', 'solo:nope');
+    expect(await missing.exit).toBe(2);
+    expect(missing.text()).toContain(`no window "nope" in "solo" (tmux session "eco"); its windows: ${only.windowIndex} solo`);
+    const noIndex = runCli('attach', `solo:${only.windowIndex + 7}`);
+    expect(await noIndex.exit).toBe(2);
+    expect(noIndex.text()).toContain(`no window "${only.windowIndex + 7}" in "solo"`);
+    const pty = runCli('attach', 'echo:main');
+    expect(await pty.exit).toBe(2);
+    expect(pty.text()).toContain('"echo" runs in a terminal of its own (pty), which has no windows: use corral attach echo');
+    const empty = runCli('attach', 'solo:');
+    expect(await empty.exit).toBe(2);
+    expect(empty.text()).toContain('usage: corral attach NAME[:WINDOW]');
+    // No client ever attached: the errors came before tmux was handed the terminal.
+    expect(execFileSync('tmux', ['-L', tmuxSocket, 'list-clients'], { encoding: 'utf8' })).toBe('');
+  });
+
   it('names the components there are when the name is unknown, and refuses a component without a terminal', async () => {
     rows = [{ name: 'web', plugin: 'process', state: 'running' }];
     const unknown = runCli('attach', 'nope');

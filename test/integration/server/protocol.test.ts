@@ -1,12 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type CorralClient } from '../../../src/client/index.js';
+import { MONITOR_REGISTRATION } from '../../../src/monitor/live.js';
 import { makeError } from '../../../src/schema/errors.js';
+import { checkEvent } from '../../../src/schema/events.js';
 import { connect, hookEvent, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
 
 let ts: TestServer | null = null;
 const clients: TestClient[] = [];
+const busClients: CorralClient[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
+  await Promise.allSettled(busClients.splice(0).map((c) => c.close()));
   await ts?.close();
   ts = null;
 });
@@ -78,6 +83,35 @@ describe('WebSocket bus protocol', () => {
     const disc = await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected' && m.data.payload.component === 'router', 'ws.disconnected');
     expect(disc.data.payload.remote_address).toMatch(/^127\.0\.0\.1:/);
     expect(watcher.events().some((e) => e.event_type === 'ws.connected')).toBe(true);
+  });
+
+  it('keeps what a client registered with: its capabilities and version are in component.started and in GET /health connections', async () => {
+    ts = await startTestServer();
+    const watcher = await client(ts.wsUrl('?event_type=component.started'));
+    await watcher.waitFor((m) => m.type === 'initial', 'initial');
+    // The monitor's own client and registration, as `corral monitor` connects.
+    const monitor = createClient({ url: `http://127.0.0.1:${ts.server.port}`, component: MONITOR_REGISTRATION, reconnect: false });
+    busClients.push(monitor);
+    await monitor.connect();
+    const started = await watcher.waitFor((m) => m.type === 'event' && m.data.payload.component === 'cli-monitor', 'component.started for cli-monitor');
+    expect(started.data.payload).toMatchObject({ component: 'cli-monitor', plugin: 'websocket', capabilities: ['display', 'filtering'] });
+    expect(started.data.payload).not.toHaveProperty('version'); // the monitor sends none
+    expect(checkEvent(started.data)).toMatchObject({ ok: true });
+
+    const tool = await client(ts.wsUrl());
+    tool.send({ type: 'register', data: { component: 'router', version: '1.2.3', capabilities: ['route', 'switch-model'] } });
+    const routerStarted = await watcher.waitFor((m) => m.type === 'event' && m.data.payload.component === 'router', 'component.started for router');
+    expect(routerStarted.data.payload).toMatchObject({ version: '1.2.3', capabilities: ['route', 'switch-model'] });
+    expect(checkEvent(routerStarted.data)).toMatchObject({ ok: true });
+
+    const health = (await (await fetch(`http://127.0.0.1:${ts.server.port}/health`)).json()) as {
+      connections: { component: string | null; version: string | null; capabilities: string[] }[];
+    };
+    const byComponent = (name: string | null) => health.connections.filter((c) => c.component === name);
+    expect(byComponent('cli-monitor')).toEqual([expect.objectContaining({ version: null, capabilities: ['display', 'filtering'] })]);
+    expect(byComponent('router')).toEqual([expect.objectContaining({ version: '1.2.3', capabilities: ['route', 'switch-model'] })]);
+    // A client that never registered says nothing of itself.
+    expect(byComponent(null)).toEqual([expect.objectContaining({ version: null, capabilities: [] })]);
   });
 
   it('publishes client event messages (one or an array), filling id, timestamp and version', async () => {

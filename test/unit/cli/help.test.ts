@@ -8,5 +8,6 @@ describe('corral COMMAND --help', () => {
     expect(commandUsage('stop')).toMatch(/^usage: corral start\|stop\|restart NAME\.\.\./);
     expect(commandUsage('up')).toContain('-d detaches');
     expect(commandUsage('up')).not.toContain('corral down');
+    expect(commandUsage('attach')).toMatch(/^usage: corral attach NAME\[:WINDOW\] .*\n\s+WINDOW: .*by name or index\n/);
   });
 });

@@ -219,6 +219,22 @@ describe('loadConfig', () => {
     expect(errorsOf(result)).toEqual([{ path: 'components.b.plugin', message: 'unknown plugin "nope"', line: 3, column: 16 }]);
   });
 
+  test('a plugin schema with only safeParse (zod 3, or made by hand) is used as is, not a crash', async () => {
+    // What the plugin loader accepts: an object with safeParse, and no zod 4 internals.
+    const bare = {
+      safeParse: (v: Record<string, unknown>) =>
+        typeof v.port === 'number' || v.port === undefined
+          ? { success: true as const, data: v }
+          : { success: false as const, error: { issues: [{ code: 'custom', path: ['port'], message: 'port must be a number' }] } },
+    } as unknown as z.ZodType;
+    const good = tmp.write('good.yaml', lines('components:', '  a: { plugin: mine, port: 1 }'));
+    expect((await loadConfig(good, { resolvePluginSchema: async () => bare })).ok).toBe(true);
+    const bad = tmp.write('bad.yaml', lines('components:', '  a: { plugin: mine, port: one }'));
+    expect(errorsOf(await loadConfig(bad, { resolvePluginSchema: async () => bare }))).toEqual([
+      { path: 'components.a.port', message: 'plugin "mine": port must be a number', line: 2, column: 28 },
+    ]);
+  });
+
   test('JSON files load, with positions for errors', async () => {
     const good = await loadConfig(tmp.write('corral.json', JSON.stringify({ components: { web: { command: 'x' } } })));
     expect(good.ok).toBe(true);
