@@ -1,7 +1,7 @@
 // Resource sampling cost: corral's one-pass /proc tree sampler next to pidusage,
 // over the same 100 running components (each a parent + 1 child), in one run.
 //
-//   npm run build && node bench/resources.js [--components 100] [--seconds 20] [--interval 2000]
+//   npm run build && node bench/resources.js [--components 100] [--seconds 20] [--interval 2000] [--no-daemon]
 //
 // Each method runs in its own Node process, all of them at the same time over
 // the same components (so machine load hits them alike), sampling every
@@ -11,12 +11,20 @@
 // time and CPU time of one pass. pidusage is handed the 200 pids up front,
 // while corral's sampler finds each tree itself (reading every process on the
 // machine on its first pass): the comparison favours pidusage on work done.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+//
+// Then the real thing: two corral daemons (`corral up -d`), each running its
+// own 100 such components, one sampling every `interval` ms (with the default
+// thresholds judged, memory and cpu set so that nothing fires), one with
+// sampling off, measured over the same window from /proc/PID/stat: the
+// difference is what sampling costs the daemon.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fmt, machine, median, now, printTable, sleep } from './lib.js';
+import { cpuTicks, fmt, machine, median, now, printTable, sleep } from './lib.js';
 import { createTreeSampler } from '../dist/src/resources/sampler.js';
 import { createResourceMonitor } from '../dist/src/resources/monitor.js';
 
@@ -30,6 +38,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '2000' },
     worker: { type: 'string' },
     offset: { type: 'string', default: '0' },
+    'no-daemon': { type: 'boolean', default: false },
   },
 });
 const COMPONENTS = Number(values.components);
@@ -195,7 +204,52 @@ async function main() {
   );
 }
 
-(values.worker ? runWorker(values.worker) : main())
+const corralBin = resolve(import.meta.dirname, '..', 'bin', 'corral.js');
+const daemonDirs = [];
+function downDaemons() {
+  for (const dir of daemonDirs.splice(0)) {
+    spawnSync(process.execPath, [corralBin, 'down', '-c', join(dir, 'corral.yaml')], { stdio: 'ignore', timeout: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.on('exit', downDaemons);
+
+/** A daemon (corral up -d) with COMPONENTS parent+child components; returns its pid. */
+function startDaemon(sampling) {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-bench-res-'));
+  daemonDirs.push(dir);
+  const lines = [
+    'version: 1',
+    'bus: { port: 0 }',
+    sampling ? `resources: { enabled: true, interval: ${INTERVAL_MS}ms, memory: { warning: 1GB, critical: 2GB }, cpu: { warning: 90, critical: 99, for: 10s } }` : 'resources: { enabled: false }',
+    'components:',
+  ];
+  for (let i = 0; i < COMPONENTS; i++) lines.push(`  c${i}: { command: ["/bin/sh", "-c", "sleep 1000000 & wait"] }`);
+  writeFileSync(join(dir, 'corral.yaml'), lines.join('\n') + '\n');
+  const r = spawnSync(process.execPath, [corralBin, 'up', '-d', '--timeout', '120s', '-c', join(dir, 'corral.yaml')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`corral up -d failed: ${r.stderr}`);
+  return JSON.parse(readFileSync(join(dir, '.corral', 'daemon.json'), 'utf8')).pid;
+}
+
+async function daemonBench() {
+  const on = startDaemon(true);
+  const off = startDaemon(false);
+  // Past start-up and the garbage collections that follow it (as bench/supervisor.js).
+  await sleep(20_000);
+  const t0 = now();
+  const c0 = [cpuTicks(on), cpuTicks(off)];
+  await sleep(WINDOW_MS);
+  const secs = (now() - t0) / 1000;
+  const pct = (pid, i) => ((cpuTicks(pid) - c0[i]) / 100 / secs) * 100;
+  const rows = [
+    [`corral daemon, sampling every ${INTERVAL_MS / 1000} s`, fmt(pct(on, 0), 2)],
+    ['corral daemon, sampling off', fmt(pct(off, 1), 2)],
+  ];
+  downDaemons();
+  printTable(`The daemon itself: ${COMPONENTS} components each, measured side by side over ${WINDOW_MS / 1000} s (CPU from /proc/PID/stat, 10 ms ticks)`, ['daemon', 'CPU % of a core'], rows);
+}
+
+(values.worker ? runWorker(values.worker) : main().then(() => (values['no-daemon'] ? undefined : daemonBench())))
   .catch((err) => {
     console.error(err);
     process.exitCode = 1;
