@@ -60,7 +60,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
           event_type: 'config.changed',
           source: 'corral',
           session_id: opts.bus.sessionId,
-          payload: { added: [], removed: [], restarted: [], updated: [], unchanged, hash: result.hash, trigger, valid_again: true },
+          payload: { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true },
         });
       }
       failing = false;
@@ -73,6 +73,8 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       removed: plan.removed,
       restarted: plan.restarted,
       updated: plan.updated,
+      // Ecosystem-wide sections (resources, logs, …): without them a save of thresholds alone looks like an empty plan.
+      settings: plan.settings,
       unchanged: plan.unchanged,
       hash: result.hash,
       trigger,

@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
 
 let d: TestDaemon | null = null;
@@ -13,6 +15,26 @@ const config = (...components: string[]) => `version: 1\nbus: { port: 0 }\nresou
 
 async function running(t: TestDaemon, ...names: string[]) {
   for (const n of names) await t.waitFor(`${n} started`, is('component.started', n));
+}
+
+/**
+ * Lets two debounce windows pass, then publishes a marker and waits for it on
+ * the bus: every event published before the marker (a late second
+ * config.changed included) has been recorded by then, so counts are exact.
+ */
+async function settle(t: TestDaemon): Promise<void> {
+  const n = t.seen.length;
+  await new Promise((r) => setTimeout(r, 2 * DEFAULT_DEBOUNCE_MS + 50));
+  const r = t.daemon.bus.publish({ event_type: 'test.settled', source: 'test', session_id: 's', payload: { n } });
+  if (!r.ok) throw new Error(r.error.error_message);
+  await t.waitFor('the settle marker', (e) => is('test.settled')(e) && (e.event.payload as { n: number }).n === n, 10_000, n);
+}
+
+/** The hash the daemon gives the file as it is on disk now. */
+async function hashOf(file: string): Promise<string> {
+  const r = await loadConfig(file);
+  if (!r.ok) throw new Error(`the test wrote an invalid config: ${JSON.stringify(r.errors)}`);
+  return r.hash;
 }
 
 describe('hot reload through the daemon', () => {
@@ -39,6 +61,32 @@ describe('hot reload through the daemon', () => {
     expect(d.pidOf('a')).toBe(pids.a);
     expect(d.pidOf('b')).not.toBe(pids.b);
     expect(d.daemon.controller.list().map((c) => c.name).sort()).toEqual(['a', 'b', 'd']);
+  });
+
+  it('ecosystem-wide settings alone (thresholds, resources.interval) are named in config.changed, and nobody restarts', async () => {
+    const withResources = (resources: string) => config(component('a'), component('b')).replace('resources: { enabled: false }', `resources: ${resources}`);
+    d = await daemonFor(withResources('{ enabled: false }'));
+    await running(d, 'a', 'b');
+    const pids = { a: d.pidOf('a'), b: d.pidOf('b') };
+
+    const mark = d.seen.length;
+    writeFileSync(d.config, withResources('{ enabled: false, interval: 5s, memory: { warning: 300MB, critical: 600MB } }'));
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toEqual({
+      added: [],
+      removed: [],
+      restarted: [],
+      updated: [],
+      settings: ['resources'],
+      unchanged: 2,
+      hash: await hashOf(d.config),
+      trigger: 'file',
+    });
+    await settle(d);
+    expect(d.seen.slice(mark).filter(is('config.changed'))).toHaveLength(1);
+    expect(d.seen.slice(mark).some(is('component.stopped'))).toBe(false);
+    expect({ a: d.pidOf('a'), b: d.pidOf('b') }).toEqual(pids);
+    expect(d.daemon.config.resources).toMatchObject({ interval: 5000, memory: { warning: 300 * 1024 * 1024, critical: 600 * 1024 * 1024 } });
   });
 
   it('a component disabled since the start is switched on by a reload, and off again stays listed as disabled; a removed one says why it stopped', async () => {
