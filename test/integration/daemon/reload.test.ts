@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
@@ -99,6 +100,37 @@ describe('hot reload through the daemon', () => {
     expect(d.seen.slice(mark).some(is('component.stopped'))).toBe(false);
     expect({ a: d.pidOf('a'), b: d.pidOf('b') }).toEqual(pids);
     expect(d.daemon.config.resources).toMatchObject({ interval: 5000, memory: { warning: 300 * 1024 * 1024, critical: 600 * 1024 * 1024 } });
+  });
+
+  it('50 rapid saves are one config.changed, of the last save, and every component keeps its pid', async () => {
+    const thresholds = (mb: number) => `    resources: { memory: { warning: ${mb}MB } }\n`;
+    d = await daemonFor(config(component('a', 'sleep 1000', thresholds(100)), component('b'), component('c')));
+    await running(d, 'a', 'b', 'c');
+    const pids = { a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') };
+
+    const mark = d.seen.length;
+    // Saves 1-49 change b's command (any of them applied would restart b); the 50th puts b back and changes
+    // only a's threshold. Each save yields to the event loop, so the daemon's watcher (in this process) sees
+    // every one of them as it comes: only its debounce keeps the first 49 from being read and applied.
+    let longestGap = 0;
+    let previous = performance.now();
+    for (let i = 1; i <= 50; i++) {
+      const last = i === 50;
+      const b = last ? component('b') : component('b', `sleep ${2000 + i}`);
+      await writeFile(d.config, config(component('a', 'sleep 1000', thresholds(last ? 150 : 100 + i)), b, component('c')));
+      longestGap = Math.max(longestGap, performance.now() - previous);
+      previous = performance.now();
+    }
+
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: [], removed: [], restarted: [], updated: ['a'], settings: [], unchanged: 2, trigger: 'file' });
+    expect((changed.event.payload as { hash: string }).hash).toBe(await hashOf(d.config));
+    await settle(d);
+    // (Two reloads would be right only if the machine stalled this process for a whole debounce between two saves.)
+    const reloads = d.seen.slice(mark).filter(is('config.changed'));
+    expect(reloads, `longest gap between two saves: ${longestGap.toFixed(0)} ms`).toHaveLength(1);
+    expect(d.seen.slice(mark).filter((e) => e.event.event_type.startsWith('component.') || e.event.event_type.startsWith('error.'))).toEqual([]);
+    expect({ a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') }).toEqual(pids);
   });
 
   it('a component disabled since the start is switched on by a reload, and off again stays listed as disabled; a removed one says why it stopped', async () => {
