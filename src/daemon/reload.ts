@@ -94,7 +94,12 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: false, message };
     }
     current = result;
-    const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged`;
+    // Ecosystem-wide and bus settings are named too: a save of those alone is not "nothing changed".
+    const also = [
+      ...(plan.settings.length > 0 ? [`settings: ${plan.settings.join(', ')}`] : []),
+      ...(plan.bus.changed.length > 0 ? [`bus: ${plan.bus.changed.join(', ')}`] : []),
+    ];
+    const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged${also.length > 0 ? `; ${also.join('; ')}` : ''}`;
     opts.logger.info(message);
     return { ok: true, message };
   }
