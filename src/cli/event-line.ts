@@ -17,6 +17,33 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
+function names(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : [];
+}
+
+/**
+ * A reload plan in one line: `+added −removed ↻restarted ~updated`, then the
+ * ecosystem-wide sections and bus settings that changed, the unchanged count
+ * and what triggered it, e.g. `+d −c ↻b ~a, settings: resources, 1 unchanged (file)`.
+ */
+export function summarizeConfigChanged(p: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const marks: [string, unknown][] = [['+', p.added], ['−', p.removed], ['↻', p.restarted], ['~', p.updated]];
+  const components = marks.flatMap(([mark, list]) => names(list).map((n) => `${mark}${n}`));
+  if (components.length > 0) parts.push(components.join(' '));
+  const settings = names(p.settings);
+  if (settings.length > 0) parts.push(`settings: ${settings.join(' ')}`);
+  const bus = (p.bus ?? {}) as { changed?: unknown; rebind?: unknown };
+  const busKeys = names(bus.changed);
+  if (busKeys.length > 0) parts.push(`bus: ${busKeys.join(' ')}${bus.rebind === true ? ' (moved)' : ''}`);
+  // The CFG001 is over and the file is the applied one again: an empty plan that says so.
+  if (p.valid_again === true) parts.unshift('valid again, nothing to apply');
+  else if (parts.length === 0) parts.push('no changes');
+  if (typeof p.unchanged === 'number') parts.push(`${p.unchanged} unchanged`);
+  const trigger = str(p.trigger);
+  return `${parts.join(', ')}${trigger ? ` (${trigger})` : ''}`;
+}
+
 /** A one-line description of what the event is about, from the fields each kind of event has. */
 export function summarizeEvent(e: CorralEvent): string {
   const p = (e.payload ?? {}) as Record<string, unknown>;
@@ -26,6 +53,7 @@ export function summarizeEvent(e: CorralEvent): string {
     const detail = str(p.reason) ?? str(p.status) ?? (p.pid !== undefined && p.pid !== null ? `pid ${String(p.pid)}` : undefined);
     return [str(p.component), detail].filter(Boolean).join(' ');
   }
+  if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
   if (e.event_type === 'resource.alert') return [str(p.component), str(p.alert_level), str(p.message)].filter(Boolean).join(' ');
   if (p.tool_name !== undefined) {
     const input = (p.tool_input ?? {}) as Record<string, unknown>;

@@ -4,13 +4,16 @@ import { loadConfig, type LoadError, type LoadOk, type LoadOptions } from './loa
 import { planReload, type ReloadPlan } from './diff.js';
 import type { CorralConfig } from './schema.js';
 
+/** Quiet period after the last file event before the file is read; also how long an invalid result is held back. */
+export const DEFAULT_DEBOUNCE_MS = 150;
+
 /** What a save produced: a valid config with its plan against the last good one, or every error. */
 export type WatchResult = (LoadOk & { plan: ReloadPlan | null }) | LoadError;
 
 export interface WatchOptions extends LoadOptions {
   /** Called once per settled save whose result differs from the last one reported. */
   onChange(result: WatchResult): void;
-  /** Quiet period after the last file event before the file is read (default 150 ms). */
+  /** Quiet period after the last file event before the file is read (default DEFAULT_DEBOUNCE_MS). */
   debounceMs?: number;
   /**
    * The config already applied. Without it the watcher reads the file once at
@@ -37,7 +40,7 @@ export interface ConfigWatcher {
 export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
   const path = resolve(file);
   const dir = dirname(path);
-  const debounceMs = opts.debounceMs ?? 150;
+  const debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   let last: { hash: string; config: CorralConfig } | null = opts.initial ?? null;
   let lastHash: string | null = last?.hash ?? null;
   let timer: NodeJS.Timeout | undefined;

@@ -60,7 +60,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
           event_type: 'config.changed',
           source: 'corral',
           session_id: opts.bus.sessionId,
-          payload: { added: [], removed: [], restarted: [], updated: [], unchanged, hash: result.hash, trigger, valid_again: true },
+          payload: { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true },
         });
       }
       failing = false;
@@ -73,6 +73,8 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       removed: plan.removed,
       restarted: plan.restarted,
       updated: plan.updated,
+      // Ecosystem-wide sections (resources, logs, …): without them a save of thresholds alone looks like an empty plan.
+      settings: plan.settings,
       unchanged: plan.unchanged,
       hash: result.hash,
       trigger,
@@ -92,7 +94,12 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: false, message };
     }
     current = result;
-    const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged`;
+    // Ecosystem-wide and bus settings are named too: a save of those alone is not "nothing changed".
+    const also = [
+      ...(plan.settings.length > 0 ? [`settings: ${plan.settings.join(', ')}`] : []),
+      ...(plan.bus.changed.length > 0 ? [`bus: ${plan.bus.changed.join(', ')}`] : []),
+    ];
+    const message = `config applied: ${plan.added.length} added, ${plan.removed.length} removed, ${plan.restarted.length} restarted, ${plan.updated.length} updated in place, ${plan.unchanged} unchanged${also.length > 0 ? `; ${also.join('; ')}` : ''}`;
     opts.logger.info(message);
     return { ok: true, message };
   }

@@ -1,7 +1,9 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import type { PluginSchemaResolver } from '../../../src/config/load.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { watchConfig, type ConfigWatcher, type WatchResult } from '../../../src/config/watch.js';
 import { lines, makeTempDir } from '../../unit/config/helpers.js';
@@ -34,10 +36,42 @@ async function settle(): Promise<void> {
   await waitFor('the sentinel save', () => results.length > before && summary(results.at(-1)!) === 'ok "node sentinel.js"');
 }
 
-async function start(debounceMs = 150): Promise<void> {
-  watcher = watchConfig(file, { debounceMs, onChange: (r) => results.push(r) });
+async function start(debounceMs = 150, resolvePluginSchema?: PluginSchemaResolver): Promise<void> {
+  watcher = watchConfig(file, { debounceMs, resolvePluginSchema, onChange: (r) => results.push(r) });
   await watcher.ready;
 }
+
+/**
+ * Sees the watcher read the file. A config whose first component uses the
+ * plugin `marker` makes every load of it ask the plugin resolver for that
+ * plugin's schema, mid-parse: the resolver notes what the file held then and
+ * when, and resolves `next()` so a test can act right after that read.
+ */
+function readProbe() {
+  const reads: { text: string; at: number }[] = [];
+  let waiting: { count: number; resolve: () => void } | null = null;
+  const resolver: PluginSchemaResolver = async (plugin) => {
+    reads.push({ text: readFileSync(file, 'utf8'), at: performance.now() });
+    if (waiting && reads.length >= waiting.count) waiting.resolve();
+    return plugin === 'marker' ? z.object({}) : null;
+  };
+  return {
+    reads,
+    resolver,
+    /** Resolves once the watcher has read the file `count` times in all. */
+    next(count: number, deadlineMs = 10_000): Promise<void> {
+      if (reads.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`the watcher read the file ${reads.length} times, not ${count}`)), deadlineMs);
+        waiting = { count, resolve: () => (clearTimeout(t), resolve()) };
+      });
+    },
+  };
+}
+
+/** A config with the `marker` plugin component first, then web; cut after `web:` it is valid YAML but an invalid config. */
+const withMarker = (command: string) => lines('components:', '  probe:', '    plugin: marker', '  web:', `    command: ${command}`, '    env: { A: "1" }');
+const halfWritten = (text: string) => text.slice(0, text.indexOf('  web:\n') + '  web:\n'.length);
 
 beforeEach(() => {
   tmp = makeTempDir('corral-watch-');
@@ -78,6 +112,55 @@ describe('watchConfig', () => {
     await waitFor('a reload', () => results.length >= 1);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node v1.js"', 'ok "node sentinel.js"']);
+  });
+
+  test('a half-written file the watcher reads is held back, and the complete file that follows within the hold-back is the only report', async () => {
+    const probe = readProbe();
+    const debounceMs = 150;
+    await start(debounceMs, probe.resolver);
+    const full = withMarker('node v1.js');
+    const half = halfWritten(full);
+    await writeFile(file, half);
+    // The half-written file stayed a whole debounce: the watcher read and parsed it (web is still null in it).
+    await probe.next(1);
+    expect(probe.reads[0]!.text).toBe(half);
+    // Past the microtasks of that load (setImmediate runs after them): its invalid result is now held, not reported.
+    await new Promise((r) => setImmediate(r));
+    expect(results).toEqual([]);
+    // The rest of the file lands within the hold-back (one more debounce after that read).
+    await writeFile(file, full);
+    await waitFor('the complete file', () => results.length >= 1);
+    await settle();
+    expect(results.map(summary)).toEqual(['ok "node v1.js"', 'ok "node sentinel.js"']);
+    expect(probe.reads[1]!.text).toBe(full);
+    const [complete] = results;
+    if (!complete!.ok) return;
+    expect(complete!.plan).toMatchObject({ added: ['probe'], restarted: ['web'] });
+  });
+
+  test('an invalid file that stays invalid is reported once, a debounce after the watcher read it', async () => {
+    const probe = readProbe();
+    const debounceMs = 150;
+    const reportedAt: number[] = [];
+    watcher = watchConfig(file, {
+      debounceMs,
+      resolvePluginSchema: probe.resolver,
+      onChange: (r) => {
+        results.push(r);
+        reportedAt.push(performance.now());
+      },
+    });
+    await watcher.ready;
+    const half = halfWritten(withMarker('node v1.js'));
+    await writeFile(file, half);
+    await probe.next(1);
+    await waitFor('the error', () => results.length >= 1);
+    // Held for the hold-back period after the read, not reported at once (a slow machine only makes this longer).
+    expect(reportedAt[0]! - probe.reads[0]!.at).toBeGreaterThanOrEqual(debounceMs / 2);
+    expect(results[0]).toMatchObject({ ok: false, errors: [expect.objectContaining({ path: 'components.web', line: 4 })] });
+    await settle();
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
+    expect(probe.reads.map((r) => r.text)).toEqual([half]);
   });
 
   test('an atomic save (write a temp file, rename it over) is one reload and never a deletion', async () => {

@@ -1,5 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
 
 let d: TestDaemon | null = null;
@@ -13,6 +16,36 @@ const config = (...components: string[]) => `version: 1\nbus: { port: 0 }\nresou
 
 async function running(t: TestDaemon, ...names: string[]) {
   for (const n of names) await t.waitFor(`${n} started`, is('component.started', n));
+}
+
+/**
+ * Lets two debounce windows pass, then publishes a marker and waits for it on
+ * the bus: every event published before the marker (a late second
+ * config.changed included) has been recorded by then, so counts are exact.
+ */
+async function settle(t: TestDaemon): Promise<void> {
+  const n = t.seen.length;
+  await new Promise((r) => setTimeout(r, 2 * DEFAULT_DEBOUNCE_MS + 50));
+  const r = t.daemon.bus.publish({ event_type: 'test.settled', source: 'test', session_id: 's', payload: { n } });
+  if (!r.ok) throw new Error(r.error.error_message);
+  await t.waitFor('the settle marker', (e) => is('test.settled')(e) && (e.event.payload as { n: number }).n === n, 10_000, n);
+}
+
+/** Waits until the supervisor lists exactly these components. */
+async function listed(t: TestDaemon, names: string[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const now = () => t.daemon.controller.list().map((c) => c.name).sort();
+  while (JSON.stringify(now()) !== JSON.stringify(names)) {
+    if (Date.now() > deadline) throw new Error(`the components listed are ${now().join(', ')}, not ${names.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The hash the daemon gives the file as it is on disk now. */
+async function hashOf(file: string): Promise<string> {
+  const r = await loadConfig(file);
+  if (!r.ok) throw new Error(`the test wrote an invalid config: ${JSON.stringify(r.errors)}`);
+  return r.hash;
 }
 
 describe('hot reload through the daemon', () => {
@@ -38,7 +71,66 @@ describe('hot reload through the daemon', () => {
     await d.waitFor('d started', is('component.started', 'd'), 10_000, mark);
     expect(d.pidOf('a')).toBe(pids.a);
     expect(d.pidOf('b')).not.toBe(pids.b);
-    expect(d.daemon.controller.list().map((c) => c.name).sort()).toEqual(['a', 'b', 'd']);
+    // c's stop runs alongside d's start: it leaves the list once its group is gone.
+    await d.waitFor('c stopped', is('component.stopped', 'c'), 10_000, mark);
+    await listed(d, ['a', 'b', 'd']);
+  });
+
+  it('ecosystem-wide settings alone (thresholds, resources.interval) are named in config.changed, and nobody restarts', async () => {
+    const withResources = (resources: string) => config(component('a'), component('b')).replace('resources: { enabled: false }', `resources: ${resources}`);
+    d = await daemonFor(withResources('{ enabled: false }'));
+    await running(d, 'a', 'b');
+    const pids = { a: d.pidOf('a'), b: d.pidOf('b') };
+
+    const mark = d.seen.length;
+    writeFileSync(d.config, withResources('{ enabled: false, interval: 5s, memory: { warning: 300MB, critical: 600MB } }'));
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toEqual({
+      added: [],
+      removed: [],
+      restarted: [],
+      updated: [],
+      settings: ['resources'],
+      unchanged: 2,
+      hash: await hashOf(d.config),
+      trigger: 'file',
+    });
+    await settle(d);
+    expect(d.seen.slice(mark).filter(is('config.changed'))).toHaveLength(1);
+    expect(d.seen.slice(mark).some(is('component.stopped'))).toBe(false);
+    expect({ a: d.pidOf('a'), b: d.pidOf('b') }).toEqual(pids);
+    expect(d.daemon.config.resources).toMatchObject({ interval: 5000, memory: { warning: 300 * 1024 * 1024, critical: 600 * 1024 * 1024 } });
+  });
+
+  it('50 rapid saves are one config.changed, of the last save, and every component keeps its pid', async () => {
+    const thresholds = (mb: number) => `    resources: { memory: { warning: ${mb}MB } }\n`;
+    d = await daemonFor(config(component('a', 'sleep 1000', thresholds(100)), component('b'), component('c')));
+    await running(d, 'a', 'b', 'c');
+    const pids = { a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') };
+
+    const mark = d.seen.length;
+    // Saves 1-49 change b's command (any of them applied would restart b); the 50th puts b back and changes
+    // only a's threshold. Each save yields to the event loop, so the daemon's watcher (in this process) sees
+    // every one of them as it comes: only its debounce keeps the first 49 from being read and applied.
+    let longestGap = 0;
+    let previous = performance.now();
+    for (let i = 1; i <= 50; i++) {
+      const last = i === 50;
+      const b = last ? component('b') : component('b', `sleep ${2000 + i}`);
+      await writeFile(d.config, config(component('a', 'sleep 1000', thresholds(last ? 150 : 100 + i)), b, component('c')));
+      longestGap = Math.max(longestGap, performance.now() - previous);
+      previous = performance.now();
+    }
+
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: [], removed: [], restarted: [], updated: ['a'], settings: [], unchanged: 2, trigger: 'file' });
+    expect((changed.event.payload as { hash: string }).hash).toBe(await hashOf(d.config));
+    await settle(d);
+    // (Two reloads would be right only if the machine stalled this process for a whole debounce between two saves.)
+    const reloads = d.seen.slice(mark).filter(is('config.changed'));
+    expect(reloads, `longest gap between two saves: ${longestGap.toFixed(0)} ms`).toHaveLength(1);
+    expect(d.seen.slice(mark).filter((e) => e.event.event_type.startsWith('component.') || e.event.event_type.startsWith('error.'))).toEqual([]);
+    expect({ a: d.pidOf('a'), b: d.pidOf('b'), c: d.pidOf('c') }).toEqual(pids);
   });
 
   it('a component disabled since the start is switched on by a reload, and off again stays listed as disabled; a removed one says why it stopped', async () => {

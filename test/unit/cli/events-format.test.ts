@@ -27,6 +27,23 @@ describe('event lines', () => {
     expect(summarizeEvent({ ...base, event_type: 'error.CMP002', payload: { component: 'router', error_message: 'crash loop' } })).toBe('router: crash loop');
     expect(summarizeEvent({ ...base, event_type: 'x', payload: {} })).toBe('');
   });
+  test('config.changed is its plan in one line, not raw JSON', () => {
+    const base = { id: '00000000-0000-4000-8000-000000000000', timestamp: 1, source: 'corral', session_id: 's', version: '1.0' as const, event_type: 'config.changed' };
+    const plan = { added: ['d'], removed: ['c'], restarted: ['b'], updated: ['a', 'e'], settings: [], unchanged: 1, hash: 'f'.repeat(64), trigger: 'file' };
+    expect(summarizeEvent({ ...base, payload: plan })).toBe('+d −c ↻b ~a ~e, 1 unchanged (file)');
+    // Only ecosystem-wide settings or bus settings: they are what changed, not "nothing".
+    const settings = { ...plan, added: [], removed: [], restarted: [], updated: [], unchanged: 3, settings: ['logs', 'resources'], trigger: 'SIGHUP' };
+    expect(summarizeEvent({ ...base, payload: settings })).toBe('settings: logs resources, 3 unchanged (SIGHUP)');
+    const bus = { ...settings, settings: [], bus: { changed: ['port'], rebind: true }, trigger: 'api' };
+    expect(summarizeEvent({ ...base, payload: bus })).toBe('bus: port (moved), 3 unchanged (api)');
+    const again = { ...settings, settings: [], valid_again: true, trigger: 'file' };
+    expect(summarizeEvent({ ...base, payload: again })).toBe('valid again, nothing to apply, 3 unchanged (file)');
+    // A payload without the plan's fields (an older daemon's, say) still makes a line.
+    expect(summarizeEvent({ ...base, payload: { added: 'x' } })).toBe('no changes');
+    const line = formatEventLine({ ...base, payload: plan }, false);
+    expect(line).toMatch(/ config\.changed +corral \+d −c ↻b ~a ~e, 1 unchanged \(file\)$/);
+    expect(line).not.toContain('{');
+  });
   test('no colour codes when colour is off; one line even for multi-line summaries', () => {
     const line = formatEventLine(generateTestEvent('UserPromptSubmit', { summary: 'two\nlines' }), false);
     expect(line.includes('\u001b') || line.includes('\n')).toBe(false);

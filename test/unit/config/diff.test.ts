@@ -83,4 +83,16 @@ describe('planReload', () => {
     expect(heartbeat.bus).toEqual({ changed: ['heartbeat'], rebind: false });
     expect(planFor((c) => (c.resources = { interval: '5s' })).settings).toEqual(['resources']);
   });
+
+  test('ecosystem-wide sections are listed as settings, and no component counts as changed', () => {
+    const thresholds = planFor((c) => (c.resources = { memory: { warning: '300MB', critical: '600MB' } }));
+    expect(thresholds).toMatchObject({ added: [], removed: [], restarted: [], updated: [], unchanged: 3, settings: ['resources'] });
+    const several = planFor((c) => {
+      c.logs = { max_files: 2 };
+      c.plugin_dirs = ['more-plugins'];
+      c.state_dir = '.corral-b';
+    });
+    expect(several.settings).toEqual(['logs', 'state_dir', 'plugin_dirs']);
+    expect(several.unchanged).toBe(3);
+  });
 });
