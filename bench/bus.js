@@ -26,7 +26,7 @@
 // and GC pauses over each latency run; BUS_ALLOC=FILE writes a sampling
 // allocation profile of corral's server over the latency run; BUS_NOSTORE=1
 // runs corral's bus with no store (the store's cost, by difference);
-// BUS_SERVER_ARGS="..." adds Node flags to corral's server.
+// BUS_SERVER_ARGS="..." adds Node flags to corral's server; BUS_SUBS_ARGS="..." gives the subscribers' process Node flags.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -147,7 +147,7 @@ async function withSetup(kind, subs, stall, body) {
       state.min = msg.progress;
       for (const w of state.waiters.splice(0)) w();
     } else answer(subReplies, msg);
-  });
+  }, process.env.BUS_SUBS_ARGS ? process.env.BUS_SUBS_ARGS.split(' ') : []);
 
   // The publisher: corral's connection subscribes to nothing (the bare servers
   // do not echo to the sender), so both servers deliver to exactly `subs` clients.
