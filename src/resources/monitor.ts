@@ -116,12 +116,17 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
   function pass(): void {
     const targets = options.getTargets();
     const roots = new Map<string, number[]>();
-    for (const t of targets) if (t.name !== SELF_COMPONENT) roots.set(t.name, t.pids);
+    // Index loops: the daemon runs interpreted, where for...of allocates per element.
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[k]!;
+      if (t.name !== SELF_COMPONENT) roots.set(t.name, t.pids);
+    }
     roots.set(SELF_COMPONENT, [selfPid]);
     const samples = sampler.sample(roots);
     const time = now();
 
-    for (const t of targets) {
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[k]!;
       const s = samples.get(t.name);
       // A tree with no process left is between runs: nothing to judge.
       if (!s || s.pids.length === 0) continue;

@@ -102,7 +102,10 @@ export function createStatReader(maxOpen = 1024): StatReader {
       }
     },
     sweep(live) {
-      for (const pid of kept.keys()) if (!live.has(pid)) drop(pid);
+      // forEach, not for...of: no iterator result per kept file in the interpreted daemon.
+      kept.forEach((_fd, pid) => {
+        if (!live.has(pid)) drop(pid);
+      });
     },
     close() {
       for (const pid of [...kept.keys()]) drop(pid);

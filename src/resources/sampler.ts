@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createStatReader, type ProcStat, type StatReader } from './proc-stat.js';
 import { readSystemConstants } from './system-constants.js';
 
@@ -36,6 +36,13 @@ export interface TreeSamplerOptions {
   now?: () => number;
   clockTicks?: number;
   pageSize?: number;
+  /**
+   * The pid the kernel handed out last (default: the last field of
+   * `/proc/loadavg`; with an injected `listPids`, none). While it is the same
+   * as at the previous pass no process was created, so the pass reads the
+   * members it knows and skips listing `/proc`. null: unknown, list.
+   */
+  lastPid?: () => number | null;
   /** Every how many passes every process is read again, not only tree members and new pids (default 15). */
   fullScanEvery?: number;
   /** Most stat files kept open between passes (default 1024). */
@@ -64,6 +71,7 @@ interface Member {
  */
 export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler {
   const listPids = options.listPids ?? (() => readdirSync('/proc'));
+  const lastPid = options.lastPid ?? (options.listPids ? () => null : readLastPid);
   const reader: StatReader = options.readStat
     ? { read: options.readStat, keep() {}, sweep() {}, close() {}, openCount: () => 0 }
     : createStatReader(options.maxOpenFiles ?? 1024);
@@ -97,6 +105,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   let nextOutside = new Set<number>();
   const rootPids: number[] = [];
   let passes = 0;
+  let lastPidSeen: number | null = null;
 
   // The previous pass's tree members. Records are moved, not copied, from
   // one pass's map to the next, so a steady tree allocates nothing here.
@@ -152,32 +161,33 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     const time = now();
     rootKey.clear();
     // Compared in place with the previous pass's roots, so no key is built.
+    // (forEach and index loops, not for...of: the daemon runs interpreted, where
+    // every iteration of an iterator allocates its result object.)
     let changed = false;
     let r = 0;
-    for (const [name, pids] of roots) {
-      for (const p of pids) {
+    roots.forEach((pids, name) => {
+      for (let k = 0; k < pids.length; k++) {
+        const p = pids[k]!;
         rootKey.set(p, name);
         if (rootPids[r] !== p) changed = true;
         rootPids[r++] = p;
       }
-    }
+    });
     if (rootPids.length !== r) changed = true;
     rootPids.length = r;
     const full = changed || passes % fullScanEvery === 0;
     passes++;
 
+    // Read before the listing: a process created after it shows at the next pass.
+    const last = lastPid();
+    const noneCreated = !full && last !== null && last === lastPidSeen;
+    lastPidSeen = last;
+
     indexOf.clear();
     nextOutside.clear();
     let n = 0;
-    for (const entry of listPids()) {
-      const c = entry.charCodeAt(0);
-      if (c < 0x30 || c > 0x39) continue;
-      const p = Number(entry);
-      if (!full && outside.has(p)) {
-        nextOutside.add(p);
-        continue;
-      }
-      if (!reader.read(p, stat)) continue; // exited since the listing
+    const take = (p: number): void => {
+      if (!reader.read(p, stat)) return; // exited since the listing
       pid[n] = p;
       ppid[n] = stat.ppid;
       pgid[n] = stat.pgid;
@@ -189,11 +199,30 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
       owner[n] = null;
       indexOf.set(p, n);
       n++;
+    };
+    if (noneCreated) {
+      // No new process anywhere since the last pass: the trees are the members
+      // it had (minus those gone), and every process outside stays outside.
+      prevMembers.forEach((_member, p) => take(p));
+      outside.forEach((p) => nextOutside.add(p));
+    } else {
+      const entries = listPids();
+      for (let e = 0; e < entries.length; e++) {
+        const entry = entries[e]!;
+        const c = entry.charCodeAt(0);
+        if (c < 0x30 || c > 0x39) continue;
+        const p = Number(entry);
+        if (!full && outside.has(p)) {
+          nextOutside.add(p);
+          continue;
+        }
+        take(p);
+      }
     }
 
     const result = new Map<string, TreeSample>();
     // Until the end of the pass, cpu_percent holds the tree's tick delta and memory_mb its pages.
-    for (const name of roots.keys()) result.set(name, { cpu_percent: 0, memory_mb: 0, pids: [] });
+    roots.forEach((_pids, name) => result.set(name, { cpu_percent: 0, memory_mb: 0, pids: [] }));
     nextMembers.clear();
     let newest = newestStart;
     for (let i = 0; i < n; i++) {
@@ -236,22 +265,22 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     // gone; one that merely left the tree is still listed and is skipped. (When
     // a parent and its child both go within one interval, the child's earlier
     // ticks are counted twice for that pass.)
-    for (const [p, gone] of prevMembers) {
+    prevMembers.forEach((gone, p) => {
       const i = indexOf.get(p);
-      if (i !== undefined && start[i] === gone.start) continue;
-      if (nextMembers.get(gone.ppid)?.name !== gone.name) continue;
+      if (i !== undefined && start[i] === gone.start) return;
+      if (nextMembers.get(gone.ppid)?.name !== gone.name) return;
       const tree = result.get(gone.name);
       if (tree) tree.cpu_percent -= gone.ticks + gone.childTicks;
-    }
+    });
     prevMembers.clear();
     reader.sweep(nextMembers);
 
     const elapsedSec = prevTime === null ? 0 : (time - prevTime) / 1000;
-    for (const tree of result.values()) {
+    result.forEach((tree) => {
       tree.memory_mb = round1((tree.memory_mb * pageSize) / MIB);
       // Clamped: a child reaped by some other process than the one recorded could make it negative.
       tree.cpu_percent = elapsedSec > 0 ? round1((Math.max(0, tree.cpu_percent) / clockTicks / elapsedSec) * 100) : 0;
-    }
+    });
 
     [prevMembers, nextMembers] = [nextMembers, prevMembers];
     [outside, nextOutside] = [nextOutside, outside];
@@ -260,6 +289,37 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   }
 
   return { sample, close: () => reader.close() };
+}
+
+const loadavg = Buffer.alloc(128);
+let loadavgFd: number | null = null;
+
+/** The last field of /proc/loadavg: the most recently created pid (of this pid namespace). */
+export function readLastPid(): number | null {
+  try {
+    loadavgFd ??= openSync('/proc/loadavg', 'r');
+    const length = readSync(loadavgFd, loadavg, 0, loadavg.length, 0);
+    let i = length - 1;
+    while (i >= 0 && (loadavg[i]! < 0x30 || loadavg[i]! > 0x39)) i--;
+    let value = 0;
+    let scale = 1;
+    while (i >= 0 && loadavg[i]! >= 0x30 && loadavg[i]! <= 0x39) {
+      value += (loadavg[i]! - 0x30) * scale;
+      scale *= 10;
+      i--;
+    }
+    return scale > 1 && loadavg[i] === 0x20 ? value : null;
+  } catch {
+    if (loadavgFd !== null) {
+      try {
+        closeSync(loadavgFd);
+      } catch {
+        // Already closed.
+      }
+    }
+    loadavgFd = null;
+    return null;
+  }
 }
 
 function round1(x: number): number {

@@ -222,3 +222,61 @@ describe('createTreeSampler (tree logic)', () => {
     expect(sampler.sample(new Map()).size).toBe(0);
   });
 });
+
+describe('createTreeSampler (no new process since the last pass)', () => {
+  it('skips listing /proc while the last pid stays the same, and lists again when it moves', () => {
+    const table: FakeProc[] = [
+      { pid: 1, ppid: 0, pgid: 1, ticks: 0, rss: 1 },
+      { pid: 100, ppid: 1, pgid: 100, ticks: 0, rss: 256 },
+      { pid: 101, ppid: 100, pgid: 100, ticks: 0, rss: 256 },
+    ];
+    let listings = 0;
+    let last = 101;
+    const sampler = createTreeSampler({
+      clockTicks: 100,
+      pageSize: 4096,
+      now: () => 0,
+      fullScanEvery: 1000,
+      lastPid: () => last,
+      listPids: () => {
+        listings++;
+        return table.map((p) => String(p.pid));
+      },
+      readStat: (pid, out) => {
+        const p = table.find((x) => x.pid === pid);
+        if (!p) return false;
+        Object.assign(out, { pid, ppid: p.ppid, pgid: p.pgid, ticks: p.ticks, childTicks: 0, start: 1, rssPages: p.rss });
+        return true;
+      },
+    });
+    const roots = new Map([['a', [100]]]);
+    expect(sampler.sample(roots).get('a')!.pids).toEqual([100, 101]);
+    expect(listings).toBe(1);
+    // Same last pid: the members are read again (their memory grows) without a listing.
+    table[2]!.rss = 512;
+    const quiet = sampler.sample(roots).get('a')!;
+    expect(listings).toBe(1);
+    expect(quiet.pids).toEqual([100, 101]);
+    expect(quiet.memory_mb).toBe(3);
+    // A member that exited is gone from the tree without a listing too.
+    table.splice(2, 1);
+    expect(sampler.sample(roots).get('a')!.pids).toEqual([100]);
+    expect(listings).toBe(1);
+    // A new process (the last pid moved): listed, and counted.
+    table.push({ pid: 102, ppid: 100, pgid: 100, ticks: 0, rss: 256 });
+    last = 102;
+    expect(sampler.sample(roots).get('a')!.pids).toEqual([100, 102]);
+    expect(listings).toBe(2);
+  });
+
+  it('readLastPid reads the newest pid: a process started after it is at or above it', async () => {
+    const { readLastPid } = await import('../../../src/resources/sampler.js');
+    const { spawnSync } = await import('node:child_process');
+    const before = readLastPid();
+    expect(before).toBeGreaterThan(0);
+    const child = spawnSync('/bin/sh', ['-c', 'echo $$'], { encoding: 'utf8' });
+    const after = readLastPid()!;
+    expect(after).toBeGreaterThanOrEqual(Number(child.stdout.trim()));
+    expect(after).not.toBe(before);
+  });
+});
