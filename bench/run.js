@@ -17,8 +17,8 @@ const root = resolve(import.meta.dirname, '..');
 /** In the order they run; `args` are the README's, `quick` a short run of the same. */
 const BENCHES = [
   { name: 'supervisor', args: ['--runs', '3'], quick: ['--runs', '1', '--idle', '20', '--settle', '5', '--idle-window', '5'] },
-  { name: 'bus', args: ['--runs', '3'], quick: ['--runs', '1', '--seconds', '2', '--slow-seconds', '0'] },
-  { name: 'resources', args: [], quick: ['--components', '20', '--seconds', '6'] },
+  { name: 'bus', args: ['--runs', '5', '--slow-seconds', '0'], quick: ['--runs', '1', '--seconds', '2', '--slow-seconds', '0'] },
+  { name: 'resources', args: ['--seconds', '30'], quick: ['--components', '20', '--seconds', '6'] },
   { name: 'reload', args: [], quick: ['--runs', '5'] },
 ];
 const NAMES = BENCHES.map((b) => b.name);

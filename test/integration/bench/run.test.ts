@@ -15,7 +15,7 @@ describe('bench/run.js', () => {
   test('runs every benchmark in bench/, one after another, with the README arguments', () => {
     expect(runner('--dry-run')).toEqual({
       code: 0,
-      stdout: ['node bench/supervisor.js --runs 3', 'node bench/bus.js --runs 3', 'node bench/resources.js', 'node bench/reload.js', ''].join('\n'),
+      stdout: ['node bench/supervisor.js --runs 3', 'node bench/bus.js --runs 5 --slow-seconds 0', 'node bench/resources.js --seconds 30', 'node bench/reload.js', ''].join('\n'),
       stderr: '',
     });
   });
