@@ -143,8 +143,9 @@ components:
     expect(up.code).toBe(0);
 
     const sampled = (l: ComponentInfo[]) => l.find((c) => c.name === 'leak' && c.memory_mb !== null && c.cpu_percent !== null);
-    const row = sampled(await until('a sample in corral ps', () => ps(p.dir), (l) => sampled(l) !== undefined))!;
-    // It holds 30 MB of its own beside Node itself.
+    // It holds 30 MB of its own beside Node itself, once it has started and allocated them (a
+    // first sample may come before): wait for a sample that shows them.
+    const row = sampled(await until('a sample of its 30 MB in corral ps', () => ps(p.dir), (l) => (sampled(l)?.memory_mb ?? 0) > 30))!;
     expect(row.memory_mb).toBeGreaterThan(30);
     expect(row.cpu_percent).toBeGreaterThanOrEqual(0);
 
