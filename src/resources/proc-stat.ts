@@ -13,6 +13,8 @@ export interface ProcStat {
   start: number;
   /** Resident set size, in pages. */
   rssPages: number;
+  /** The state letter as a char code ('Z' zombie, 'X' dead, ...); set by parseProcStat. */
+  state?: number;
 }
 
 // One buffer for every read: a stat line is a few hundred bytes, and sampling
@@ -126,6 +128,7 @@ export function parseProcStat(buf: Uint8Array, length: number, pid: number, out:
   if (i < 0) return false;
   // After ") " comes field 3 (state).
   i += 2;
+  out.state = buf[i] ?? 0;
   let field = 3;
   let utime = 0;
   let stime = 0;

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readProcStat as readStatFast, type ProcStat } from '../../resources/proc-stat.js';
 
 /**
  * Process-group helpers. A group counts as gone when no member is left that
@@ -81,15 +82,23 @@ export function listGroupMembers(pgid: number): number[] {
 const SCAN_TTL_MS = 5;
 let lastScan: { at: number; live: Array<{ pid: number; pgid: number }> } | null = null;
 
+const scanStat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
+const ZOMBIE = 0x5a; // 'Z'
+const DEAD = 0x58; // 'X'
+
 function scanProc(maxAgeMs = SCAN_TTL_MS): Array<{ pid: number; pgid: number }> {
   const now = performance.now();
   if (lastScan && now - lastScan.at < maxAgeMs) return lastScan.live;
   const live: Array<{ pid: number; pgid: number }> = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    const stat = readProcStat(pid);
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') live.push({ pid, pgid: stat.pgid });
+  // The sampler's reader: one shared buffer, only the fields needed, no string per process (the
+  // daemon runs interpreted, and 20 components stopping at once share these scans).
+  const entries = readdirSync('/proc');
+  for (let e = 0; e < entries.length; e++) {
+    const c = entries[e]!.charCodeAt(0);
+    if (c < 0x30 || c > 0x39) continue;
+    const pid = Number(entries[e]);
+    if (!readStatFast(pid, scanStat)) continue;
+    if (scanStat.state !== ZOMBIE && scanStat.state !== DEAD) live.push({ pid, pgid: scanStat.pgid });
   }
   lastScan = { at: performance.now(), live };
   return live;
@@ -103,8 +112,47 @@ export function isGroupAlive(pgid: number, maxAgeMs = SCAN_TTL_MS): boolean {
 }
 
 // Members usually vanish within milliseconds of a signal, and kill(-pgid, 0)
-// is free; /proc is scanned (for zombie-only groups) only after this long.
+// is free; /proc is scanned (for zombie-only groups) only after this long,
+// unless every member known when the stop began is already dead (see below).
 const ZOMBIE_CHECK_AFTER_MS = 50;
+
+/**
+ * Members of groups being stopped, read just before the signal: the leader,
+ * its children and theirs (Linux `/proc/PID/task/PID/children`), those in the
+ * group. A killed member whose parent died first is reparented to PID 1 and
+ * stays a zombie (still "in" the group for kill(-pgid, 0)) until PID 1 reaps
+ * it, which can take seconds in a container. Once every known member is dead
+ * or a zombie, one /proc scan confirms the group is gone at once instead of
+ * after ZOMBIE_CHECK_AFTER_MS.
+ */
+const knownMembers = new Map<number, number[]>();
+
+function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function readMembers(pgid: number): number[] {
+  const members = [pgid];
+  for (const child of childrenOf(pgid)) {
+    if (readProcStat(child)?.pgid !== pgid) continue;
+    members.push(child);
+    for (const grandchild of childrenOf(child)) if (readProcStat(grandchild)?.pgid === pgid) members.push(grandchild);
+  }
+  return members;
+}
+
+function allDead(pids: readonly number[]): boolean {
+  for (const pid of pids) {
+    const stat = readProcStat(pid);
+    if (stat !== null && stat.state !== 'Z' && stat.state !== 'X') return false;
+  }
+  return true;
+}
 
 /**
  * Waits until the group is gone, checking with a short backoff (the kernel
@@ -115,8 +163,15 @@ export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: Ab
   const start = Date.now();
   const deadline = start + timeoutMs;
   let delay = 1;
+  // One early scan at most: if a member nobody knew of is still alive, the wait goes on as usual.
+  let early = true;
   for (;;) {
     if (!signalGroup(pgid, 0)) return true;
+    const known = knownMembers.get(pgid);
+    if (early && known !== undefined && allDead(known)) {
+      early = false;
+      if (!isGroupAlive(pgid)) return true;
+    }
     if (Date.now() - start >= ZOMBIE_CHECK_AFTER_MS && !isGroupAlive(pgid)) return true;
     if (signal?.aborted) return false;
     const left = deadline - Date.now();
@@ -133,17 +188,24 @@ export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: Ab
  * closing a terminal does). Resolves true when the SIGKILL was needed.
  */
 export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number, opts: { hangupAfterMs?: number } = {}): Promise<boolean> {
+  knownMembers.set(pgid, readMembers(pgid));
+  // Kept a moment after the stop: the runner's own wait for the group (its exit path) uses them too.
+  const forget = () => setTimeout(() => knownMembers.delete(pgid), 1000).unref();
   signalGroup(pgid, signal);
   const gone = async (ms: number) => (await waitGroupGone(pgid, ms)) || !isGroupAlive(pgid, 0);
   let waited = 0;
-  if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
-    waited = Math.min(opts.hangupAfterMs, timeoutMs);
-    if (await gone(waited)) return false;
-    signalGroup(pgid, 'SIGHUP');
+  try {
+    if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
+      waited = Math.min(opts.hangupAfterMs, timeoutMs);
+      if (await gone(waited)) return false;
+      signalGroup(pgid, 'SIGHUP');
+    }
+    if (await gone(timeoutMs - waited)) return false;
+    signalGroup(pgid, 'SIGKILL');
+    return true;
+  } finally {
+    forget();
   }
-  if (await gone(timeoutMs - waited)) return false;
-  signalGroup(pgid, 'SIGKILL');
-  return true;
 }
 
 /**

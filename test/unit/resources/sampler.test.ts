@@ -21,7 +21,7 @@ describe('parseProcStat', () => {
     const buf = Buffer.from(statLine({ pid: 42, ppid: 7, pgid: 40, utime: 120, stime: 30, cutime: 6, start: 98765, rss: 2560 }));
     const out = blank();
     expect(parseProcStat(buf, buf.length, 42, out)).toBe(true);
-    expect(out).toEqual({ pid: 42, ppid: 7, pgid: 40, ticks: 150, childTicks: 10, start: 98765, rssPages: 2560 });
+    expect(out).toEqual({ pid: 42, ppid: 7, pgid: 40, ticks: 150, childTicks: 10, start: 98765, rssPages: 2560, state: 'S'.charCodeAt(0) });
   });
 
   it('survives a command name with spaces and parentheses', () => {
