@@ -1,3 +1,4 @@
+import { summarizeConfigChanged } from '../cli/event-line.js';
 import type { CorralEvent } from '../schema/events.js';
 import { describeFilter } from './filter-command.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
@@ -80,6 +81,8 @@ function clock(ts: number): string {
 export function summarize(e: CorralEvent): string {
   const p = e.payload as Record<string, any>;
   if (e.summary) return e.summary;
+  // The reload plan, as `corral events` prints it.
+  if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
   const bits: string[] = [];
   for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'exit_code', 'signal', 'restarts', 'route', 'to', 'session', 'window', 'change', 'alert_level', 'message']) {
     const v = p[key];

@@ -68,4 +68,14 @@ describe('formatEventLine', () => {
     const stopped = formatEventLine(event(2, 'component.stopped', { component: 'flaky', reason: 'crashed', exit_code: 1, restarts: 2, next_restart_in_ms: 4000 }), 200, false);
     expect(stopped).toContain('component=flaky reason=crashed exit_code=1 restarts=2 restart in 4.0s');
   });
+
+  it('shows a config.changed plan as corral events does, not as raw JSON', () => {
+    const line = formatEventLine(
+      event(3, 'config.changed', { added: ['d'], removed: ['c'], restarted: ['b'], updated: ['a'], settings: ['resources'], unchanged: 1, hash: 'abc', trigger: 'file' }),
+      200,
+      false,
+    );
+    expect(line).toContain('+d −c ↻b ~a, settings: resources, 1 unchanged (file)');
+    expect(line).not.toContain('{');
+  });
 });
