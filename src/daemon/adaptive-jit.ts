@@ -49,29 +49,46 @@ export function startAdaptiveJit(opts: AdaptiveJitOptions): { stop(): void; enab
   const needed = opts.seconds ?? 3;
   const enable = opts.enable ?? ((flag: string) => setFlagsFromString(flag));
   let on = compilers.length === 0;
+  let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   if (!on) {
     let previous = opts.seq();
+    let previousAt = Date.now();
     let busy = 0;
-    timer = setInterval(() => {
+    let wait = 1000;
+    const tick = (): void => {
       const seq = opts.seq();
-      const rate = seq - previous;
+      const at = Date.now();
+      const rate = Math.round(((seq - previous) * 1000) / Math.max(1, at - previousAt));
+      const quiet = seq === previous;
       previous = seq;
+      previousAt = at;
       busy = rate >= threshold ? busy + 1 : 0;
-      if (busy < needed) return;
-      clearInterval(timer);
-      timer = undefined;
-      on = true;
-      for (const flag of compilers) enable(flag);
-      opts.onEnable?.(rate, compilers);
-    }, 1000);
-    // Never what keeps the daemon alive.
-    timer.unref();
+      if (busy >= needed) {
+        timer = undefined;
+        on = true;
+        for (const flag of compilers) enable(flag);
+        opts.onEnable?.(rate, compilers);
+        return;
+      }
+      // A quiet bus is looked at less and less often (up to every 30 s), so an
+      // idle daemon does not wake up every second for this; any event brings
+      // the one-second watch back.
+      wait = quiet ? Math.min(wait * 2, 30_000) : 1000;
+      if (!stopped) schedule();
+    };
+    const schedule = (): void => {
+      timer = setTimeout(tick, wait);
+      // Never what keeps the daemon alive.
+      timer.unref();
+    };
+    schedule();
   }
   return {
     stop() {
-      if (timer) clearInterval(timer);
+      if (timer) clearTimeout(timer);
       timer = undefined;
+      stopped = true;
     },
     enabled: () => on,
   };

@@ -61,6 +61,37 @@ describe('startAdaptiveJit', () => {
     expect(enabled).toEqual([]);
   });
 
+  it('a quiet bus is looked at less and less often, and the watch is back to every second once events flow', async () => {
+    let seq = 0;
+    let looks = 0;
+    const enabled: string[] = [];
+    const jit = startAdaptiveJit({
+      seq: () => {
+        looks++;
+        return seq;
+      },
+      eventsPerSecond: 200,
+      seconds: 3,
+      compilers: ['--turbofan'],
+      enable: (flag) => enabled.push(flag),
+    });
+    // A minute with no event: checks at 1, 2, 4, 8, 16, 30 s apart, not sixty of them.
+    looks = 0;
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(looks).toBeLessThanOrEqual(6);
+    expect(looks).toBeGreaterThanOrEqual(5);
+    // Then a busy bus: the next check (at most 30 s away) sees it, and three busy seconds turn the compiler on.
+    let elapsed = 0;
+    while (enabled.length === 0 && elapsed < 40_000) {
+      seq += 1000;
+      await vi.advanceTimersByTimeAsync(1000);
+      elapsed += 1000;
+    }
+    expect(enabled).toEqual(['--turbofan']);
+    expect(elapsed).toBeLessThanOrEqual(34_000);
+    expect(jit.enabled()).toBe(true);
+  });
+
   it('with no compiler off there is nothing to do', () => {
     const jit = startAdaptiveJit({ seq: () => 0, compilers: [] });
     expect(jit.enabled()).toBe(true);
