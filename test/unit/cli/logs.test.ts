@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { formatLine, mergeTails, showLogs } from '../../../src/cli/log-view.js';
+import { formatLine, mergeTails, showLogs, terminalText } from '../../../src/cli/log-view.js';
 import { run } from '../../../src/cli/logs.js';
 
 let root: string;
@@ -127,6 +127,20 @@ describe('corral logs', () => {
     const colored = formatLine('web', l, 5, { color: true, timestamps: false });
     expect(colored.startsWith(esc)).toBe(true);
     expect(colored.endsWith(`${esc}31m|${esc}0m boom\n`)).toBe(true);
+  });
+
+  it("shows a pty component's terminal output as text: no titles, cursor moves or erasing; the last state after a carriage return; colours only when colouring", () => {
+    const E = '\u001b';
+    const text = `${E}]0;vim - notes${E}\\${E}[?25l${E}[2J${E}[H${E}[1;32mready${E}[0m ${E}(Bdone${E}=\u0007\r`;
+    const l = { time: '', stream: 'out' as const, text };
+    expect(formatLine('shell', l, 5, { color: false, timestamps: false })).toBe('shell | ready done\n');
+    const colored = formatLine('shell', l, 5, { color: true, timestamps: false });
+    expect(colored.endsWith(`| ${E}[1;32mready${E}[0m done\n`)).toBe(true);
+    // A progress bar redrawn with carriage returns: what the terminal ends up showing.
+    const bar = { time: '', stream: 'out' as const, text: 'downloading 10%\rdownloading 50%\rdownloading 100%\r' };
+    expect(formatLine('dl', bar, 2, { color: false, timestamps: false })).toBe('dl | downloading 100%\n');
+    // Plain text (tabs included) is left as it is.
+    expect(terminalText('a\tb (c) [d]', false)).toBe('a\tb (c) [d]');
   });
 
   it('merges lines without a timestamp after the line before them', () => {
