@@ -86,6 +86,7 @@ const OSC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g; // window titles, hyperlinks
 const CSI = /\x1b\[[0-?]*[ -/]*[@-~]/g; // cursor movement, erasing, colours (final byte m)
 const OTHER_ESC = /\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_=>78]/g; // charset selection, keypad modes, save/restore
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g; // what is left: BEL, backspace, lone ESC... (tab kept)
+const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/; // ESC included: plain text is returned as it is
 /* eslint-enable no-control-regex */
 
 /**
@@ -98,8 +99,7 @@ export function terminalText(text: string, keepColor: boolean): string {
   let s = text.endsWith('\r') ? text.slice(0, -1) : text;
   const cr = s.lastIndexOf('\r');
   if (cr !== -1) s = s.slice(cr + 1);
-  if (!s.includes('\x1b') && !CONTROL.test(s)) return s;
-  CONTROL.lastIndex = 0;
+  if (!HAS_CONTROL.test(s)) return s;
   return s
     .replace(OSC, '')
     .replace(CSI, (seq) => (keepColor && seq.endsWith('m') ? seq : ''))

@@ -86,19 +86,28 @@ const scanStat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, 
 const ZOMBIE = 0x5a; // 'Z'
 const DEAD = 0x58; // 'X'
 
+/**
+ * The process group of a live (not zombie) process, or null when it is gone or
+ * a zombie. The sampler's reader: one shared buffer, only the fields needed,
+ * no string per process (the daemon runs interpreted, and 20 components
+ * stopping at once share the scans below).
+ */
+function livePgid(pid: number): number | null {
+  if (!readStatFast(pid, scanStat)) return null;
+  return scanStat.state === ZOMBIE || scanStat.state === DEAD ? null : scanStat.pgid;
+}
+
 function scanProc(maxAgeMs = SCAN_TTL_MS): Array<{ pid: number; pgid: number }> {
   const now = performance.now();
   if (lastScan && now - lastScan.at < maxAgeMs) return lastScan.live;
   const live: Array<{ pid: number; pgid: number }> = [];
-  // The sampler's reader: one shared buffer, only the fields needed, no string per process (the
-  // daemon runs interpreted, and 20 components stopping at once share these scans).
   const entries = readdirSync('/proc');
   for (let e = 0; e < entries.length; e++) {
     const c = entries[e]!.charCodeAt(0);
     if (c < 0x30 || c > 0x39) continue;
     const pid = Number(entries[e]);
-    if (!readStatFast(pid, scanStat)) continue;
-    if (scanStat.state !== ZOMBIE && scanStat.state !== DEAD) live.push({ pid, pgid: scanStat.pgid });
+    const pgid = livePgid(pid);
+    if (pgid !== null) live.push({ pid, pgid });
   }
   lastScan = { at: performance.now(), live };
   return live;
@@ -139,19 +148,15 @@ function childrenOf(pid: number): number[] {
 function readMembers(pgid: number): number[] {
   const members = [pgid];
   for (const child of childrenOf(pgid)) {
-    if (readProcStat(child)?.pgid !== pgid) continue;
+    if (livePgid(child) !== pgid) continue;
     members.push(child);
-    for (const grandchild of childrenOf(child)) if (readProcStat(grandchild)?.pgid === pgid) members.push(grandchild);
+    for (const grandchild of childrenOf(child)) if (livePgid(grandchild) === pgid) members.push(grandchild);
   }
   return members;
 }
 
 function allDead(pids: readonly number[]): boolean {
-  for (const pid of pids) {
-    const stat = readProcStat(pid);
-    if (stat !== null && stat.state !== 'Z' && stat.state !== 'X') return false;
-  }
-  return true;
+  return pids.every((pid) => livePgid(pid) === null);
 }
 
 /**

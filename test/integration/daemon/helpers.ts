@@ -79,3 +79,12 @@ export function processesWithMarker(marker: string): number[] {
   }
   return out;
 }
+
+/** SIGKILLs, by pid, every process still carrying the marker (a test's cleanup after a failure). */
+export function killMarked(marker: string): void {
+  for (const pid of processesWithMarker(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}

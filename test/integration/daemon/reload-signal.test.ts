@@ -7,7 +7,7 @@ import type { CorralEvent } from '../../../src/schema/events.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
 import { readDaemonInfo } from '../../../src/daemon/paths.js';
-import { cli, processesWithMarker, project, ps, until } from './helpers.js';
+import { cli, killMarked, project, ps, until } from './helpers.js';
 
 // SIGHUP and `corral reload` against a real daemon (`corral up -d`, its own
 // process, signal handlers installed), watched through a real bus client.
@@ -76,11 +76,7 @@ async function upWithBus(yaml: (marker: string) => string) {
     await client?.close();
     await p.cleanup();
     // Whatever survived (a daemon that died mid-test leaves its groups): by pid, never by name.
-    for (const pid of processesWithMarker(marker)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    killMarked(marker);
   });
 
   const up = await cli(['up', '-d'], p.dir);

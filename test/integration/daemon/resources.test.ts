@@ -6,7 +6,7 @@ import type { BusEntry } from '../../../src/bus/types.js';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { daemonBaseUrl, readDaemonInfo, readToken } from '../../../src/daemon/paths.js';
 import type { ComponentInfo } from '../../../src/supervisor/types.js';
-import { cli, fixtures, processesWithMarker, project, ps, until } from './helpers.js';
+import { cli, fixtures, killMarked, processesWithMarker, project, ps, until } from './helpers.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
 
 // Resource sampling and alerts seen from outside the monitor: through a running
@@ -133,11 +133,7 @@ components:
     cleanups.push(async () => {
       await p.cleanup();
       // Whatever survived the daemon (it should be nothing), by pid.
-      for (const pid of processesWithMarker(marker)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
+      killMarked(marker);
     });
     const up = await cli(['up', '-d'], p.dir);
     expect(up.code).toBe(0);
