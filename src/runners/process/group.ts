@@ -145,14 +145,68 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function readMembers(pgid: number): number[] {
+/** A process that left the component's group (setsid, setpgid) while its parent chain still reached the leader. */
+interface Escapee {
+  pid: number;
+  /** Start time (clock ticks since boot): with the pid it names one process across pid reuse. */
+  start: number;
+  /** It leads a group of its own (setsid): the signal goes to that whole group. */
+  leader: boolean;
+}
+
+// A tree is walked at most this far: a stop reads one small file per process.
+const MAX_TREE = 512;
+
+/**
+ * The group's members and the escapees, read just before the signal: the
+ * leader's descendants through `/proc/PID/task/PID/children`, breadth first.
+ * A descendant in another group left it (`setsid sleep &`); it is ended with
+ * the component, as PM2's tree kill and systemd's control group would. One
+ * whose parent chain was already broken (its parent exited) is out of reach.
+ */
+function readTree(pgid: number): { members: number[]; escapees: Escapee[] } {
   const members = [pgid];
-  for (const child of childrenOf(pgid)) {
-    if (livePgid(child) !== pgid) continue;
-    members.push(child);
-    for (const grandchild of childrenOf(child)) if (livePgid(grandchild) === pgid) members.push(grandchild);
+  const escapees: Escapee[] = [];
+  const queue = [pgid];
+  for (let i = 0; i < queue.length && queue.length < MAX_TREE; i++) {
+    const children = childrenOf(queue[i]!);
+    for (let c = 0; c < children.length; c++) {
+      const child = children[c]!;
+      if (!readStatFast(child, scanStat) || scanStat.state === ZOMBIE || scanStat.state === DEAD) continue;
+      if (scanStat.pgid === pgid) members.push(child);
+      else escapees.push({ pid: child, start: scanStat.start, leader: scanStat.pgid === child });
+      queue.push(child);
+    }
   }
-  return members;
+  return { members, escapees };
+}
+
+/** True while the escapee is the same live process (or, for a group leader, its group has a live member). */
+function escapeeAlive(e: Escapee): boolean {
+  if (readStatFast(e.pid, scanStat) && scanStat.start === e.start && scanStat.state !== ZOMBIE && scanStat.state !== DEAD) return true;
+  return e.leader && isGroupAlive(e.pid, 0);
+}
+
+function signalEscapees(escapees: readonly Escapee[], signal: NodeJS.Signals): void {
+  for (const e of escapees) {
+    if (!escapeeAlive(e)) continue;
+    try {
+      process.kill(e.leader ? -e.pid : e.pid, signal);
+    } catch {}
+  }
+}
+
+/** Waits up to `timeoutMs` for every escapee to be gone. */
+async function waitEscapeesGone(escapees: readonly Escapee[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  for (;;) {
+    if (!escapees.some(escapeeAlive)) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, 25);
+  }
 }
 
 function allDead(pids: readonly number[]): boolean {
@@ -193,21 +247,38 @@ export async function waitGroupGone(pgid: number, timeoutMs: number, signal?: Ab
  * closing a terminal does). Resolves true when the SIGKILL was needed.
  */
 export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number, opts: { hangupAfterMs?: number } = {}): Promise<boolean> {
-  knownMembers.set(pgid, readMembers(pgid));
+  const started = Date.now();
+  const tree = readTree(pgid);
+  knownMembers.set(pgid, tree.members);
   // Kept a moment after the stop: the runner's own wait for the group (its exit path) uses them too.
   const forget = () => setTimeout(() => knownMembers.delete(pgid), 1000).unref();
+  const { escapees } = tree;
   signalGroup(pgid, signal);
+  signalEscapees(escapees, signal);
   const gone = async (ms: number) => (await waitGroupGone(pgid, ms)) || !isGroupAlive(pgid, 0);
   let waited = 0;
+  let killed = false;
   try {
-    if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
-      waited = Math.min(opts.hangupAfterMs, timeoutMs);
-      if (await gone(waited)) return false;
-      signalGroup(pgid, 'SIGHUP');
+    groupStop: {
+      if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
+        waited = Math.min(opts.hangupAfterMs, timeoutMs);
+        if (await gone(waited)) break groupStop;
+        signalGroup(pgid, 'SIGHUP');
+        signalEscapees(escapees, 'SIGHUP');
+      }
+      if (await gone(timeoutMs - waited)) break groupStop;
+      signalGroup(pgid, 'SIGKILL');
+      killed = true;
     }
-    if (await gone(timeoutMs - waited)) return false;
-    signalGroup(pgid, 'SIGKILL');
-    return true;
+    if (escapees.length > 0) {
+      // The escapees share the stop's timeout; then they are SIGKILLed as the group is.
+      if (!(await waitEscapeesGone(escapees, Math.max(0, started + timeoutMs - Date.now())))) {
+        signalEscapees(escapees, 'SIGKILL');
+        killed = true;
+        await waitEscapeesGone(escapees, 1000);
+      }
+    }
+    return killed;
   } finally {
     forget();
   }

@@ -69,6 +69,8 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
   let stopping = false;
   let killed = false;
   let orphansKilled = false;
+  // The stop in progress: it may still be ending processes that left the group after the group is gone.
+  let stopDone: Promise<void> | null = null;
 
   const exited: Promise<ExitInfo> = (async () => {
     const leader = await leaderExit;
@@ -79,6 +81,7 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
     }
     // A stop in progress owns the group's end (it SIGKILLs after its timeout).
     await waitGroupGone(pgid, Number.POSITIVE_INFINITY);
+    if (stopDone) await stopDone;
     if (logs) {
       // The last output may still be in the pipes after the exit event. A process that left
       // the group (setsid) could hold them open for ever, so the wait is bounded.
@@ -103,10 +106,10 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
     if (stopPromise) return stopPromise;
     stopping = true;
-    stopPromise = (async () => {
-      if (await stopGroup(pgid, signal, timeoutMs)) killed = true;
-      return exited;
-    })();
+    stopDone = stopGroup(pgid, signal, timeoutMs).then((k) => {
+      if (k) killed = true;
+    });
+    stopPromise = stopDone.then(() => exited);
     return stopPromise;
   };
 

@@ -81,10 +81,13 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
 
   let stopping = false;
   let killed = false;
+  // The stop in progress: it may still be ending processes that left the group after the group is gone.
+  let stopDone: Promise<void> | null = null;
   const exited: Promise<ExitInfo> = (async () => {
     const leader = await leaderExit;
     if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
+    if (stopDone) await stopDone;
     opts.logs?.flush();
     await server.close();
     return { ...leader, killed };
@@ -92,11 +95,13 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
 
   let stopPromise: Promise<ExitInfo> | null = null;
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
-    stopPromise ??= (async () => {
+    if (!stopPromise) {
       stopping = true;
-      if (await stopTerminalGroup(pid, signal, timeoutMs)) killed = true;
-      return exited;
-    })();
+      stopDone = stopTerminalGroup(pid, signal, timeoutMs).then((k) => {
+        if (k) killed = true;
+      });
+      stopPromise = stopDone.then(() => exited);
+    }
     return stopPromise;
   };
 

@@ -84,6 +84,8 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
 
   let stopping = false;
   let killed = false;
+  // The stop in progress: it may still be ending processes that left the group after the group is gone.
+  let stopDone: Promise<void> | null = null;
   let stopSignal: string | null = null;
   const exited: Promise<ExitInfo> = (async () => {
     await waitPidGone(pid);
@@ -93,17 +95,20 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
     await tmuxCommand(socket, ['kill-window', '-t', windowId]).catch(() => {});
     if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
+    if (stopDone) await stopDone;
     return { ...info, killed };
   })();
 
   let stopPromise: Promise<ExitInfo> | null = null;
   const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
-    stopPromise ??= (async () => {
+    if (!stopPromise) {
       stopping = true;
       stopSignal = signal;
-      if (await stopTerminalGroup(pid, signal, timeoutMs)) killed = true;
-      return exited;
-    })();
+      stopDone = stopTerminalGroup(pid, signal, timeoutMs).then((k) => {
+        if (k) killed = true;
+      });
+      stopPromise = stopDone.then(() => exited);
+    }
     return stopPromise;
   };
 

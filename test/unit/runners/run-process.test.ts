@@ -70,10 +70,11 @@ async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promis
 }
 
 describe('runProcess', () => {
-  it('a process that left the group (setsid) and holds the output pipes does not hold up the stop; our ends are closed and the log says so', async () => {
+  it('a process that left the group (setsid) and whose parent exited holds the output pipes: it does not hold up the stop; our ends are closed and the log says so', async () => {
     const logs = memorySink();
-    // The escaped process says its pid first, so the test can end it.
-    const inst = await start({ name: 'esc', command: `setsid sh -c 'echo escaped $$; exec sleep 1000' & sleep 1000`, shell: true, logs });
+    // The escaped process says its pid first, so the test can end it. Its parent (the subshell)
+    // exits at once, so no parent chain leads from the component to it any more.
+    const inst = await start({ name: 'esc', command: `(setsid sh -c 'echo escaped $$; exec sleep 1000' &); sleep 1000`, shell: true, logs });
     const escaped = Number((await logs.waitFor(/escaped \d+/)).split(' ')[1]);
     try {
       const info = await inst.stop('SIGTERM', 5000);
@@ -82,6 +83,44 @@ describe('runProcess', () => {
       expect(isProcessRunning(escaped)).toBe(true);
     } finally {
       process.kill(escaped, 'SIGKILL');
+    }
+  });
+
+  it('a stop also ends the processes that left the group (setsid) while their parent is still in the tree, and the groups they lead', async () => {
+    const logs = memorySink();
+    // One escapee leads a group with a child of its own; the leader stays their parent.
+    const inst = await start({
+      name: 'esc2',
+      command: `setsid sh -c 'sleep 1000 & echo escaped $$ $!; wait' & sleep 1000`,
+      shell: true,
+      logs,
+    });
+    const [escaped, grandchild] = (await logs.waitFor(/escaped \d+ \d+/)).split(' ').slice(1).map(Number) as [number, number];
+    try {
+      const info = await inst.stop('SIGTERM', 5000);
+      expect(info.killed).toBe(false);
+      expect(isProcessRunning(escaped)).toBe(false);
+      expect(isProcessRunning(grandchild)).toBe(false);
+    } finally {
+      for (const pid of [escaped, grandchild]) if (isProcessRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('an escapee that ignores the stop signal is SIGKILLed after the stop timeout, and the stop says it killed', async () => {
+    const logs = memorySink();
+    const inst = await start({
+      name: 'esc3',
+      command: `setsid sh -c 'trap "" TERM; echo escaped $$; while :; do sleep 1; done' & sleep 1000`,
+      shell: true,
+      logs,
+    });
+    const escaped = Number((await logs.waitFor(/escaped \d+/)).split(' ')[1]);
+    try {
+      const info = await inst.stop('SIGTERM', 300);
+      expect(info.killed).toBe(true);
+      expect(isProcessRunning(escaped)).toBe(false);
+    } finally {
+      if (isProcessRunning(escaped)) process.kill(escaped, 'SIGKILL');
     }
   });
 
