@@ -54,7 +54,8 @@ async function upForeground(configPath: string): Promise<number> {
 
 /**
  * Whether a component counts as ready for `up -d`: running (healthy when it
- * has a check) and never ended by itself since the daemon started, which
+ * has a check; without one, up for its `ready_after`) and never ended by
+ * itself since the daemon started, which
  * `up -d` has just done. A one-shot that completed (`exited`, no reason) is
  * ready too: that is its ready state.
  */
@@ -63,7 +64,8 @@ export function isReady(c: ComponentInfo): boolean {
   if (c.state === 'exited') return c.reason === null;
   if (hasExited(c)) return false; // a crash loop caught between two crashes is not ready
   if (c.state === 'healthy') return true;
-  if (c.state === 'running') return c.health === null;
+  // Without a probe, up for `ready_after`: a component that crashes a moment after its start is caught.
+  if (c.state === 'running') return c.health === null && (c.uptime_ms ?? 0) >= (c.ready_after_ms ?? 0);
   return false;
 }
 

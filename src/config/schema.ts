@@ -112,6 +112,11 @@ export const ComponentSchema = z.looseObject({
   stop: StopSchema,
   /** How long a start may take (until running, or healthy when there is a probe) before CMP001. */
   start_timeout: Duration.prefault('30s'),
+  /**
+   * How long a component without a health probe must stay up before `corral up -d` counts it
+   * ready (supervisord's `startsecs`, PM2's `min_uptime`): one that crashes within it is caught.
+   */
+  ready_after: Duration.prefault('1s').describe('how long a component without a health probe must stay up before `corral up -d` counts it ready'),
   health: HealthSchema.optional(),
   resources: ResourceLimitsSchema.optional(),
   /** tmux runner: session and window names. */

@@ -279,6 +279,7 @@ export class Component {
       pid: this.pid,
       generation: this.generation,
       uptime_ms: this.instance && this.startedAt !== null ? now - this.startedAt : null,
+      ready_after_ms: this.config.ready_after,
       restarts: this.restarts,
       health: this.health,
       reason: this.reason,

@@ -27,6 +27,8 @@ export interface ComponentInfo {
   generation: number;
   /** ms since the current generation started, or null. */
   uptime_ms: number | null;
+  /** `ready_after` from the config: without a probe, `up -d` counts it ready after this long up. */
+  ready_after_ms: number;
   restarts: number;
   health: 'healthy' | 'unhealthy' | 'unknown' | null;
   /** Why it is failed/exited/unhealthy, when there is a reason. */

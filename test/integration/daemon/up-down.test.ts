@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, fixtures, processesWithMarker, project, ps, running, until } from './helpers.js';
+import { cli, fixtures, killMarked, processesWithMarker, project, ps, running, until } from './helpers.js';
 
 // Each test marks its components' environment, so it can find every process they
 // started (grandchildren included) and prove none is left.
@@ -115,6 +115,35 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     expect(up.code).toBe(2);
     expect(up.stderr).toMatch(/components\.a\.restrat/);
   });
+  it('up -d does not call a component ready before it has been up for ready_after; down also ends what left the group with setsid', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(`version: 1
+bus: { port: 0 }
+components:
+  crasher:
+    command: ["sh", "-c", "sleep 0.3; exit 3"]
+    env: { MARK: "${marker}" }
+  escaper:
+    command: ["sh", "-c", "setsid sleep 1003 & exec sleep 1004"]
+    env: { MARK: "${marker}" }
+  quick:
+    command: ["sleep", "1000"]
+    env: { MARK: "${marker}" }
+    ready_after: 0s
+`);
+    cleanups.push(async () => killMarked(marker));
+    cleanups.push(p.cleanup);
+    const up = await cli(['up', '-d'], p.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/not ready: crasher \(.*exit code 3\)$/m);
+    expect(up.stderr).not.toMatch(/\b(escaper|quick) \(/);
+    const escaped = await until('the setsid sleep running', () => processesWithMarker(marker), (l) => l.length >= 3);
+    expect(escaped.length).toBeGreaterThanOrEqual(3);
+
+    expect((await cli(['down'], p.dir)).code).toBe(0);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
   it('up -d exits 1 naming a crash loop it caught between two crashes; start/restart honour depends_on', async () => {
     const marker = `corral-test-${randomUUID()}`;
     // web turns healthy only once the looper runs a second time, so `up -d` is still waiting when it

@@ -16,6 +16,7 @@ export function info(name: string, over: Partial<ComponentInfo> = {}): Component
     pid: 1234,
     generation: 1,
     uptime_ms: 5000,
+    ready_after_ms: 1000,
     restarts: 0,
     health: 'healthy',
     reason: null,

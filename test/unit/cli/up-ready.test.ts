@@ -9,7 +9,8 @@ function info(over: Partial<ComponentInfo>): ComponentInfo {
     state: 'running',
     pid: 1234,
     generation: 1,
-    uptime_ms: 100,
+    uptime_ms: 1500,
+    ready_after_ms: 1000,
     restarts: 0,
     health: null,
     reason: null,
@@ -28,6 +29,15 @@ describe('up -d readiness', () => {
     expect(isReady(info({ state: 'healthy', health: 'healthy' }))).toBe(true);
     expect(isReady(info({ state: 'running', health: 'unknown' }))).toBe(false);
     expect(isReady(info({ state: 'disabled', pid: null }))).toBe(true);
+  });
+
+  it('without a probe, running counts as ready only once it has been up for ready_after', () => {
+    expect(isReady(info({ uptime_ms: 400 }))).toBe(false);
+    expect(isLost(info({ uptime_ms: 400 }))).toBe(false);
+    expect(isReady(info({ uptime_ms: 1000 }))).toBe(true);
+    expect(isReady(info({ uptime_ms: 0, ready_after_ms: 0 }))).toBe(true);
+    // A passing probe is the readiness signal: no wait on top of it.
+    expect(isReady(info({ state: 'healthy', health: 'healthy', uptime_ms: 10 }))).toBe(true);
   });
 
   it('a crash loop seen between two crashes is not ready, and is lost', () => {
