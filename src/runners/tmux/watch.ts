@@ -105,6 +105,10 @@ function connect(w: Watch): void {
     const { reason } = await client.closed;
     if (w.client !== client) return; // released
     w.client = null;
+    // The session ended (its last window closed, or kill-session): tmux sends no %window-close
+    // for those windows to this client, so report them closed here.
+    await w.queue;
+    if (!(await hasTmuxSession(w.socket, w.session))) closeSessionWindows(w);
     log(w, `tmux control client for session "${w.session}" ended${reason ? `: ${reason}` : ''}`);
     scheduleRetry(w);
   })().catch((err: unknown) => {
@@ -150,7 +154,11 @@ async function handle(w: Watch, n: ControlNotification): Promise<void> {
     case 'session-window-changed': {
       if (!w.windows.has(n.windowId)) await refreshWindows(w);
       const win = w.windows.get(n.windowId);
-      if (win) emitWindow(w, win, 'selected');
+      if (!win) return;
+      // `new-window` without -d selects the window before tmux sends %window-add: report it added
+      // first (once: the window-add that follows finds it announced).
+      emitWindow(w, win, 'added');
+      emitWindow(w, win, 'selected');
       return;
     }
     case 'sessions-changed': {
@@ -184,6 +192,15 @@ async function reconcile(w: Watch, before: Set<string>): Promise<void> {
     const win = w.windows.get(id);
     w.windows.delete(id);
     if (win) emitWindow(w, win, 'closed');
+    w.owners.delete(id);
+  }
+}
+
+function closeSessionWindows(w: Watch): void {
+  for (const [id, win] of w.windows) {
+    if (win.session !== w.session) continue;
+    w.windows.delete(id);
+    emitWindow(w, win, 'closed');
     w.owners.delete(id);
   }
 }

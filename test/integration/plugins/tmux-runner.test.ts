@@ -106,6 +106,23 @@ describe('tmux runner', () => {
     expect(added?.payload).toMatchObject({ session: 'eco', window: { name: 'by-hand' } });
   });
 
+  it('a window opened and selected by hand is reported added before selected; the last window of the session closing is reported closed', async () => {
+    await run('agent', 'sleep 60', 'solo');
+    const seen: Published[] = [];
+    watches.push(acquireTmuxWatch({ socket, session: 'solo', publish: (e) => void seen.push(e) }));
+    await until('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
+    const changes = () => seen.filter((e) => e.event_type === 'tmux.window.changed').map((e) => `${String(e.payload.change)} ${(e.payload.window as { name: string }).name}`);
+
+    // Without -d, new-window selects the window too.
+    tmux('new-window', '-t', 'solo:', '-n', 'picked', 'sleep 60');
+    await until('selected', () => changes().includes('selected picked'));
+    expect(changes().filter((c) => c.endsWith(' picked'))).toEqual(['added picked', 'selected picked']);
+
+    // Closing every window ends the session: tmux sends no %window-close for them.
+    tmux('kill-session', '-t', 'solo');
+    await until('both closed', () => changes().includes('closed picked') && changes().includes('closed agent'));
+  });
+
   it('killTmuxSession removes the session, ends what ignores SIGHUP in it, and removes the socket file with the last session', async () => {
     const kept = await run('kept', 'sleep 60', 'other');
     const agent = await run('agent', ['sh', '-c', "trap '' HUP; exec sleep 60"], 'gone');
