@@ -107,10 +107,14 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
     });
     if (error) options.bus.publishError(error);
     if (alert.alert_level !== 'critical') restarted.delete(alert.component);
-    else if (policies.get(alert.component) === 'restart' && !restarted.has(alert.component)) {
-      restarted.add(alert.component);
-      options.onRestart(alert.component, `on_critical: restart (${alert.message ?? 'critical resource alert'})`).catch((err: unknown) => options.onError?.(err, alert.component));
-    }
+    else if (policies.get(alert.component) === 'restart') restartOnce(alert.component, alert.message ?? 'critical resource alert');
+  }
+
+  /** The on_critical restart, at most once per critical episode. */
+  function restartOnce(component: string, why: string): void {
+    if (restarted.has(component)) return;
+    restarted.add(component);
+    options.onRestart(component, `on_critical: restart (${why})`).catch((err: unknown) => options.onError?.(err, component));
   }
 
   function pass(): void {
@@ -131,10 +135,16 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
       // A tree with no process left is between runs: nothing to judge.
       if (!s || s.pids.length === 0) continue;
       last.set(t.name, s);
+      const before = policies.get(t.name);
       policies.set(t.name, t.onCritical);
       options.setSample?.(t.name, { cpu_percent: s.cpu_percent, memory_mb: s.memory_mb });
       const metrics = { cpu_percent: s.cpu_percent, memory_mb: s.memory_mb, active_connections: 0, event_queue_size: 0 };
       engine.judge(t.name, metrics, t.limits, time, t.samples);
+      // A reload turned on_critical to restart while the component was already critical: the
+      // level does not change, so no alert will come to act on; act on the episode now.
+      if (before === 'alert' && t.onCritical === 'restart' && engine.levelOf(t.name) === 'critical') {
+        restartOnce(t.name, 'critical when on_critical: restart was applied');
+      }
     }
     const me = samples.get(SELF_COMPONENT);
     if (me) {

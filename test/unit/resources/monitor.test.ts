@@ -75,6 +75,31 @@ describe('resource monitor (fake sampler)', () => {
     expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['critical', 'info', 'critical']);
   });
 
+  it('a reload that turns on_critical to restart while the component is critical restarts it at once, once', async () => {
+    const memory = new Map([['api', 250]]);
+    const rec = recorder();
+    const onRestart = vi.fn(() => Promise.resolve());
+    const target: ResourceTarget = { name: 'api', pids: [100], limits, onCritical: 'alert' };
+    const m = createResourceMonitor({
+      bus: rec.bus,
+      interval: 1000,
+      samples: 1,
+      getTargets: () => [target],
+      onRestart,
+      self: () => ({ active_connections: 0, event_queue_size: 0 }),
+      sampler: fakeSampler(memory),
+    });
+    m.sampleNow();
+    expect(onRestart).not.toHaveBeenCalled();
+    target.onCritical = 'restart';
+    m.sampleNow();
+    m.sampleNow();
+    expect(onRestart).toHaveBeenCalledTimes(1);
+    expect(onRestart).toHaveBeenCalledWith('api', 'on_critical: restart (critical when on_critical: restart was applied)');
+    // Still one critical alert: the level never changed.
+    expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['critical']);
+  });
+
   it('on_critical: alert does not restart; a failed restart is reported', async () => {
     const memory = new Map([['a', 250], ['b', 250]]);
     const rec = recorder();
