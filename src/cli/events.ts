@@ -1,3 +1,4 @@
+import { backoffDelay, DEFAULT_BACKOFF } from '../client/backoff.js';
 import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
@@ -77,14 +78,26 @@ function makePrinter(json: boolean): (e: CorralEvent) => void {
   return (e) => process.stdout.write(`${json ? JSON.stringify(e) : formatEventLine(e, color, width)}\n`);
 }
 
+/** Where `events -f` says it waits: the daemon's address, or the config whose daemon has not written one yet. */
+function waitingFor(target: DaemonTarget): string {
+  if (target.configPath && !target.info) return `the corral daemon of ${target.configPath} (corral up)`;
+  return `the corral daemon at ${target.baseUrl}`;
+}
+
 /**
  * The live tail. The WebSocket subscription is made first and its live events
  * held back; its `initial` message says the newest matching seq, and the
  * history is read up to that seq. Held-back events then follow, so there is
  * no gap between history and tail and no event twice (ids seen in the
  * history are skipped in case the daemon's `initial` was empty).
+ *
+ * A daemon that is not up yet is waited for, with the client's backoff; one
+ * that refuses the connection (a bad token, another program on the port) is
+ * an error. `locate` finds the daemon again once it answers, for the history.
  */
-async function follow(target: DaemonTarget, filter: EventFilter, limit: number | undefined, print: (e: CorralEvent) => void): Promise<number> {
+async function follow(locate: () => DaemonTarget, filter: EventFilter, limit: number | undefined, print: (e: CorralEvent) => void): Promise<number> {
+  const target = locate();
+  let waited = false;
   // It follows the daemon (daemon.json re-read on every reconnect) when a reload moves the bus to another port.
   const client = createClient({ ...busClientTarget(target), filter });
   const held: CorralEvent[] = [];
@@ -102,7 +115,9 @@ async function follow(target: DaemonTarget, filter: EventFilter, limit: number |
   client.on('initial', (info) => {
     if (!first) return;
     first = false;
-    fetchHistory(target, filter, limit, info.seq)
+    // After waiting for the daemon, it is found again: the history is read from where it runs.
+    Promise.resolve()
+      .then(() => fetchHistory(waited ? locate() : target, filter, limit, info.seq))
       .then((history) => {
         const seen = new Set<string>();
         for (const e of history) {
@@ -114,7 +129,7 @@ async function follow(target: DaemonTarget, filter: EventFilter, limit: number |
       })
       .catch((err: Error) => {
         failed = err;
-        void client.close().then(() => finish(err instanceof HistoryError && err.usage ? 2 : 1));
+        void client.close().then(() => finish((err instanceof HistoryError && err.usage) || err instanceof StateDirConflictError ? 2 : 1));
       });
   });
   client.on('close', (info) => {
@@ -125,13 +140,36 @@ async function follow(target: DaemonTarget, filter: EventFilter, limit: number |
   });
   client.on('error', (err) => process.stderr.write(`corral events: ${err.error_code} ${err.error_message}\n`));
 
-  const stop = () => void client.close().then(() => finish(0));
+  let stopped = false;
+  let retry: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  const stop = () => {
+    stopped = true;
+    if (retry) {
+      clearTimeout(retry.timer);
+      retry.wake();
+    }
+    void client.close().then(() => finish(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new DaemonNotRunningError(`corral events: ${(err as Error).message}; is corral running? (corral up)`);
+  for (let attempt = 0; !stopped; attempt++) {
+    try {
+      await client.connect();
+      break;
+    } catch (err) {
+      if (stopped) break;
+      if ((err as { status?: unknown }).status !== undefined) {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        throw new DaemonNotRunningError(`corral events: ${(err as Error).message}`);
+      }
+      if (!waited) process.stderr.write(`corral events: waiting for ${waitingFor(target)}…\n`);
+      waited = true;
+      await new Promise<void>((wake) => {
+        retry = { timer: setTimeout(wake, backoffDelay(attempt, DEFAULT_BACKOFF)), wake };
+      });
+      retry = null;
+    }
   }
   const code = await done;
   process.off('SIGINT', stop);
@@ -174,9 +212,9 @@ export async function run(args: string[]): Promise<number> {
   });
   const print = makePrinter(flags.json === true);
   try {
-    const target = findDaemon(typeof flags.config === 'string' ? flags.config : undefined);
-    if (flags.follow) return await follow(target, filter, limit, print);
-    for (const e of await fetchHistory(target, filter, limit)) print(e);
+    const configFlag = typeof flags.config === 'string' ? flags.config : undefined;
+    if (flags.follow) return await follow(() => findDaemon(configFlag), filter, limit, print);
+    for (const e of await fetchHistory(findDaemon(configFlag), filter, limit)) print(e);
     return 0;
   } catch (err) {
     if (err instanceof DaemonNotRunningError || err instanceof HistoryError || err instanceof StateDirConflictError) {

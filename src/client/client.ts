@@ -78,7 +78,11 @@ export interface ClientEvents {
 
 /** A typed client of the corral bus. */
 export interface CorralClient {
-  /** Connects; rejects when the first connection fails. Later drops reconnect by themselves. */
+  /**
+   * Connects; rejects when the first connection fails (the error has `status`
+   * when the daemon answered the upgrade with an HTTP refusal, such as 401).
+   * Later drops reconnect by themselves.
+   */
   connect(): Promise<void>;
   /** Registers as a component (again on every reconnect). */
   register(data: RegisterData): void;
@@ -276,6 +280,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         }
       };
       let failure: Error | null = null;
+      let refusedWith: number | undefined;
       sock.on('open', () => {
         opened = true;
         connected = true;
@@ -299,6 +304,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8').trim().slice(0, 300);
           failure = new Error(`HTTP ${res.statusCode}${text ? `: ${text}` : ''}`);
+          refusedWith = res.statusCode;
           sock.terminate();
         });
         res.on('error', () => sock.terminate());
@@ -313,7 +319,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
         catchingUp = false;
         if (!opened) {
           const message = `cannot connect to ${base}: ${failure?.message ?? `closed with ${code}`}`;
-          reject(new Error(message));
+          reject(Object.assign(new Error(message), refusedWith !== undefined ? { status: refusedWith } : {}));
           if (everOpened && !closedByUser) {
             emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
             scheduleReconnect();

@@ -75,6 +75,11 @@ export async function sendJson(req: IncomingMessage, res: ServerResponse, status
 }
 
 /** A JSON error answer: `{error, code?, ...extra}`. */
-export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, extra: Record<string, unknown> = {}): Promise<void> {
-  return sendJson(req, res, status, { error: message, ...extra });
+export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<void> {
+  return sendJson(req, res, status, { error: message, ...extra }, headers);
+}
+
+/** 405 for a known path asked with a method it does not answer, with the `Allow` header. */
+export function sendMethodNotAllowed(req: IncomingMessage, res: ServerResponse, method: string, path: string, allow: readonly string[]): Promise<void> {
+  return sendError(req, res, 405, `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, {}, { allow: allow.join(', ') });
 }

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkBrowser, checkPublishAuth, type GuardConfig } from './guard.js';
-import { sendError, sendJson } from './http-util.js';
+import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
 import { createBucketMap } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
 import { handleControl } from './routes-control.js';
@@ -15,6 +15,14 @@ export { describePortOwner } from './port-owner.js';
 
 /** The dashboard of the observability server connects here; same protocol as the bus path. */
 const COMPAT_STREAM_PATH = '/stream';
+
+/** The methods a known path answers (for 405 and its Allow header); null for a path with no route. */
+function allowedMethods(path: string, parts: string[]): string[] | null {
+  if (path === '/events') return ['GET', 'POST'];
+  if (path === '/events/recent' || path === '/events/filter-options' || path === '/health') return ['GET'];
+  if (parts[0] === 'hooks' && parts.length === 2) return ['POST'];
+  return null;
+}
 
 function rawRefusal(socket: Duplex, status: number, message: string): void {
   const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Request';
@@ -77,6 +85,8 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       return sendJson(req, res, 200, health());
     }
     req.resume();
+    const allow = allowedMethods(path, parts);
+    if (allow) return sendMethodNotAllowed(req, res, method, path, allow);
     return sendError(req, res, 404, `no route ${method} ${path}`);
   }
 

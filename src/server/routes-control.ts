@@ -1,9 +1,18 @@
 import { UnknownComponentError } from '../supervisor/types.js';
 import { hasToken } from './guard.js';
-import { sendError, sendJson } from './http-util.js';
+import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
 import type { RouteContext } from './route-context.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart']);
+
+/** The methods a control path answers (for 405 and its Allow header); null for a path with no route. */
+function controlMethods(parts: string[]): string[] | null {
+  const path = `/${parts.join('/')}`;
+  if (path === '/api/components') return ['GET'];
+  if (path === '/api/reload' || path === '/api/shutdown') return ['POST'];
+  if (parts.length === 4 && parts[1] === 'components' && ACTIONS.has(parts[3]!)) return ['POST'];
+  return null;
+}
 
 /**
  * The control routes (DESIGN §4): the token is always checked first, from
@@ -23,7 +32,11 @@ export async function handleControl(ctx: RouteContext, method: string, parts: st
     route === 'POST /api/reload' ||
     route === 'POST /api/shutdown' ||
     (method === 'POST' && parts.length === 4 && parts[1] === 'components' && ACTIONS.has(parts[3]!));
-  if (!known) return sendError(req, res, 404, `no route ${route}`);
+  if (!known) {
+    const allow = controlMethods(parts);
+    if (allow) return sendMethodNotAllowed(req, res, method, `/${parts.join('/')}`, allow);
+    return sendError(req, res, 404, `no route ${route}`);
+  }
   if (!controller) return sendError(req, res, 503, 'no supervisor is running yet');
   try {
     if (route === 'GET /api/components') return await sendJson(req, res, 200, { components: controller.list() });

@@ -3,9 +3,11 @@ import type { WebSocket } from 'ws';
 import type { Bus, BusEntry } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../schema/messages.js';
-import { clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
+import { CORRAL_SOURCE, clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
+import { didYouMean } from '../config/suggest.js';
 import type { Logger } from '../plugins/types.js';
 import { batchFrame, errorFrame, eventWireFrame, initialFrame } from './frames.js';
+import { resolveTimePoints } from './query-filter.js';
 import { createTokenBucket, messageCost } from './rate-limit.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
@@ -352,8 +354,14 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       }
       handlePublish(data);
     } else if (type === 'register') {
+      const unknown = unknownKeys(data, REGISTER_KEYS);
+      if (unknown.length > 0) return sendError(issuesError('register', unknown));
       const parsed = RegisterDataSchema.safeParse(data);
       if (!parsed.success) return sendError(zodError('register', parsed.error.issues));
+      // Only the daemon speaks as corral: a client registered under its name would put the daemon's own start and stop in the history.
+      if (parsed.data.component === CORRAL_SOURCE) {
+        return sendError(issuesError('register', [{ path: 'data.component', message: `"${CORRAL_SOURCE}" is reserved for the daemon itself; register under your component's name` }]));
+      }
       const previous = conn.component;
       conn.component = parsed.data.component;
       // Kept so who is connected, and what each client can do (the monitor's display, filtering), can be seen.
@@ -361,7 +369,15 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       conn.capabilities = parsed.data.capabilities ?? [];
       deps.onRegister(conn, previous);
     } else if (type === 'subscribe') {
-      const parsed = EventFilterSchema.safeParse(data ?? {});
+      // A refused subscribe leaves the previous filter in force.
+      const unknown = unknownKeys(data, FILTER_KEYS);
+      if (unknown.length > 0) return sendError(issuesError('subscribe', unknown));
+      // since/until as the HTTP API takes them: Unix ms, an ISO date or an age (5m).
+      const isObject = data !== null && typeof data === 'object' && !Array.isArray(data);
+      const raw: unknown = isObject ? { ...(data as Record<string, unknown>) } : (data ?? {});
+      const bad = isObject ? resolveTimePoints(raw as Record<string, unknown>) : null;
+      if (bad) return sendError(issuesError('subscribe', [{ path: `data.${bad.key}`, message: bad.message }]));
+      const parsed = EventFilterSchema.safeParse(raw);
       if (!parsed.success) return sendError(zodError('subscribe', parsed.error.issues));
       subscribe(parsed.data);
     } else {
@@ -416,7 +432,21 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   return conn;
 }
 
-function zodError(type: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorData {
-  const list = issues.map((i) => ({ path: ['data', ...i.path.map(String)].join('.'), message: i.message }));
+const REGISTER_KEYS = Object.keys(RegisterDataSchema.shape);
+const FILTER_KEYS = Object.keys(EventFilterSchema.shape);
+
+/** Keys of `data` the message does not know, each with the likely correction: a typo must not pass as "no filter". */
+function unknownKeys(data: unknown, known: readonly string[]): RuleIssue[] {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [];
+  return Object.keys(data)
+    .filter((key) => !known.includes(key))
+    .map((key) => ({ path: `data.${key}`, message: `unknown key "${key}"${didYouMean(key, known) || ` (known: ${known.join(', ')})`}` }));
+}
+
+function issuesError(type: string, list: RuleIssue[]): ErrorData {
   return schemaError(`${type} message fails the schema: ${list.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues: list });
+}
+
+function zodError(type: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorData {
+  return issuesError(type, issues.map((i) => ({ path: ['data', ...i.path.map(String)].join('.'), message: i.message })));
 }

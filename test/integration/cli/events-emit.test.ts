@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -82,6 +82,44 @@ describe('corral events', () => {
     const bad = cli('events', ['-n', 'some']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/-n "some"/);
+  });
+
+  test('-f before the daemon is up: says it waits, then tails the daemon once it starts; SIGINT while waiting exits 0', async () => {
+    writeProject(dir, null);
+    const run = cli('events', ['-f', '--type', 'test.*', '--json']);
+    await until(() => run.stderr().includes('waiting for'), 'the waiting line');
+    expect(run.stderr()).toBe(`corral events: waiting for the corral daemon of ${join(dir, 'corral.yaml')} (corral up)…\n`);
+    expect(run.child.exitCode).toBeNull();
+    srv = await startTestServer({ auth: 'required' });
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    await until(() => srv!.server.clientCount() === 1, 'the connection once the daemon is up');
+    publish(1, 3);
+    await until(() => lines(run).length >= 3, 'the events');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(numbers(run)).toEqual([1, 2, 3]);
+    expect(run.stderr().match(/waiting for/g)).toHaveLength(1);
+
+    // A daemon that answers but refuses (here: no token where it is required) is an error, not waited for.
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeProject(other, { port: srv.server.port });
+    const refused = startCli('events', ['-f'], { cwd: other });
+    runs.push(refused);
+    refused.child.stdin?.end();
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(/HTTP 401/);
+    expect(refused.stderr()).not.toMatch(/waiting for/);
+
+    // A daemon that went away (daemon.json left behind): waited for at its address; Ctrl-C ends it cleanly.
+    const port = srv.server.port;
+    await srv.close();
+    srv = undefined;
+    const waiting = cli('events', ['-f']);
+    await until(() => waiting.stderr().includes('waiting for'), 'the waiting line');
+    expect(waiting.stderr()).toBe(`corral events: waiting for the corral daemon at http://127.0.0.1:${port}…\n`);
+    waiting.child.kill('SIGINT');
+    expect(await waiting.exited).toBe(0);
   });
 
   test('human output: time, type, source and summary on one line', async () => {

@@ -80,6 +80,55 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 3, 'type error');
   });
 
+  it('an unknown key in subscribe or register → WS003 naming it with the likely key; the previous subscription stays', async () => {
+    ts = await startTestServer();
+    ts.bus.publish({ source: 'x', session_id: 's', event_type: 'other.old' });
+    const c = await client(ts.wsUrl('?event_type=demo.*'));
+    const errors = () => c.messages.filter((m) => m.type === 'error');
+    c.send({ type: 'subscribe', data: { evnt_type: 'demo.*' } });
+    await waitUntil(() => errors().length === 1, 'subscribe error');
+    expect(errors()[0]!.data).toMatchObject({ error_code: 'WS003' });
+    expect(errors()[0]!.data.error_message).toContain('data.evnt_type: unknown key "evnt_type" (did you mean "event_type"?)');
+    expect(errors()[0]!.data.context.issues.map((i: any) => i.path)).toEqual(['data.evnt_type']);
+    c.send({ type: 'register', data: { component: 'tool', capabilites: ['x'] } });
+    await waitUntil(() => errors().length === 2, 'register error');
+    expect(errors()[1]!.data.error_message).toContain('data.capabilites: unknown key "capabilites" (did you mean "capabilities"?)');
+    // Still the first filter: no second initial (no replay of everything), only demo.* live.
+    ts.bus.publish({ source: 'x', session_id: 's', event_type: 'other.new' });
+    ts.bus.publish({ source: 'x', session_id: 's', event_type: 'demo.a' });
+    await c.waitFor((m) => m.type === 'event' && m.data.event_type === 'demo.a', 'demo.a');
+    expect(c.messages.filter((m) => m.type === 'initial')).toHaveLength(1);
+    expect(c.events().map((e) => e.event_type)).toEqual(['demo.a']);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('subscribe takes since as the HTTP API does (Unix ms, ISO date, 5m), and a bad one gets the same message', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.wsUrl('?event_type=none'));
+    c.send({ type: 'subscribe', data: { since: 'garbage' } });
+    const err = await c.waitFor((m) => m.type === 'error', 'since error');
+    const httpAnswer = await http(ts.server.url, 'GET', '/events?since=garbage');
+    expect(httpAnswer.status).toBe(400);
+    const httpMessage = String(httpAnswer.body.error).replace(/^bad filter: /, '');
+    expect(httpMessage).toMatch(/^since: expected Unix ms.*got "garbage"$/);
+    expect(err.data.error_message).toContain(`data.${httpMessage}`);
+    expect(err.data.error_message).not.toContain('NaN');
+    const r = ts.bus.publish({ source: 'x', session_id: 's', event_type: 'demo.recent' });
+    if (!r.ok) throw new Error(r.error.error_message);
+    const at = r.entry.event.timestamp;
+    const initials = () => c.messages.filter((m) => m.type === 'initial');
+    for (const since of ['5m', new Date(at - 1000).toISOString(), at - 1000, String(at - 1000)]) {
+      const before = initials().length;
+      c.send({ type: 'subscribe', data: { event_type: 'demo.*', since } });
+      await waitUntil(() => initials().length === before + 1, `initial for since ${JSON.stringify(since)}`);
+      expect(initials().at(-1)!.data.map((e: any) => e.event_type), `since ${JSON.stringify(since)}`).toEqual(['demo.recent']);
+    }
+    c.send({ type: 'subscribe', data: { event_type: 'demo.*', since: at + 60_000 } });
+    await waitUntil(() => initials().length === 6, 'initial for a later since');
+    expect(initials().at(-1)!.data).toEqual([]);
+    expect(c.messages.filter((m) => m.type === 'error')).toHaveLength(1);
+  });
+
   it('an event nested thousands of levels deep → WS003 (and 400 over HTTP); the daemon keeps serving', async () => {
     ts = await startTestServer();
     const c = await client(ts.wsUrl('?source=later'));
@@ -139,6 +188,32 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
       expect(res.headers.get('x-corral-error')).toMatch(/refused/);
       expect(ts.bus.history({ event_type: name }).events).toHaveLength(0);
     }
+  });
+
+  it('registering as "corral" is refused (WS003 naming data.component): the connection stays open, no component.* event for it', async () => {
+    ts = await startTestServer({ heartbeat: () => ({ slow: 'healthy' }) });
+    const watcher = await client(ts.wsUrl('?event_type=component.*,ws.*'));
+    const impostor = await client(ts.wsUrl('?event_type=none'));
+    impostor.send({ type: 'register', data: { component: 'corral' } });
+    const err = await impostor.waitFor((m) => m.type === 'error', 'WS003');
+    expect(err.data.error_code).toBe('WS003');
+    expect(err.data.error_message).toMatch(/data\.component: "corral" is reserved/);
+    expect(err.data.context.issues.map((i: any) => i.path)).toEqual(['data.component']);
+    // Still open and usable.
+    impostor.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'x.after' } });
+    await waitUntil(() => ts!.bus.history({ event_type: 'x.after' }).events.length === 1, 'the later event');
+    expect(impostor.ws.readyState).toBe(WebSocket.OPEN);
+    // A configured component's own name is still how its process registers: no error for it.
+    const own = await client(ts.wsUrl('?event_type=none'));
+    own.send({ type: 'register', data: { component: 'slow' } });
+    impostor.ws.close(1000);
+    await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected', 'the impostor gone');
+    own.ws.close(1000);
+    await waitUntil(() => watcher.events().filter((e) => e.event_type === 'ws.disconnected').length === 2, 'the component gone');
+    expect(own.messages.filter((m) => m.type === 'error')).toEqual([]);
+    expect(watcher.events().filter((e) => e.event_type === 'ws.disconnected').map((e) => e.payload.component)).toEqual([null, 'slow']);
+    await ts.store.flush();
+    expect(ts.bus.history({ event_type: 'component.*' }).events).toEqual([]);
   });
 
   it('registering under the name of a supervised component publishes no component.started/stopped of its own', async () => {

@@ -152,6 +152,34 @@ describe('HTTP API', () => {
     expect(ts.bus.history({}).events).toHaveLength(0);
   });
 
+  it('a wrong method on a known path is 405 with Allow; an unknown path is still 404', async () => {
+    ts = await startTestServer();
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const [method, path, allow] of [
+      ['DELETE', '/events', 'GET, POST'],
+      ['PUT', '/events/', 'GET, POST'],
+      ['POST', '/events/recent', 'GET'],
+      ['DELETE', '/events/filter-options', 'GET'],
+      ['POST', '/health', 'GET'],
+      ['GET', '/hooks/PreToolUse', 'POST'],
+      ['POST', '/api/components', 'GET'],
+      ['GET', '/api/reload', 'POST'],
+      ['DELETE', '/api/shutdown', 'POST'],
+      ['GET', '/api/components/router/restart', 'POST'],
+    ] as const) {
+      const res = await http(ts.server.url, method, path, undefined, auth);
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(res.body.error).toContain(`${method} is not allowed`);
+    }
+    expect(ts.bus.history({}).events).toHaveLength(0);
+    for (const path of ['/nowhere', '/events/nope', '/api/nope', '/api/components/router/explode']) {
+      expect((await http(ts.server.url, 'GET', path, undefined, auth)).status, path).toBe(404);
+    }
+    // Control paths still ask for the token before saying anything about methods.
+    expect((await http(ts.server.url, 'GET', '/api/reload')).status).toBe(401);
+  });
+
   it('publishing from loopback needs no token; control does', async () => {
     ts = await startTestServer();
     expect((await http(ts.server.url, 'POST', '/events', hookEvent(1))).status).toBe(202);
