@@ -47,6 +47,9 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], schema: z.Zod
       }
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       out.push({ path, message: describeUnion(issue.errors) });
+    } else if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // A bad record key (a component name): say why, not "Invalid key in record".
+      out.push({ path, message: issue.issues.map((i) => i.message).join('; '), atKey: true });
     } else {
       out.push({ path, message: issue.message });
     }

@@ -175,7 +175,16 @@ export const ConfigSchema = z.strictObject({
   logs: LogsSchema,
   /** Extra directories where plugins are looked up by name (besides `plugins/`). */
   plugin_dirs: z.array(z.string()).default([]),
-  components: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'component names use letters, digits, _ . -'), ComponentSchema).default({}),
+  components: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'component names use letters, digits, _ . -')
+        // The daemon's own name: its resource alerts and bus registration use it.
+        .refine((name) => name !== 'corral', '"corral" is the daemon\'s own name (its resource alerts carry it); choose another'),
+      ComponentSchema,
+    )
+    .default({}),
 });
 export type CorralConfig = z.infer<typeof ConfigSchema>;
 export type CorralConfigInput = z.input<typeof ConfigSchema>;

@@ -81,6 +81,15 @@ describe('loadConfig', () => {
     expect(errors[1]!.message).toMatch(/did you mean "max_restarts"/);
   });
 
+  test('a bad component name says why, at the name: characters, and corral (the daemon\'s own name)', async () => {
+    const file = tmp.write('corral.yaml', lines('components:', '  -bad:', '    command: x', '  corral:', '    command: y'));
+    const errors = errorsOf(await loadConfig(file));
+    expect(errors).toEqual([
+      { path: 'components.-bad', message: 'component names use letters, digits, _ . -', line: 2, column: 3 },
+      { path: 'components.corral', message: expect.stringMatching(/"corral" is the daemon's own name/), line: 4, column: 3 },
+    ]);
+  });
+
   test('a bad duration names the path and the expected form', async () => {
     const file = tmp.write('corral.yaml', lines('components:', '  web:', '    command: x', '    stop: { timeout: 10 seconds }'));
     const errors = errorsOf(await loadConfig(file));
