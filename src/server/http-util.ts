@@ -81,5 +81,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
 
 /** 405 for a known path asked with a method it does not answer, with the `Allow` header. */
 export function sendMethodNotAllowed(req: IncomingMessage, res: ServerResponse, method: string, path: string, allow: readonly string[]): Promise<void> {
-  return sendError(req, res, 405, `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, {}, { allow: allow.join(', ') });
+  // A path that answers GET answers HEAD too.
+  const header = allow.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+  return sendError(req, res, 405, `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, {}, { allow: header });
 }

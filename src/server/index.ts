@@ -62,7 +62,9 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       return sendError(req, res, refusal.status, refusal.message);
     }
     cors(req, res);
-    const method = req.method ?? 'GET';
+    const asked = req.method ?? 'GET';
+    // HEAD is answered as GET is; Node's response leaves the body out.
+    const method = asked === 'HEAD' ? 'GET' : asked;
     if (method === 'OPTIONS') {
       req.resume();
       res.writeHead(204, { 'access-control-max-age': '600' });
@@ -86,8 +88,8 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     }
     req.resume();
     const allow = allowedMethods(path, parts);
-    if (allow) return sendMethodNotAllowed(req, res, method, path, allow);
-    return sendError(req, res, 404, `no route ${method} ${path}`);
+    if (allow) return sendMethodNotAllowed(req, res, asked, path, allow);
+    return sendError(req, res, 404, `no route ${asked} ${path}`);
   }
 
   function health() {

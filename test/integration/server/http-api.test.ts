@@ -156,13 +156,13 @@ describe('HTTP API', () => {
     ts = await startTestServer();
     const auth = { authorization: `Bearer ${TOKEN}` };
     for (const [method, path, allow] of [
-      ['DELETE', '/events', 'GET, POST'],
-      ['PUT', '/events/', 'GET, POST'],
-      ['POST', '/events/recent', 'GET'],
-      ['DELETE', '/events/filter-options', 'GET'],
-      ['POST', '/health', 'GET'],
+      ['DELETE', '/events', 'GET, HEAD, POST'],
+      ['PUT', '/events/', 'GET, HEAD, POST'],
+      ['POST', '/events/recent', 'GET, HEAD'],
+      ['DELETE', '/events/filter-options', 'GET, HEAD'],
+      ['POST', '/health', 'GET, HEAD'],
       ['GET', '/hooks/PreToolUse', 'POST'],
-      ['POST', '/api/components', 'GET'],
+      ['POST', '/api/components', 'GET, HEAD'],
       ['GET', '/api/reload', 'POST'],
       ['DELETE', '/api/shutdown', 'POST'],
       ['GET', '/api/components/router/restart', 'POST'],
@@ -176,6 +176,14 @@ describe('HTTP API', () => {
     for (const path of ['/nowhere', '/events/nope', '/api/nope', '/api/components/router/explode']) {
       expect((await http(ts.server.url, 'GET', path, undefined, auth)).status, path).toBe(404);
     }
+    // HEAD is answered as GET, without a body.
+    const head = await fetch(new URL('/health', ts.server.url), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/json/);
+    expect(await head.text()).toBe('');
+    const headApi = await fetch(new URL('/api/components', ts.server.url), { method: 'HEAD', headers: auth });
+    expect(headApi.status).toBe(503);
+    expect((await http(ts.server.url, 'HEAD', '/hooks/PreToolUse')).status).toBe(405);
     // Control paths still ask for the token before saying anything about methods.
     expect((await http(ts.server.url, 'GET', '/api/reload')).status).toBe(401);
   });
