@@ -84,11 +84,11 @@ export function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-/** `FILE:LINE:COL path: message`, the form editors and terminals turn into links. */
+/** `FILE:LINE:COL path: message` (`FILE: message` for the file as a whole), the form editors and terminals turn into links. */
 export function formatIssue(file: string, issue: ConfigIssue, color = false): string {
   const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
-  const path = issue.path ? `${paint(issue.path, 'bold', color)}: ` : '';
-  return `${paint(where, 'gray', color)} ${path}${issue.message}`;
+  const path = issue.path ? ` ${paint(issue.path, 'bold', color)}: ` : ': ';
+  return `${paint(where, 'gray', color)}${path}${issue.message}`;
 }
 
 /** A file's path relative to the current directory when it is below it, else absolute. */
