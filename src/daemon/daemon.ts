@@ -90,7 +90,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   });
   const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
   if (!loaded.ok) {
-    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''} ${e.path}: ${e.message}`);
+    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
     throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
   }
   let current: CorralConfig = loaded.config;
