@@ -58,6 +58,16 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** `12.5%`, or `-` when not sampled: the CPU column of `corral ps` and the monitor. */
+export function formatCpu(percent: number | null): string {
+  return percent === null ? '-' : `${percent.toFixed(1)}%`;
+}
+
+/** `341.4 MB`, or `-` when not sampled: the memory column of `corral ps` and the monitor. */
+export function formatMemory(mb: number | null): string {
+  return mb === null ? '-' : `${mb.toFixed(1)} MB`;
+}
+
 /** The `corral ps` table. */
 export function renderComponents(components: ComponentInfo[], color: boolean): string {
   if (components.length === 0) return 'no components\n';
@@ -71,8 +81,8 @@ export function renderComponents(components: ComponentInfo[], color: boolean): s
     c.pid === null ? '-' : String(c.pid),
     formatDuration(c.uptime_ms),
     String(c.restarts),
-    c.cpu_percent === null ? '-' : `${c.cpu_percent.toFixed(1)}%`,
-    c.memory_mb === null ? '-' : `${c.memory_mb.toFixed(1)} MB`,
+    formatCpu(c.cpu_percent),
+    formatMemory(c.memory_mb),
     c.health ?? '-',
     ...(withReason ? [paint(reasonOf(c), 'gray', color)] : []),
   ]);
