@@ -3,12 +3,21 @@ import { join } from 'node:path';
 import type { PublishResult } from './types.js';
 import { hookToEvent } from './hook-event.js';
 
-/** One spooled hook: the hook name, when it was received, and Claude Code's body as sent. */
+/** One spooled hook: the hook name, when it was received, and Claude Code's body (secrets masked). */
 export interface SpoolRecord {
   hook_event_name: string;
   received_at: number;
+  /**
+   * The daemon URL the hook was meant for (`CORRAL_URL`, else the default):
+   * a daemon replays the shared spool only for its own address. Lines
+   * written before it was recorded count as meant for the default.
+   */
+  url?: string;
   body: unknown;
 }
+
+/** Where `corral hook` sends without a config and without `CORRAL_URL`. */
+export const DEFAULT_DAEMON_URL = 'http://127.0.0.1:4000';
 
 /** A spool line that could not be replayed. */
 export interface SpoolSkip {
@@ -24,6 +33,7 @@ export interface SpoolReplay {
 }
 
 const SPOOL_FILE = /\.jsonl(\.replaying-\d+)?$/;
+const REPLAYING = /\.replaying-(\d+)$/;
 
 /**
  * Appends one hook to the spool directory: one JSON line, in one write to a
@@ -48,7 +58,44 @@ function parseRecord(text: string): SpoolRecord | string {
   const r = value as Partial<SpoolRecord>;
   if (typeof r.hook_event_name !== 'string' || r.hook_event_name === '') return 'no hook_event_name';
   const received = typeof r.received_at === 'number' && r.received_at >= 0 ? r.received_at : undefined;
-  return { hook_event_name: r.hook_event_name, received_at: received ?? Date.now(), body: r.body ?? {} };
+  const record: SpoolRecord = { hook_event_name: r.hook_event_name, received_at: received ?? Date.now(), body: r.body ?? {} };
+  if (typeof r.url === 'string') record.url = r.url;
+  return record;
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * Whether a spooled hook's URL is the bus at `host:port` (what a daemon binds):
+ * same port, and the same host, where localhost, 127.x and ::1 are one, and a
+ * daemon bound to every address (0.0.0.0, ::) is reached through them too.
+ */
+export function spoolTargets(url: string | undefined, host: string, port: number): boolean {
+  let target: URL;
+  try {
+    target = new URL(url ?? DEFAULT_DAEMON_URL);
+  } catch {
+    return false;
+  }
+  const targetPort = target.port ? Number(target.port) : target.protocol === 'https:' || target.protocol === 'wss:' ? 443 : 80;
+  if (targetPort !== port) return false;
+  const bare = (h: string) => h.replace(/^\[|\]$/g, '').toLowerCase();
+  const want = bare(target.hostname);
+  const own = bare(host);
+  if (want === own) return true;
+  return isLoopback(want) && (isLoopback(own) || own === '0.0.0.0' || own === '::');
+}
+
+/** A `.replaying-PID` file whose replaying process still runs belongs to it (another daemon replaying the shared spool). */
+function heldByOther(name: string): boolean {
+  const pid = Number(REPLAYING.exec(name)?.[1]);
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -57,8 +104,13 @@ function parseRecord(text: string): SpoolRecord | string {
  * removes the file. A file is renamed before it is read, so a hook spooling at
  * the same moment starts a new file instead of losing its line. Lines that
  * cannot be replayed are skipped and reported; they never stop the replay.
+ * Hooks `accept` refuses (meant for another daemon) stay in the spool.
  */
-export async function replaySpool(dir: string, publish: (input: unknown) => PublishResult): Promise<SpoolReplay> {
+export async function replaySpool(
+  dir: string,
+  publish: (input: unknown) => PublishResult,
+  accept: (record: SpoolRecord) => boolean = () => true,
+): Promise<SpoolReplay> {
   const result: SpoolReplay = { replayed: 0, skipped: [] };
   let names: string[];
   try {
@@ -68,6 +120,7 @@ export async function replaySpool(dir: string, publish: (input: unknown) => Publ
   }
   for (const name of names) {
     let file = join(dir, name);
+    if (heldByOther(name)) continue;
     if (!name.includes('.replaying-')) {
       const moved = `${file}.replaying-${process.pid}`;
       try {
@@ -78,12 +131,17 @@ export async function replaySpool(dir: string, publish: (input: unknown) => Publ
       file = moved;
     }
     const stored: Promise<void>[] = [];
+    const kept: string[] = [];
     const lines = readFileSync(file, 'utf8').split('\n');
     lines.forEach((text, i) => {
       if (text.trim() === '') return;
       const record = parseRecord(text);
       if (typeof record === 'string') {
         result.skipped.push({ file: name, line: i + 1, reason: record });
+        return;
+      }
+      if (!accept(record)) {
+        kept.push(`${text}\n`);
         return;
       }
       const published = publish(hookToEvent(record.hook_event_name, record.body, record.received_at));
@@ -95,6 +153,8 @@ export async function replaySpool(dir: string, publish: (input: unknown) => Publ
       result.replayed++;
     });
     await Promise.all(stored);
+    // Back under the file's own name, appended in one write as a hook appends its line.
+    if (kept.length > 0) appendFileSync(join(dir, name.replace(REPLAYING, '')), kept.join(''), { mode: 0o600 });
     unlinkSync(file);
   }
   return result;

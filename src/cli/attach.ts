@@ -21,6 +21,11 @@ export function run(args: string[]): Promise<number> {
     // Component names never hold ":" (the config allows letters, digits, _ . -), so the first one splits.
     const [name = '', window] = splitTarget(positionals[0]!);
     if (name === '' || window === '') throw new UsageError(`${USAGE} (got "${positionals[0]}")`);
+    // Before tmux or the pty say it their own way ("open terminal failed: not a terminal").
+    if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      process.stderr.write(`corral attach needs a terminal (${process.stdin.isTTY ? 'stdout' : 'stdin'} is not one)\n`);
+      return 2;
+    }
     const target = findDaemon(flags.config as string | undefined);
     const res = await apiRequest<{ components: ComponentInfo[] } | ComponentInfo[] | { error?: string }>(target, 'GET', '/api/components');
     if (res.status !== 200) throw new Error(`the daemon answered ${res.status}: ${JSON.stringify(res.body)}`);

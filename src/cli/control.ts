@@ -37,6 +37,13 @@ export function run(args: string[], command: string): Promise<number> {
       }),
     );
     let code = 0;
+    // A name the daemon does not know: list the ones it does, as `corral logs` and `attach` do.
+    let known: Promise<string> | null = null;
+    const knownNames = () =>
+      (known ??= apiRequest<{ components?: ComponentInfo[] }>(target, 'GET', '/api/components')
+        .then((r) => (r.status === 200 ? (r.body?.components ?? []).map((c) => c.name) : []))
+        .catch(() => [] as string[])
+        .then((names) => (names.length > 0 ? `; the components are: ${names.join(', ')}` : '')));
     for (const { name, res } of results) {
       const after = res.body?.component;
       if (res.status >= 200 && res.status < 300 && command !== 'stop' && (after?.state === 'pending' || after?.state === 'failed')) {
@@ -46,7 +53,8 @@ export function run(args: string[], command: string): Promise<number> {
       } else if (res.status >= 200 && res.status < 300) process.stdout.write(`${name}: ${command === 'stop' ? 'stopped' : command === 'start' ? 'started' : 'restarted'}\n`);
       else {
         code = res.status === 404 ? 2 : 1;
-        process.stderr.write(`${name}: ${res.body?.error ?? res.body?.message ?? `HTTP ${res.status}`}\n`);
+        const names = res.status === 404 ? await knownNames() : '';
+        process.stderr.write(`${name}: ${res.body?.error ?? res.body?.message ?? `HTTP ${res.status}`}${names}\n`);
       }
     }
     return code;

@@ -9,7 +9,7 @@ export function run(args: string[]): Promise<number> {
     const { flags } = parseArgs(args, {});
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath) {
-      process.stderr.write('corral daemon: no config found (give -c FILE, set CORRAL_CONFIG, or create config/ecosystem.yaml)\n');
+      process.stderr.write('corral daemon: no config found (give -c FILE, set CORRAL_CONFIG, or create corral.yaml or config/ecosystem.yaml in this directory or a parent)\n');
       return 2;
     }
     const { startDaemon, DaemonStartError } = await import('../daemon/daemon.js');

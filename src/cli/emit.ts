@@ -52,8 +52,9 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(flags.json ? `${JSON.stringify({ id, seq })}\n` : `${id}\n`);
       return 0;
     }
+    // Refused by the daemon (a reserved type, a field the schema rejects): the command failed. Exit 2 is for usage found wrong here.
     process.stderr.write(`corral emit: the daemon refused the event (HTTP ${res.status}): ${res.body?.error ?? JSON.stringify(res.body)}\n`);
-    return res.status === 400 ? 2 : 1;
+    return 1;
   } catch (err) {
     if (err instanceof DaemonNotRunningError || err instanceof StateDirConflictError) {
       process.stderr.write(`corral emit: ${err.message}\n`);

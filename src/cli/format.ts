@@ -58,6 +58,16 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** `12.5%`, or `-` when not sampled: the CPU column of `corral ps` and the monitor. */
+export function formatCpu(percent: number | null): string {
+  return percent === null ? '-' : `${percent.toFixed(1)}%`;
+}
+
+/** `341.4 MB`, or `-` when not sampled: the memory column of `corral ps` and the monitor. */
+export function formatMemory(mb: number | null): string {
+  return mb === null ? '-' : `${mb.toFixed(1)} MB`;
+}
+
 /** The `corral ps` table. */
 export function renderComponents(components: ComponentInfo[], color: boolean): string {
   if (components.length === 0) return 'no components\n';
@@ -71,8 +81,8 @@ export function renderComponents(components: ComponentInfo[], color: boolean): s
     c.pid === null ? '-' : String(c.pid),
     formatDuration(c.uptime_ms),
     String(c.restarts),
-    c.cpu_percent === null ? '-' : `${c.cpu_percent.toFixed(1)}%`,
-    c.memory_mb === null ? '-' : `${c.memory_mb.toFixed(1)} MB`,
+    formatCpu(c.cpu_percent),
+    formatMemory(c.memory_mb),
     c.health ?? '-',
     ...(withReason ? [paint(reasonOf(c), 'gray', color)] : []),
   ]);
@@ -84,11 +94,11 @@ export function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-/** `FILE:LINE:COL path: message`, the form editors and terminals turn into links. */
+/** `FILE:LINE:COL path: message` (`FILE: message` for the file as a whole), the form editors and terminals turn into links. */
 export function formatIssue(file: string, issue: ConfigIssue, color = false): string {
   const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
-  const path = issue.path ? `${paint(issue.path, 'bold', color)}: ` : '';
-  return `${paint(where, 'gray', color)} ${path}${issue.message}`;
+  const path = issue.path ? ` ${paint(issue.path, 'bold', color)}: ` : ': ';
+  return `${paint(where, 'gray', color)}${path}${issue.message}`;
 }
 
 /** A file's path relative to the current directory when it is below it, else absolute. */

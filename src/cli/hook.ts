@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { spoolHook } from '../bus/spool.js';
+import { createRedactor } from '../bus/redact.js';
+import { DEFAULT_DAEMON_URL, spoolHook } from '../bus/spool.js';
 import { fallbackStateDir, statePaths } from '../daemon/paths.js';
 import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
@@ -105,7 +106,8 @@ function parseBody(text: string): { body: unknown; name: string | undefined } {
  * badly, appends it to the spool, which the daemon replays when it starts.
  * Without a config it sends to `CORRAL_URL` (default http://127.0.0.1:4000)
  * only when a corral answers there (its `GET /health`), else spools to the
- * fallback state directory.
+ * fallback state directory, with that URL, for the daemon at that address.
+ * Spooled bodies are redacted as the bus would.
  * Never writes to stdout (Claude Code reads a hook's stdout) and always exits 0.
  */
 export async function run(args: string[]): Promise<number> {
@@ -139,7 +141,12 @@ export async function run(args: string[]): Promise<number> {
     const status = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, left()) : 0;
     if (status >= 200 && status < 300) return 0;
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
-    spoolHook(spoolDir, { hook_event_name: name, received_at: started, body });
+    // The bus's default masking (API keys, tokens, secret-named keys) before the body touches the disk; its size cap
+    // is left to the replay, which applies the bus's own settings.
+    const masked = createRedactor({ field_max: Number.POSITIVE_INFINITY }).redactValue(body);
+    // The URL it was meant for: a daemon replays the shared spool only when that is its own address.
+    const url = target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
+    spoolHook(spoolDir, { hook_event_name: name, received_at: started, url, body: masked });
   } catch (err) {
     process.stderr.write(`corral hook: ${(err as Error).message}\n`);
   }

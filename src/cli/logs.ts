@@ -31,8 +31,10 @@ export function run(args: string[]): Promise<number> {
     const dir = statePaths(ownStateDir(configPath)).logs;
 
     const available = listLogNames(dir);
+    // What the running daemon says of the named components (none when it is not running).
+    const live = positionals.length > 0 ? await daemonComponents(configPath) : [];
     // A tmux component's output goes to its tmux window, not to a log: say where it is instead.
-    const inTmux = positionals.length > 0 ? await tmuxComponents(configPath, positionals) : new Map<string, string>();
+    const inTmux = positionals.length > 0 ? tmuxComponents(configPath, positionals, live) : new Map<string, string>();
     for (const [name, session] of inTmux) {
       process.stderr.write(
         `corral logs: "${name}" runs in tmux: its output is in its window of tmux session "${session}", not in a log; see it with \`corral attach ${name}\`` +
@@ -41,8 +43,16 @@ export function run(args: string[]): Promise<number> {
     }
     const names = positionals.filter((name) => !inTmux.has(name) || existsSync(join(dir, logFileName(name))));
     const declared = positionals.length > 0 ? configComponentNames(configPath) : null;
+    let failed = false;
     for (const name of names) {
       if (!existsSync(join(dir, logFileName(name))) && !flags.follow) {
+        // One that failed before printing anything (say its program or cwd is missing): the daemon has the reason.
+        const status = live.find((c) => c.name === name);
+        if (status?.state === 'failed') {
+          process.stderr.write(`corral logs: "${name}" printed nothing; it is failed${status.reason ? `: ${status.reason}` : ''}\n`);
+          failed = true;
+          continue;
+        }
         // A component of this config that has not printed anything yet is not an error; a name it does not have is.
         if (declared?.has(name)) {
           process.stderr.write(`corral logs: "${name}" has printed nothing yet (its log starts with its first line; -f waits for it)\n`);
@@ -54,8 +64,9 @@ export function run(args: string[]): Promise<number> {
         return 1;
       }
     }
-    if (!flags.follow && names.length > 0 && names.every((n) => !existsSync(join(dir, logFileName(n))))) return 0;
-    if (positionals.length > 0 && names.length === 0) return 0;
+    if (!flags.follow && names.length > 0 && names.every((n) => !existsSync(join(dir, logFileName(n))))) return failed ? 1 : 0;
+    // Only tmux components, with nothing corral logged about them: there is nothing to show here.
+    if (positionals.length > 0 && names.length === 0) return 1;
     if (positionals.length === 0 && available.length === 0 && !flags.follow) {
       process.stderr.write(`corral logs: no logs yet in ${dir}\n`);
       return 0;
@@ -89,22 +100,27 @@ export function run(args: string[]): Promise<number> {
   }, 'logs');
 }
 
+/** The components as the running daemon reports them; empty when it is not running or does not answer. */
+async function daemonComponents(configPath: string): Promise<ComponentInfo[]> {
+  const target = findDaemon(configPath);
+  if (!target.info) return [];
+  try {
+    const res = await apiRequest<{ components?: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 2000);
+    return res.status === 200 ? (res.body?.components ?? []) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Which of `names` run in tmux, with their session: the running daemon says
  * so for any component (plugins too); without a daemon, the config's
  * `plugin: tmux` entries.
  */
-async function tmuxComponents(configPath: string, names: string[]): Promise<Map<string, string>> {
+function tmuxComponents(configPath: string, names: string[], live: ComponentInfo[]): Map<string, string> {
   const found = new Map<string, string>();
-  const target = findDaemon(configPath);
-  if (target.info) {
-    try {
-      const res = await apiRequest<{ components?: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 2000);
-      const list = res.status === 200 ? (res.body?.components ?? []) : [];
-      for (const c of list) if (names.includes(c.name) && c.attach?.kind === 'tmux') found.set(c.name, c.attach.session);
-      if (list.length > 0) return found;
-    } catch {}
-  }
+  for (const c of live) if (names.includes(c.name) && c.attach?.kind === 'tmux') found.set(c.name, c.attach.session);
+  if (live.length > 0) return found;
   try {
     const text = readFileSync(configPath, 'utf8');
     const raw = (configPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { components?: Record<string, unknown> } | null;

@@ -17,7 +17,7 @@ export function run(args: string[]): Promise<number> {
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath || !existsSync(configPath)) {
       process.stderr.write(
-        `corral up: no config found${flags.config ? ` at ${flags.config}` : ''} (give -c FILE, set CORRAL_CONFIG, or create config/ecosystem.yaml)\n`,
+        `corral up: no config found${flags.config ? ` at ${flags.config}` : ''} (give -c FILE, set CORRAL_CONFIG, or create corral.yaml or config/ecosystem.yaml in this directory or a parent)\n`,
       );
       return 2;
     }

@@ -53,9 +53,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
+    // Printed after the file's name (`nope.yaml: cannot read (ENOENT: no such file)`), so the path is not repeated.
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    return { ok: false, errors: [{ path: '', message: `cannot read ${path}: ${why}` }] };
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : null;
+    return { ok: false, errors: [{ path: '', message: `cannot read (${why ? `${code}: ${why}` : (err as Error).message})` }] };
   }
   return loadConfigText(text, path, opts);
 }
@@ -66,7 +67,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const parsed = parseText(text, extname(path).toLowerCase() === '.json');
   if ('errors' in parsed) return { ok: false, errors: parsed.errors };
   if (parsed.data === null || parsed.data === undefined) {
-    return { ok: false, errors: [{ path: '', message: 'the file is empty (it needs at least `components:`)', line: 1, column: 1 }] };
+    return { ok: false, errors: [{ path: '', message: 'the file is empty (start it with `version: 1`, then the components under `components:`)', line: 1, column: 1 }] };
   }
 
   const data = withoutExtensions(parsed.data);

@@ -59,14 +59,18 @@ export const HealthSchema = z
   });
 
 // A warning at or above its critical level could never be raised on its own: say so instead of alerting oddly.
+const warningIsBelowCritical = (t: { warning?: number; critical?: number }): boolean =>
+  t.warning === undefined || t.critical === undefined || t.warning < t.critical;
 const warningBelowCritical = {
   message: 'warning must be below critical',
   path: ['warning'],
+  // Judged only when both values parsed: one zod already refused (`critical: lots`, `critical: -5`) is reported by itself.
+  when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0,
 };
 
 export const ThresholdSchema = z
   .strictObject({ warning: Size.optional(), critical: Size.optional() })
-  .refine((t) => t.warning === undefined || t.critical === undefined || t.warning < t.critical, warningBelowCritical);
+  .refine(warningIsBelowCritical, warningBelowCritical);
 export const CpuThresholdSchema = z
   .strictObject({
     /** Percent of one core (a busy process on 2 cores can show 200). */
@@ -74,7 +78,7 @@ export const CpuThresholdSchema = z
     critical: z.number().positive().optional(),
     for: Duration.prefault('0s'),
   })
-  .refine((t) => t.warning === undefined || t.critical === undefined || t.warning < t.critical, warningBelowCritical);
+  .refine(warningIsBelowCritical, warningBelowCritical);
 
 export const ResourceLimitsSchema = z.strictObject({
   memory: ThresholdSchema.optional(),

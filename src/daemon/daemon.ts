@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { createEventStore } from '../bus/store.js';
 import { createBus } from '../bus/bus.js';
 import { startAdaptiveJit } from './adaptive-jit.js';
-import { replaySpool } from '../bus/spool.js';
+import { replaySpool, spoolTargets, type SpoolRecord } from '../bus/spool.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogSink } from '../logs/index.js';
@@ -90,7 +90,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   });
   const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
   if (!loaded.ok) {
-    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''} ${e.path}: ${e.message}`);
+    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
     throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
   }
   let current: CorralConfig = loaded.config;
@@ -236,10 +236,13 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   // daemon.json appears only once the supervisor knows every component, so `up -d` never sees an empty list.
   writeDaemonInfo(stateDir, info);
 
-  // Hooks that arrived while no daemon ran.
-  for (const dir of [paths.spool, join(fallbackStateDir(), 'spool')]) {
+  // Hooks that arrived while no daemon ran: all of this project's, and those of the shared spool (hooks run
+  // outside any project) that were meant for this daemon's address; the others wait there for theirs.
+  const sharedSpool = join(fallbackStateDir(), 'spool');
+  for (const dir of [paths.spool, sharedSpool]) {
     if (!existsSync(dir)) continue;
-    const replayed = await replaySpool(dir, (input) => bus.publish(input));
+    const ours = dir === sharedSpool ? (r: SpoolRecord) => spoolTargets(r.url, current.bus.host, server.port) : undefined;
+    const replayed = await replaySpool(dir, (input) => bus.publish(input), ours);
     if (replayed.replayed > 0 || replayed.skipped.length > 0) {
       logger.info(`replayed spooled hooks from ${dir}`, { published: replayed.replayed, skipped: replayed.skipped.length });
     }

@@ -42,7 +42,10 @@ export function createReloader(opts: ReloaderOptions): Reloader {
 
   async function handle(result: LoadResult, trigger: string): Promise<ReloadResult> {
     if (!result.ok) {
-      const lines = result.errors.map((e) => `${[e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ')}: ${e.message}`);
+      const lines = result.errors.map((e) => {
+        const where = [e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ');
+        return where ? `${where}: ${e.message}` : e.message;
+      });
       const message = `config not applied (${opts.configPath}): ${lines.join('; ')}`;
       opts.logger.error(message);
       failing = true;

@@ -1,4 +1,5 @@
 import { summarizeConfigChanged } from '../cli/event-line.js';
+import { formatCpu, formatMemory } from '../cli/format.js';
 import type { CorralEvent } from '../schema/events.js';
 import { describeFilter } from './filter-command.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
@@ -45,8 +46,8 @@ function cells(r: ComponentRow): [string, Color | null][] {
     [r.name, 'bold'],
     [r.state, stateColor(r.state)],
     [String(r.restarts), r.restarts > 0 ? 'yellow' : null],
-    [r.cpu_percent === null ? '-' : `${r.cpu_percent.toFixed(1)}%`, r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
-    [r.memory_mb === null ? '-' : `${r.memory_mb.toFixed(1)}MB`, r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
+    [formatCpu(r.cpu_percent), r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
+    [formatMemory(r.memory_mb), r.alert === 'critical' ? 'red' : r.alert === 'warning' ? 'yellow' : null],
     [r.health ?? '-', healthColor(r.health)],
   ];
 }
@@ -65,7 +66,8 @@ export function renderTable(components: Iterable<ComponentRow>, width: number, c
     });
     return parts.join('  ').trimEnd();
   };
-  const rows = [...components].sort((a, b) => a.name.localeCompare(b.name));
+  // In the order the daemon lists them (the config's), as `corral ps` shows them.
+  const rows = [...components];
   const header = line(COLUMNS.map((c) => [c.title, 'gray'] as [string, Color | null]));
   if (rows.length === 0) return [header, paint('(no components)', 'gray', color)];
   return [header, ...rows.map((r) => line(cells(r)))];

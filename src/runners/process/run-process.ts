@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from './group.js';
+import { checkCwd } from './check-cwd.js';
 import { splitCommand } from './split-command.js';
 
 /** Options of the process runner: the common runner options plus where output goes. */
@@ -19,7 +20,8 @@ const PIPE_DRAIN_MS = 200;
  * group (`detached: true`), stdin ignored.
  *
  * - Rejects when the program cannot be started at all; the rejection is the
- *   OS error (`code: 'ENOENT'`, message `spawn foo ENOENT`).
+ *   OS error (`code: 'ENOENT'`, message `spawn foo ENOENT`), or, for a `cwd`
+ *   that is not a directory, `cwd /abs/dir does not exist` (ENOENT).
  * - `exited` settles when the leader has exited (its exit event, no polling)
  *   AND the whole group is gone. When the leader ends on its own and leaves
  *   members of its group behind, those are SIGKILLed: a generation is over
@@ -34,6 +36,7 @@ const PIPE_DRAIN_MS = 200;
 export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
   const { file, args, display } = resolveCommand(opts);
   const logs = opts.logs;
+  checkCwd(opts.cwd);
   // node's own spawn, not execa: execa's per-child promises, streams and
   // listeners cost ~100 KB of heap and a millisecond of CPU per generation,
   // and corral uses none of what they add (it does its own stop sequence).
@@ -46,7 +49,7 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
   });
 
   if (subprocess.pid === undefined) {
-    // The spawn failed (no such program, bad cwd): the OS error arrives as an 'error' event.
+    // The spawn failed (no such program, a cwd that went away since the check): the OS error arrives as an 'error' event.
     const [err] = (await once(subprocess, 'error').catch((e: unknown) => [e])) as [unknown];
     throw err instanceof Error ? err : new Error(`spawn ${file} failed`);
   }

@@ -6,6 +6,7 @@ import type * as pty from 'node-pty';
 import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
+import { checkCwd } from '../process/check-cwd.js';
 import { splitCommand } from '../process/split-command.js';
 import { startAttachServer } from './attach-server.js';
 import { Scrollback } from './scrollback.js';
@@ -27,7 +28,8 @@ export type PtyRunOptions = RunOptions & {
  * attached client, and `corral attach` reaches it through a unix socket.
  * The child leads its own session and process group (forkpty), which gets
  * the stop signal. Rejects when the program cannot be found (node-pty itself
- * would start and report the failure only as terminal output).
+ * would start and report the failure only as terminal output), or when its
+ * cwd is not a directory.
  */
 export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   // Loaded on first use: a daemon without pty components does not carry the native module.
@@ -35,6 +37,7 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
   const { file, args, display } = resolvePtyCommand(opts);
   const cwd = opts.cwd ?? process.cwd();
   const env = { ...process.env, ...opts.env } as Record<string, string>;
+  checkCwd(cwd);
   assertExecutable(file, env.PATH ?? '', cwd, opts.name);
 
   const socketPath = attachSocketPath(opts.stateDir, opts.name);

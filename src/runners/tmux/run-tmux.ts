@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
 import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
+import { checkCwd } from '../process/check-cwd.js';
 import { splitCommand } from '../process/split-command.js';
 import { closeTmuxWindows, endStalePanes, ownerTag, OWNER_OPTION } from './leftovers.js';
 import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
@@ -54,6 +55,8 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const session = opts.session;
   const windowName = opts.window ?? opts.name;
   const { argv, display } = commandArgv(opts);
+  // tmux would start the window in its own directory instead, silently.
+  checkCwd(opts.cwd);
   const common = ['-d', '-n', windowName, '-P', '-F', FORMAT];
   if (opts.cwd) common.push('-c', opts.cwd);
   for (const [k, v] of Object.entries(opts.env ?? {})) common.push('-e', `${k}=${v}`);

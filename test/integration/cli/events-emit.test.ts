@@ -162,11 +162,14 @@ describe('corral emit', () => {
     expect(notObject.stderr()).toMatch(/--payload must be a JSON object \(got an array\)/);
   });
 
-  test('an event the schema refuses is exit 2 with the daemon\'s reason', async () => {
+  test('an event the daemon refuses (the schema, a reserved type) is exit 1 with its reason; 2 is for usage', async () => {
     srv = await startTestServer();
     writeProject(dir, { port: srv.server.port });
     const run = cli('emit', ['x', '--source', '']);
-    expect(await run.exited).toBe(2);
+    expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/source/);
+    const reserved = cli('emit', ['component.stopped']);
+    expect(await reserved.exited).toBe(1);
+    expect(reserved.stderr()).toMatch(/the daemon refused the event \(HTTP 400\): .*reserved/);
   });
 });

@@ -29,7 +29,7 @@ function hook(args: string[], input: string | null, env: Record<string, string> 
   return run;
 }
 
-function spooled(spoolDir: string): { hook_event_name: string; body: any }[] {
+function spooled(spoolDir: string): { hook_event_name: string; url?: string; body: any }[] {
   return readdirSync(spoolDir).flatMap((f) =>
     readFileSync(join(spoolDir, f), 'utf8')
       .split('\n')
@@ -92,6 +92,19 @@ describe('corral hook', () => {
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toBe('');
     expect(spooled(join(state, 'corral', 'spool'))).toMatchObject([{ hook_event_name: 'Stop', body: { session_id: 's2' } }]);
+  });
+
+  test('the spooled line records the URL it was meant for, and its secrets are masked as the bus masks them', async () => {
+    const state = join(dir, 'xdg');
+    const url = `http://127.0.0.1:${await deadPort()}`;
+    const secret = { session_id: 's4', tool_input: { command: 'curl -H "Authorization: Bearer abcdef0123456789" https://x', api_key: 'plain-value' } };
+    const run = hook(['PreToolUse'], JSON.stringify(secret), { XDG_STATE_HOME: state, CORRAL_URL: url });
+    expect(await run.exited).toBe(0);
+    const [line] = spooled(join(state, 'corral', 'spool'));
+    expect(line).toMatchObject({ hook_event_name: 'PreToolUse', url });
+    expect(line!.body.tool_input).toEqual({ command: 'curl -H "Authorization: Bearer [REDACTED]" https://x', api_key: '[REDACTED]' });
+    const text = readdirSync(join(state, 'corral', 'spool')).map((f) => readFileSync(join(state, 'corral', 'spool', f), 'utf8')).join('');
+    expect(text).not.toMatch(/abcdef0123456789|plain-value/);
   });
 
   test('a daemon that answers badly: the hook is spooled in the state directory', async () => {

@@ -37,8 +37,9 @@ describe('corral monitor', () => {
     expect(code).toBe(0);
     const lines = out.split('\n');
     expect(lines[0]).toMatch(/^NAME\s+STATE\s+RESTARTS\s+CPU\s+MEM\s+HEALTH$/);
-    expect(out).toMatch(/flaky\s+backoff\s+3\s+-\s+-\s+-/);
-    expect(out).toMatch(/web\s+running\s+0\s+1\.5%\s+42\.3MB\s+healthy/);
+    // In the daemon's order (the config's), memory as `corral ps` prints it.
+    expect(lines[1]).toMatch(/^web\s+running\s+0\s+1\.5%\s+42\.3 MB\s+healthy$/);
+    expect(lines[2]).toMatch(/^flaky\s+backoff\s+3\s+-\s+-\s+-$/);
     expect(out).toMatch(/events \(all events, last 3\):/);
     const events = lines.slice(lines.findIndex((l) => l.startsWith('events')) + 1).filter(Boolean);
     expect(events.map((l) => l.split(/\s+/)[1])).toEqual(['component.started', 'example.tick', 'component.health']);

@@ -88,6 +88,14 @@ describe('pty runner', () => {
     expect(await instance.exited).toMatchObject({ code: 3, signal: null });
   });
 
+  it('rejects a cwd that does not exist naming it, not the program', async () => {
+    const cwd = join(dir, 'does-not-exist');
+    await expect(runPty({ name: 'echo', command: [process.execPath, ECHO], cwd, stateDir: join(dir, 'state') })).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: `cwd ${cwd} does not exist`,
+    });
+  });
+
   it('rejects a program that does not exist with ENOENT naming it', async () => {
     await expect(runPty({ name: 'missing', command: 'no-such-program-xyz', stateDir: join(dir, 'state') })).rejects.toMatchObject({
       code: 'ENOENT',

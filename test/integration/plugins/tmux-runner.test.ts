@@ -54,6 +54,13 @@ describe('tmux runner', () => {
     expect((await listTmuxWindows(socket)).map((w) => w.name)).toEqual(['shell']);
   });
 
+  it('refuses a cwd that does not exist (tmux would start the window elsewhere), opening no window', async () => {
+    await expect(runTmux({ name: 'lost', command: 'sleep 60', session: 'eco', socket, cwd: '/nonexistent/corral' })).rejects.toThrow(
+      'cwd /nonexistent/corral does not exist',
+    );
+    expect(spawnSync('tmux', ['-L', socket, 'has-session', '-t', '=eco']).status).not.toBe(0);
+  });
+
   it('reports the exit code and closes the window when the command ends by itself', async () => {
     await run('keeper', 'sleep 60');
     // It lives a moment: a pane that ends within milliseconds can be gone before tmux applies

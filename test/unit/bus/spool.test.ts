@@ -1,10 +1,10 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createBus } from '../../../src/bus/bus.js';
 import { hookToEvent } from '../../../src/bus/hook-event.js';
-import { replaySpool, spoolHook } from '../../../src/bus/spool.js';
+import { replaySpool, spoolHook, spoolTargets } from '../../../src/bus/spool.js';
 import { createEventStore } from '../../../src/bus/store.js';
 
 let dir: string;
@@ -65,6 +65,40 @@ describe('spool', () => {
       { file: expect.stringMatching(/^hooks-\d{8}\.jsonl$/), line: 3, reason: 'no hook_event_name' },
     ]);
     expect(bus.history({}).events.map((e) => e.event.event_type)).toEqual(['Stop', 'Notification']);
+  });
+
+  test('hooks another daemon is meant for stay in the spool; the rest are replayed', async () => {
+    const spool = join(dir, 'spool');
+    const at = Date.now();
+    spoolHook(spool, { hook_event_name: 'Stop', received_at: at, url: 'http://127.0.0.1:4100', body: { session_id: 'mine' } });
+    const file = spoolHook(spool, { hook_event_name: 'Stop', received_at: at, url: 'http://127.0.0.1:4200', body: { session_id: 'theirs' } });
+    // A line from before the URL was recorded is taken as meant for the default address.
+    appendFileSync(file, `${JSON.stringify({ hook_event_name: 'Stop', received_at: at, body: { session_id: 'old' } })}\n`);
+    const bus = createBus();
+    const result = await replaySpool(spool, bus.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4100));
+    expect(result).toEqual({ replayed: 1, skipped: [] });
+    expect(bus.history({}).events.map((e) => e.event.session_id)).toEqual(['mine']);
+    expect(readdirSync(spool)).toEqual([file.slice(spool.length + 1)]);
+    const left = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).body.session_id);
+    expect(left).toEqual(['theirs', 'old']);
+    // The default daemon takes the rest; nothing is left behind.
+    const other = createBus();
+    await replaySpool(spool, other.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4200));
+    await replaySpool(spool, other.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4000));
+    expect(other.history({}).events.map((e) => e.event.session_id)).toEqual(['theirs', 'old']);
+    expect(readdirSync(spool)).toEqual([]);
+  });
+
+  test('a URL targets a bus by port and host, loopback names being one', () => {
+    expect(spoolTargets('http://127.0.0.1:4000', '127.0.0.1', 4000)).toBe(true);
+    expect(spoolTargets('http://localhost:4000', '127.0.0.1', 4000)).toBe(true);
+    expect(spoolTargets('http://[::1]:4000/', '127.0.0.1', 4000)).toBe(true);
+    expect(spoolTargets('http://127.0.0.1:4000', '0.0.0.0', 4000)).toBe(true);
+    expect(spoolTargets(undefined, '127.0.0.1', 4000)).toBe(true);
+    expect(spoolTargets('http://127.0.0.1:4001', '127.0.0.1', 4000)).toBe(false);
+    expect(spoolTargets('http://10.0.0.5:4000', '127.0.0.1', 4000)).toBe(false);
+    expect(spoolTargets('http://example.com', '127.0.0.1', 80)).toBe(false);
+    expect(spoolTargets('not a url', '127.0.0.1', 4000)).toBe(false);
   });
 
   test('a missing spool directory replays nothing', async () => {

@@ -79,14 +79,14 @@ describe('corral logs', () => {
     expect(String(err.mock.calls.at(-1)![0])).toMatch(/the components of .*corral.yaml are: quiet, web/);
   });
 
-  it('for a tmux component, says where its output is instead of failing; other names still show', async () => {
+  it('for a tmux component, says where its output is (exit 1: nothing to show); other names still show', async () => {
     writeFileSync(
       join(root, 'corral.yaml'),
       'version: 1\nstate_dir: ./state\ncomponents:\n  shell: { plugin: tmux, session: dev, command: bash }\n  top: { plugin: tmux, command: top }\n  web: { command: x }\n',
     );
     const out = captureStdout();
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(await run(['shell', '-c', join(root, 'corral.yaml')])).toBe(0);
+    expect(await run(['shell', '-c', join(root, 'corral.yaml')])).toBe(1);
     expect(out.text()).toBe('');
     expect(err.mock.calls.map((c) => String(c[0]))).toEqual([
       'corral logs: "shell" runs in tmux: its output is in its window of tmux session "dev", not in a log; see it with `corral attach shell`\n',

@@ -258,7 +258,7 @@ describe('loadConfig', () => {
   });
 
   test('a missing or empty file is a clear error', async () => {
-    expect(errorsOf(await loadConfig(`${tmp.dir}/nope.yaml`))[0]!.message).toMatch(/cannot read .*nope\.yaml: no such file/);
+    expect(errorsOf(await loadConfig(`${tmp.dir}/nope.yaml`))[0]!.message).toBe('cannot read (ENOENT: no such file)');
     expect(errorsOf(await loadConfig(tmp.write('empty.yaml', '# nothing yet\n')))[0]!.message).toMatch(/empty/);
   });
 

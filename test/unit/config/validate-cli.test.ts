@@ -44,6 +44,37 @@ describe('corral validate', () => {
     ]);
   });
 
+  test('an empty file is an error saying so; a file with no components is valid', async () => {
+    const empty = tmp.write('empty.yaml', '# nothing yet\n');
+    expect(await run(['-c', empty])).toBe(2);
+    expect(out).toBe(`${empty}:1:1: the file is empty (start it with \`version: 1\`, then the components under \`components:\`)\n1 error in ${empty}\n`);
+    out = '';
+    expect(await run(['-c', tmp.write('bare.yaml', 'version: 1\n')])).toBe(0);
+    expect(out).toBe(`${tmp.dir}/bare.yaml: valid (0 components)\n`);
+  });
+
+  test('warning below critical is judged only when both values parse', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines(
+        'components:',
+        '  a:',
+        '    command: x',
+        '    resources: { memory: { warning: 256MB, critical: lots }, cpu: { warning: 80, critical: -5 } }',
+        '  b:',
+        '    command: x',
+        '    resources: { memory: { warning: 600MB, critical: 500MB } }',
+      ),
+    );
+    expect(await run(['-c', file])).toBe(2);
+    expect(out.trim().split('\n')).toEqual([
+      `${file}:4:54 components.a.resources.memory.critical: expected a size such as 64KB, 512MB, 1GB`,
+      expect.stringMatching(new RegExp(`^${file}:4:92 components\\.a\\.resources\\.cpu\\.critical: .*>0`)),
+      `${file}:7:37 components.b.resources.memory.warning: warning must be below critical`,
+      `3 errors in ${file}`,
+    ]);
+  });
+
   test('--json prints the errors for scripts', async () => {
     const file = tmp.write('corral.yaml', lines('components:', '  web: {}'));
     expect(await run(['-c', file, '--json'])).toBe(2);
@@ -76,7 +107,7 @@ describe('corral validate', () => {
 
   test('a missing -c file and a bad option exit 2', async () => {
     expect(await run(['-c', `${tmp.dir}/missing.yaml`])).toBe(2);
-    expect(out).toMatch(/no such file/);
+    expect(out).toBe(`${tmp.dir}/missing.yaml: cannot read (ENOENT: no such file)\n1 error in ${tmp.dir}/missing.yaml\n`);
     expect(await run(['--bogus'])).toBe(2);
     expect(err).toMatch(/unknown option "--bogus"/);
   });

@@ -206,9 +206,12 @@ describe('runProcess', () => {
     expect((err as Error).message).toMatch(/spawn corral-no-such-program ENOENT/);
   });
 
-  it('rejects with ENOENT when the cwd does not exist', async () => {
+  it('rejects naming the cwd, not the program, when the cwd does not exist or is a file', async () => {
     const err = await runProcess({ name: 'nope', command: ['node', '-v'], cwd: '/nonexistent/corral' }).catch((e: unknown) => e);
     expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect((err as Error).message).toBe('cwd /nonexistent/corral does not exist');
+    const file = join(fixtures, 'print-lines.js');
+    await expect(runProcess({ name: 'nope', command: ['node', '-v'], cwd: file })).rejects.toThrow(`cwd ${file} is not a directory`);
   });
 
   it('rejects a command with an unterminated quote, naming the component', async () => {
