@@ -29,9 +29,20 @@ export interface ProbeLoop {
   readonly status: HealthStatus | null;
 }
 
+/** The first quick re-check while starting; each next one waits twice as long, up to `interval`. */
+export const STARTING_FIRST_DELAY_MS = 100;
+
 /**
  * Runs a probe again and again, one check at a time. A check that hangs is
  * cut off by the timeout signal, so the loop always moves on.
+ *
+ * Until the first status is reported (starting), a failed check is retried
+ * sooner, 100 ms then doubling up to `interval` (Docker's `start_interval`,
+ * a Kubernetes startup probe): a server that listens 300 ms after its start
+ * is healthy then, not one whole interval later, and so are its dependants.
+ * Only the checks that fall on the regular schedule (one per `interval`)
+ * count toward `failures`, so a component turns unhealthy no sooner than it
+ * did with every check on the regular schedule.
  */
 export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
   const stopper = new AbortController();
@@ -39,6 +50,9 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
   let failuresInRow = 0;
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
+  let quickDelay = STARTING_FIRST_DELAY_MS;
+  // While starting: when the next check on the regular schedule is due (its failure counts).
+  let nextCounted = Date.now() + opts.initial_delay;
 
   const schedule = (delay: number) => {
     if (stopper.signal.aborted) return;
@@ -67,9 +81,19 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
     if (result.ok) {
       failuresInRow = 0;
       if (status !== 'healthy') report('healthy', result);
+    } else if (status === null && startedAt < nextCounted) {
+      // A quick re-check while starting: it does not count (see above).
     } else {
+      if (status === null) nextCounted += opts.interval * Math.max(1, Math.ceil((startedAt - nextCounted + 1) / opts.interval));
       failuresInRow++;
       if (failuresInRow >= opts.failures && status !== 'unhealthy') report('unhealthy', result);
+    }
+    if (status === null && quickDelay < opts.interval) {
+      // Starting: the quick re-check, but never past the next check on the regular schedule.
+      const at = Math.min(startedAt + quickDelay, nextCounted);
+      quickDelay *= 2;
+      schedule(at - Date.now());
+      return;
     }
     schedule(opts.interval - (Date.now() - startedAt));
   };

@@ -155,6 +155,62 @@ describe('startProbeLoop', () => {
     }
   });
 
+  it('while starting, a failed check is retried quickly, so a late listener is healthy long before one interval', async () => {
+    let checks = 0;
+    const statuses: HealthStatus[] = [];
+    const t0 = Date.now();
+    let healthyAfter = -1;
+    const loop = startProbeLoop({
+      // Fails twice (the server is not listening yet), then succeeds.
+      probe: { kind: 'exec', target: 'fake', check: async () => ({ ok: ++checks >= 3, detail: `check ${checks}`, timedOut: false }) },
+      interval: 60_000,
+      timeout: 1000,
+      failures: 2,
+      initial_delay: 0,
+      onStatus: (st) => {
+        statuses.push(st);
+        if (st === 'healthy') healthyAfter = Date.now() - t0;
+      },
+    });
+    try {
+      await waitUntil(() => statuses.length > 0, 'a status');
+      // Two checks failed, yet no unhealthy (failures: 2): only checks on the regular schedule count,
+      // and the first one (at 0) was the only one of those.
+      expect(statuses).toEqual(['healthy']);
+      expect(checks).toBe(3);
+      expect(healthyAfter).toBeLessThan(60_000);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  it('while starting, quick re-checks do not count toward failures: unhealthy comes on the regular schedule', async () => {
+    const times: number[] = [];
+    const statuses: HealthStatus[] = [];
+    const t0 = Date.now();
+    let unhealthyAfter = -1;
+    const loop = startProbeLoop({
+      probe: { kind: 'exec', target: 'fake', check: async () => (times.push(Date.now() - t0), { ok: false, detail: 'refused', timedOut: false }) },
+      interval: 400,
+      timeout: 1000,
+      failures: 2,
+      initial_delay: 0,
+      onStatus: (st) => {
+        statuses.push(st);
+        unhealthyAfter = Date.now() - t0;
+      },
+    });
+    try {
+      await waitUntil(() => statuses.length > 0, 'a status');
+      expect(statuses).toEqual(['unhealthy']);
+      // The second counted failure is the regular check at 400 ms; quick ones came between.
+      expect(unhealthyAfter).toBeGreaterThanOrEqual(400);
+      expect(times.length).toBeGreaterThan(2);
+    } finally {
+      await loop.stop();
+    }
+  });
+
   it('never overlaps checks and times out a hanging endpoint without getting stuck', async () => {
     const probe = createProbe(HealthSchema.parse({ http: `${base}/hang`, timeout: '10s' }));
     let running = 0;
