@@ -31,8 +31,11 @@ export function run(args: string[]): Promise<number> {
       return 1;
     }
     const pid = target.info?.pid ?? null;
-    const deadline = Date.now() + timeoutMs;
+    const begun = Date.now();
+    const deadline = begun + timeoutMs;
     let last: ComponentInfo[] = [];
+    // Said once a second has passed, and again whenever the set changes: who is being waited for.
+    let said = '';
     while (pid !== null && isAlive(pid)) {
       if (Date.now() > deadline) {
         const blocking = last.filter((c) => c.state !== 'stopped' && c.state !== 'exited' && c.state !== 'failed' && c.state !== 'disabled');
@@ -45,6 +48,12 @@ export function run(args: string[]): Promise<number> {
         const r = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 1000);
         if (r.status === 200) last = r.body.components ?? last;
       } catch {}
+      const stopping = last.filter((c) => c.state === 'stopping');
+      const names = stopping.map((c) => `${c.name} (pid ${c.pid})`).join(', ');
+      if (Date.now() - begun >= 1000 && names !== '' && names !== said) {
+        said = names;
+        process.stderr.write(`corral down: waiting for ${names} to stop (SIGKILL after its stop.timeout)\n`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     process.stdout.write('corral is down\n');

@@ -144,6 +144,27 @@ components:
     expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('down says which component it is waiting for when one ignores SIGTERM, then SIGKILLs it after its stop.timeout', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(`version: 1
+bus: { port: 0 }
+components:
+  stubborn:
+    command: node ${join(fixtures, 'ignore-sigterm.js')}
+    env: { MARK: "${marker}" }
+    stop: { timeout: 2s }
+`);
+    cleanups.push(async () => killMarked(marker));
+    cleanups.push(p.cleanup);
+    expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
+    const pid = (await ps(p.dir)).find((c) => c.name === 'stubborn')!.pid;
+    const down = await cli(['down'], p.dir);
+    expect(down.code).toBe(0);
+    expect(down.stderr).toContain(`corral down: waiting for stubborn (pid ${pid}) to stop`);
+    expect(down.stdout).toContain('corral is down');
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
   it('up -d exits 1 naming a crash loop it caught between two crashes; start/restart honour depends_on', async () => {
     const marker = `corral-test-${randomUUID()}`;
     // web turns healthy only once the looper runs a second time, so `up -d` is still waiting when it
