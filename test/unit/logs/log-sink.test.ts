@@ -121,6 +121,12 @@ describe('readLogTail', () => {
     expect(readLogTail(dir, 'missing', 5)).toEqual([]);
   });
 
+  it('leaves out a last line still being written', () => {
+    writeFileSync(join(dir, 'w.log'), '2026-01-01T00:00:00.000Z out a\n2026-01-01T00:00:00.000Z out b\n2026-01-01T00:0');
+    expect(readLogTail(dir, 'w', 5).map((l) => l.text)).toEqual(['a', 'b']);
+    expect(readLogTail(dir, 'w', 1).map((l) => l.text)).toEqual(['b']);
+  });
+
   it('reads a tail from a file bigger than one block', () => {
     const body = Array.from({ length: 20_000 }, (_, i) => `2026-01-01T00:00:00.000Z out row ${i}`).join('\n') + '\n';
     writeFileSync(join(dir, 'big.log'), body);
