@@ -28,22 +28,32 @@ export function run(args: string[], command: string): Promise<number> {
       process.stderr.write(`corral reload: ${body.message ?? body.error ?? JSON.stringify(res.body)}\n`);
       return 1;
     }
-    if (positionals.length === 0) throw new UsageError(`usage: corral ${command} NAME...`);
+    if (positionals.length === 0) throw new UsageError(`usage: corral ${command} NAME... (or all)`);
+    // Every name is checked before anything is done: a typo acts on nothing.
+    const list = await apiRequest<{ components?: ComponentInfo[] } | ComponentInfo[]>(target, 'GET', '/api/components');
+    if (list.status !== 200) {
+      process.stderr.write(`corral ${command}: the daemon answered ${list.status}: ${JSON.stringify(list.body)}\n`);
+      return 1;
+    }
+    const components = Array.isArray(list.body) ? list.body : (list.body?.components ?? []);
+    const known = components.map((c) => c.name);
+    const names = resolveNames(positionals, components);
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length > 0) {
+      const listed = unknown.map((n) => `"${n}"`).join(', ');
+      const what = unknown.length === 1 ? `${unknown[0]}: no component named ${listed}` : `no components named ${listed}`;
+      process.stderr.write(`${what}; the components are: ${known.length > 0 ? known.join(', ') : '(none)'}\n`);
+      return 2;
+    }
     // Act on every name at once; each component's own state machine serialises its commands.
     const results = await Promise.all(
-      positionals.map(async (name) => {
+      names.map(async (name) => {
         const res = await apiRequest<{ error?: string; message?: string; component?: ComponentInfo | null }>(target, 'POST', `/api/components/${encodeURIComponent(name)}/${command}`, undefined, 120_000);
         return { name, res };
       }),
     );
     let code = 0;
-    // A name the daemon does not know: list the ones it does, as `corral logs` and `attach` do.
-    let known: Promise<string> | null = null;
-    const knownNames = () =>
-      (known ??= apiRequest<{ components?: ComponentInfo[] }>(target, 'GET', '/api/components')
-        .then((r) => (r.status === 200 ? (r.body?.components ?? []).map((c) => c.name) : []))
-        .catch(() => [] as string[])
-        .then((names) => (names.length > 0 ? `; the components are: ${names.join(', ')}` : '')));
+    const knownNames = () => (known.length > 0 ? `; the components are: ${known.join(', ')}` : '');
     for (const { name, res } of results) {
       const after = res.body?.component;
       if (res.status >= 200 && res.status < 300 && command !== 'stop' && (after?.state === 'pending' || after?.state === 'failed')) {
@@ -53,10 +63,24 @@ export function run(args: string[], command: string): Promise<number> {
       } else if (res.status >= 200 && res.status < 300) process.stdout.write(`${name}: ${command === 'stop' ? 'stopped' : command === 'start' ? 'started' : 'restarted'}\n`);
       else {
         code = res.status === 404 ? 2 : 1;
-        const names = res.status === 404 ? await knownNames() : '';
-        process.stderr.write(`${name}: ${res.body?.error ?? res.body?.message ?? `HTTP ${res.status}`}${names}\n`);
+        // Removed by a reload since the names were checked.
+        process.stderr.write(`${name}: ${res.body?.error ?? res.body?.message ?? `HTTP ${res.status}`}${res.status === 404 ? knownNames() : ''}\n`);
       }
     }
     return code;
   });
+}
+
+/**
+ * The names given, each once, in order; `all` stands for every enabled
+ * component (PM2's `restart all`) unless a component is named `all`.
+ */
+export function resolveNames(given: string[], components: Pick<ComponentInfo, 'name' | 'state'>[]): string[] {
+  const hasAll = components.some((c) => c.name === 'all');
+  const out: string[] = [];
+  for (const name of given) {
+    const expanded = name === 'all' && !hasAll ? components.filter((c) => c.state !== 'disabled').map((c) => c.name) : [name];
+    for (const n of expanded) if (!out.includes(n)) out.push(n);
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from 'node:path';
+import { basename, dirname, isAbsolute, relative } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
 import type { ComponentInfo, ComponentState } from '../supervisor/types.js';
 
@@ -76,7 +76,7 @@ export function renderComponents(components: ComponentInfo[], color: boolean): s
   const withReason = components.some((c) => reasonOf(c) !== '');
   const rows = components.map((c) => [
     c.name,
-    c.plugin,
+    pluginLabel(c.plugin),
     paint(c.state, stateColor(c.state), color),
     c.pid === null ? '-' : String(c.pid),
     formatDuration(c.uptime_ms),
@@ -88,6 +88,17 @@ export function renderComponents(components: ComponentInfo[], color: boolean): s
   ]);
   const header = ['NAME', 'PLUGIN', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'HEALTH', ...(withReason ? ['REASON'] : [])];
   return renderTable(header, rows);
+}
+
+/**
+ * The PLUGIN column: a plugin given by path is shown by its name (the file's,
+ * or its directory's when the file is an index): `../plugins/http-echo` → `http-echo`.
+ */
+export function pluginLabel(ref: string): string {
+  if (!ref.includes('/') && !/\.(m?js|ts)$/.test(ref)) return ref;
+  const trimmed = ref.replace(/\/+$/, '');
+  const file = basename(trimmed).replace(/\.(m?js|ts)$/, '');
+  return file === 'index' ? basename(dirname(trimmed)) : file;
 }
 
 export function truncate(s: string, n: number): string {

@@ -18,6 +18,10 @@ const COMMANDS: Record<string, string> = {
   daemon: './daemon.js',
 };
 
+/** Other names of a command (PM2's and docker's words for `ps`). */
+const ALIASES: Record<string, string> = { ls: 'ps', list: 'ps', status: 'ps' };
+const unalias = (name: string) => (Object.hasOwn(ALIASES, name) ? ALIASES[name]! : name);
+
 const USAGE = `corral — a supervisor for a local ecosystem, with one event bus
 
 usage: corral <command> [options]
@@ -25,7 +29,8 @@ usage: corral <command> [options]
   up [-c FILE] [-d]           start the daemon and every component (foreground; -d detaches)
   down                        stop every component, then the daemon
   ps [--json]                 components: state, pid, uptime, restarts, cpu, memory, health
-  start|stop|restart NAME...  act on components
+                              (also: ls, list, status)
+  start|stop|restart NAME...  act on components; \`all\`: every enabled one
   reload                      re-read the config and apply the changes
   logs [NAME...] [-f] [-n N] [-t]
                               captured stdout/stderr
@@ -48,7 +53,8 @@ export interface CommandModule {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
+  const [given, ...rest] = argv;
+  const command = given === undefined ? undefined : unalias(given);
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
     process.exitCode = command ? 0 : 2;
@@ -84,7 +90,8 @@ function wantsHelp(args: string[]): boolean {
 }
 
 /** The usage entry of one command (its line and continuation lines in USAGE). */
-export function commandUsage(command: string): string {
+export function commandUsage(given: string): string {
+  const command = unalias(given);
   const lines = USAGE.split('\n');
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {

@@ -27,8 +27,10 @@ export function showLiveStatus(daemon: Daemon): () => void {
   const draw = () => {
     scheduled = false;
     const text = renderComponents(daemon.controller.list(), color) + paint(`bus ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path} · Ctrl-C stops everything`, 'gray', color) + '\n';
+    // From column 0 first: the terminal's `^C` echo (or a stray keystroke) left the cursor past it,
+    // and moving up keeps the column (the header then read `NANAME`).
     const up = lastLines > 0 ? `\x1b[${lastLines}A` : '';
-    process.stdout.write(`${up}\x1b[0J${text}`);
+    process.stdout.write(`\r${up}\x1b[0J${text}`);
     lastLines = text.split('\n').length - 1;
   };
   const schedule = () => {

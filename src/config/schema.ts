@@ -126,7 +126,7 @@ export const ComponentSchema = z.looseObject({
   /** tmux runner: session and window names. */
   session: z.string().optional(),
   window: z.string().optional(),
-  logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional() }).optional(),
+  logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional().describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') }).optional(),
 });
 export type ComponentConfig = z.infer<typeof ComponentSchema>;
 
@@ -166,7 +166,7 @@ export const ResourcesSchema = z
   .prefault({});
 
 export const LogsSchema = z
-  .strictObject({ max_size: Size.prefault('10MiB'), max_files: z.number().int().positive().default(3) })
+  .strictObject({ max_size: Size.prefault('10MiB'), max_files: z.number().int().positive().default(3).describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') })
   .prefault({});
 
 /** The whole config file. */

@@ -11,7 +11,10 @@ export interface LogSinkOptions {
   name: string;
   /** Size at which the file rotates, in bytes (default 10 MiB). */
   maxSize?: number;
-  /** Rotated files kept besides the current one (`.1` newest ... `.N` oldest; default 3). 0 keeps none. */
+  /**
+   * Files kept, the current one included (default 3: `X.log`, `X.log.1`,
+   * `X.log.2`; `.1` is the newest rotated). 1 keeps the current file alone.
+   */
   maxFiles?: number;
   /** Bytes queued in memory beyond which new lines are dropped (default 4 MiB). */
   highWater?: number;
@@ -142,11 +145,12 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
   const rotate = async () => {
     await handle?.close();
     handle = null;
-    if (maxFiles === 0) {
+    const rotated = maxFiles - 1;
+    if (rotated <= 0) {
       await unlink(path).catch(() => {});
     } else {
-      await unlink(join(opts.dir, logFileName(opts.name, maxFiles))).catch(() => {});
-      for (let i = maxFiles - 1; i >= 1; i--) {
+      await unlink(join(opts.dir, logFileName(opts.name, rotated))).catch(() => {});
+      for (let i = rotated - 1; i >= 1; i--) {
         await rename(join(opts.dir, logFileName(opts.name, i)), join(opts.dir, logFileName(opts.name, i + 1))).catch(() => {});
       }
       await rename(path, join(opts.dir, logFileName(opts.name, 1))).catch(() => {});

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import type { PluginDefinition } from './types.js';
@@ -11,7 +12,7 @@ export interface PluginLookup {
   configDir: string;
   /** Extra directories (the config's `plugin_dirs`), searched first, in order. */
   pluginDirs?: string[];
-  /** The package's own `plugins/` directory (first-party plugins); default: beside the installed package. */
+  /** The package's own `plugins/` directory (first-party plugins); default: {@link defaultProjectPluginDirs}. */
   projectPluginDir?: string;
 }
 
@@ -29,9 +30,27 @@ export function defaultProjectPluginDir(): string {
   return fileURLToPath(new URL('../../plugins/', import.meta.url));
 }
 
+/**
+ * corral's own plugin directories, in lookup order, and whether only
+ * JavaScript is looked for there. From source, `plugins/` at the repository
+ * root. From the build, `dist/plugins/` (the compiled first-party plugins),
+ * then the package's `plugins/` for a `.js`/`.mjs` plugin a user saved there
+ * (the TypeScript sources there are the first-party plugins dist/ holds).
+ */
+export function defaultProjectPluginDirs(): Array<{ dir: string; jsOnly: boolean }> {
+  const own = defaultProjectPluginDir();
+  const top = dirname(own);
+  if (basename(top) !== 'dist') return [{ dir: own, jsOnly: false }];
+  return [
+    { dir: own, jsOnly: false },
+    { dir: join(dirname(top), 'plugins'), jsOnly: true },
+  ];
+}
+
 // Source files (.ts) are candidates too so tests and `tsx` runs load first-party plugins from `plugins/`.
 const FILE_SUFFIXES = ['.js', '.mjs', '.ts'];
 const INDEX_FILES = ['index.js', 'index.mjs', 'index.ts'];
+const isJs = (f: string) => !f.endsWith('.ts');
 
 const cache = new Map<string, Promise<PluginDefinition>>();
 const loadedFiles = new Map<string, string>();
@@ -45,7 +64,8 @@ export function loadedPluginFiles(): ReadonlyMap<string, string> {
  * Loads a plugin by reference: a built-in runner name (`process`, `pty`,
  * `tmux`), a path (relative to the config's directory) to a `.js`/`.mjs`
  * file or a directory with an index file, or a name looked up in the
- * `plugin_dirs`, `<configDir>/plugins/` and corral's own `plugins/`.
+ * `plugin_dirs`, `<configDir>/plugins/` and corral's own plugin directories
+ * ({@link defaultProjectPluginDirs}).
  * The module must export a plugin made with `definePlugin` as its default
  * export or as `plugin`.
  */
@@ -109,13 +129,16 @@ export function resolvePluginFiles(ref: string, lookup: PluginLookup): string[] 
     throw new PluginLoadError(`plugin "${ref}" not found; looked at:\n  ${tried.join('\n  ')}`);
   }
   const dirs = [
-    ...(lookup.pluginDirs ?? []).map((d) => resolve(lookup.configDir, d)),
-    join(lookup.configDir, 'plugins'),
-    lookup.projectPluginDir ?? defaultProjectPluginDir(),
+    ...(lookup.pluginDirs ?? []).map((d) => ({ dir: resolve(lookup.configDir, d), jsOnly: false })),
+    { dir: join(lookup.configDir, 'plugins'), jsOnly: false },
+    ...(lookup.projectPluginDir ? [{ dir: lookup.projectPluginDir, jsOnly: false }] : defaultProjectPluginDirs()),
   ];
   const found: string[] = [];
-  for (const dir of [...new Set(dirs)]) {
-    const file = probe(join(dir, ref), tried, false);
+  const seen = new Set<string>();
+  for (const { dir, jsOnly } of dirs) {
+    if (seen.has(resolve(dir))) continue;
+    seen.add(resolve(dir));
+    const file = probe(join(dir, ref), tried, false, jsOnly);
     if (file && !found.includes(file)) found.push(file);
   }
   if (found.length > 0) return found;
@@ -128,12 +151,12 @@ function looksLikePath(ref: string): boolean {
   return ref.startsWith('.') || ref.startsWith('/') || ref.includes('/') || /\.(m?js|ts)$/.test(ref);
 }
 
-/** Tries `base` itself (when a file), `base.js|.mjs|.ts`, then `base/index.*`. */
-function probe(base: string, tried: string[], exactFirst: boolean): string | null {
+/** Tries `base` itself (when a file), `base.js|.mjs|.ts`, then `base/index.*` (no `.ts` when `jsOnly`). */
+function probe(base: string, tried: string[], exactFirst: boolean, jsOnly = false): string | null {
   const candidates = [
     ...(exactFirst ? [base] : []),
-    ...FILE_SUFFIXES.map((s) => base + s),
-    ...INDEX_FILES.map((f) => join(base, f)),
+    ...FILE_SUFFIXES.filter((s) => !jsOnly || isJs(s)).map((s) => base + s),
+    ...INDEX_FILES.filter((f) => !jsOnly || isJs(f)).map((f) => join(base, f)),
   ];
   for (const candidate of candidates) {
     tried.push(candidate);
@@ -155,7 +178,12 @@ async function importPlugin(ref: string, file: string): Promise<PluginDefinition
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginLoadError(`plugin "${ref}" (${file}) failed to load: ${(err as Error).message}`, { cause: err });
+    const e = err as Error;
+    // A syntax error names its line and column: in place of the file when it is there, else after the message.
+    const where = syntaxErrorWhere(file, err);
+    const inFile = where?.startsWith(`${file}:`) ? where : null;
+    const what = where ? `${e.name}: ${e.message}${inFile ? '' : ` (at ${where})`}` : e.message;
+    throw new PluginLoadError(`plugin "${ref}" (${inFile ?? file}) failed to load: ${what}`, { cause: err });
   }
   const candidate = mod.default ?? mod.plugin;
   const problem = checkPluginDefinition(candidate);
@@ -166,6 +194,26 @@ async function importPlugin(ref: string, file: string): Promise<PluginDefinition
   }
   loadedFiles.set(file, ref);
   return candidate as PluginDefinition;
+}
+
+/**
+ * `FILE:LINE:COLUMN` of a syntax error. Node 20 leaves both out of the
+ * error of a dynamic import: the stack is asked first (newer Node puts
+ * `file:///...:LINE` on its first line), then `node --check FILE`, which
+ * prints them. Null when neither tells (the error is in a module the plugin
+ * imports, or is no syntax error).
+ */
+function syntaxErrorWhere(file: string, err: unknown): string | null {
+  if (!(err instanceof SyntaxError)) return null;
+  const inStack = /^(?:file:\/\/)?(\/[^\n]*?):(\d+)(?::(\d+))?\n/.exec(err.stack ?? '');
+  if (inStack) return `${decodeURI(inStack[1]!)}:${inStack[2]}${inStack[3] ? `:${inStack[3]}` : ''}`;
+  try {
+    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 5000 });
+    // `FILE:LINE`, the source line, then a caret under the column.
+    const m = /^(.+):(\d+)\n.*\n( *)\^/m.exec(check.stderr ?? '');
+    if (m) return `${m[1]}:${m[2]}:${m[3]!.length + 1}`;
+  } catch {}
+  return null;
 }
 
 /** Why a value is not a plugin definition, or null when it is one. */

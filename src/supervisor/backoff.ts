@@ -74,7 +74,7 @@ export class RestartTracker {
     if (!shouldRestart(restart.policy, crashed)) return { kind: 'exit' };
     if (runtimeMs >= restart.stable_after) this.attempt = 0;
     if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
-      return { kind: 'fail', reason: `crash loop: more than ${restart.max_restarts} restarts within ${restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`} (last: ${lastExit})` };
+      return { kind: 'fail', reason: `crash loop: ${tooMany(restart)} (last: ${lastExit})` };
     }
     const delay = computeBackoff(this.attempt, restart.backoff, this.random);
     this.attempt++;
@@ -89,7 +89,7 @@ export class RestartTracker {
    */
   automatic(restart: RestartConfig, now: number, what: string): string | null {
     if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
-      return `restart loop: more than ${restart.max_restarts} restarts within ${restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`} (last: ${what})`;
+      return `restart loop: ${tooMany(restart)} (last: ${what})`;
     }
     this.window.record(now);
     return null;
@@ -100,4 +100,11 @@ export class RestartTracker {
     this.window.clear();
     this.attempt = 0;
   }
+}
+
+/** `more than 1 restart within 60 s`, `more than 5 restarts within 500 ms`. */
+function tooMany(restart: RestartConfig): string {
+  const n = restart.max_restarts;
+  const window = restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`;
+  return `more than ${n} ${n === 1 ? 'restart' : 'restarts'} within ${window}`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,69 @@ components:
     const attach = await cli(['attach', 'zeta'], p.dir);
     expect(attach.code).toBe(2);
     expect(attach.stderr).toBe('corral attach needs a terminal (stdin is not one)\n');
+
+    expect((await cli(['down'], p.dir)).code).toBe(0);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('start/stop/restart check every name first and take `all`; ls, list and status are ps; a plugin given by path shows its name', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(`version: 1
+bus: { port: 0 }
+components:
+  alpha:
+    command: ["sleep", "600"]
+    env: { MARK: "${marker}" }
+  beta:
+    plugin: ./plugins/bare/index.mjs
+    env: { MARK: "${marker}" }
+  off:
+    command: ["sleep", "600"]
+    enabled: false
+`);
+    cleanups.push(p.cleanup, () => killMarked(marker));
+    // A plugin with no imports, given by path.
+    mkdirSync(join(p.dir, 'plugins', 'bare'), { recursive: true });
+    writeFileSync(
+      join(p.dir, 'plugins', 'bare', 'index.mjs'),
+      `export default { name: 'bare', configSchema: { safeParse: (v) => ({ success: true, data: v }) },
+         create: (ctx) => ({ start: () => ctx.runners.process({ name: ctx.name, command: ['sleep', '600'], env: ctx.component.env }) }) };\n`,
+    );
+    expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
+    const generations = async () => Object.fromEntries((await ps(p.dir)).map((c) => [c.name, `${c.state}/${c.generation}`]));
+    const before = await generations();
+    expect(before).toEqual({ alpha: 'running/1', beta: 'running/1', off: 'disabled/0' });
+
+    // An unknown name anywhere: nothing is done, one error lists the unknown and the known names.
+    const restart = await cli(['restart', 'alpha', 'nosuch'], p.dir);
+    expect(restart).toMatchObject({ code: 2, stdout: '' });
+    expect(restart.stderr).toBe('nosuch: no component named "nosuch"; the components are: alpha, beta, off\n');
+    const stop = await cli(['stop', 'nosuch', 'alpha', 'other'], p.dir);
+    expect(stop).toMatchObject({ code: 2, stdout: '' });
+    expect(stop.stderr).toBe('no components named "nosuch", "other"; the components are: alpha, beta, off\n');
+    expect((await cli(['start', 'alpha', 'nosuch'], p.dir)).code).toBe(2);
+    expect(await generations()).toEqual(before);
+
+    // `all`: every enabled component.
+    const stopAll = await cli(['stop', 'all'], p.dir);
+    expect(stopAll.code).toBe(0);
+    expect(stopAll.stdout).toBe('alpha: stopped\nbeta: stopped\n');
+    expect(await generations()).toEqual({ alpha: 'stopped/1', beta: 'stopped/1', off: 'disabled/0' });
+    expect((await cli(['start', 'all'], p.dir)).stdout).toBe('alpha: started\nbeta: started\n');
+    expect((await cli(['restart', 'all', 'alpha'], p.dir)).stdout).toBe('alpha: restarted\nbeta: restarted\n');
+    expect(await generations()).toEqual({ alpha: 'running/3', beta: 'running/3', off: 'disabled/0' });
+
+    // ps and its aliases; the plugin given by path is shown by its name.
+    const table = await cli(['ps'], p.dir);
+    expect(table.stdout).toMatch(/\nbeta\s+bare\s+running\s/);
+    for (const alias of ['ls', 'list', 'status']) {
+      const r = await cli([alias], p.dir);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(table.stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' ')));
+    }
+    expect((await cli(['--help'], p.dir)).stdout).toContain('(also: ls, list, status)');
+    expect((await cli(['ls', '--help'], p.dir)).stdout).toMatch(/^usage: corral ps \[--json\]/);
+    expect((await ps(p.dir)).find((c) => c.name === 'beta')!.plugin).toBe('./plugins/bare/index.mjs'); // --json stays as configured
 
     expect((await cli(['down'], p.dir)).code).toBe(0);
     expect(processesWithMarker(marker)).toEqual([]);

@@ -46,7 +46,7 @@ components:
     mark = d.seen.length;
     process.kill((second.event.payload as { pid: number }).pid, 'SIGUSR2'); // critical again
     const failed = await d.waitFor('CMP002', is('error.CMP002'), 20_000, mark);
-    expect((failed.event.payload as { error_message: string }).error_message).toMatch(/^restart loop: more than 1 restarts within 60 s \(last: on_critical: restart/);
+    expect((failed.event.payload as { error_message: string }).error_message).toMatch(/^restart loop: more than 1 restart within 60 s \(last: on_critical: restart/);
     const stops = d.seen.filter(is('component.stopped', 'hog')).map((e) => (e.event.payload as { cause?: string }).cause);
     expect(stops).toHaveLength(2);
     expect(stops.every((c) => c?.startsWith('on_critical: restart'))).toBe(true);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,6 +111,48 @@ describe('plugin loader and lifecycle', () => {
       expect(run.status).toBe(0);
     },
   );
+
+  // The built CLI, as a user runs it in corral's own checkout: a JS plugin saved in the repository's plugins/.
+  it.skipIf(!existsSync(resolve('dist/src/cli/main.js')))(
+    "finds by name a JS plugin saved in the repository's plugins/, after the config's plugins/; first-party plugins still load from dist/",
+    () => {
+      const name = `test-echo-${process.pid}-${Date.now()}`;
+      const saved = resolve('plugins', name);
+      try {
+        mkdirSync(saved);
+        // README's example as it is: `corral` resolves to the package itself, zod from its node_modules.
+        const readme = readFileSync(resolve('README.md'), 'utf8');
+        const example = /Save this as `plugins\/http-echo\/index\.mjs`[\s\S]*?```js\n([\s\S]*?)^```$/m.exec(readme)![1]!;
+        writeFileSync(join(saved, 'index.mjs'), example);
+        const config = write('corral.yaml', `version: 1\ncomponents:\n  echo:\n    plugin: ${name}\n    port: 9090\n  tmux:\n    plugin: tmux-orchestrator\n    session: s\n    windows: [{ name: a }]\n`);
+        const validate = () => spawnSync(process.execPath, [resolve('bin/corral.js'), 'validate', '-c', config], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+        let run = validate();
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        // Its keys are checked by its own schema: it is the plugin that was loaded.
+        writeFileSync(config, `version: 1\ncomponents:\n  echo:\n    plugin: ${name}\n    port: nope\n`);
+        run = validate();
+        expect(run.status).toBe(2);
+        expect(run.stdout + run.stderr).toContain('components.echo.port');
+        // The config's own plugins/ comes first.
+        write(`plugins/${name}.mjs`, 'export default {};\n');
+        run = validate();
+        expect(run.status).toBe(2);
+        expect(run.stdout + run.stderr).toContain(`(${join(dir, 'plugins', `${name}.mjs`)}) does not export a plugin`);
+      } finally {
+        rmSync(saved, { recursive: true, force: true });
+      }
+    },
+  );
+
+  // Under plain Node: vitest's own loader reports syntax errors in its own words.
+  it.skipIf(!existsSync(resolve('dist/src/cli/main.js')))('names the file, line and column of a syntax error in a plugin', () => {
+    const file = write('plugins/broken/index.mjs', "export default {\n  name: 'broken',\n  port: )\n};\n");
+    const config = write('corral.yaml', 'version: 1\ncomponents:\n  b:\n    plugin: broken\n');
+    const run = spawnSync(process.execPath, [resolve('bin/corral.js'), 'validate', '-c', config], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(run.status).toBe(2);
+    expect(run.stdout + run.stderr).toContain(`plugin "broken" (${file}:3:9) failed to load: SyntaxError: Unexpected token ')'`);
+  });
 
   it('says where it looked when a plugin is not found', async () => {
     const err = await loadPlugin('nowhere', { configDir: dir, pluginDirs: ['extra'] }).catch((e: unknown) => e);

@@ -10,4 +10,9 @@ describe('corral COMMAND --help', () => {
     expect(commandUsage('up')).not.toContain('corral down');
     expect(commandUsage('attach')).toMatch(/^usage: corral attach NAME\[:WINDOW\] .*\n\s+WINDOW: .*by name or index\n/);
   });
+
+  it('knows ls, list and status as ps', () => {
+    for (const alias of ['ls', 'list', 'status']) expect(commandUsage(alias)).toBe(commandUsage('ps'));
+    expect(commandUsage('ps')).toMatch(/^usage: corral ps \[--json\] .*\n\s+\(also: ls, list, status\)\n/);
+  });
 });

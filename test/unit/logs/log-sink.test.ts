@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -66,8 +66,8 @@ describe('createLogSink', () => {
     expect(texts(read('prompt.log'))).toEqual(['password: ', 'tail']);
   });
 
-  it('rotates at the size cap and keeps at most maxFiles old files', async () => {
-    const sink = createLogSink({ dir, name: 'r', maxSize: 1000, maxFiles: 2 });
+  it('rotates at the size cap and keeps maxFiles files, the current one included', async () => {
+    const sink = createLogSink({ dir, name: 'r', maxSize: 1000, maxFiles: 3 });
     for (let i = 0; i < 100; i++) sink.write('out', `line ${String(i).padStart(3, '0')} ${'x'.repeat(40)}\n`);
     await sink.close();
     for (const f of ['r.log', 'r.log.1', 'r.log.2']) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(1000);
@@ -81,11 +81,19 @@ describe('createLogSink', () => {
 
   it('appends to an existing file and counts its size toward the cap', async () => {
     writeFileSync(join(dir, 'a.log'), 'x'.repeat(950) + '\n');
-    const sink = createLogSink({ dir, name: 'a', maxSize: 1000, maxFiles: 1 });
+    const sink = createLogSink({ dir, name: 'a', maxSize: 1000, maxFiles: 2 });
     sink.write('out', 'new line that does not fit\n');
     await sink.close();
     expect(read('a.log.1')).toBe('x'.repeat(950) + '\n');
     expect(texts(read('a.log'))).toEqual(['new line that does not fit']);
+  });
+
+  it('with maxFiles 1 keeps the current file alone', async () => {
+    const sink = createLogSink({ dir, name: 'one', maxSize: 200, maxFiles: 1 });
+    for (let i = 0; i < 20; i++) sink.write('out', `line ${i}\n`);
+    await sink.close();
+    expect(readdirSync(dir).filter((f) => f.startsWith('one.'))).toEqual(['one.log']);
+    expect(texts(read('one.log')).at(-1)).toBe('line 19');
   });
 
   it('drops lines beyond the high-water mark and says so with a marker', async () => {
@@ -111,6 +119,12 @@ describe('readLogTail', () => {
     expect(tail.map((l) => l.text)).toEqual(Array.from({ length: 15 }, (_, i) => `n${25 + i}`));
     expect(readLogTail(dir, 't', 0)).toEqual([]);
     expect(readLogTail(dir, 'missing', 5)).toEqual([]);
+  });
+
+  it('leaves out a last line still being written', () => {
+    writeFileSync(join(dir, 'w.log'), '2026-01-01T00:00:00.000Z out a\n2026-01-01T00:00:00.000Z out b\n2026-01-01T00:0');
+    expect(readLogTail(dir, 'w', 5).map((l) => l.text)).toEqual(['a', 'b']);
+    expect(readLogTail(dir, 'w', 1).map((l) => l.text)).toEqual(['b']);
   });
 
   it('reads a tail from a file bigger than one block', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeBackoff, RestartWindow, shouldRestart } from '../../../src/supervisor/backoff.js';
+import { computeBackoff, RestartTracker, RestartWindow, shouldRestart, type RestartConfig } from '../../../src/supervisor/backoff.js';
 
 const backoff = { initial: 1000, max: 30_000, factor: 2, jitter: 0 };
 
@@ -43,5 +43,19 @@ describe('RestartWindow', () => {
     expect(w.wouldExceed(1600, 1000, 3)).toBe(false);
     w.clear();
     expect(w.count(1600, 1000)).toBe(0);
+  });
+});
+
+describe('RestartTracker', () => {
+  it('names the crash loop in the right number', () => {
+    const restart = { policy: 'on-failure', backoff, max_restarts: 1, window: 60_000, stable_after: 60_000 } as RestartConfig;
+    const t = new RestartTracker(() => 0);
+    expect(t.decide(restart, true, 10, 0, 'exit code 1').kind).toBe('restart');
+    expect(t.decide(restart, true, 10, 1, 'exit code 1')).toEqual({ kind: 'fail', reason: 'crash loop: more than 1 restart within 60 s (last: exit code 1)' });
+    const two = new RestartTracker(() => 0);
+    const r2 = { ...restart, max_restarts: 2, window: 500 };
+    two.decide(r2, true, 10, 0, 'x');
+    two.decide(r2, true, 10, 1, 'x');
+    expect(two.decide(r2, true, 10, 2, 'x')).toEqual({ kind: 'fail', reason: 'crash loop: more than 2 restarts within 500 ms (last: x)' });
   });
 });
