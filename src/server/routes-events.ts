@@ -1,9 +1,10 @@
-import type { BusEntry } from '../bus/types.js';
+import { FILTER_OPTIONS_MAX, type BusEntry } from '../bus/types.js';
 import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
 import { checkPublishAuth } from './guard.js';
 import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
+import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
 import { messageCost } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
@@ -202,17 +203,22 @@ export async function getEvents(ctx: RouteContext): Promise<void> {
   return sendJson(req, res, 200, body);
 }
 
-/** GET /events/recent?limit= (observability dashboard): a bare array, oldest first. */
+/** GET /events/recent?limit= (observability dashboard): a bare array, oldest first, in its shape (compatJson). */
 export async function getRecent(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
   if (authRefused(ctx)) return;
   const limit = parseLimit(url, 100);
   if (typeof limit === 'string') return sendError(req, res, 400, limit);
   const page = opts.bus.history({}, { limit, order: 'desc' });
-  return sendJson(req, res, 200, `[${page.events.map((e) => e.json).join(',')}]`);
+  return sendJson(req, res, 200, `[${page.events.map(compatJson).join(',')}]`);
 }
 
-/** GET /events/filter-options (observability dashboard). */
+/**
+ * GET /events/filter-options (observability dashboard): the distinct values
+ * of the events it is shown (compatJson's shape: `source_app` falling back to
+ * `source`, `hook_event_type` to `event_type`), from the store, else from the
+ * bus's history; empty strings left out, sorted, at most FILTER_OPTIONS_MAX each.
+ */
 export async function getFilterOptions(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   if (authRefused(ctx)) return;
@@ -225,6 +231,6 @@ export async function getFilterOptions(ctx: RouteContext): Promise<void> {
     sessions.add(e.event.session_id);
     types.add(e.event.hook_event_type ?? e.event.event_type);
   }
-  const sorted = (s: Set<string>) => [...s].sort();
+  const sorted = (s: Set<string>) => [...s].filter((v) => v !== '').sort().slice(0, FILTER_OPTIONS_MAX);
   return sendJson(req, res, 200, { source_apps: sorted(apps), session_ids: sorted(sessions), hook_event_types: sorted(types) });
 }

@@ -84,7 +84,41 @@ describe('HTTP API', () => {
     expect(options.body).toEqual({ source_apps: ['my-project'], session_ids: ['abc123'], hook_event_types: ['PreToolUse'] });
   });
 
-  it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 even for a bad body', async () => {
+  it('GET /events/recent gives corral\'s own events source_app and hook_event_type; filter-options agree with and without a store', async () => {
+    const publishAll = (bus: TestServer['bus']) => {
+      bus.publish({ source: 'corral', session_id: 'daemon', event_type: 'component.started', payload: { component: 'api' } });
+      bus.publish({ source: 'example', session_id: 's-tick', event_type: 'example.tick', payload: {} });
+      bus.publish(hookEvent(1, { source_app: 'shop', session_id: 's-hook' }));
+    };
+    ts = await startTestServer();
+    publishAll(ts.bus);
+    const recent = await http(ts.server.url, 'GET', '/events/recent?limit=10');
+    expect(recent.body.map((e: any) => [e.source, e.source_app, e.event_type, e.hook_event_type])).toEqual([
+      ['corral', 'corral', 'component.started', 'component.started'],
+      ['example', 'example', 'example.tick', 'example.tick'],
+      ['test', 'shop', 'PreToolUse', 'PreToolUse'],
+    ]);
+    // Stored as published: the shape is the dashboard's view only.
+    expect((await http(ts.server.url, 'GET', '/events?limit=10')).body.events[0]).not.toHaveProperty('source_app');
+    const expected = {
+      source_apps: ['corral', 'example', 'shop'],
+      session_ids: ['daemon', 's-hook', 's-tick'],
+      hook_event_types: ['PreToolUse', 'component.started', 'example.tick'],
+    };
+    await ts.store.flush();
+    expect((await http(ts.server.url, 'GET', '/events/filter-options')).body).toEqual(expected);
+    // The same events on a server without a store: the same options.
+    const bare = await startTestServer({ store: undefined });
+    try {
+      publishAll(bare.bus);
+      await bare.store.flush();
+      expect((await http(bare.server.url, 'GET', '/events/filter-options')).body).toEqual(expected);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 (stored) even for a body that is not JSON', async () => {
     ts = await startTestServer();
     const sub = await connect(ts.wsUrl('?event_type=UserPromptSubmit,Stop'));
     clients.push(sub);
