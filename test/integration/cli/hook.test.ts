@@ -107,6 +107,24 @@ describe('corral hook', () => {
     expect(text).not.toMatch(/abcdef0123456789|plain-value/);
   });
 
+  test('a name the daemon refuses: one line on stderr, exit 0, nothing stored or spooled; the body\'s hook_event_name is used when it can be', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const bad = hook(['bad name!'], JSON.stringify({ session_id: 's-bad' }));
+    expect(await bad.exited).toBe(0);
+    expect(bad.stdout()).toBe('');
+    expect(bad.stderr()).toBe('corral hook: the daemon refused "bad name!": invalid hook event name "bad name!": a hook event name is 1 to 128 letters, digits and _.:-; nothing was stored\n');
+    const reserved = hook(['component.started'], JSON.stringify({ session_id: 's-res' }));
+    expect(await reserved.exited).toBe(0);
+    expect(reserved.stderr()).toMatch(/^corral hook: the daemon refused "component\.started": hook event name "component\.started" refused: event_type: "component\.started" is reserved: .*\n$/);
+    // Claude Code's body names the hook: that name is used.
+    const rescued = hook(['component.started'], JSON.stringify(body));
+    expect(await rescued.exited).toBe(0);
+    expect(rescued.stderr()).toBe('');
+    expect(srv.bus.history({}).events.map((e) => [e.event.event_type, e.event.session_id])).toEqual([['PreToolUse', 'sess-1']]);
+    expect(() => readdirSync(join(dir, '.corral', 'spool'))).toThrow();
+  });
+
   test('a daemon that answers badly: the hook is spooled in the state directory', async () => {
     fake = createServer((req, res) => {
       req.resume();
