@@ -6,6 +6,7 @@ import { fallbackStateDir, statePaths } from '../daemon/paths.js';
 import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
 import { findDaemon, type DaemonTarget } from './daemon-client.js';
+import { readBusUrl } from './state-dir.js';
 
 // Claude Code waits for its hooks: the whole command stays within about a second.
 const TOTAL_MS = 1000;
@@ -178,8 +179,10 @@ export async function run(args: string[]): Promise<number> {
     // The bus's default masking (API keys, tokens, secret-named keys) before the body touches the disk; its size cap
     // is left to the replay, which applies the bus's own settings.
     const masked = createRedactor({ field_max: Number.POSITIVE_INFINITY }).redactValue(body);
-    // The URL it was meant for: a daemon replays the shared spool only when that is its own address.
-    const url = target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
+    // The URL it was meant for: a daemon replays the shared spool only when that is its own address. A config's
+    // daemon that is down is meant at the address its config asks for, not at CORRAL_URL or the default.
+    const configUrl = target?.configPath && !target.info ? await readBusUrl(target.configPath) : null;
+    const url = configUrl ?? target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
     spoolHook(spoolDir, { hook_event_name: name, received_at: started, url, body: masked });
   } catch (err) {
     process.stderr.write(`corral hook: ${(err as Error).message}\n`);
