@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { EventInput } from '../schema/events.js';
+import { truncateString } from './redact.js';
 
 /**
  * Wraps a Claude Code hook body into a HookEvent (DESIGN §4): `hook_event_type`
@@ -40,11 +41,7 @@ export interface HookTruncation {
 const byteLength = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '');
 
 function cutStrings(value: unknown, max: number): unknown {
-  if (typeof value === 'string') {
-    if (value.length * 3 <= max || Buffer.byteLength(value) <= max) return value;
-    const kept = Buffer.from(value).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
-    return `${kept}…[truncated ${Buffer.byteLength(value) - Buffer.byteLength(kept)} bytes]`;
-  }
+  if (typeof value === 'string') return value.length * 3 <= max ? value : truncateString(value, max);
   if (Array.isArray(value)) return value.map((v) => cutStrings(v, max));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cutStrings(v, max)]));

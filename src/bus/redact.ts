@@ -56,14 +56,25 @@ export function compileRedactPatterns(patterns: string[]): RegExp[] {
   });
 }
 
-/** Cuts `s` to at most `max` UTF-8 bytes and appends a marker saying how much was dropped. */
+const MARKER = /…\[truncated (\d+) bytes\]$/;
+
+/**
+ * Cuts `s` to at most `max` UTF-8 bytes and appends a marker saying how much
+ * was dropped. A string already cut (a hook body cut to fit, then the bus's
+ * per-field cap) is cut once: its text is measured without the marker, and a
+ * second cut adds to the first marker's count, so the marker always gives
+ * what was dropped from the original.
+ */
 export function truncateString(s: string, max: number): string {
-  const bytes = Buffer.byteLength(s);
+  const marker = MARKER.exec(s);
+  const text = marker ? s.slice(0, marker.index) : s;
+  const before = marker ? Number(marker[1]) : 0;
+  const bytes = Buffer.byteLength(text);
   if (bytes <= max) return s;
-  let kept = Buffer.from(s).subarray(0, max).toString('utf8');
+  let kept = Buffer.from(text).subarray(0, max).toString('utf8');
   // A multi-byte character cut in half decodes as U+FFFD: drop it.
-  if (kept.endsWith('\uFFFD') && !s.startsWith(kept)) kept = kept.slice(0, -1);
-  const dropped = bytes - Buffer.byteLength(kept);
+  if (kept.endsWith('\uFFFD') && !text.startsWith(kept)) kept = kept.slice(0, -1);
+  const dropped = bytes - Buffer.byteLength(kept) + before;
   return `${kept}…[truncated ${dropped} bytes]`;
 }
 

@@ -30,6 +30,17 @@ export interface SpoolSkip {
 export interface SpoolReplay {
   replayed: number;
   skipped: SpoolSkip[];
+  /** Lines dropped unread for their age (`maxAgeMs`), whoever they were meant for. */
+  expired: number;
+}
+
+/** Options of a spool replay. */
+export interface SpoolReplayOptions {
+  /** Lines received longer ago than this are dropped (the shared spool would otherwise keep forever the hooks of an address where no corral runs). */
+  maxAgeMs?: number;
+  now?: () => number;
+  /** The event type to store a hook under (as `POST /hooks/EVENT` decides it), or why it is refused. */
+  resolveName?: (name: string, body: unknown) => { ok: true; name: string } | { ok: false; error: string };
 }
 
 const SPOOL_FILE = /\.jsonl(\.replaying-\d+)?$/;
@@ -104,14 +115,17 @@ function heldByOther(name: string): boolean {
  * removes the file. A file is renamed before it is read, so a hook spooling at
  * the same moment starts a new file instead of losing its line. Lines that
  * cannot be replayed are skipped and reported; they never stop the replay.
- * Hooks `accept` refuses (meant for another daemon) stay in the spool.
+ * Hooks `accept` refuses (meant for another daemon) stay in the spool, unless
+ * older than `maxAgeMs`: those are dropped and counted.
  */
 export async function replaySpool(
   dir: string,
   publish: (input: unknown) => PublishResult,
   accept: (record: SpoolRecord) => boolean = () => true,
+  options: SpoolReplayOptions = {},
 ): Promise<SpoolReplay> {
-  const result: SpoolReplay = { replayed: 0, skipped: [] };
+  const result: SpoolReplay = { replayed: 0, skipped: [], expired: 0 };
+  const oldest = options.maxAgeMs !== undefined ? (options.now ?? Date.now)() - options.maxAgeMs : -Infinity;
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => SPOOL_FILE.test(n)).sort();
@@ -140,11 +154,20 @@ export async function replaySpool(
         result.skipped.push({ file: name, line: i + 1, reason: record });
         return;
       }
+      if (record.received_at < oldest) {
+        result.expired++;
+        return;
+      }
       if (!accept(record)) {
         kept.push(`${text}\n`);
         return;
       }
-      const published = publish(hookToEvent(record.hook_event_name, record.body, record.received_at));
+      const resolved = options.resolveName?.(record.hook_event_name, record.body) ?? { ok: true, name: record.hook_event_name };
+      if (!resolved.ok) {
+        result.skipped.push({ file: name, line: i + 1, reason: resolved.error });
+        return;
+      }
+      const published = publish(hookToEvent(resolved.name, record.body, record.received_at));
       if (!published.ok) {
         result.skipped.push({ file: name, line: i + 1, reason: published.error.error_message });
         return;

@@ -6,7 +6,7 @@ import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
 import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
-import type { BusEntry, EventStore, QueryOptions, QueryPage } from './types.js';
+import { FILTER_OPTIONS_MAX, type BusEntry, type EventStore, type QueryOptions, type QueryPage } from './types.js';
 
 /** Options of the SQLite event store. */
 export interface EventStoreOptions {
@@ -250,9 +250,10 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     query,
     lastSeq: () => last,
     filterOptions() {
-      const distinct = (col: string) =>
-        (statement(`SELECT DISTINCT ${col} AS v FROM events WHERE ${col} IS NOT NULL AND ${col} != '' ORDER BY ${col} LIMIT 1000`).all() as { v: string }[]).map((r) => r.v);
-      return { source_apps: distinct('source_app'), session_ids: distinct('session_id'), hook_event_types: distinct('hook_event_type') };
+      // Every event, in the dashboard's shape (compatJson): source_app else source, hook_event_type else event_type.
+      const distinct = (expr: string) =>
+        (statement(`SELECT DISTINCT ${expr} AS v FROM events WHERE v IS NOT NULL AND v != '' ORDER BY v LIMIT ${FILTER_OPTIONS_MAX}`).all() as { v: string }[]).map((r) => r.v);
+      return { source_apps: distinct('COALESCE(source_app, source)'), session_ids: distinct('session_id'), hook_event_types: distinct('COALESCE(hook_event_type, event_type)') };
     },
     pending: () => queued,
     flush(): Promise<void> {

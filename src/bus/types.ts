@@ -37,6 +37,9 @@ export interface QueryPage {
   next_cursor: string | null;
 }
 
+/** The most values of each kind `GET /events/filter-options` lists. */
+export const FILTER_OPTIONS_MAX = 1000;
+
 /** The persistent event store (SQLite, WAL), written in batches off the publish path. */
 export interface EventStore {
   /** Queue entries; the promise resolves when the batch holding them has committed. */
@@ -45,7 +48,7 @@ export interface EventStore {
   query(filter: EventFilter, options?: QueryOptions): QueryPage;
   /** The highest seq ever stored (0 for an empty store). */
   lastSeq(): number;
-  /** Distinct values for the dashboard's filter options. */
+  /** Distinct values for the dashboard's filter options (at most FILTER_OPTIONS_MAX each). */
   filterOptions(): { source_apps: string[]; session_ids: string[]; hook_event_types: string[] };
   /** Number of events queued and not yet committed. */
   pending(): number;

@@ -6,6 +6,7 @@ import { fallbackStateDir, statePaths } from '../daemon/paths.js';
 import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
 import { findDaemon, type DaemonTarget } from './daemon-client.js';
+import { readBusUrl } from './state-dir.js';
 
 // Claude Code waits for its hooks: the whole command stays within about a second.
 const TOTAL_MS = 1000;
@@ -35,15 +36,21 @@ function readStdin(ms: number): Promise<string> {
   });
 }
 
-/** POSTs the body; resolves with the status, or 0 when the daemon is down or too slow. */
-function post(target: DaemonTarget, name: string, body: string, ms: number): Promise<number> {
+/** The daemon's answer: its status (0 when it is down or too slow) and, for an error, its message. */
+interface Answer {
+  status: number;
+  error?: string;
+}
+
+/** POSTs the body; resolves with the daemon's answer. */
+function post(target: DaemonTarget, name: string, body: string, ms: number): Promise<Answer> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (status: number) => {
+    const settle = (status: number, error?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(status);
+      resolve(error === undefined ? { status } : { status, error });
     };
     let url: URL;
     try {
@@ -63,8 +70,13 @@ function post(target: DaemonTarget, name: string, body: string, ms: number): Pro
         },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => settle(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= 64 * 1024) chunks.push(c);
+        });
+        res.on('end', () => settle(res.statusCode ?? 0, errorOf(Buffer.concat(chunks).toString('utf8'))));
         res.on('error', () => settle(0));
       },
     );
@@ -76,6 +88,25 @@ function post(target: DaemonTarget, name: string, body: string, ms: number): Pro
     req.end(body);
   });
 }
+
+/** The `error` of a JSON error answer, else the text itself (one line). */
+function errorOf(text: string): string | undefined {
+  if (text.trim() === '') return undefined;
+  let message = text;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'string') message = parsed.error;
+  } catch {}
+  return message.replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+/**
+ * A 4xx that refuses the hook for what it is (an invalid or reserved name):
+ * spooling it would only have it refused again. A rate limit (429), a timeout
+ * (408) or a missing or wrong token (401, 403) is not about the hook, whose
+ * replay from the spool the daemon does accept.
+ */
+const refused = (status: number): boolean => status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
 
 /** Whether a corral answers at `baseUrl`: its `GET /health` names the service (any other server keeps the hook's body). */
 async function isCorral(baseUrl: string, ms: number): Promise<boolean> {
@@ -138,14 +169,20 @@ export async function run(args: string[]): Promise<number> {
     // No config: the port (4000 unless CORRAL_URL says otherwise) may be anyone's, say a dev server that logs
     // request bodies. Send the hook (prompts, tool input) only when what answers there says it is corral.
     if (reachable && target?.configPath === null) reachable = await isCorral(target.baseUrl, left() / 2);
-    const status = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, left()) : 0;
-    if (status >= 200 && status < 300) return 0;
+    const answer = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, left()) : { status: 0 };
+    if (answer.status >= 200 && answer.status < 300) return 0;
+    if (refused(answer.status)) {
+      process.stderr.write(`corral hook: the daemon refused ${JSON.stringify(name)}: ${answer.error ?? `HTTP ${answer.status}`}\n`);
+      return 0;
+    }
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
     // The bus's default masking (API keys, tokens, secret-named keys) before the body touches the disk; its size cap
     // is left to the replay, which applies the bus's own settings.
     const masked = createRedactor({ field_max: Number.POSITIVE_INFINITY }).redactValue(body);
-    // The URL it was meant for: a daemon replays the shared spool only when that is its own address.
-    const url = target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
+    // The URL it was meant for: a daemon replays the shared spool only when that is its own address. A config's
+    // daemon that is down is meant at the address its config asks for, not at CORRAL_URL or the default.
+    const configUrl = target?.configPath && !target.info ? await readBusUrl(target.configPath) : null;
+    const url = configUrl ?? target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
     spoolHook(spoolDir, { hook_event_name: name, received_at: started, url, body: masked });
   } catch (err) {
     process.stderr.write(`corral hook: ${(err as Error).message}\n`);

@@ -10,6 +10,7 @@ import { createEventStore } from '../bus/store.js';
 import { createBus } from '../bus/bus.js';
 import { startAdaptiveJit } from './adaptive-jit.js';
 import { replaySpool, spoolTargets, type SpoolRecord } from '../bus/spool.js';
+import { resolveHookName } from '../bus/hook-name.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogSink } from '../logs/index.js';
@@ -242,9 +243,15 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   for (const dir of [paths.spool, sharedSpool]) {
     if (!existsSync(dir)) continue;
     const ours = dir === sharedSpool ? (r: SpoolRecord) => spoolTargets(r.url, current.bus.host, server.port) : undefined;
-    const replayed = await replaySpool(dir, (input) => bus.publish(input), ours);
+    // Hooks older than the bus keeps events are dropped, whoever they were meant for: the shared spool would
+    // otherwise keep for ever those of an address where no corral runs.
+    const replayed = await replaySpool(dir, (input) => bus.publish(input), ours, { maxAgeMs: current.bus.retention.age, resolveName: resolveHookName });
     if (replayed.replayed > 0 || replayed.skipped.length > 0) {
       logger.info(`replayed spooled hooks from ${dir}`, { published: replayed.replayed, skipped: replayed.skipped.length });
+    }
+    for (const skip of replayed.skipped.slice(0, 10)) logger.warn(`spooled hook not replayed (${skip.file}:${skip.line}): ${skip.reason}`);
+    if (replayed.expired > 0) {
+      logger.info(`dropped ${replayed.expired} spooled hook${replayed.expired === 1 ? '' : 's'} older than bus.retention.age (${+(current.bus.retention.age / 86_400_000).toFixed(2)} days) from ${dir}`, { expired: replayed.expired });
     }
   }
 

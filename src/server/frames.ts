@@ -29,6 +29,31 @@ export function eventWireFrame(entry: BusEntry): Buffer {
 const EVENT_HEAD = '{"type":"event","data":';
 
 /**
+ * An event in the observability dashboard's shape (`WS /stream`, `GET
+ * /events/recent`): every event has `source_app` and `hook_event_type`, as a
+ * hook event has them; corral's own and other events get their `source` and
+ * `event_type` there. The JSON of an event that has both is used as it is.
+ */
+export function compatJson(entry: BusEntry): string {
+  const e = entry.event;
+  if (e.source_app !== undefined && e.hook_event_type !== undefined) return entry.json;
+  return JSON.stringify({ ...e, source_app: e.source_app ?? e.source, hook_event_type: e.hook_event_type ?? e.event_type });
+}
+
+let lastCompatEntry: BusEntry | null = null;
+let lastCompatFrame: Buffer | null = null;
+
+/** eventWireFrame in the dashboard's shape (compatJson), built once per entry for every `/stream` subscriber. */
+export function compatWireFrame(entry: BusEntry): Buffer {
+  if (entry.event.source_app !== undefined && entry.event.hook_event_type !== undefined) return eventWireFrame(entry);
+  if (entry !== lastCompatEntry || lastCompatFrame === null) {
+    lastCompatFrame = wireFrame(EVENT_HEAD, compatJson(entry), `,"metadata":${metadata(entry.seq)}}`);
+    lastCompatEntry = entry;
+  }
+  return lastCompatFrame;
+}
+
+/**
  * A text message, given as consecutive pieces, as one final unmasked
  * WebSocket frame in one buffer. The pieces are written where they belong
  * (joining them first would copy the event's JSON once more).
@@ -58,10 +83,14 @@ function metadata(seq: number, extra = ''): string {
   return `{"server_time":${Date.now()},"message_id":"${randomUUID()}","seq":${seq}${extra}}`;
 }
 
+/** An entry's JSON as a subscriber is sent it: as stored, or in the dashboard's shape (compatJson). */
+export type EntryJson = (entry: BusEntry) => string;
+const stored: EntryJson = (e) => e.json;
+
 /** An `event` message whose data is an array: a slow subscriber's coalesced backlog. */
-export function batchFrame(entries: readonly BusEntry[]): string {
+export function batchFrame(entries: readonly BusEntry[], json: EntryJson = stored): string {
   const last = entries[entries.length - 1];
-  return `{"type":"event","data":[${entries.map((e) => e.json).join(',')}],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`;
+  return `{"type":"event","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`;
 }
 
 /** The `initial` message: events oldest first; `truncated` when a replay hit its cap. */
@@ -70,10 +99,11 @@ export function initialFrame(
   extra: { truncated?: boolean; next_cursor?: string | null } = {},
   /** The cursor when no entry is sent: where the client stands (the bus's last seq, or its own `after`). */
   emptySeq = 0,
+  json: EntryJson = stored,
 ): string {
   const last = entries[entries.length - 1];
   const more = extra.truncated ? `,"truncated":true,"next_cursor":${JSON.stringify(extra.next_cursor ?? null)}` : '';
-  return `{"type":"initial","data":[${entries.map((e) => e.json).join(',')}],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`;
+  return `{"type":"initial","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`;
 }
 
 /** An `error` message to one client or to all. */

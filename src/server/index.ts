@@ -7,14 +7,12 @@ import type { RouteContext } from './route-context.js';
 import { handleControl } from './routes-control.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import type { CorralServer, ServerOptions } from './types.js';
-import { createWsHub } from './ws-hub.js';
+import { COMPAT_STREAM_PATH, createWsHub } from './ws-hub.js';
 
 export type { CorralServer, ServerOptions, RateLimit, SlowConsumerLimits } from './types.js';
 export { ensureToken } from './token.js';
 export { describePortOwner } from './port-owner.js';
 
-/** The dashboard of the observability server connects here; same protocol as the bus path. */
-const COMPAT_STREAM_PATH = '/stream';
 
 /** The methods a known path answers (for 405 and its Allow header); null for a path with no route. */
 function allowedMethods(path: string, parts: string[]): string[] | null {

@@ -1,9 +1,11 @@
-import type { BusEntry } from '../bus/types.js';
+import { FILTER_OPTIONS_MAX, type BusEntry } from '../bus/types.js';
 import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
+import { resolveHookName } from '../bus/hook-name.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
 import { checkPublishAuth } from './guard.js';
 import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
+import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
 import { messageCost } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
@@ -13,14 +15,22 @@ const MAX_LIMIT = 10_000;
 /**
  * The observability server's hook sender posts `source_app` and
  * `hook_event_type` without corral's `source` and `event_type`: complete them
- * so its body is accepted unchanged (DESIGN §4).
+ * so its body is accepted unchanged (DESIGN §4). The event type then comes
+ * from a hook name, held to the rule of `POST /hooks/EVENT`: an invalid or
+ * reserved one gives way to the payload's `hook_event_name`, else `issue` says why.
  */
-export function completeCompat(item: unknown): { input: unknown; compat: boolean } {
+export function completeCompat(item: unknown): { input: unknown; compat: boolean; issue?: string } {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return { input: item, compat: false };
   const o = item as Record<string, unknown>;
   if (o.source_app === undefined || o.hook_event_type === undefined) return { input: item, compat: false };
   const compat = o.source === undefined && o.event_type === undefined;
-  return { input: { ...o, source: o.source ?? o.source_app, event_type: o.event_type ?? o.hook_event_type }, compat };
+  let hookType = o.hook_event_type;
+  if (o.event_type === undefined && typeof hookType === 'string') {
+    const resolved = resolveHookName(hookType, o.payload ?? {});
+    if (!resolved.ok) return { input: item, compat, issue: resolved.error };
+    hookType = resolved.name;
+  }
+  return { input: { ...o, source: o.source ?? o.source_app, event_type: o.event_type ?? hookType, hook_event_type: hookType }, compat };
 }
 
 function rateLimited(ctx: RouteContext, cost: number): boolean {
@@ -61,6 +71,10 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
   items.forEach((item, index) => {
     const c = completeCompat(item);
     compat ||= c.compat;
+    if (c.issue !== undefined) {
+      errors.push({ index, path: 'hook_event_type', message: c.issue });
+      return;
+    }
     const checked = completeEvent(c.input);
     if (!checked.ok) {
       for (const i of checked.issues) errors.push({ index, path: i.path, message: i.message });
@@ -95,8 +109,12 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
 
 /**
  * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with an empty body
- * (a body could be read as a hook decision) even when the input is the hook's
- * problem; only a store failure answers 503, so `corral hook` spools instead.
+ * (a body could be read as a hook decision) once the event is stored; a hook
+ * that cannot be stored as sent is still stored (a body that is not JSON, too
+ * big or too deep is recorded as such). A name that is invalid or reserved by
+ * corral gives way to the body's own `hook_event_name`; without a usable one
+ * the answer is 400 naming the name and the rule, and nothing is stored. A
+ * store failure answers 503, so `corral hook` spools instead.
  */
 export async function postHook(ctx: RouteContext, rawName: string): Promise<void> {
   const { req, res, opts } = ctx;
@@ -106,20 +124,11 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     req.resume();
     return;
   }
-  const accept = (headers: Record<string, string>) => {
-    res.writeHead(202, { 'content-length': 0, ...headers });
-    res.end();
-  };
-  let name: string;
+  let urlName: string;
   try {
-    name = decodeURIComponent(rawName);
+    urlName = decodeURIComponent(rawName);
   } catch {
-    name = rawName;
-  }
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
-    req.resume();
-    opts.logger?.warn('hook with an invalid event name (letters, digits and _.:- only, at most 128)', { name: name.slice(0, 140) });
-    return accept({ 'x-corral-error': `invalid hook event name ${JSON.stringify(name).slice(0, 140)}` });
+    urlName = rawName;
   }
   // A hook is never dropped for its size: a body over the bus's message size
   // is cut to fit (fitHookBody), and one over even HOOK_MAX_BODY is recorded
@@ -138,7 +147,7 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     }
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
-    opts.logger?.warn(`hook ${name}: ${err.message}; recording it without its body`);
+    opts.logger?.warn(`hook ${urlName.slice(0, 140)}: ${err.message}; recording it without its body`);
     const declared = Number(req.headers['content-length']);
     const reason = err.message.replace(' (bus.max_payload)', ` (a hook body may be at most ${HOOK_MAX_BODY} bytes)`);
     body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason } };
@@ -148,25 +157,25 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   // Re-serialised JSON is never longer than the text it was parsed from (a non-JSON body is one `raw` string, which
   // the per-field cap cuts): only a body that came in over the limit needs measuring and cutting.
   else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload);
-  const event = hookToEvent(name, body);
-  // A hook is a client too: it may not pass as corral's own events (a hook named component.stopped, error.CMP002, …).
-  const rules = clientEventIssues(event);
-  if (rules.length > 0) {
-    const message = `hook ${name} refused: ${rules.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-    opts.logger?.warn(message);
-    return accept({ 'x-corral-error': message.slice(0, 200) });
+  const resolved = resolveHookName(urlName, body);
+  if (!resolved.ok) {
+    opts.logger?.warn(`hook refused: ${resolved.error}`);
+    return sendError(req, res, 400, `${resolved.error}; nothing was stored`, { code: 'WS003' });
   }
-  const r = opts.bus.publish(event);
+  const name = resolved.name;
+  if (name !== urlName) opts.logger?.debug(`hook sent as ${JSON.stringify(urlName.slice(0, 140))} stored as its body's hook_event_name ${name}`);
+  const r = opts.bus.publish(hookToEvent(name, body));
   if (!r.ok) {
     opts.logger?.warn(`hook ${name} refused: ${r.error.error_message}`);
-    return accept({ 'x-corral-error': r.error.error_message.slice(0, 200) });
+    return sendError(req, res, 400, `hook ${name} refused: ${r.error.error_message}; nothing was stored`, { code: r.error.error_code });
   }
   try {
     await r.stored;
   } catch (err) {
     return sendError(req, res, 503, `the event store could not commit: ${(err as Error).message}`);
   }
-  accept({ 'x-corral-event-id': r.entry.event.id });
+  res.writeHead(202, { 'content-length': 0, 'x-corral-event-id': r.entry.event.id, ...(name !== urlName ? { 'x-corral-hook-event': name } : {}) });
+  res.end();
 }
 
 function parseLimit(url: URL, fallback: number): number | string {
@@ -202,17 +211,22 @@ export async function getEvents(ctx: RouteContext): Promise<void> {
   return sendJson(req, res, 200, body);
 }
 
-/** GET /events/recent?limit= (observability dashboard): a bare array, oldest first. */
+/** GET /events/recent?limit= (observability dashboard): a bare array, oldest first, in its shape (compatJson). */
 export async function getRecent(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
   if (authRefused(ctx)) return;
   const limit = parseLimit(url, 100);
   if (typeof limit === 'string') return sendError(req, res, 400, limit);
   const page = opts.bus.history({}, { limit, order: 'desc' });
-  return sendJson(req, res, 200, `[${page.events.map((e) => e.json).join(',')}]`);
+  return sendJson(req, res, 200, `[${page.events.map(compatJson).join(',')}]`);
 }
 
-/** GET /events/filter-options (observability dashboard). */
+/**
+ * GET /events/filter-options (observability dashboard): the distinct values
+ * of the events it is shown (compatJson's shape: `source_app` falling back to
+ * `source`, `hook_event_type` to `event_type`), from the store, else from the
+ * bus's history; empty strings left out, sorted, at most FILTER_OPTIONS_MAX each.
+ */
 export async function getFilterOptions(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   if (authRefused(ctx)) return;
@@ -225,6 +239,6 @@ export async function getFilterOptions(ctx: RouteContext): Promise<void> {
     sessions.add(e.event.session_id);
     types.add(e.event.hook_event_type ?? e.event.event_type);
   }
-  const sorted = (s: Set<string>) => [...s].sort();
+  const sorted = (s: Set<string>) => [...s].filter((v) => v !== '').sort().slice(0, FILTER_OPTIONS_MAX);
   return sendJson(req, res, 200, { source_apps: sorted(apps), session_ids: sorted(sessions), hook_event_types: sorted(types) });
 }

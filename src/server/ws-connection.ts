@@ -6,7 +6,7 @@ import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../sche
 import { CORRAL_SOURCE, clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
 import { didYouMean } from '../config/suggest.js';
 import type { Logger } from '../plugins/types.js';
-import { batchFrame, errorFrame, eventWireFrame, initialFrame } from './frames.js';
+import { batchFrame, compatJson, compatWireFrame, errorFrame, eventWireFrame, initialFrame } from './frames.js';
 import { resolveTimePoints } from './query-filter.js';
 import { createTokenBucket, messageCost } from './rate-limit.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
@@ -21,6 +21,8 @@ export interface ConnectionDeps {
   /** Store backlog (events) past which this client's messages wait, until it is back under half of it. */
   storeHighWater: number;
   logger?: Logger;
+  /** The observability dashboard's `/stream`: events are sent in its shape (compatJson). */
+  compat?: boolean;
   /** Called once the client registered as a component. */
   onRegister(conn: Connection, previous: string | null): void;
 }
@@ -77,6 +79,8 @@ function schemaError(message: string, context?: unknown): ErrorData {
 /** Wraps an accepted WebSocket: delivery with slow-consumer batching, client messages, rate limit. */
 export function createConnection(ws: WebSocket, remote: string, deps: ConnectionDeps): Connection {
   const { bus, limits } = deps;
+  const wireFrame = deps.compat ? compatWireFrame : eventWireFrame;
+  const json = deps.compat ? compatJson : (e: BusEntry) => e.json;
   const bucket = createTokenBucket(deps.rateLimit);
   let unsubscribe: (() => void) | null = null;
   let queue: BusEntry[] = [];
@@ -194,8 +198,8 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       const batch = queue.slice(0, n);
       queue = queue.slice(n);
       queuedBytes -= bytes;
-      if (batch.length === 1) sendWire(eventWireFrame(batch[0]!));
-      else sendRaw(batchFrame(batch));
+      if (batch.length === 1) sendWire(wireFrame(batch[0]!));
+      else sendRaw(batchFrame(batch, json));
     }
     if (queue.length === 0 && flushTimer) {
       clearInterval(flushTimer);
@@ -209,7 +213,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function deliver(entry: BusEntry): void {
     if (closing) return;
     if (queue.length === 0 && ws.bufferedAmount + outBytes < limits.highWatermark) {
-      sendWire(eventWireFrame(entry));
+      sendWire(wireFrame(entry));
       return;
     }
     queue.push(entry);
@@ -237,7 +241,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     // No await between the snapshot and the subscription: every later event is
     // delivered live, every earlier one is in the snapshot, none twice.
     // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
-    sendRaw(initialFrame(entries, extra, filter.after ?? bus.lastSeq()));
+    sendRaw(initialFrame(entries, extra, filter.after ?? bus.lastSeq(), json));
     unsubscribe = bus.subscribe(filter, deliver);
   }
 

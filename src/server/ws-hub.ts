@@ -33,6 +33,9 @@ export interface ConnectionInfo {
   last_seen: number;
 }
 
+/** The observability dashboard's WebSocket path (served beside the bus's own). */
+export const COMPAT_STREAM_PATH = '/stream';
+
 const SHUTDOWN: CloseHow = { code: 1001, reason: 'corral is shutting down' };
 
 /** Close codes after which a registered component counts as stopped, not exited: a normal close, shutdown, a bus rebind. */
@@ -141,7 +144,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
   }, opts.pingMs ?? opts.heartbeatMs);
   pingTimer.unref();
 
-  function onConnection(ws: WebSocket, req: IncomingMessage, filter: EventFilter): void {
+  function onConnection(ws: WebSocket, req: IncomingMessage, filter: EventFilter, compat: boolean): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const conn = createConnection(ws, remote, {
       bus,
@@ -150,6 +153,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       history: opts.history,
       replayCap: opts.replayCap ?? 10_000,
       storeHighWater: opts.storeHighWater ?? 10_000,
+      compat,
       ...(opts.logger ? { logger: opts.logger } : {}),
       onRegister(c, previous) {
         if (previous && previous !== c.component && !asSupervised.has(c)) componentStopped(c, previous, 'stopped', null);
@@ -192,7 +196,10 @@ export function createWsHub(opts: ServerOptions): WsHub {
         socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, f.filter));
+      // The observability dashboard's stream gets every event in its shape.
+      const path = url.pathname.replace(/\/+$/, '');
+      const compat = path === COMPAT_STREAM_PATH && path !== (opts.path ?? '/events');
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, f.filter, compat));
     },
     clientCount: () => conns.size,
     backlog() {

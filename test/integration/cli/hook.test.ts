@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -107,6 +107,37 @@ describe('corral hook', () => {
     expect(text).not.toMatch(/abcdef0123456789|plain-value/);
   });
 
+  test('a name the daemon refuses: one line on stderr, exit 0, nothing stored or spooled; the body\'s hook_event_name is used when it can be', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const bad = hook(['bad name!'], JSON.stringify({ session_id: 's-bad' }));
+    expect(await bad.exited).toBe(0);
+    expect(bad.stdout()).toBe('');
+    expect(bad.stderr()).toBe('corral hook: the daemon refused "bad name!": invalid hook event name "bad name!": a hook event name is 1 to 128 letters, digits and _.:-; nothing was stored\n');
+    const reserved = hook(['component.started'], JSON.stringify({ session_id: 's-res' }));
+    expect(await reserved.exited).toBe(0);
+    expect(reserved.stderr()).toMatch(/^corral hook: the daemon refused "component\.started": hook event name "component\.started" refused: event_type: "component\.started" is reserved: .*\n$/);
+    // Claude Code's body names the hook: that name is used.
+    const rescued = hook(['component.started'], JSON.stringify(body));
+    expect(await rescued.exited).toBe(0);
+    expect(rescued.stderr()).toBe('');
+    expect(srv.bus.history({}).events.map((e) => [e.event.event_type, e.event.session_id])).toEqual([['PreToolUse', 'sess-1']]);
+    expect(() => readdirSync(join(dir, '.corral', 'spool'))).toThrow();
+  });
+
+  test('a config whose daemon is down: the spooled line records the config\'s bus address, not CORRAL_URL or the default', async () => {
+    mkdirSync(join(dir, 'my'));
+    writeFileSync(join(dir, 'my', 'pm2.yaml'), 'version: 1\nbus:\n  host: localhost\n  port: 4517\ncomponents: {}\n');
+    const run = hook(['Stop'], JSON.stringify({ session_id: 's5' }), { CORRAL_CONFIG: 'my/pm2.yaml', CORRAL_URL: 'http://127.0.0.1:4999' });
+    expect(await run.exited).toBe(0);
+    expect(spooled(join(dir, 'my', '.corral', 'spool'))).toMatchObject([{ hook_event_name: 'Stop', url: 'http://localhost:4517', body: { session_id: 's5' } }]);
+    // No bus section: the schema's default address.
+    writeFileSync(join(dir, 'my', 'pm2.yaml'), 'version: 1\n');
+    const plain = hook(['Stop'], JSON.stringify({ session_id: 's6' }), { CORRAL_CONFIG: 'my/pm2.yaml', CORRAL_URL: 'http://127.0.0.1:4999' });
+    expect(await plain.exited).toBe(0);
+    expect(spooled(join(dir, 'my', '.corral', 'spool')).map((r) => r.url)).toEqual(['http://localhost:4517', 'http://127.0.0.1:4000']);
+  });
+
   test('a daemon that answers badly: the hook is spooled in the state directory', async () => {
     fake = createServer((req, res) => {
       req.resume();
@@ -122,10 +153,12 @@ describe('corral hook', () => {
   test('a daemon that never answers: the hook gives up within its budget and spools', async () => {
     fake = createServer(() => {});
     await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', r));
-    writeProject(dir, { port: (fake.address() as { port: number }).port });
+    const port = (fake.address() as { port: number }).port;
+    writeProject(dir, { port });
     const run = hook(['Notification'], '{"session_id":"x"}');
     expect(await run.exited).toBe(0);
-    expect(spooled(join(dir, '.corral', 'spool'))).toMatchObject([{ hook_event_name: 'Notification' }]);
+    // The address is daemon.json's.
+    expect(spooled(join(dir, '.corral', 'spool'))).toMatchObject([{ hook_event_name: 'Notification', url: `http://127.0.0.1:${port}` }]);
   });
 
   test('absent stdin, or a stdin that is never closed, does not hang it', async () => {

@@ -163,6 +163,10 @@ components:
     }
     const spool = join(xdg, 'corral', 'spool');
     expect(readdirSync(spool)).toHaveLength(1);
+    // A hook from 8 days ago, for an address where no corral ever runs: past the bus retention age, dropped.
+    const old = Date.now() - 8 * 86_400_000;
+    const oldFile = join(spool, `hooks-${new Date(old).toISOString().slice(0, 10).replaceAll('-', '')}.jsonl`);
+    writeFileSync(oldFile, `${JSON.stringify({ hook_event_name: 'Stop', received_at: old, url: `http://127.0.0.1:${otherPort}`, body: { session_id: 'stale' } })}\n`);
 
     const marker = `corral-test-${randomUUID()}`;
     const p = project(`version: 1
@@ -180,8 +184,10 @@ components:
       (l) => l.length > 0,
     );
     expect(stops).toHaveLength(1);
-    // The other daemon's hook waits where it was.
+    // The other daemon's recent hook waits where it was; the stale one is gone, and the daemon says so.
     const left = readdirSync(spool).flatMap((f) => readFileSync(join(spool, f), 'utf8').trim().split('\n'));
     expect(left.map((l) => (JSON.parse(l) as { url: string }).url)).toEqual([`http://127.0.0.1:${otherPort}`]);
+    const dropped = `dropped 1 spooled hook older than bus.retention.age (7 days) from ${spool}`;
+    await until('the drop in the daemon log', () => readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8'), (log) => log.includes(dropped));
   });
 });

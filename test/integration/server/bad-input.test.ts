@@ -184,8 +184,8 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
       ['error.CMP002', { session_id: 'spoof', error_code: 'CMP002', component: 'slow', error_message: 'fake' }],
     ] as const) {
       const res = await http(ts.server.url, 'POST', `/hooks/${name}`, body);
-      expect(res.status).toBe(202);
-      expect(res.headers.get('x-corral-error')).toMatch(/refused/);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(new RegExp(`^hook event name "${name.replace('.', '\\.')}" refused: .*; nothing was stored$`));
       expect(ts.bus.history({ event_type: name }).events).toHaveLength(0);
     }
   });
@@ -241,6 +241,18 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     expect(p._corral_truncated.original_bytes).toBeGreaterThan(300 * 1024);
     expect(Buffer.byteLength(stored[0]!.json)).toBeLessThanOrEqual(64 * 1024);
     expect(String(p.tool_response.content)).toMatch(/truncated \d+ bytes/);
+  });
+
+  it('a 2 MiB hook field is cut once, its marker giving the size dropped from the original', async () => {
+    ts = await startTestServer();
+    const size = 2 * 1024 * 1024;
+    const body = { session_id: 'huge', hook_event_name: 'PostToolUse', tool_name: 'Read', tool_response: { content: 'y'.repeat(size) } };
+    const res = await http(ts.server.url, 'POST', '/hooks/PostToolUse', body);
+    expect(res.status).toBe(202);
+    const [stored] = ts.bus.history({ event_type: 'PostToolUse' }).events;
+    const p = stored!.event.payload;
+    expect(p._corral_truncated).toMatchObject({ original_bytes: Buffer.byteLength(JSON.stringify(body)), strings_cut_to: 64 * 1024 });
+    expect(p.tool_response.content).toBe(`${'y'.repeat(64 * 1024)}…[truncated ${size - 64 * 1024} bytes]`);
   });
 
   it('a frame over maxPayload → close 1009, other clients unaffected', async () => {

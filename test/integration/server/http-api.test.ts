@@ -84,7 +84,41 @@ describe('HTTP API', () => {
     expect(options.body).toEqual({ source_apps: ['my-project'], session_ids: ['abc123'], hook_event_types: ['PreToolUse'] });
   });
 
-  it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 even for a bad body', async () => {
+  it('GET /events/recent gives corral\'s own events source_app and hook_event_type; filter-options agree with and without a store', async () => {
+    const publishAll = (bus: TestServer['bus']) => {
+      bus.publish({ source: 'corral', session_id: 'daemon', event_type: 'component.started', payload: { component: 'api' } });
+      bus.publish({ source: 'example', session_id: 's-tick', event_type: 'example.tick', payload: {} });
+      bus.publish(hookEvent(1, { source_app: 'shop', session_id: 's-hook' }));
+    };
+    ts = await startTestServer();
+    publishAll(ts.bus);
+    const recent = await http(ts.server.url, 'GET', '/events/recent?limit=10');
+    expect(recent.body.map((e: any) => [e.source, e.source_app, e.event_type, e.hook_event_type])).toEqual([
+      ['corral', 'corral', 'component.started', 'component.started'],
+      ['example', 'example', 'example.tick', 'example.tick'],
+      ['test', 'shop', 'PreToolUse', 'PreToolUse'],
+    ]);
+    // Stored as published: the shape is the dashboard's view only.
+    expect((await http(ts.server.url, 'GET', '/events?limit=10')).body.events[0]).not.toHaveProperty('source_app');
+    const expected = {
+      source_apps: ['corral', 'example', 'shop'],
+      session_ids: ['daemon', 's-hook', 's-tick'],
+      hook_event_types: ['PreToolUse', 'component.started', 'example.tick'],
+    };
+    await ts.store.flush();
+    expect((await http(ts.server.url, 'GET', '/events/filter-options')).body).toEqual(expected);
+    // The same events on a server without a store: the same options.
+    const bare = await startTestServer({ store: undefined });
+    try {
+      publishAll(bare.bus);
+      await bare.store.flush();
+      expect((await http(bare.server.url, 'GET', '/events/filter-options')).body).toEqual(expected);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 (stored) even for a body that is not JSON', async () => {
     ts = await startTestServer();
     const sub = await connect(ts.wsUrl('?event_type=UserPromptSubmit,Stop'));
     clients.push(sub);
@@ -100,9 +134,55 @@ describe('HTTP API', () => {
     expect(broken.status).toBe(202);
     const kept = await sub.waitFor((m) => m.type === 'event' && m.data.event_type === 'Stop', 'kept broken hook');
     expect(kept.data.payload.raw).toBe('not json {');
-    const badName = await http(ts.server.url, 'POST', '/hooks/bad%20name', hook);
-    expect(badName.status).toBe(202);
-    expect(badName.headers.get('x-corral-error')).toMatch(/invalid hook event name/);
+  });
+
+  it('POST /hooks/EVENT with an invalid or reserved name uses the body\'s hook_event_name, else answers 400 and stores nothing', async () => {
+    ts = await startTestServer();
+    const sub = await connect(ts.wsUrl('?event_type=Notification'));
+    clients.push(sub);
+    await sub.waitFor((m) => m.type === 'initial', 'initial');
+    const named = { session_id: 'sess-n', hook_event_name: 'Notification', message: 'hi' };
+    for (const [i, name] of ['bad%20name!', 'component.started'].entries()) {
+      const res = await http(ts.server.url, 'POST', `/hooks/${name}`, { ...named, i });
+      expect(res.status).toBe(202);
+      const ev = await sub.waitFor((m) => m.type === 'event' && m.data.payload.i === i, `hook sent as ${name}`);
+      expect(ev.data).toMatchObject({ event_type: 'Notification', hook_event_type: 'Notification', session_id: 'sess-n' });
+      expect(res.headers.get('x-corral-event-id')).toBe(ev.data.id);
+    }
+    const before = ts.bus.lastSeq();
+    const bad = await http(ts.server.url, 'POST', '/hooks/bad%20name!', { session_id: 's' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid hook event name "bad name!": a hook event name is 1 to 128 letters, digits and _.:-; nothing was stored');
+    // A body whose own name is no better does not help.
+    const worse = await http(ts.server.url, 'POST', '/hooks/bad%20name!', { session_id: 's', hook_event_name: 'ws.connected' });
+    expect(worse.status).toBe(400);
+    expect(worse.body.error).toMatch(/^invalid hook event name "bad name!"/);
+    const reserved = await http(ts.server.url, 'POST', '/hooks/component.started', { session_id: 's' });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error).toMatch(/^hook event name "component\.started" refused: event_type: "component\.started" is reserved: corral publishes component\.\* events itself/);
+    expect(ts.bus.lastSeq()).toBe(before);
+    await ts.store.flush();
+    expect(ts.bus.history({ event_type: 'component.*' }).events).toEqual([]);
+  });
+
+  it('POST /events in the hook sender\'s shape holds hook_event_type to the same rule: the payload\'s hook_event_name, else 400', async () => {
+    ts = await startTestServer();
+    const send = (hook_event_type: string, payload: Record<string, unknown>) =>
+      http(ts!.server.url, 'POST', '/events', { source_app: 'proj', session_id: 's-c', hook_event_type, payload });
+    const rescued = await send('bad name!', { hook_event_name: 'Stop' });
+    expect(rescued.status).toBe(200);
+    expect(rescued.body).toMatchObject({ event_type: 'Stop', hook_event_type: 'Stop', source: 'proj' });
+    const reservedRescued = await send('component.started', { hook_event_name: 'Stop' });
+    expect(reservedRescued.status).toBe(200);
+    expect(reservedRescued.body).toMatchObject({ event_type: 'Stop', hook_event_type: 'Stop' });
+    const before = ts.bus.lastSeq();
+    const bad = await send('bad name!', {});
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('event fails the schema: hook_event_type: invalid hook event name "bad name!": a hook event name is 1 to 128 letters, digits and _.:-');
+    const reserved = await send('component.started', {});
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error).toMatch(/hook_event_type: hook event name "component\.started" refused: event_type: "component\.started" is reserved/);
+    expect(ts.bus.lastSeq()).toBe(before);
   });
 
   it('GET /events filters, pages with next_cursor (newest last) and gzips when asked', async () => {

@@ -149,4 +149,27 @@ describe('WebSocket bus protocol', () => {
     ts.bus.publish(hookEvent(2));
     await c.waitFor((m) => m.type === 'event' && m.data.payload?.i === 2, 'event');
   });
+
+  it('/stream sends every event in the dashboard\'s shape: source_app and hook_event_type from source and event_type when it has none', async () => {
+    ts = await startTestServer({ history: 10 });
+    ts.bus.publish({ source: 'corral', session_id: 'daemon', event_type: 'component.started', payload: { component: 'api' } });
+    ts.bus.publish(hookEvent(1, { source_app: 'shop' }));
+    const dash = await client(`ws://127.0.0.1:${ts.server.port}/stream`);
+    const bus = await client(ts.wsUrl());
+    const initial = await dash.waitFor((m) => m.type === 'initial', 'initial');
+    expect(initial.data.map((e: any) => [e.event_type, e.source_app, e.hook_event_type])).toEqual([
+      ['component.started', 'corral', 'component.started'],
+      ['PreToolUse', 'shop', 'PreToolUse'],
+    ]);
+    // Live, one at a time and as a batch, and the ws.connected of the bus client above.
+    await dash.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.connected' && m.data.source_app === 'corral' && m.data.hook_event_type === 'ws.connected', 'ws.connected in the dashboard shape');
+    ts.bus.publish({ source: 'example', session_id: 's', event_type: 'example.tick', payload: { n: 1 } });
+    const tick = await dash.waitFor((m) => m.type === 'event' && m.data.event_type === 'example.tick', 'example.tick');
+    expect(tick.data).toMatchObject({ source: 'example', source_app: 'example', hook_event_type: 'example.tick', payload: { n: 1 } });
+    // The bus's own path sends events as they are stored.
+    const plain = await bus.waitFor((m) => m.type === 'event' && m.data.event_type === 'example.tick', 'example.tick on /events');
+    expect(plain.data).not.toHaveProperty('source_app');
+    expect(plain.data).not.toHaveProperty('hook_event_type');
+    expect((await bus.waitFor((m) => m.type === 'initial', 'initial on /events')).data.find((e: any) => e.event_type === 'component.started')).not.toHaveProperty('source_app');
+  });
 });

@@ -50,6 +50,16 @@ describe('redaction', () => {
     expect(out.short).toBe('b');
   });
 
+  test('a string already cut is cut once: the marker keeps counting from the original', () => {
+    const once = truncateString('a'.repeat(10_000), 4096);
+    expect(once).toBe(`${'a'.repeat(4096)}…[truncated 5904 bytes]`);
+    // Under the cap but for its marker: left as it is, not cut again (which cut the marker off and counted it).
+    expect(truncateString(once, 4096)).toBe(once);
+    expect(createRedactor({ field_max: 4096 }).redactValue({ f: once }).f).toBe(once);
+    // Cut again under a smaller cap: what the second cut drops adds to the first marker's count.
+    expect(truncateString(once, 1024)).toBe(`${'a'.repeat(1024)}…[truncated 8976 bytes]`);
+  });
+
   test('truncation does not split a multi-byte character', () => {
     const out = truncateString('é'.repeat(10), 5);
     expect(out).toBe('éé…[truncated 16 bytes]');

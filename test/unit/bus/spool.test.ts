@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createBus } from '../../../src/bus/bus.js';
 import { hookToEvent } from '../../../src/bus/hook-event.js';
+import { resolveHookName } from '../../../src/bus/hook-name.js';
 import { replaySpool, spoolHook, spoolTargets } from '../../../src/bus/spool.js';
 import { createEventStore } from '../../../src/bus/store.js';
 
@@ -39,7 +40,7 @@ describe('spool', () => {
     try {
       const bus = createBus({ store });
       const result = await replaySpool(spool, bus.publish);
-      expect(result).toEqual({ replayed: 2, skipped: [] });
+      expect(result).toEqual({ replayed: 2, skipped: [], expired: 0 });
       const events = store.query({}).events.map((e) => e.event);
       expect(events).toMatchObject([
         { event_type: 'PreToolUse', hook_event_type: 'PreToolUse', source: 'claude-code', source_app: 'app', session_id: 's1', timestamp: 1_700_000_000_000, payload: { tool_name: 'Bash' } },
@@ -76,7 +77,7 @@ describe('spool', () => {
     appendFileSync(file, `${JSON.stringify({ hook_event_name: 'Stop', received_at: at, body: { session_id: 'old' } })}\n`);
     const bus = createBus();
     const result = await replaySpool(spool, bus.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4100));
-    expect(result).toEqual({ replayed: 1, skipped: [] });
+    expect(result).toEqual({ replayed: 1, skipped: [], expired: 0 });
     expect(bus.history({}).events.map((e) => e.event.session_id)).toEqual(['mine']);
     expect(readdirSync(spool)).toEqual([file.slice(spool.length + 1)]);
     const left = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).body.session_id);
@@ -87,6 +88,34 @@ describe('spool', () => {
     await replaySpool(spool, other.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4000));
     expect(other.history({}).events.map((e) => e.event.session_id)).toEqual(['theirs', 'old']);
     expect(readdirSync(spool)).toEqual([]);
+  });
+
+  test('lines older than maxAgeMs are dropped and counted, whoever they were meant for', async () => {
+    const spool = join(dir, 'spool');
+    const now = 1_800_000_000_000;
+    const day = 86_400_000;
+    spoolHook(spool, { hook_event_name: 'Stop', received_at: now - 8 * day, url: 'http://127.0.0.1:4100', body: { session_id: 'old-mine' } });
+    spoolHook(spool, { hook_event_name: 'Stop', received_at: now - 8 * day, url: 'http://127.0.0.1:4200', body: { session_id: 'old-theirs' } });
+    spoolHook(spool, { hook_event_name: 'Stop', received_at: now - 6 * day, url: 'http://127.0.0.1:4200', body: { session_id: 'theirs' } });
+    spoolHook(spool, { hook_event_name: 'Stop', received_at: now - 1000, url: 'http://127.0.0.1:4100', body: { session_id: 'mine' } });
+    const bus = createBus();
+    const result = await replaySpool(spool, bus.publish, (r) => spoolTargets(r.url, '127.0.0.1', 4100), { maxAgeMs: 7 * day, now: () => now });
+    expect(result).toEqual({ replayed: 1, skipped: [], expired: 2 });
+    expect(bus.history({}).events.map((e) => e.event.session_id)).toEqual(['mine']);
+    const left = readdirSync(spool).flatMap((f) => readFileSync(join(spool, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l).body.session_id);
+    expect(left).toEqual(['theirs']);
+  });
+
+  test('a spooled hook is held to the name rule of POST /hooks/EVENT: the body\'s name, else skipped with the reason', async () => {
+    const spool = join(dir, 'spool');
+    const at = Date.now();
+    spoolHook(spool, { hook_event_name: 'bad name!', received_at: at, body: { session_id: 'a', hook_event_name: 'Stop' } });
+    spoolHook(spool, { hook_event_name: 'component.started', received_at: at, body: { session_id: 'b' } });
+    const bus = createBus();
+    const result = await replaySpool(spool, bus.publish, undefined, { resolveName: resolveHookName });
+    expect(result.replayed).toBe(1);
+    expect(result.skipped).toEqual([{ file: expect.any(String), line: 2, reason: expect.stringMatching(/^hook event name "component\.started" refused: event_type: .* is reserved/) }]);
+    expect(bus.history({}).events.map((e) => [e.event.event_type, e.event.session_id])).toEqual([['Stop', 'a']]);
   });
 
   test('a URL targets a bus by port and host, loopback names being one', () => {
@@ -102,6 +131,6 @@ describe('spool', () => {
   });
 
   test('a missing spool directory replays nothing', async () => {
-    expect(await replaySpool(join(dir, 'none'), createBus().publish)).toEqual({ replayed: 0, skipped: [] });
+    expect(await replaySpool(join(dir, 'none'), createBus().publish)).toEqual({ replayed: 0, skipped: [], expired: 0 });
   });
 });
