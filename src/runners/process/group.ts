@@ -136,13 +136,22 @@ const ZOMBIE_CHECK_AFTER_MS = 50;
  */
 const knownMembers = new Map<number, number[]>();
 
+/** Children of every thread of `pid` (a Go or Java program forks from any thread), from /proc. */
 function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
   try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text === '' ? [] : text.split(' ').map(Number);
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return [];
+    return out;
   }
+  for (let t = 0; t < tasks.length; t++) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tasks[t]}/children`, 'utf8').trim();
+      if (text !== '') for (const c of text.split(' ')) out.push(Number(c));
+    } catch {}
+  }
+  return out;
 }
 
 /** A process that left the component's group (setsid, setpgid) while its parent chain still reached the leader. */
@@ -165,9 +174,13 @@ const MAX_TREE = 512;
  * whose parent chain was already broken (its parent exited) is out of reach.
  */
 function readTree(pgid: number): { members: number[]; escapees: Escapee[] } {
-  const members = [pgid];
+  const members: number[] = [];
   const escapees: Escapee[] = [];
-  const queue = [pgid];
+  // The group gone means its pid may belong to someone else now: nothing to walk.
+  if (!signalGroup(pgid, 0)) return { members, escapees };
+  // From the leader; when it has exited already, from the members left (a /proc scan, rare).
+  const queue = livePgid(pgid) === pgid ? [pgid] : scanProc(0).filter((p) => p.pgid === pgid).map((p) => p.pid);
+  members.push(...queue);
   for (let i = 0; i < queue.length && queue.length < MAX_TREE; i++) {
     const children = childrenOf(queue[i]!);
     for (let c = 0; c < children.length; c++) {
@@ -181,10 +194,14 @@ function readTree(pgid: number): { members: number[]; escapees: Escapee[] } {
   return { members, escapees };
 }
 
-/** True while the escapee is the same live process (or, for a group leader, its group has a live member). */
+/** True while the escapee is the same live process, or, for a group leader that is gone or a zombie, its group has a live member. */
 function escapeeAlive(e: Escapee): boolean {
-  if (readStatFast(e.pid, scanStat) && scanStat.start === e.start && scanStat.state !== ZOMBIE && scanStat.state !== DEAD) return true;
-  return e.leader && isGroupAlive(e.pid, 0);
+  if (readStatFast(e.pid, scanStat)) {
+    // Its pid reused: the process is gone, and so is the group it led (Linux gives out no pid still used as a group id).
+    if (scanStat.start !== e.start) return false;
+    if (scanStat.state !== ZOMBIE && scanStat.state !== DEAD) return true;
+  }
+  return e.leader && isGroupAlive(e.pid);
 }
 
 function signalEscapees(escapees: readonly Escapee[], signal: NodeJS.Signals): void {
@@ -205,7 +222,7 @@ async function waitEscapeesGone(escapees: readonly Escapee[], timeoutMs: number)
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await sleep(Math.min(delay, left));
-    delay = Math.min(delay * 2, 25);
+    delay = Math.min(delay * 2, 50);
   }
 }
 
@@ -253,6 +270,8 @@ export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs:
   // Kept a moment after the stop: the runner's own wait for the group (its exit path) uses them too.
   const forget = () => setTimeout(() => knownMembers.delete(pgid), 1000).unref();
   const { escapees } = tree;
+  const hangup = opts.hangupAfterMs !== undefined && signal !== 'SIGHUP';
+  let hungUp = false;
   signalGroup(pgid, signal);
   signalEscapees(escapees, signal);
   const gone = async (ms: number) => (await waitGroupGone(pgid, ms)) || !isGroupAlive(pgid, 0);
@@ -260,19 +279,25 @@ export async function stopGroup(pgid: number, signal: NodeJS.Signals, timeoutMs:
   let killed = false;
   try {
     groupStop: {
-      if (opts.hangupAfterMs !== undefined && signal !== 'SIGHUP') {
-        waited = Math.min(opts.hangupAfterMs, timeoutMs);
+      if (hangup) {
+        waited = Math.min(opts.hangupAfterMs!, timeoutMs);
         if (await gone(waited)) break groupStop;
         signalGroup(pgid, 'SIGHUP');
         signalEscapees(escapees, 'SIGHUP');
+        hungUp = true;
       }
       if (await gone(timeoutMs - waited)) break groupStop;
       signalGroup(pgid, 'SIGKILL');
       killed = true;
     }
     if (escapees.length > 0) {
-      // The escapees share the stop's timeout; then they are SIGKILLed as the group is.
-      if (!(await waitEscapeesGone(escapees, Math.max(0, started + timeoutMs - Date.now())))) {
+      // The escapees share the stop's timeout (and its SIGHUP), then are SIGKILLed as the group is.
+      const end = started + timeoutMs;
+      if (hangup && !hungUp) {
+        const hupAt = started + Math.min(opts.hangupAfterMs!, timeoutMs);
+        if (!(await waitEscapeesGone(escapees, Math.max(0, hupAt - Date.now())))) signalEscapees(escapees, 'SIGHUP');
+      }
+      if (!(await waitEscapeesGone(escapees, Math.max(0, end - Date.now())))) {
         signalEscapees(escapees, 'SIGKILL');
         killed = true;
         await waitEscapeesGone(escapees, 1000);

@@ -93,12 +93,12 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const exited: Promise<ExitInfo> = (async () => {
     await waitPidGone(pid);
     const recorded = await readDeadStatus(socket, paneId);
-    // When tmux recorded nothing and corral stopped it, it ended by corral's signal.
-    const info = stopping && recorded.code === null && recorded.signal === null ? { code: null, signal: killed ? 'SIGKILL' : stopSignal } : recorded;
     await tmuxCommand(socket, ['kill-window', '-t', windowId]).catch(() => {});
     if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
     if (stopDone) await stopDone;
+    // When tmux recorded nothing and corral stopped it, it ended by corral's signal (known once the stop is done).
+    const info = stopping && recorded.code === null && recorded.signal === null ? { code: null, signal: killed ? 'SIGKILL' : stopSignal } : recorded;
     return { ...info, killed };
   })();
 
