@@ -51,11 +51,14 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
   let quickDelay = STARTING_FIRST_DELAY_MS;
-  // While starting: when the next check on the regular schedule is due (its failure counts).
-  let nextCounted = Date.now() + opts.initial_delay;
+  // While starting: when the next check on the regular schedule is due, and whether the check
+  // scheduled next is that one (a flag, not a time comparison: timers may fire a little early).
+  let nextCounted = performance.now() + opts.initial_delay;
+  let slotNext = true;
 
-  const schedule = (delay: number) => {
+  const schedule = (delay: number, slot: boolean) => {
     if (stopper.signal.aborted) return;
+    slotNext = slot;
     timer = setTimeout(() => {
       timer = null;
       inFlight = runOnce().finally(() => (inFlight = null));
@@ -65,7 +68,8 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
   };
 
   const runOnce = async () => {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
+    const slot = slotNext;
     const deadline = AbortSignal.timeout(opts.timeout);
     const signal = AbortSignal.any([stopper.signal, deadline]);
     let result: ProbeResult;
@@ -78,24 +82,28 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
     if (stopper.signal.aborted) return;
     if (deadline.aborted && !result.ok) result = { ok: false, detail: `timed out after ${opts.timeout}ms`, timedOut: true };
     opts.onResult?.(result);
+    const starting = status === null;
     if (result.ok) {
       failuresInRow = 0;
       if (status !== 'healthy') report('healthy', result);
-    } else if (status === null && startedAt < nextCounted) {
-      // A quick re-check while starting: it does not count (see above).
-    } else {
-      if (status === null) nextCounted += opts.interval * Math.max(1, Math.ceil((startedAt - nextCounted + 1) / opts.interval));
+    } else if (!starting || slot) {
       failuresInRow++;
       if (failuresInRow >= opts.failures && status !== 'unhealthy') report('unhealthy', result);
     }
-    if (status === null && quickDelay < opts.interval) {
-      // Starting: the quick re-check, but never past the next check on the regular schedule.
-      const at = Math.min(startedAt + quickDelay, nextCounted);
-      quickDelay *= 2;
-      schedule(at - Date.now());
-      return;
+    // else: a quick re-check while starting; it does not count (see above).
+    const now = performance.now();
+    if (starting && status === null && opts.interval >= 1) {
+      if (slot) while (nextCounted <= now) nextCounted += opts.interval;
+      // A quick re-check only while checks are quick themselves (a check that times out would
+      // otherwise run back to back with the next), and never past the regular check.
+      if (quickDelay < opts.interval && now - startedAt < quickDelay) {
+        const at = startedAt + quickDelay;
+        quickDelay *= 2;
+        if (at < nextCounted) return schedule(at - now, false);
+      }
+      return schedule(nextCounted - now, true);
     }
-    schedule(opts.interval - (Date.now() - startedAt));
+    schedule(opts.interval - (now - startedAt), true);
   };
 
   const report = (next: HealthStatus, result: ProbeResult) => {
@@ -107,7 +115,7 @@ export function startProbeLoop(opts: ProbeLoopOptions): ProbeLoop {
     }
   };
 
-  schedule(opts.initial_delay);
+  schedule(opts.initial_delay, true);
 
   return {
     get status() {
