@@ -28,6 +28,20 @@ export function tmuxCommand(socket: string, args: string[], timeoutMs = 10_000):
   });
 }
 
+/**
+ * True only when tmux itself says the session is not there (or no server
+ * runs): a command that failed otherwise (timed out on a busy machine) says
+ * nothing about the session.
+ */
+export async function isTmuxSessionGone(socket: string, session: string): Promise<boolean> {
+  try {
+    await tmuxCommand(socket, ['has-session', '-t', `=${session}`]);
+    return false;
+  } catch (err) {
+    return /can't find session|no server running|error connecting to/i.test((err as Error).message);
+  }
+}
+
 /** True when the session exists on the server (false too when no server runs). */
 export async function hasTmuxSession(socket: string, session: string): Promise<boolean> {
   try {

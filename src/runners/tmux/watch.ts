@@ -1,7 +1,7 @@
 import type { PublishResult } from '../../bus/types.js';
 import type { Logger } from '../../plugins/types.js';
 import { startControlClient, type ControlClient, type ControlNotification } from './control.js';
-import { defaultTmuxSocket, hasTmuxSession, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
+import { defaultTmuxSocket, hasTmuxSession, isTmuxSessionGone, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
 
 type Publish = (event: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult | void;
 
@@ -87,6 +87,15 @@ function connect(w: Watch): void {
     if (w.holders.length === 0) return;
     // Snapshot first, so a later close or rename can name the window.
     const baseline = await listTmuxWindows(w.socket);
+    // Windows known from before a reconnect that are not there any more closed while no client
+    // listened (a session ended and was made again under its name): report them closed.
+    const now = new Set(baseline.map((x) => x.id));
+    for (const [id, win] of w.windows) {
+      if (win.session !== w.session || now.has(id)) continue;
+      w.windows.delete(id);
+      emitWindow(w, win, 'closed');
+      w.owners.delete(id);
+    }
     for (const win of baseline) w.windows.set(win.id, win);
     for (const s of await listTmuxSessions(w.socket)) w.sessions.add(s.id);
     // Released (or replaced) while tmux was answering: starting a client now would leak it.
@@ -108,7 +117,7 @@ function connect(w: Watch): void {
     // The session ended (its last window closed, or kill-session): tmux sends no %window-close
     // for those windows to this client, so report them closed here.
     await w.queue;
-    if (!(await hasTmuxSession(w.socket, w.session))) closeSessionWindows(w);
+    if (await isTmuxSessionGone(w.socket, w.session)) closeSessionWindows(w);
     log(w, `tmux control client for session "${w.session}" ended${reason ? `: ${reason}` : ''}`);
     scheduleRetry(w);
   })().catch((err: unknown) => {
@@ -152,12 +161,13 @@ async function handle(w: Watch, n: ControlNotification): Promise<void> {
       return;
     }
     case 'session-window-changed': {
-      if (!w.windows.has(n.windowId)) await refreshWindows(w);
+      const unknown = !w.windows.has(n.windowId);
+      if (unknown) await refreshWindows(w);
       const win = w.windows.get(n.windowId);
       if (!win) return;
-      // `new-window` without -d selects the window before tmux sends %window-add: report it added
-      // first (once: the window-add that follows finds it announced).
-      emitWindow(w, win, 'added');
+      // `new-window` without -d selects the window before tmux sends %window-add: report a window
+      // first seen here added first (once: the window-add that follows finds it announced).
+      if (unknown) emitWindow(w, win, 'added');
       emitWindow(w, win, 'selected');
       return;
     }
