@@ -42,6 +42,8 @@ export interface AlertEngine {
   ): ResourceAlert | null;
   /** The level last reported for a component ('info' when never alerted). */
   levelOf(component: string): AlertLevel;
+  /** The level of the component's last sample on its own, whatever has been reported. */
+  sampleLevelOf(component: string): AlertLevel;
   /** Forgets a component (removed from the config). */
   forget(component: string): void;
 }
@@ -58,10 +60,12 @@ interface State {
   below: [number, number, number];
   /** Since when cpu has been over the warning / critical threshold without a break (null: not over). */
   cpuSince: [number | null, number | null, number | null];
+  /** The level of the last sample on its own (0 info, 1 warning, 2 critical). */
+  raw: number;
 }
 
 function newState(): State {
-  return { level: 'info', above: [0, 0, 0], below: [0, 0, 0], cpuSince: [null, null, null] };
+  return { level: 'info', above: [0, 0, 0], below: [0, 0, 0], cpuSince: [null, null, null], raw: 0 };
 }
 
 function levelFor(value: number, t: { warning?: number; critical?: number } | undefined): number {
@@ -99,6 +103,7 @@ export function createAlertEngine(options: AlertEngineOptions = {}): AlertEngine
     const cpuLevel = levelFor(metrics.cpu_percent, thresholds.cpu);
     const cpuFor = thresholds.cpu?.for ?? 0;
     const raw = Math.max(memLevel, cpuLevel);
+    state.raw = raw;
 
     for (let l = 1; l <= 2; l++) state.cpuSince[l] = cpuLevel >= l ? (state.cpuSince[l] ?? now) : null;
     for (let l = 0; l <= 2; l++) {
@@ -148,6 +153,7 @@ export function createAlertEngine(options: AlertEngineOptions = {}): AlertEngine
   return {
     judge,
     levelOf: (component) => states.get(component)?.level ?? 'info',
+    sampleLevelOf: (component) => LEVELS[states.get(component)?.raw ?? 0]!,
     forget: (component) => void states.delete(component),
   };
 }

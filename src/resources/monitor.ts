@@ -142,7 +142,9 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
       engine.judge(t.name, metrics, t.limits, time, t.samples);
       // A reload turned on_critical to restart while the component was already critical: the
       // level does not change, so no alert will come to act on; act on the episode now.
-      if (before === 'alert' && t.onCritical === 'restart' && engine.levelOf(t.name) === 'critical') {
+      // Only while this very sample is critical: a level still critical after a recovery (it comes down only after
+      // `samples` samples) or a fresh generation after a stop must not be restarted.
+      if (before === 'alert' && t.onCritical === 'restart' && engine.levelOf(t.name) === 'critical' && engine.sampleLevelOf(t.name) === 'critical') {
         restartOnce(t.name, 'critical when on_critical: restart was applied');
       }
     }

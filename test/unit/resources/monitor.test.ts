@@ -100,6 +100,29 @@ describe('resource monitor (fake sampler)', () => {
     expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['critical']);
   });
 
+  it('a reload to on_critical: restart does not restart a component whose level is still critical but whose sample is not', async () => {
+    const memory = new Map([['api', 250]]);
+    const rec = recorder();
+    const onRestart = vi.fn(() => Promise.resolve());
+    const target: ResourceTarget = { name: 'api', pids: [100], limits, onCritical: 'alert' };
+    const m = createResourceMonitor({
+      bus: rec.bus,
+      interval: 1000,
+      samples: 3,
+      getTargets: () => [target],
+      onRestart,
+      self: () => ({ active_connections: 0, event_queue_size: 0 }),
+      sampler: fakeSampler(memory),
+    });
+    for (let i = 0; i < 3; i++) m.sampleNow();
+    expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['critical']);
+    // Recovered (a fresh generation, say), but the level comes down only after 3 samples.
+    memory.set('api', 10);
+    target.onCritical = 'restart';
+    m.sampleNow();
+    expect(onRestart).not.toHaveBeenCalled();
+  });
+
   it('on_critical: alert does not restart; a failed restart is reported', async () => {
     const memory = new Map([['a', 250], ['b', 250]]);
     const rec = recorder();
