@@ -219,7 +219,7 @@ function withTmuxEvents(
     pty: (o) => runners.pty(o),
     tmuxKillSession: (session, socket) => killTmuxSession(socket ?? defaultTmuxSocket(), session),
     tmux: async (o) => {
-      const instance = (await runners.tmux(o)) as Partial<TmuxInstance> & Instance;
+      const instance = (await runners.tmux({ component, ...o })) as Partial<TmuxInstance> & Instance;
       const socket = instance.attach?.kind === 'tmux' ? instance.attach.socket : o.socket;
       const key = `${socket ?? ''}\0${o.session}`;
       let handle = handles.get(key);

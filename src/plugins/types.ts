@@ -80,6 +80,12 @@ export interface TmuxRunOptions extends RunOptions {
   window?: string;
   /** tmux server socket name (`tmux -L`); default corral's own. */
   socket?: string;
+  /**
+   * The component the window belongs to (set by corral for a plugin's
+   * windows): marked on the window, so the session's watch names it in the
+   * window's events even when it sees the window before its opener returns.
+   */
+  component?: string;
 }
 
 /** The built-in runners, available to every plugin through its context. */

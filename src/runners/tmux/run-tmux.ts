@@ -5,7 +5,7 @@ import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopTermina
 import { checkCwd } from '../process/check-cwd.js';
 import { splitCommand } from '../process/split-command.js';
 import { closeTmuxWindows, endStalePanes, ownerTag, OWNER_OPTION } from './leftovers.js';
-import { defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
+import { COMPONENT_OPTION, defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
 
 /** What runTmux returns: an Instance plus where the window is. */
 export interface TmuxInstance extends Instance {
@@ -28,9 +28,11 @@ export interface TmuxInstance extends Instance {
  * window as this corral's (OWNER_OPTION), so a later corral can tell what a
  * dead one left.
  */
-const KEEP_DEAD = (target: string) => [
+const KEEP_DEAD = (target: string, component: string | undefined) => [
   ...[';', 'set-option', '-w', '-t', target, 'remain-on-exit', 'on'],
   ...[';', 'set-option', '-w', '-t', target, OWNER_OPTION, ownerTag()],
+  // In the same invocation, so a watch that lists the window on its %window-add already sees it.
+  ...(component ? [';', 'set-option', '-w', '-t', target, COMPONENT_OPTION, component] : []),
 ];
 
 const FORMAT = '#{session_id}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}';
@@ -69,16 +71,16 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
       // A size for the detached session; attached clients resize it.
       out = await tmuxCommand(socket, [
         ...['new-session', '-s', session, '-x', '200', '-y', '50', ...common, '--', ...argv],
-        ...KEEP_DEAD(`=${session}:`),
+        ...KEEP_DEAD(`=${session}:`, opts.component),
       ]);
       sessionCreated = true;
     } catch (err) {
       // Another component may have created the session meanwhile: then add a window to it.
       if (!(await hasTmuxSession(socket, session))) throw withName(opts.name, err);
-      out = await newWindow(socket, session, common, argv, opts.name);
+      out = await newWindow(socket, session, common, argv, opts.name, opts.component);
     }
   } else {
-    out = await newWindow(socket, session, common, argv, opts.name);
+    out = await newWindow(socket, session, common, argv, opts.name, opts.component);
   }
   await closeTmuxWindows(socket, stale);
   const [sessionId = '', windowId = '', index = '0', paneId = '', panePid = ''] = out.trim().split('\t');
@@ -131,7 +133,7 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   };
 }
 
-async function newWindow(socket: string, session: string, common: string[], argv: string[], name: string): Promise<string> {
+async function newWindow(socket: string, session: string, common: string[], argv: string[], name: string, component: string | undefined): Promise<string> {
   // The window gets an index chosen here so the same tmux invocation can set its remain-on-exit (see KEEP_DEAD).
   for (let attempt = 0; ; attempt++) {
     const indexes = (await tmuxCommand(socket, ['list-windows', '-t', `=${session}`, '-F', '#{window_index}']).catch(() => ''))
@@ -140,7 +142,7 @@ async function newWindow(socket: string, session: string, common: string[], argv
       .map(Number);
     const target = `=${session}:${indexes.length ? Math.max(...indexes) + 1 : 0}`;
     try {
-      return await tmuxCommand(socket, ['new-window', '-t', target, ...common, '--', ...argv, ...KEEP_DEAD(target)]);
+      return await tmuxCommand(socket, ['new-window', '-t', target, ...common, '--', ...argv, ...KEEP_DEAD(target, component)]);
     } catch (err) {
       // Someone took that index meanwhile: pick again.
       if (attempt < 3 && /index .* in use/i.test((err as Error).message)) continue;

@@ -58,7 +58,12 @@ export interface TmuxWindow {
   id: string;
   index: number;
   name: string;
+  /** The corral component the window belongs to (window option COMPONENT_OPTION), when corral opened it for one. */
+  component?: string;
 }
+
+/** Window option naming the corral component a window was opened for. */
+export const COMPONENT_OPTION = '@corral_component';
 
 /** A `-F` listing split into rows of tab-separated fields ([] when no server runs). */
 export async function tmuxRows(socket: string, args: string[]): Promise<string[][]> {
@@ -76,9 +81,15 @@ export async function tmuxRows(socket: string, args: string[]): Promise<string[]
 
 /** Every window on the server ([] when no server runs). */
 export async function listTmuxWindows(socket: string): Promise<TmuxWindow[]> {
-  const rows = await tmuxRows(socket, ['list-windows', '-a', '-F', '#{session_name}\t#{window_id}\t#{window_index}\t#{window_name}']);
-  // A name may itself hold tabs: it is whatever follows the third field.
-  return rows.map(([session = '', id = '', index = '0', ...name]) => ({ session, id, index: Number(index), name: name.join('\t') }));
+  const rows = await tmuxRows(socket, ['list-windows', '-a', '-F', `#{session_name}\t#{window_id}\t#{window_index}\t#{${COMPONENT_OPTION}}\t#{window_name}`]);
+  // A name may itself hold tabs: it is whatever follows the fourth field.
+  return rows.map(([session = '', id = '', index = '0', component = '', ...name]) => ({
+    session,
+    id,
+    index: Number(index),
+    name: name.join('\t'),
+    ...(component ? { component } : {}),
+  }));
 }
 
 /** Sessions on the server, with tmux's ids (`$3`, never reused while the server runs); [] when no server runs. */

@@ -224,11 +224,12 @@ async function refreshWindows(w: Watch): Promise<void> {
 function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'renamed' | 'selected'): void {
   // Each session's own watch reports its windows; other sessions' windows arrive here as unlinked-window noise.
   if (win.session !== w.session) return;
+  // The opener's word, else the mark corral put on the window when it opened it.
+  const component = w.owners.get(win.id) ?? win.component;
   if (change === 'added') {
-    announceWindowAdded({ socket: w.socket, window: win, component: w.owners.get(win.id), publish: (e) => publish(w, e.event_type, e.payload) });
+    announceWindowAdded({ socket: w.socket, window: win, component, publish: (e) => publish(w, e.event_type, e.payload) });
     return;
   }
-  const component = w.owners.get(win.id);
   publish(w, 'tmux.window.changed', {
     session: win.session,
     window: { index: win.index, name: win.name, id: win.id },
