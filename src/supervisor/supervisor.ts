@@ -177,6 +177,21 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     await untilSettled(c, timeoutMs);
   };
 
+  /**
+   * A start from a reload: the command, not the wait for it to settle. A
+   * component left waiting for a dependency that never gets healthy would
+   * otherwise hold the reload, and every reload after it, for ever; the
+   * reload's answer is the plan, and the components' own events follow.
+   */
+  const launch = async (c: Component): Promise<void> => {
+    if (c.state === 'disabled') return;
+    try {
+      await c.start();
+    } catch (err) {
+      opts.logger?.error(`${c.name}: ${(err as Error).message}`);
+    }
+  };
+
   /** Its dependencies, transitively, each once. */
   const closure = (c: Component, seen = new Set<string>()): Component[] => {
     const out: Component[] = [];
@@ -311,7 +326,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         if (!next.enabled && !wasDisabled) {
           work.push(c.disable());
         } else if (next.enabled && wasDisabled) {
-          work.push(c.reconfigure(next, { start: false }).then(() => startAndSettle(c, () => c.start())));
+          work.push(c.reconfigure(next, { start: false }).then(() => launch(c)));
         }
       }
       for (const name of plan.restarted) {
@@ -322,7 +337,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const startAfter = c.state === 'disabled' || (c.state === 'pending' && c.waiting) || c.state === 'failed';
         work.push(
           c.reconfigure(next, { start: false }).then(() => {
-            if (startAfter && next.enabled) return startAndSettle(c, () => c.start());
+            if (startAfter && next.enabled) return launch(c);
           }),
         );
       }
@@ -331,7 +346,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const c = components.get(name);
         const next = config.components[name];
         if (!c || !next || c.state !== 'disabled') continue;
-        work.push(c.reconfigure(next, { start: false }).then(() => startAndSettle(c, () => c.start())));
+        work.push(c.reconfigure(next, { start: false }).then(() => launch(c)));
       }
       const added = plan.added.filter((n) => !components.has(n) && config.components[n]);
       for (const name of added) add(name, config.components[name]!);
@@ -340,7 +355,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       }
       for (const name of added) {
         const c = components.get(name)!;
-        work.push(startAndSettle(c, () => c.start()));
+        work.push(launch(c));
       }
       const results = await Promise.allSettled(work);
       for (const r of results) if (r.status === 'rejected') opts.logger?.error(`reload: ${(r.reason as Error).message}`);

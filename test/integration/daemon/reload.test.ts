@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
@@ -157,6 +158,38 @@ describe('hot reload through the daemon', () => {
       const check = () => (state('b') === 'disabled' && state('c') === undefined ? resolve() : Date.now() > deadline ? reject(new Error(`b is ${state('b')}, c is ${state('c')}`)) : setTimeout(check, 20));
       check();
     });
+  });
+
+  it('a component a reload added that waits for a dependency that never gets healthy does not hold up later reloads', async () => {
+    // A port nothing listens on: the probe keeps failing, so api stays pending.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address() as AddressInfo;
+        srv.close(() => resolve(p));
+      });
+    });
+    d = await daemonFor(config(component('a')));
+    await running(d, 'a');
+    const db = component('db', 'sleep 1000', `    health: { tcp: "127.0.0.1:${port}", interval: 200ms }\n`);
+    const api = component('api', 'sleep 1001', '    depends_on: { db: healthy }\n');
+
+    let mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), db, api));
+    const first = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(first.event.payload).toMatchObject({ added: ['api', 'db'] });
+    await d.waitFor('db started', is('component.started', 'db'), 10_000, mark);
+    expect(d.daemon.controller.list().find((c) => c.name === 'api')?.state).toBe('pending');
+
+    // The next save is applied, and the API's reload answers, while api still waits.
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), db, api, component('c')));
+    const second = await d.waitFor('a second config.changed', is('config.changed'), 10_000, mark);
+    expect(second.event.payload).toMatchObject({ added: ['c'] });
+    await d.waitFor('c started', is('component.started', 'c'), 10_000, mark);
+    const answer = await d.daemon.controller.reload();
+    expect(answer.ok).toBe(true);
+    expect(d.daemon.controller.list().find((c) => c.name === 'api')?.state).toBe('pending');
   });
 
   it('an invalid file (bad YAML, then an unknown key) is CFG001 with line and path, and every component keeps its pid', async () => {
