@@ -35,7 +35,7 @@ export function summarizeConfigChanged(p: Record<string, unknown>): string {
   if (settings.length > 0) parts.push(`settings: ${settings.join(' ')}`);
   const bus = (p.bus ?? {}) as { changed?: unknown; rebind?: unknown };
   const busKeys = names(bus.changed);
-  if (busKeys.length > 0) parts.push(`bus: ${busKeys.join(' ')}${bus.rebind === true ? ' (moved)' : ''}`);
+  if (busKeys.length > 0) parts.push(`bus: ${busKeys.join(' ')}${bus.rebind === true ? ' (to a new address)' : ''}`);
   // The CFG001 is over and the file is the applied one again: an empty plan that says so.
   if (p.valid_again === true) parts.unshift('valid again, nothing to apply');
   else if (parts.length === 0) parts.push('no changes');

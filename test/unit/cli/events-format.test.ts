@@ -35,7 +35,7 @@ describe('event lines', () => {
     const settings = { ...plan, added: [], removed: [], restarted: [], updated: [], unchanged: 3, settings: ['logs', 'resources'], trigger: 'SIGHUP' };
     expect(summarizeEvent({ ...base, payload: settings })).toBe('settings: logs resources, 3 unchanged (SIGHUP)');
     const bus = { ...settings, settings: [], bus: { changed: ['port'], rebind: true }, trigger: 'api' };
-    expect(summarizeEvent({ ...base, payload: bus })).toBe('bus: port (moved), 3 unchanged (api)');
+    expect(summarizeEvent({ ...base, payload: bus })).toBe('bus: port (to a new address), 3 unchanged (api)');
     const again = { ...settings, settings: [], valid_again: true, trigger: 'file' };
     expect(summarizeEvent({ ...base, payload: again })).toBe('valid again, nothing to apply, 3 unchanged (file)');
     // A payload without the plan's fields (an older daemon's, say) still makes a line.
