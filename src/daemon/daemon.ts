@@ -8,12 +8,12 @@ import type { Logger } from '../plugins/types.js';
 import { loadConfig } from '../config/load.js';
 import { createEventStore } from '../bus/store.js';
 import { createBus } from '../bus/bus.js';
-import { startAdaptiveJit } from './adaptive-jit.js';
+import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
 import { replaySpool, spoolTargets, type SpoolRecord } from '../bus/spool.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
-import { createLogSink } from '../logs/index.js';
+import { createLogLoad, createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
 import { installPluginSafetyNet } from '../plugins/safety-net.js';
 import {
@@ -82,9 +82,12 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   const { configPath } = opts;
   const configDir = dirname(configPath);
+  // What the components' log sinks take in: the adaptive JIT's other measure of load.
+  const logLoad = createLogLoad();
   const pluginHost = createPluginHost({
     configPath,
     configDir,
+    logLoad,
     // CORRAL_URL is where the bus was when the component started; a client that reads
     // CORRAL_STATE_DIR/daemon.json on each reconnect (corral's own does) follows it when it moves.
     baseEnv: () => ({ CORRAL_URL: server.url, CORRAL_CONFIG: configPath, CORRAL_STATE_DIR: stateDir }),
@@ -145,10 +148,14 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   }
   const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
   const bus = createBus({ store, redact: current.bus.redact, sessionId });
-  // Interpreter-only while quiet (small), compilers on once the bus is busy (fast).
+  // Interpreter-only while quiet (small), compilers on once the bus or the logs are busy (fast).
   const jit = startAdaptiveJit({
     seq: () => bus.lastSeq(),
-    onEnable: (rate, compilers) => logger.info(`the bus is busy (${rate} events/s): V8's compilers are on for the rest of this run (${compilers.join(' ')})`),
+    logs: logLoad,
+    onEnable: (rate, compilers, logRate) => {
+      const what = rate >= BUSY_EVENTS_PER_SECOND ? `the bus is busy (${rate} events/s)` : `the logs are busy (${(logRate / 1e6).toFixed(1)} MB/s of output)`;
+      logger.info(`${what}: V8's compilers are on for the rest of this run (${compilers.join(' ')})`);
+    },
   });
 
   // Assigned once the server runs; the controller's closures read it later.

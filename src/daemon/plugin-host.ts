@@ -4,6 +4,7 @@ import type { Bus } from '../bus/types.js';
 import type { CorralConfig, ComponentConfig } from '../config/schema.js';
 import type { ComponentLifecycle, Logger, Runners } from '../plugins/types.js';
 import type { LogSink } from '../logs/types.js';
+import type { LogLoad } from '../logs/load.js';
 import { createLogSink } from '../logs/index.js';
 import { getPluginSchema, loadPlugin, type PluginLookup } from '../plugins/loader.js';
 import { createLifecycle } from '../plugins/context.js';
@@ -24,6 +25,8 @@ export interface PluginHostOptions {
    * on every reconnect to follow the bus when a reload moves it.
    */
   baseEnv?: () => Record<string, string>;
+  /** Where every component's log sink counts the output it takes in (the daemon's adaptive JIT reads it). */
+  logLoad?: LogLoad;
 }
 
 export interface CreateComponentOptions {
@@ -55,6 +58,7 @@ export function createPluginHost(opts: PluginHostOptions) {
         name,
         maxSize: component.logs?.max_size ?? config.logs.max_size,
         maxFiles: component.logs?.max_files ?? config.logs.max_files,
+        load: opts.logLoad,
       });
       sinks.set(name, sink);
     }

@@ -3,6 +3,7 @@ import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatLogLine, logFileName } from './format.js';
+import type { LogLoad } from './load.js';
 import type { LogSink, LogStream } from './types.js';
 
 export interface LogSinkOptions {
@@ -24,6 +25,8 @@ export interface LogSinkOptions {
   maxLine?: number;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Where the sink counts the output it is handed (the daemon's log load, read by its adaptive JIT). */
+  load?: LogLoad;
 }
 
 const BATCH = 64 * 1024;
@@ -32,15 +35,18 @@ const BATCH = 64 * 1024;
  * Creates a rotating, size-capped log file for one component (or the daemon).
  * Writes are queued and done asynchronously; the child's pipe is read at its
  * own pace and never waits for the disk. When the queue passes `highWater`
- * lines are dropped and one marker line later says how many.
+ * (output comes faster than it is written) lines are dropped, and one marker
+ * line says how many: with the next line kept, or once the backlog is written.
  */
 export function createLogSink(opts: LogSinkOptions): LogSink {
   const maxSize = opts.maxSize ?? 10 * 1024 * 1024;
   const maxFiles = opts.maxFiles ?? 3;
   const highWater = opts.highWater ?? 4 * 1024 * 1024;
+  const backlog = highWater % (1024 * 1024) === 0 ? `${highWater / (1024 * 1024)} MiB` : `${highWater} bytes`;
   const partialFlushMs = opts.partialFlushMs ?? 1000;
   const maxLine = opts.maxLine ?? 64 * 1024;
   const now = opts.now ?? (() => new Date());
+  const load = opts.load;
   const path = join(opts.dir, logFileName(opts.name));
 
   const decoders: Record<LogStream, StringDecoder> = { out: new StringDecoder('utf8'), err: new StringDecoder('utf8') };
@@ -48,7 +54,9 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
   let queue: string[] = [];
   let queuedBytes = 0;
   let dropped = 0;
+  // Since the last marker: lines dropped at the high-water mark, and lines lost to failed writes.
   let droppedSinceMarker = 0;
+  let lostSinceMarker = 0;
   let handle: FileHandle | null = null;
   let size = 0;
   let draining: Promise<void> | null = null;
@@ -63,7 +71,7 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
       droppedSinceMarker++;
       return;
     }
-    if (droppedSinceMarker > 0) pushMarker();
+    if (droppedSinceMarker + lostSinceMarker > 0) pushMarker();
     queue.push(line);
     queuedBytes += bytes;
     kick();
@@ -71,10 +79,16 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
 
   // The marker goes where the dropped lines would have been, and is never itself dropped.
   const pushMarker = () => {
-    const marker = formatLogLine(now(), 'err', `[corral] ${droppedSinceMarker} line(s) dropped: the disk could not keep up`);
+    const texts: string[] = [];
+    if (droppedSinceMarker > 0) texts.push(`[corral] ${droppedSinceMarker} line(s) dropped: output came faster than corral could write it (${backlog} backlog)`);
+    if (lostSinceMarker > 0) texts.push(`[corral] ${lostSinceMarker} line(s) lost: the log file could not be written`);
     droppedSinceMarker = 0;
-    queue.push(marker);
-    queuedBytes += Buffer.byteLength(marker);
+    lostSinceMarker = 0;
+    for (const text of texts) {
+      const marker = formatLogLine(now(), 'err', text);
+      queue.push(marker);
+      queuedBytes += Buffer.byteLength(marker);
+    }
   };
 
   const emitLine = (stream: LogStream, text: string) => {
@@ -88,6 +102,9 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
     if (draining) return;
     draining = drain().finally(() => {
       draining = null;
+      // Lines dropped at the high-water mark with none kept since: say so once the backlog is
+      // written, not at some later line. (Not for failed writes: those would fail again.)
+      if (droppedSinceMarker > 0 && !closed) pushMarker();
       // Lines queued between the drain's last check and its end.
       if (queue.length > 0) kick();
     });
@@ -101,19 +118,24 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
         let batch = '';
         let batchBytes = 0;
         let rotateAfter = false;
-        while (queue.length > 0) {
-          const line = queue[0]!;
+        let taken = 0;
+        while (taken < queue.length) {
+          const line = queue[taken]!;
           const bytes = Buffer.byteLength(line);
           if (size + batchBytes + bytes > maxSize && size + batchBytes > 0) {
             rotateAfter = true;
             break;
           }
           if (batchBytes > 0 && batchBytes + bytes > BATCH) break;
-          queue.shift();
+          taken++;
           queuedBytes -= bytes;
           batch += line;
           batchBytes += bytes;
         }
+        // One splice a batch: shift() a line at a time moves the whole backlog each time once the
+        // array is large (a full 4 MiB queue is ~30,000 lines), which made the drain, not the disk, the
+        // bottleneck in a flood (~2 MB/s written).
+        queue.splice(0, taken);
         if (batchBytes > 0) {
           try {
             await handle!.write(batch);
@@ -122,7 +144,7 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
             // Disk full or file gone: count the loss, keep the component running.
             const lost = batch.split('\n').length - 1;
             dropped += lost;
-            droppedSinceMarker += lost;
+            lostSinceMarker += lost;
           }
         }
         if (rotateAfter) await rotate();
@@ -130,7 +152,7 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
     } catch {
       // Could not open the file at all: drop what is queued rather than grow memory.
       dropped += queue.length;
-      droppedSinceMarker += queue.length;
+      lostSinceMarker += queue.length;
       queue = [];
       queuedBytes = 0;
     }
@@ -176,6 +198,7 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
     },
     write(stream, chunk) {
       if (closed) return;
+      load?.add(typeof chunk === 'string' ? chunk.length : chunk.byteLength);
       const text = partial[stream] + (typeof chunk === 'string' ? chunk : decoders[stream].write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
       const lines = text.split('\n');
       let rest = lines.pop()!;
@@ -195,7 +218,7 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
     async close() {
       if (closed) return;
       flushPartials();
-      if (droppedSinceMarker > 0) {
+      if (droppedSinceMarker + lostSinceMarker > 0) {
         pushMarker();
         kick();
       }

@@ -3,3 +3,4 @@ export { readLogTail, readLastLines, listLogNames } from './read-log-tail.js';
 export { followLogs, type FollowOptions } from './follow-logs.js';
 export { formatLogLine, parseLogLine, logFileName } from './format.js';
 export type { LogLine, LogSink, LogStream } from './types.js';
+export { createLogLoad, type LogLoad } from './load.js';

@@ -8,13 +8,13 @@ export type LogStream = 'out' | 'err';
 export interface LogSink {
   /** The current file (`<dir>/<name>.log`). */
   readonly path: string;
-  /** Appends raw output. Incomplete lines wait for their end. Never blocks: drops (with a marker) when the disk falls behind. */
+  /** Appends raw output. Incomplete lines wait for their end. Never blocks: drops (with a marker) when output comes faster than it is written. */
   write(stream: LogStream, chunk: string | Uint8Array): void;
   /** Ends any incomplete lines (a generation ended, so no continuation will come). */
   flush(): void;
   /** Flushes, waits for everything queued to be on disk, then closes the file. */
   close(): Promise<void>;
-  /** Lines dropped so far because the disk could not keep up. */
+  /** Lines dropped so far because output came faster than it was written (or a write failed). */
   readonly dropped: number;
 }
 

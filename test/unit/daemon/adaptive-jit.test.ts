@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compilersOff, startAdaptiveJit } from '../../../src/daemon/adaptive-jit.js';
+import { createLogLoad } from '../../../src/logs/load.js';
 
 describe('compilersOff', () => {
   it('names the compilers the flags turned off, as the flags that turn them on', () => {
@@ -90,6 +91,79 @@ describe('startAdaptiveJit', () => {
     expect(enabled).toEqual(['--turbofan']);
     expect(elapsed).toBeLessThanOrEqual(34_000);
     expect(jit.enabled()).toBe(true);
+  });
+
+  it('log output at the flood rate for `seconds` turns them on too; chatty output below it does not', async () => {
+    const logs = createLogLoad();
+    const enabled: string[] = [];
+    const told: number[][] = [];
+    startAdaptiveJit({
+      seq: () => 0,
+      logs,
+      logBytesPerSecond: 2_000_000,
+      seconds: 3,
+      compilers: ['--turbofan'],
+      enable: (flag) => enabled.push(flag),
+      onEnable: (rate, _c, logRate) => told.push([rate, logRate]),
+    });
+    // A chatty component (200 KB/s) for a minute: nothing.
+    for (let i = 0; i < 60; i++) {
+      logs.add(200_000);
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(enabled).toEqual([]);
+    // A flood: 3 MB a second. The watch may be backing off, but the flood wakes it.
+    for (let i = 0; i < 5 && enabled.length === 0; i++) {
+      for (let k = 0; k < 10; k++) {
+        logs.add(300_000);
+        await vi.advanceTimersByTimeAsync(100);
+      }
+    }
+    expect(enabled).toEqual(['--turbofan']);
+    expect(told[0]![0]).toBe(0);
+    expect(told[0]![1]).toBeGreaterThanOrEqual(2_000_000);
+  });
+
+  it('a daemon idle for minutes is woken by a log flood, not by a timer: the compilers are on within ~4 s of its start', async () => {
+    const logs = createLogLoad();
+    const enabled: string[] = [];
+    let looks = 0;
+    startAdaptiveJit({
+      seq: () => {
+        looks++;
+        return 0;
+      },
+      logs,
+      seconds: 3,
+      compilers: ['--turbofan'],
+      enable: (flag) => enabled.push(flag),
+    });
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    // Backed off to every 30 s (with a little output now and then it stays backed off).
+    looks = 0;
+    logs.add(5000);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(looks).toBeLessThanOrEqual(3);
+    let elapsed = 0;
+    while (enabled.length === 0 && elapsed < 30_000) {
+      logs.add(300_000);
+      await vi.advanceTimersByTimeAsync(100);
+      elapsed += 100;
+    }
+    expect(enabled).toEqual(['--turbofan']);
+    expect(elapsed).toBeLessThanOrEqual(4_100);
+  });
+
+  it('stop() clears the wake it left with the log load', async () => {
+    const logs = createLogLoad();
+    const enabled: string[] = [];
+    const jit = startAdaptiveJit({ seq: () => 0, logs, seconds: 1, compilers: ['--turbofan'], enable: (flag) => enabled.push(flag) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    jit.stop();
+    logs.add(100_000_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(enabled).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('with no compiler off there is nothing to do', () => {

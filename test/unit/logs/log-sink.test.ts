@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogSink, followLogs, parseLogLine, readLogTail } from '../../../src/logs/index.js';
+import { createLogLoad, createLogSink, followLogs, parseLogLine, readLogTail } from '../../../src/logs/index.js';
 import type { LogLine } from '../../../src/logs/index.js';
 
 let dir: string;
@@ -106,6 +106,26 @@ describe('createLogSink', () => {
     expect(marker).toMatchObject({ stream: 'err' });
     expect(marker!.text).toContain(`${sink.dropped} line(s) dropped`);
     expect(lines.length).toBe(50 - sink.dropped + 1);
+    expect(marker!.text).toBe(`[corral] ${sink.dropped} line(s) dropped: output came faster than corral could write it (200 bytes backlog)`);
+  });
+
+  it('says how many were dropped once the backlog is written, with no later line needed', async () => {
+    const sink = createLogSink({ dir, name: 'm', highWater: 4 * 1024 * 1024 });
+    const line = `${'y'.repeat(99)}\n`;
+    sink.write('out', line.repeat(60_000));
+    expect(sink.dropped).toBeGreaterThan(0);
+    const marker = `[corral] ${sink.dropped} line(s) dropped: output came faster than corral could write it (4 MiB backlog)`;
+    await waitUntil(() => existsSync(join(dir, 'm.log')) && read('m.log').includes(marker), 'the marker');
+    await sink.close();
+  });
+
+  it('counts what it is handed in the log load', async () => {
+    const load = createLogLoad();
+    const sink = createLogSink({ dir, name: 'l', load });
+    sink.write('out', 'abc\n');
+    sink.write('err', new TextEncoder().encode('de'));
+    expect(load.bytes).toBe(6);
+    await sink.close();
   });
 });
 
