@@ -35,7 +35,7 @@ usage: corral <command> [options]
   logs [NAME...] [-f] [-n N] [-t]
                               captured stdout/stderr
   events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]
-                              history and live tail of the bus (-n 0 -f: only new events)
+                              history and live tail of the bus; T, S and ID take comma lists (-n 0 -f: only new events)
   monitor [--once] [-n N] [--type T] [--source S] [--session ID]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;

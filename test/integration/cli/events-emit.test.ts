@@ -47,6 +47,38 @@ describe('corral events', () => {
     expect(numbers(run)).toEqual([7, 8, 9, 10]);
   });
 
+  test('--source and --session take comma lists, in the history and in the live tail', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const send = (source: string, session: string, n: number) => {
+      const r = srv!.bus.publish({ event_type: 'test.tick', source, session_id: session, payload: { n } });
+      if (!r.ok) throw new Error(r.error.error_message);
+    };
+    send('alice', 's1', 1);
+    send('bob', 's2', 2);
+    send('carol', 's1', 3);
+    send('bob', 's3', 4);
+    const history = cli('events', ['--source', 'alice,bob', '--json']);
+    expect(await history.exited).toBe(0);
+    expect(numbers(history)).toEqual([1, 2, 4]);
+    const both = cli('events', ['--source', 'alice, bob', '--session', 's1,s3', '--json']);
+    expect(await both.exited).toBe(0);
+    expect(numbers(both)).toEqual([1, 4]);
+
+    const live = cli('events', ['-f', '-n', '0', '--source', 'carol,bob', '--json']);
+    await until(() => srv!.server.clientCount() === 1, 'the subscription');
+    send('alice', 's1', 5);
+    send('carol', 's1', 6);
+    send('bob', 's2', 7);
+    await until(() => lines(live).length >= 2, 'the live events');
+    // A later event that matches shows the one from alice was not merely late.
+    send('bob', 's2', 8);
+    await until(() => lines(live).length >= 3, 'the last event');
+    live.child.kill('SIGTERM');
+    expect(await live.exited).toBe(0);
+    expect(numbers(live)).toEqual([6, 7, 8]);
+  });
+
   test('-f: history, then the live tail, with no gap and nothing twice', async () => {
     srv = await startTestServer();
     writeProject(dir, { port: srv.server.port, token: TOKEN });
