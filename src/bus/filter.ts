@@ -7,13 +7,19 @@ export interface TypeTerm {
   prefix: boolean;
 }
 
+/** The values of a list filter (`a, b,c`: event_type, source, session_id), trimmed; empty ones are ignored. */
+export function parseList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
 /** Splits an `event_type` filter (`a,b.*, c`) into its terms; empty terms are ignored. */
 export function parseTypeTerms(eventType: string | undefined): TypeTerm[] {
-  if (!eventType) return [];
   const terms: TypeTerm[] = [];
-  for (const raw of eventType.split(',')) {
-    const t = raw.trim();
-    if (!t) continue;
+  for (const t of parseList(eventType)) {
     if (t.endsWith('*')) terms.push({ value: t.slice(0, -1), prefix: true });
     else terms.push({ value: t, prefix: false });
   }
@@ -44,13 +50,17 @@ export function compileFilter(filter: EventFilter): (e: CorralEvent) => boolean 
   const tests: ((e: CorralEvent) => boolean)[] = [];
   const type = compileType(filter.event_type);
   if (type) tests.push((e) => type(e.event_type));
-  if (filter.source !== undefined && filter.source !== '') {
-    const source = filter.source;
-    tests.push((e) => e.source === source);
+  const sources = parseList(filter.source);
+  if (sources.length === 1) tests.push((e) => e.source === sources[0]);
+  else if (sources.length > 1) {
+    const set = new Set(sources);
+    tests.push((e) => set.has(e.source));
   }
-  if (filter.session_id !== undefined && filter.session_id !== '') {
-    const session = filter.session_id;
-    tests.push((e) => e.session_id === session);
+  const sessions = parseList(filter.session_id);
+  if (sessions.length === 1) tests.push((e) => e.session_id === sessions[0]);
+  else if (sessions.length > 1) {
+    const set = new Set(sessions);
+    tests.push((e) => set.has(e.session_id));
   }
   if (filter.since !== undefined) {
     const since = filter.since;

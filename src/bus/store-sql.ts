@@ -1,5 +1,5 @@
 import type { EventFilter } from '../schema/messages.js';
-import { parseTypeTerms } from './filter.js';
+import { parseList, parseTypeTerms } from './filter.js';
 
 /**
  * The schema of the event store. `seq` is the bus's cursor; the JSON text is
@@ -58,13 +58,11 @@ export function filterToWhere(filter: EventFilter, seqBound?: { op: '>' | '<'; s
     }
     parts.push(`(${ors.join(' OR ')})`);
   }
-  if (filter.source) {
-    parts.push('source = ?');
-    params.push(filter.source);
-  }
-  if (filter.session_id) {
-    parts.push('session_id = ?');
-    params.push(filter.session_id);
+  for (const column of ['source', 'session_id'] as const) {
+    const values = parseList(filter[column]);
+    if (values.length === 0) continue;
+    parts.push(values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
   }
   if (filter.since !== undefined) {
     parts.push('timestamp >= ?');

@@ -1,17 +1,38 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs, UsageError } from './args.js';
 import { apiRequest, DaemonNotRunningError, findDaemon, StateDirConflictError } from './daemon-client.js';
+import { commandUsage, usageLine } from './main.js';
 
-const USAGE = 'usage: corral emit TYPE [--payload JSON] [--source S] [--session ID] [--json]';
+const USAGE = usageLine('emit');
 
-function parsePayload(text: string): Record<string, unknown> {
+/**
+ * The text of `--payload`: JSON as given, `@FILE` read from FILE, `-` read
+ * from stdin (a payload too big for the command line: `Argument list too long`).
+ */
+async function payloadText(arg: string): Promise<{ text: string; from: string }> {
+  if (arg === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8'), from: '--payload - (stdin)' };
+  }
+  if (!arg.startsWith('@')) return { text: arg, from: '--payload' };
+  const file = arg.slice(1);
+  try {
+    return { text: await readFile(file, 'utf8'), from: `--payload ${arg}` };
+  } catch (err) {
+    throw new UsageError(`--payload ${arg}: cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+function parsePayload({ text, from }: { text: string; from: string }): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--payload is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`${from} is not valid JSON: ${(err as Error).message}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`--payload must be a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`);
+    throw new UsageError(`${from} must be a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`);
   }
   return value as Record<string, unknown>;
 }
@@ -24,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
     const parsed = parseArgs(args, { payload: 'value', source: 'value', session: 'value', json: 'boolean', help: 'boolean' }, { p: 'payload', h: 'help' });
     flags = parsed.flags;
     if (flags.help) {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(commandUsage('emit'));
       return 0;
     }
     const [type, ...extra] = parsed.positionals;
@@ -34,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
       event_type: type,
       source: typeof flags.source === 'string' ? flags.source : 'cli',
       session_id: typeof flags.session === 'string' ? flags.session : 'cli',
-      payload: typeof flags.payload === 'string' ? parsePayload(flags.payload) : {},
+      payload: typeof flags.payload === 'string' ? parsePayload(await payloadText(flags.payload)) : {},
     };
   } catch (err) {
     if (err instanceof UsageError) {

@@ -5,9 +5,10 @@ import type { EventFilter } from '../schema/messages.js';
 import { parseArgs, UsageError, useColor } from './args.js';
 import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, StateDirConflictError, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
+import { commandUsage, usageLine } from './main.js';
 import { parseTimeArg } from './time-arg.js';
 
-const USAGE = 'usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]  (-n 0 -f: only new events)';
+const USAGE = usageLine('events');
 
 interface HistoryPage {
   events: CorralEvent[];
@@ -186,7 +187,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     flags = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' }).flags;
     if (flags.help) {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(commandUsage('events'));
       return 0;
     }
     const since = typeof flags.since === 'string' ? parseTimeArg(flags.since, '--since') : undefined;

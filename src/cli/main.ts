@@ -34,15 +34,16 @@ usage: corral <command> [options]
   reload                      re-read the config and apply the changes
   logs [NAME...] [-f] [-n N] [-t]
                               captured stdout/stderr
-  events [-f] [--type T] [--source S] [--session ID] [--since T] [--json]
-                              history and live tail of the bus
+  events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]
+                              history and live tail of the bus; T, S and ID take comma lists (-n 0 -f: only new events)
   monitor [--once] [-n N] [--type T] [--source S] [--session ID]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;
                               WINDOW: another window of a tmux component's session, by name or index
   validate [-c FILE] [--json] check a config file
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
-  emit TYPE [--payload JSON]  publish one event
+  emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]
+                              publish one event (@FILE: the payload read from FILE, -: from stdin)
 
 Every command takes -c FILE. Exit codes: 0 done, 1 failed, 2 bad usage or invalid config.
 `;
@@ -87,6 +88,11 @@ function wantsHelp(args: string[]): boolean {
     if (a === '-h' || a === '--help') return true;
   }
   return false;
+}
+
+/** The first line of a command's usage (`usage: corral emit TYPE …`): what its usage errors print. */
+export function usageLine(command: string): string {
+  return commandUsage(command).split('\n')[0]!;
 }
 
 /** The usage entry of one command (its line and continuation lines in USAGE). */

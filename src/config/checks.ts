@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Pair } from 'yaml';
 import { BUILTIN_RUNNERS, ComponentSchema } from './schema.js';
 import { findCycles, type DependencyGraph } from './graph.js';
 import { fromZodIssues, type RawIssue } from './issues.js';
@@ -31,9 +32,14 @@ function dependencyNames(entry: Record<string, unknown>): string[] {
   return [];
 }
 
+/** The condition `entry` waits for on `dep` (the list form is `started`). */
+function conditionOf(entry: Record<string, unknown>, dep: string): unknown {
+  return isRecord(entry.depends_on) ? entry.depends_on[dep] : 'started';
+}
+
 /**
  * Checks zod cannot make on one entry at a time: dependencies name existing,
- * enabled components and form no cycle. Runs on the raw file so these errors
+ * enabled components, `healthy` ones have a probe, and form no cycle. Runs on the raw file so these errors
  * are reported together with the schema's.
  */
 export function checkDependencies(raw: unknown): RawIssue[] {
@@ -55,6 +61,9 @@ export function checkDependencies(raw: unknown): RawIssue[] {
         });
       } else if (target.enabled === false && entry.enabled !== false) {
         issues.push({ path, message: `"${dep}" is disabled (enabled: false), so ${name}, which depends on it, could never start`, atKey: true });
+      } else if (conditionOf(entry, dep) === 'healthy' && target.health === undefined && isBuiltin(pluginOf(target))) {
+        // A plugin may have its own health(); a built-in runner without a probe is never healthy.
+        issues.push({ path, message: `"${dep}" has no health probe, so it never becomes healthy: add health: to ${dep} or use started`, atKey: true });
       }
     }
   }
@@ -124,6 +133,51 @@ export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolv
         issue.message = `plugin "${plugin}": ${issue.message}`;
       }
       issues.push(issue);
+    }
+  }
+  return issues;
+}
+
+/** The entries of a YAML map, following aliases and merge keys (`<<: *defaults`); a key written here wins over a merged one. */
+function mapPairs(doc: Document, node: unknown): Pair[] {
+  const target = isAlias(node) ? node.resolve(doc) : node;
+  if (!isMap(target)) return [];
+  const own: Pair[] = [];
+  const merged: Pair[] = [];
+  for (const pair of target.items) {
+    if (isScalar(pair.key) && (pair.key.value === '<<' || pair.key.source === '<<')) {
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const source of sources) merged.push(...mapPairs(doc, source));
+    } else {
+      own.push(pair);
+    }
+  }
+  const keyOf = (p: Pair) => (isScalar(p.key) ? String(p.key.value) : String(p.key));
+  const seen = new Set(own.map(keyOf));
+  return [...own, ...merged.filter((p) => !seen.has(keyOf(p)) && seen.add(keyOf(p)))];
+}
+
+/**
+ * `env` values are strings: a YAML number is passed as `String(value)`, which
+ * is not what was written for `0x1F` (31), `1.0` (1) or a number beyond
+ * 2^53 (rounded). Such a number is an error asking for quotes.
+ */
+export function checkEnvNumbers(doc: Document): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const pairs = mapPairs(doc, doc.contents);
+  const components = pairs.find((p) => isScalar(p.key) && p.key.value === 'components');
+  for (const component of mapPairs(doc, components?.value)) {
+    const env = mapPairs(doc, component.value).find((p) => isScalar(p.key) && p.key.value === 'env');
+    for (const entry of mapPairs(doc, env?.value)) {
+      const value = isAlias(entry.value) ? entry.value.resolve(doc) : entry.value;
+      if (!isScalar(value) || typeof value.value !== 'number' || value.source === undefined) continue;
+      if (value.source === String(value.value)) continue;
+      const name = isScalar(component.key) ? String(component.key.value) : String(component.key);
+      const key = isScalar(entry.key) ? String(entry.key.value) : String(entry.key);
+      issues.push({
+        path: ['components', name, 'env', key],
+        message: `the number ${value.source} would be passed as ${String(value.value)}: write it in quotes (${JSON.stringify(value.source)}) to pass it as written`,
+      });
     }
   }
   return issues;

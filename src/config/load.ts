@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { ConfigSchema, type CorralConfig } from './schema.js';
-import { checkDependencies, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
+import { checkDependencies, checkEnvNumbers, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
 import { keyPathAt, locatePath, positionOf } from './locate.js';
@@ -74,6 +74,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const result = ConfigSchema.safeParse(data);
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
   raw.push(...checkDependencies(data));
+  raw.push(...checkEnvNumbers(parsed.doc));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
   if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
   return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };

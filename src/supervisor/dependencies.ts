@@ -16,7 +16,8 @@ const LIVE = new Set(['running', 'healthy', 'unhealthy']);
  * that was stopped after it started no longer counts as started).
  *
  * - `started`: its generation is alive, or it ran and ended by itself (`exited`).
- * - `healthy`: its probe passes now; without any health check, as `started`.
+ * - `healthy`: its probe passes now; without any health check (a plugin with no
+ *   health(): the config check refuses a built-in runner without a probe), as `started`.
  * - `completed`: a generation ended with code 0 since it was last started.
  *
  * `blocked` means it cannot be met without someone acting (the dependency

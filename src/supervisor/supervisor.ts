@@ -348,6 +348,21 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         if (!c || !next || c.state !== 'disabled') continue;
         work.push(c.reconfigure(next, { start: false }).then(() => launch(c)));
       }
+      // The plan leaves out entries that stay disabled: list each as at start, a new one too, and forget one gone from the file.
+      for (const [name, next] of Object.entries(config.components)) {
+        if (next.enabled) continue;
+        const c = components.get(name);
+        if (!c) add(name, next);
+        else if (c.state === 'disabled') c.updateConfig(next);
+      }
+      for (const [name, c] of components) {
+        if (c.state !== 'disabled' || config.components[name]) continue;
+        work.push(
+          c.dispose().finally(() => {
+            if (components.get(name) === c) components.delete(name);
+          }),
+        );
+      }
       const added = plan.added.filter((n) => !components.has(n) && config.components[n]);
       for (const name of added) add(name, config.components[name]!);
       for (const c of components.values()) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -45,6 +45,38 @@ describe('corral events', () => {
     const run = cli('events', ['-n', '4', '--type', 'test.*', '--json']);
     expect(await run.exited).toBe(0);
     expect(numbers(run)).toEqual([7, 8, 9, 10]);
+  });
+
+  test('--source and --session take comma lists, in the history and in the live tail', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    const send = (source: string, session: string, n: number) => {
+      const r = srv!.bus.publish({ event_type: 'test.tick', source, session_id: session, payload: { n } });
+      if (!r.ok) throw new Error(r.error.error_message);
+    };
+    send('alice', 's1', 1);
+    send('bob', 's2', 2);
+    send('carol', 's1', 3);
+    send('bob', 's3', 4);
+    const history = cli('events', ['--source', 'alice,bob', '--json']);
+    expect(await history.exited).toBe(0);
+    expect(numbers(history)).toEqual([1, 2, 4]);
+    const both = cli('events', ['--source', 'alice, bob', '--session', 's1,s3', '--json']);
+    expect(await both.exited).toBe(0);
+    expect(numbers(both)).toEqual([1, 4]);
+
+    const live = cli('events', ['-f', '-n', '0', '--source', 'carol,bob', '--json']);
+    await until(() => srv!.server.clientCount() === 1, 'the subscription');
+    send('alice', 's1', 5);
+    send('carol', 's1', 6);
+    send('bob', 's2', 7);
+    await until(() => lines(live).length >= 2, 'the live events');
+    // A later event that matches shows the one from alice was not merely late.
+    send('bob', 's2', 8);
+    await until(() => lines(live).length >= 3, 'the last event');
+    live.child.kill('SIGTERM');
+    expect(await live.exited).toBe(0);
+    expect(numbers(live)).toEqual([6, 7, 8]);
   });
 
   test('-f: history, then the live tail, with no gap and nothing twice', async () => {
@@ -151,6 +183,50 @@ describe('corral emit', () => {
     const id = run.stdout().trim();
     const [e] = srv.bus.history({ event_type: 'deploy.finished' }).events;
     expect(e?.event).toMatchObject({ id, source: 'ci', session_id: 'build-7', payload: { version: '1.2' } });
+  });
+
+  test('--payload @FILE and --payload - (stdin) send a payload too big for the command line (1 MB)', async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port });
+    // About 1 MB in fields below bus.redact.field_max (a longer string would be cut short in the store).
+    const big = Array.from({ length: 1000 }, (_, i) => `${i}:${'x'.repeat(990)}`);
+    writeFileSync(join(dir, 'payload.json'), JSON.stringify({ big, from: 'file' }));
+    const fromFile = cli('emit', ['big.file', '--payload', '@payload.json']);
+    expect(await fromFile.exited).toBe(0);
+    const piped = startCli('emit', ['big.stdin', '--payload', '-', '--json'], { cwd: dir });
+    runs.push(piped);
+    piped.child.stdin!.end(JSON.stringify({ big, from: 'stdin' }));
+    expect(await piped.exited).toBe(0);
+    const { id, seq } = JSON.parse(piped.stdout()) as { id: string; seq: number };
+    expect(seq).toBeGreaterThan(0);
+    const [file] = srv.bus.history({ event_type: 'big.file' }).events;
+    const [stdin] = srv.bus.history({ event_type: 'big.stdin' }).events;
+    // Compared as text: a failed toEqual would print a megabyte.
+    expect(file?.event.id).toBe(fromFile.stdout().trim());
+    expect(JSON.stringify(file?.event.payload) === JSON.stringify({ big, from: 'file' })).toBe(true);
+    expect(stdin?.event.id).toBe(id);
+    expect(JSON.stringify(stdin?.event.payload) === JSON.stringify({ big, from: 'stdin' })).toBe(true);
+
+    const missing = cli('emit', ['x', '--payload', '@nope.json']);
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toMatch(/--payload @nope\.json: cannot read "nope\.json" \(ENOENT\)/);
+    writeFileSync(join(dir, 'list.json'), '[1]');
+    const notObject = cli('emit', ['x', '--payload', '@list.json']);
+    expect(await notObject.exited).toBe(2);
+    expect(notObject.stderr()).toMatch(/--payload @list\.json must be a JSON object \(got an array\)/);
+  });
+
+  test('--help and a usage error print the same usage, with every option', async () => {
+    const help = cli('emit', ['--help']);
+    expect(await help.exited).toBe(0);
+    const usage = help.stdout().split('\n')[0]!;
+    expect(usage).toBe('usage: corral emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]');
+    const bad = cli('emit', []);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toBe(`corral emit: missing the event TYPE (e.g. corral emit deploy.finished)\n${usage}\n`);
+    const events = cli('events', ['--until', 'whenever']);
+    expect(await events.exited).toBe(2);
+    expect(events.stderr()).toContain('usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]\n');
   });
 
   test('an invalid --payload is exit 2 naming the problem, and nothing is sent', async () => {

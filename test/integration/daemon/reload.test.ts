@@ -192,6 +192,26 @@ describe('hot reload through the daemon', () => {
     expect(d.daemon.controller.list().find((c) => c.name === 'api')?.state).toBe('pending');
   });
 
+  it('an entry added with enabled: false is listed as disabled, as one disabled at start is; one that leaves the file leaves the list', async () => {
+    d = await daemonFor(config(component('a'), component('b', 'sleep 1001', '    enabled: false\n')));
+    await running(d, 'a');
+    const state = (n: string) => d!.daemon.controller.list().find((c) => c.name === n)?.state;
+    expect(state('b')).toBe('disabled');
+
+    let mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), component('c', 'sleep 1002', '    enabled: false\n')));
+    const changed = await d.waitFor('config.changed', is('config.changed'), 10_000, mark);
+    expect(changed.event.payload).toMatchObject({ added: [], removed: [], restarted: [], updated: [] });
+    await listed(d, ['a', 'c']);
+    expect(state('c')).toBe('disabled');
+
+    // Switched on later, it starts with its own command.
+    mark = d.seen.length;
+    writeFileSync(d.config, config(component('a'), component('c', 'sleep 1002')));
+    await d.waitFor('c started', is('component.started', 'c'), 10_000, mark);
+    expect(d.daemon.controller.list().find((c) => c.name === 'c')).toMatchObject({ state: 'running', generation: 1 });
+  });
+
   it('an invalid file (bad YAML, then an unknown key) is CFG001 with line and path, and every component keeps its pid', async () => {
     d = await daemonFor(config(component('a'), component('b')));
     await running(d, 'a', 'b');

@@ -32,6 +32,15 @@ describe('compileFilter', () => {
     expect(f(ev({ source: 'routerX', session_id: 'abc' }))).toBe(false);
   });
 
+  test('source and session_id take comma lists, as event_type does', () => {
+    const f = compileFilter({ source: 'alice, bob', session_id: 's1,s2,' });
+    expect(f(ev({ source: 'alice' }))).toBe(true);
+    expect(f(ev({ source: 'bob', session_id: 's2' }))).toBe(true);
+    expect(f(ev({ source: 'alice,bob' }))).toBe(false);
+    expect(f(ev({ source: 'carol' }))).toBe(false);
+    expect(f(ev({ source: 'bob', session_id: 's3' }))).toBe(false);
+  });
+
   test('since and until are inclusive', () => {
     const f = compileFilter({ since: 100, until: 200 });
     expect(f(ev({ timestamp: 99 }))).toBe(false);

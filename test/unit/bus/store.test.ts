@@ -108,7 +108,7 @@ describe.each([
     expect(() => store.query({}, { cursor: 'nope' })).toThrow(/invalid cursor "nope"/);
   });
 
-  test('queries filter by type (exact, list, prefix), source, session, time and after', async () => {
+  test('queries filter by type (exact, list, prefix), source and session (exact, list), time and after', async () => {
     const store = openStore();
     const types = ['component.started', 'component.stopped', 'resource.alert', 'error.CMP002', 'componentX'];
     await Promise.all(types.map((t, i) => store.append(entry(i + 1, { event_type: t, source: i % 2 ? 'a' : 'b', session_id: `s${i}` }))));
@@ -117,6 +117,8 @@ describe.each([
     expect(seqs({ event_type: 'resource.alert,error.*' })).toEqual([3, 4]);
     expect(seqs({ source: 'a' })).toEqual([2, 4]);
     expect(seqs({ session_id: 's4' })).toEqual([5]);
+    expect(seqs({ source: 'a, b' })).toEqual([1, 2, 3, 4, 5]);
+    expect(seqs({ session_id: 's0,s3,nope', source: 'a' })).toEqual([4]);
     expect(seqs({ since: BASE + 2, until: BASE + 4 })).toEqual([2, 3, 4]);
     expect(seqs({ after: 3, event_type: 'component*' })).toEqual([5]);
     expect(store.filterOptions().session_ids).toEqual(['s0', 's1', 's2', 's3', 's4']);

@@ -192,6 +192,59 @@ describe('loadConfig', () => {
     expect(errors).toEqual([expect.objectContaining({ path: 'components.web.depends_on.db', message: expect.stringMatching(/disabled/) })]);
   });
 
+  test('healthy on a built-in runner without a health probe is an error (it would never be healthy); a plugin may have its own health()', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines(
+        'components:',
+        '  svc: { command: x }',
+        '  c:',
+        '    command: y',
+        '    depends_on: { svc: healthy }',
+        '  shell: { plugin: tmux, command: bash }',
+        '  d: { command: z, depends_on: { shell: healthy, svc: started } }',
+        '  e: { command: z, depends_on: [svc] }',
+      ),
+    );
+    expect(errorsOf(await loadConfig(file))).toEqual([
+      { path: 'components.c.depends_on.svc', message: '"svc" has no health probe, so it never becomes healthy: add health: to svc or use started', line: 5, column: 19 },
+      { path: 'components.d.depends_on.shell', message: expect.stringMatching(/^"shell" has no health probe/), line: 7, column: 34 },
+    ]);
+    const ok = tmp.write(
+      'ok.yaml',
+      lines('components:', '  svc: { command: x, health: { tcp: 5432 } }', '  router: { plugin: mine }', '  c: { command: y, depends_on: { svc: healthy, router: healthy } }'),
+    );
+    const result = await loadConfig(ok, { resolvePluginSchema: async () => z.object({}) });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  });
+
+  test('an env number that would not be passed as written (0x1F, beyond 2^53, 1.0) is an error asking for quotes; booleans and plain numbers pass', async () => {
+    const file = tmp.write(
+      'corral.yaml',
+      lines(
+        'x-env: &env { V_FLOAT: 1.0 }',
+        'components:',
+        '  a:',
+        '    command: x',
+        '    env: { V_BIG: 12345678901234567890, V_HEX: 0x1F, V_OK: 42, V_PI: 3.14, V_NEG: -7, V_ON: true, V_Q: "0x1F" }',
+        '  b: { command: y, env: { <<: *env, V_INT: 8080 } }',
+      ),
+    );
+    expect(errorsOf(await loadConfig(file))).toEqual([
+      {
+        path: 'components.a.env.V_BIG',
+        message: 'the number 12345678901234567890 would be passed as 12345678901234567000: write it in quotes ("12345678901234567890") to pass it as written',
+        line: 5,
+        column: 19,
+      },
+      { path: 'components.a.env.V_HEX', message: 'the number 0x1F would be passed as 31: write it in quotes ("0x1F") to pass it as written', line: 5, column: 48 },
+      { path: 'components.b.env.V_FLOAT', message: 'the number 1.0 would be passed as 1: write it in quotes ("1.0") to pass it as written', line: 6, column: 20 },
+    ]);
+    const ok = await loadConfig(tmp.write('ok.yaml', lines('components:', '  a: { command: x, env: { PORT: 8080, PI: 3.14, ON: true, HEX: "0x1F" } }')));
+    if (!ok.ok) throw new Error(JSON.stringify(ok.errors));
+    expect(ok.config.components.a!.env).toEqual({ PORT: '8080', PI: '3.14', ON: 'true', HEX: '0x1F' });
+  });
+
   test('command is required for the built-in runners', async () => {
     const file = tmp.write('corral.yaml', lines('components:', '  shell:', '    plugin: pty', '    cwd: .'));
     const errors = errorsOf(await loadConfig(file));
