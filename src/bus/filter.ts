@@ -50,17 +50,13 @@ export function compileFilter(filter: EventFilter): (e: CorralEvent) => boolean 
   const tests: ((e: CorralEvent) => boolean)[] = [];
   const type = compileType(filter.event_type);
   if (type) tests.push((e) => type(e.event_type));
-  const sources = parseList(filter.source);
-  if (sources.length === 1) tests.push((e) => e.source === sources[0]);
-  else if (sources.length > 1) {
-    const set = new Set(sources);
-    tests.push((e) => set.has(e.source));
-  }
-  const sessions = parseList(filter.session_id);
-  if (sessions.length === 1) tests.push((e) => e.session_id === sessions[0]);
-  else if (sessions.length > 1) {
-    const set = new Set(sessions);
-    tests.push((e) => set.has(e.session_id));
+  for (const key of ['source', 'session_id'] as const) {
+    const values = parseList(filter[key]);
+    if (values.length === 1) tests.push((e) => e[key] === values[0]);
+    else if (values.length > 1) {
+      const set = new Set(values);
+      tests.push((e) => set.has(e[key]));
+    }
   }
   if (filter.since !== undefined) {
     const since = filter.since;

@@ -165,31 +165,27 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
     });
 
-  /** Runs a start-like command, then waits until the component has started or is blocked. */
-  const startAndSettle = async (c: Component, command: () => Promise<void>, timeoutMs?: number): Promise<void> => {
-    if (c.state === 'disabled') return;
-    try {
-      await command();
-    } catch (err) {
-      opts.logger?.error(`${c.name}: ${(err as Error).message}`);
-      return;
-    }
-    await untilSettled(c, timeoutMs);
-  };
-
   /**
-   * A start from a reload: the command, not the wait for it to settle. A
-   * component left waiting for a dependency that never gets healthy would
-   * otherwise hold the reload, and every reload after it, for ever; the
+   * Starts it (a no-op when disabled), logging a failed command; true when the
+   * command ran. A reload starts with this alone, not waiting for it to
+   * settle: a component left waiting for a dependency that never gets healthy
+   * would otherwise hold the reload, and every reload after it, for ever; the
    * reload's answer is the plan, and the components' own events follow.
    */
-  const launch = async (c: Component): Promise<void> => {
-    if (c.state === 'disabled') return;
+  const launch = async (c: Component, command: () => Promise<void> = () => c.start()): Promise<boolean> => {
+    if (c.state === 'disabled') return false;
     try {
-      await c.start();
+      await command();
+      return true;
     } catch (err) {
       opts.logger?.error(`${c.name}: ${(err as Error).message}`);
+      return false;
     }
+  };
+
+  /** Runs a start-like command, then waits until the component has started or is blocked. */
+  const startAndSettle = async (c: Component, command: () => Promise<void>, timeoutMs?: number): Promise<void> => {
+    if (await launch(c, command)) await untilSettled(c, timeoutMs);
   };
 
   /** Its dependencies, transitively, each once. */
@@ -299,6 +295,12 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
 
     async applyPlan(config, plan) {
       const work: Promise<unknown>[] = [];
+      // Forgotten only once its group is gone, so the group record keeps it until then.
+      const forget = (name: string, c: Component) =>
+        c.dispose().finally(() => {
+          if (components.get(name) === c) components.delete(name);
+          reportGroups();
+        });
       for (const name of plan.removed) {
         const c = components.get(name);
         if (!c) continue;
@@ -309,13 +311,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
           work.push(c.disable());
           continue;
         }
-        // Forgotten only once its group is gone, so the group record keeps it until then.
-        work.push(
-          c.dispose().finally(() => {
-            if (components.get(name) === c) components.delete(name);
-            reportGroups();
-          }),
-        );
+        work.push(forget(name, c));
       }
       for (const name of plan.updated) {
         const c = components.get(name);
@@ -356,12 +352,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         else if (c.state === 'disabled') c.updateConfig(next);
       }
       for (const [name, c] of components) {
-        if (c.state !== 'disabled' || config.components[name]) continue;
-        work.push(
-          c.dispose().finally(() => {
-            if (components.get(name) === c) components.delete(name);
-          }),
-        );
+        if (c.state === 'disabled' && !config.components[name]) work.push(forget(name, c));
       }
       const added = plan.added.filter((n) => !components.has(n) && config.components[n]);
       for (const name of added) add(name, config.components[name]!);
