@@ -66,7 +66,8 @@ const MARKER = /…\[truncated (\d+) bytes\]$/;
  * what was dropped from the original.
  */
 export function truncateString(s: string, max: number): string {
-  const marker = MARKER.exec(s);
+  // The regex only where a marker can be: it would otherwise scan a long string for its start.
+  const marker = s.endsWith(' bytes]') ? MARKER.exec(s) : null;
   const text = marker ? s.slice(0, marker.index) : s;
   const before = marker ? Number(marker[1]) : 0;
   const bytes = Buffer.byteLength(text);
