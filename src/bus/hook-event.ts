@@ -3,7 +3,7 @@ import type { EventInput } from '../schema/events.js';
 import { truncateString } from './redact.js';
 
 /**
- * Wraps a Claude Code hook body into a HookEvent (DESIGN §4): `hook_event_type`
+ * Wraps a Claude Code hook body into a HookEvent (docs/hooks.md): `hook_event_type`
  * and `event_type` = the hook name, `session_id` from the body, `payload` = the
  * body, `source` = `claude-code`, `source_app` = the basename of the body's
  * `cwd`. The server's `POST /hooks/EVENT` and the spool replay both use it, so

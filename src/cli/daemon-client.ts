@@ -34,7 +34,7 @@ export function ownStateDir(configPath: string): string {
 }
 
 /**
- * Finds the daemon for this config (DESIGN §9): config → state dir →
+ * Finds the daemon for this config: config → state dir →
  * daemon.json and token; without a config, `CORRAL_URL` (default
  * http://127.0.0.1:4000). Throws StateDirConflictError when that state
  * directory belongs to another config's daemon.

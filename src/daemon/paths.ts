@@ -15,7 +15,7 @@ export interface DaemonInfo {
 const CONFIG_NAMES = ['corral.yaml', 'corral.yml', 'corral.json', join('config', 'ecosystem.yaml'), join('config', 'ecosystem.yml'), join('config', 'ecosystem.json')];
 
 /**
- * Finds the config file (DESIGN §9): `-c FILE`, else CORRAL_CONFIG, else the
+ * Finds the config file (docs/config.md): `-c FILE`, else CORRAL_CONFIG, else the
  * nearest corral.yaml or config/ecosystem.yaml walking up from `cwd`.
  * Returns null when there is none.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Every error code corral speaks, with its meaning. The spec defines the first
- * six; DESIGN §5 adds WS003–WS006. `docs/errors.md` lists the same table and a
+ * six; corral adds WS003–WS006. `docs/errors.md` lists the same table and a
  * test keeps the two in step.
  */
 export const ERROR_CODES = {

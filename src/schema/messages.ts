@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EventInputSchema, EventSchema } from './events.js';
 import { ErrorDataSchema } from './errors.js';
 
-/** Status of one component in a heartbeat (DESIGN §5). */
+/** Status of one component in a heartbeat (docs/protocol.md). */
 export const ComponentStatusSchema = z.enum(['healthy', 'degraded', 'unhealthy', 'starting', 'stopped', 'failed']);
 export type ComponentStatus = z.infer<typeof ComponentStatusSchema>;
 

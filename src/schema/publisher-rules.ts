@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ErrorDataSchema } from './errors.js';
 import { AgentPayloadSchema, ResourcePayloadSchema } from './payloads.js';
 
-/** The source of the events corral makes itself (DESIGN §9); no client may publish under it. */
+/** The source of the events corral makes itself; no client may publish under it. */
 export const CORRAL_SOURCE = 'corral';
 
 /** Event types only corral publishes: a client sending one would forge the daemon's own account. */

@@ -30,8 +30,8 @@ function rawRefusal(socket: Duplex, status: number, message: string): void {
 }
 
 /**
- * Starts the daemon's one HTTP server: the WebSocket bus (DESIGN §5), the
- * HTTP API (§4) and the security checks (§6). Rejects with the listen error
+ * Starts the daemon's one HTTP server: the WebSocket bus, the HTTP API and the
+ * security checks (docs/protocol.md, docs/security.md). Rejects with the listen error
  * (EADDRINUSE included) when the port cannot be bound.
  */
 export async function createServer(opts: ServerOptions): Promise<CorralServer> {
@@ -43,7 +43,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
 
   function cors(req: IncomingMessage, res: ServerResponse): void {
     const origin = req.headers.origin;
-    // Only allowed origins get CORS headers; never `*` (DESIGN §6).
+    // Only allowed origins get CORS headers; never `*` (docs/security.md).
     if (origin !== undefined) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');
@@ -131,7 +131,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== wsPath && path !== COMPAT_STREAM_PATH) return rawRefusal(socket, 404, `no WebSocket endpoint at ${path}; the bus is at ${wsPath}`);
-    // Every check happens here, before any WebSocket exists (DESIGN §6).
+    // Every check happens here, before any WebSocket exists (docs/security.md).
     const refusal = checkBrowser(guard, req) ?? checkPublishAuth(guard, req, url);
     if (refusal) {
       opts.logger?.warn(`refused a WebSocket upgrade: ${refusal.message}`, { remote: req.socket.remoteAddress });

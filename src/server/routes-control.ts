@@ -15,7 +15,7 @@ function controlMethods(parts: string[]): string[] | null {
 }
 
 /**
- * The control routes (DESIGN §4): the token is always checked first, from
+ * The control routes: the token is always checked first, from
  * loopback too; without a supervisor they answer 503.
  */
 export async function handleControl(ctx: RouteContext, method: string, parts: string[]): Promise<void> {

@@ -15,7 +15,7 @@ const MAX_LIMIT = 10_000;
 /**
  * The observability server's hook sender posts `source_app` and
  * `hook_event_type` without corral's `source` and `event_type`: complete them
- * so its body is accepted unchanged (DESIGN §4). The event type then comes
+ * so its body is accepted unchanged (docs/protocol.md). The event type then comes
  * from a hook name, held to the rule of `POST /hooks/EVENT`: an invalid or
  * reserved one gives way to the payload's `hook_event_name`, else `issue` says why.
  */

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 
 /**
- * Returns the daemon's token, making it on first start (DESIGN §6): 32 random
+ * Returns the daemon's token, making it on first start (docs/security.md): 32 random
  * bytes, hex, in `STATE_DIR/token` with mode 0600. An existing token is kept
  * so the CLI and scripts that read it keep working across restarts.
  */

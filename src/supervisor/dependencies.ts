@@ -1,6 +1,6 @@
 import type { Component } from './component.js';
 
-/** What a dependant waits for (DESIGN §8, `depends_on`). */
+/** What a dependant waits for (`depends_on`, docs/config.md). */
 export type DependencyCondition = 'started' | 'healthy' | 'completed';
 
 /** Where one dependency stands for its dependant. */
