@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/run.js [--only supervisor,bus,resources,reload] [--quick] [--dry-run]
 //
-// By default each runs with the arguments of its figures in the README, so one
+// By default each runs with the arguments of its figures in bench/README.md, so one
 // `npm run bench` remeasures that section. --quick runs each briefly (a check
 // that they work; the figures are not worth quoting). --dry-run prints the
 // commands without running them. A benchmark that fails does not stop the
@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 
-/** In the order they run; `args` are the README's, `quick` a short run of the same. */
+/** In the order they run; `args` are bench/README.md's, `quick` a short run of the same. */
 const BENCHES = [
   { name: 'supervisor', args: ['--runs', '3'], quick: ['--runs', '1', '--idle', '20', '--settle', '5', '--idle-window', '5'] },
   { name: 'bus', args: ['--runs', '5', '--slow-seconds', '0'], quick: ['--runs', '1', '--seconds', '2', '--slow-seconds', '0'] },
