@@ -120,9 +120,9 @@ describe('plugin loader and lifecycle', () => {
       const saved = resolve('plugins', name);
       try {
         mkdirSync(saved);
-        // README's example as it is: `corral` resolves to the package itself, zod from its node_modules.
-        const readme = readFileSync(resolve('README.md'), 'utf8');
-        const example = /Save this as `plugins\/http-echo\/index\.mjs`[\s\S]*?```js\n([\s\S]*?)^```$/m.exec(readme)![1]!;
+        // docs/plugins.md's example as it is: `corral` resolves to the package itself, zod from its node_modules.
+        const doc = readFileSync(resolve('docs/plugins.md'), 'utf8');
+        const example = /Save this as `plugins\/http-echo\/index\.mjs`[\s\S]*?```js\n([\s\S]*?)^```$/m.exec(doc)![1]!;
         writeFileSync(join(saved, 'index.mjs'), example);
         const config = write('corral.yaml', `version: 1\ncomponents:\n  echo:\n    plugin: ${name}\n    port: 9090\n  tmux:\n    plugin: tmux-orchestrator\n    session: s\n    windows: [{ name: a }]\n`);
         const validate = () => spawnSync(process.execPath, [resolve('bin/corral.js'), 'validate', '-c', config], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
