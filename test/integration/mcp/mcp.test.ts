@@ -154,6 +154,15 @@ components:
     expect((await ps(p.dir))[0]!.pid).toBe(after);
     await until('a resource update', () => updated, (u) => u.includes('corral://components'));
 
+    const stopped = await call(client, 'stop_component', { name: 'steady' });
+    expect((stopped.structuredContent!.component as { state: string }).state).toBe('stopped');
+    const started = await call(client, 'start_component', { name: 'steady' });
+    expect(started.isError).toBeFalsy();
+    expect((await ps(p.dir))[0]!.state).toMatch(/running|starting/);
+    const reloaded = await call(client, 'reload_config');
+    expect(reloaded.isError).toBeFalsy();
+    expect(reloaded.structuredContent!.ok).toBe(true);
+
     const unknown = await call(client, 'restart_component', { name: 'nosuch' });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toContain('no component named "nosuch"');
