@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string> = {
   hook: './hook.js',
   emit: './emit.js',
   daemon: './daemon.js',
+  mcp: './mcp.js',
 };
 
 /** Other names of a command (PM2's and docker's words for `ps`). */
@@ -44,6 +45,8 @@ usage: corral <command> [options]
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]
                               publish one event (@FILE: the payload read from FILE, -: from stdin)
+  mcp [--allow-control]       a Model Context Protocol server on stdio, for Claude Code
+                              (claude mcp add corral -- corral mcp); control tools only with --allow-control
 
 Every command takes -c FILE. Exit codes: 0 done, 1 failed, 2 bad usage or invalid config.
 `;
