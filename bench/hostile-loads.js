@@ -30,6 +30,21 @@ function post(port, path, body, inflight) {
   });
 }
 
+/** The slowest answer, and how long the requests that the load's end aborted had waited. */
+function answerTimes() {
+  let slowest = -1;
+  let waited = -1;
+  const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  return {
+    add(a, outcomes) {
+      tally(outcomes, a.outcome === 'aborted' ? 'unanswered when the load ended' : a.outcome);
+      if (a.outcome === 'aborted') waited = Math.max(waited, a.ms);
+      else slowest = Math.max(slowest, a.ms);
+    },
+    describe: () => [slowest >= 0 ? `slowest answer ${s(slowest)}` : 'no answer', ...(waited >= 0 ? [`unanswered ones had waited up to ${s(waited)}`] : [])].join(', '),
+  };
+}
+
 function requestSet() {
   const set = new Set();
   set.stopped = false;
@@ -83,8 +98,8 @@ export function hookLoad(port, { concurrent = 8, mib = 30, waves = 4 } = {}) {
   const body = hookBody(mib * 1024 * 1024);
   const inflight = requestSet();
   const outcomes = {};
+  const times = answerTimes();
   let sent = 0;
-  let slowest = 0;
   const done = (async () => {
     for (let w = 0; w < waves && !inflight.stopped; w++) {
       const answers = await Promise.all(
@@ -93,17 +108,14 @@ export function hookLoad(port, { concurrent = 8, mib = 30, waves = 4 } = {}) {
           return post(port, '/hooks/PostToolUse', body, inflight);
         }),
       );
-      for (const a of answers) {
-        tally(outcomes, a.outcome);
-        if (a.outcome !== 'aborted') slowest = Math.max(slowest, a.ms);
-      }
+      for (const a of answers) times.add(a, outcomes);
     }
   })();
   return {
     stop: async () => {
       inflight.abort();
       await done;
-      return `${sent} × ${mib} MiB hook bodies, ${concurrent} at a time: ${describe(outcomes)}; slowest answer ${(slowest / 1000).toFixed(1)} s`;
+      return `${sent} × ${mib} MiB hook bodies, ${concurrent} at a time: ${describe(outcomes)}; ${times.describe()}`;
     },
   };
 }
@@ -115,14 +127,13 @@ export function redactLoad(port, { bytes = 1_000_000, max = 100 } = {}) {
   const body = Buffer.from(JSON.stringify({ source: 'hostile', session_id: 'hostile', event_type: 'hostile.redact', payload: { text } }));
   const inflight = requestSet();
   const outcomes = {};
+  const times = answerTimes();
   let sent = 0;
-  let slowest = 0;
   const done = (async () => {
     while (sent < max && !inflight.stopped) {
       sent++;
       const a = await post(port, '/events', body, inflight);
-      tally(outcomes, a.outcome);
-      if (a.outcome !== 'aborted') slowest = Math.max(slowest, a.ms);
+      times.add(a, outcomes);
       // A refused connection (the daemon is gone) would otherwise spin.
       if (!a.outcome.startsWith('HTTP')) await new Promise((r) => setTimeout(r, 200));
     }
@@ -131,7 +142,7 @@ export function redactLoad(port, { bytes = 1_000_000, max = 100 } = {}) {
     stop: async () => {
       inflight.abort();
       await done;
-      return `${sent} × ${(body.length / 1e6).toFixed(2)} MB bodies, one at a time: ${describe(outcomes)}; slowest answer ${(slowest / 1000).toFixed(1)} s`;
+      return `${sent} × ${(body.length / 1e6).toFixed(2)} MB bodies, one at a time: ${describe(outcomes)}; ${times.describe()}`;
     },
   };
 }
@@ -170,10 +181,11 @@ function frameOutcome(data) {
 }
 
 /**
- * (d) A filter of `n` event types, every `everyMs` (at most `max` rounds): a
- * WebSocket upgrade carrying it in the query string, the same with as many
- * terms as fit in Node's default 16 KiB request head (the full list does not),
- * and a `subscribe` message with it on a connection held open for the load.
+ * (d) A filter of `n` event types, every `everyMs` (at most `max` rounds), in
+ * this order: a WebSocket upgrade carrying it in the query string, the same
+ * with as many terms as fit in Node's default 16 KiB request head (the full
+ * list does not), and a `subscribe` message with it on a connection held open
+ * for the load.
  */
 export function filterLoad(port, { n = 5000, everyMs = 1000, max = 60 } = {}) {
   const full = terms(n);
@@ -212,11 +224,11 @@ export function filterLoad(port, { n = 5000, everyMs = 1000, max = 60 } = {}) {
     await heldOpen;
     for (let round = 0; round < max && !stopped; round++) {
       const t0 = performance.now();
-      tally(outcomes.subscribe, await subscribe());
-      if (stopped) break;
       tally(outcomes.upgrade, await firstAnswer(`${base}?event_type=${full}`, sockets));
       if (stopped) break;
       tally(outcomes.fitted, await firstAnswer(`${base}?event_type=${terms(fit)}`, sockets));
+      if (stopped) break;
+      tally(outcomes.subscribe, await subscribe());
       const rest = everyMs - (performance.now() - t0);
       if (rest > 0 && !stopped) await new Promise((r) => setTimeout(r, rest));
     }
@@ -226,7 +238,7 @@ export function filterLoad(port, { n = 5000, everyMs = 1000, max = 60 } = {}) {
       stopped = true;
       for (const ws of sockets) ws.terminate();
       await done;
-      return `subscribe ${n} terms: ${describe(outcomes.subscribe)}; upgrade ${n} terms: ${describe(outcomes.upgrade)}; upgrade ${fit} terms: ${describe(outcomes.fitted)}`;
+      return `upgrade ${n} terms: ${describe(outcomes.upgrade)}; upgrade ${fit} terms: ${describe(outcomes.fitted)}; subscribe ${n} terms: ${describe(outcomes.subscribe)}`;
     },
   };
 }
