@@ -17,15 +17,17 @@
 //   a  20 clients ask for a replay (`/events?after=1`, the whole store) and never read
 //   b  8 concurrent 30 MiB `POST /hooks/PostToolUse` bodies, in waves (at most 4)
 //   c  1 MB events of repeated `-----BEGIN PRIVATE KEY-----` (redaction), one at a time (at most 100)
-//   d  a 5,000-term event_type filter: a `subscribe` message, a WebSocket upgrade carrying
-//      it, and one carrying as many terms as fit in Node's 16 KiB request head, every second
-// Targets: peak RSS < 300 MB, /health p99 < 100 ms, every acknowledged event delivered.
-// A daemon that dies during a case is reported as such (with the line of its
-// log that says why) and the next case starts a new one. So that the shared
-// machine never runs out of memory, a daemon past --rss-cap MB is killed by
-// the bench and reported as killed. RSS figures are MB (10^6 bytes). --build DIR runs every case against
-// another checkout's build too (DIR/bin/corral.js, built), case by case in
-// turn. Every process the bench starts is ended by its pid (components by
+//   d  a 5,000-term event_type filter, every second: a WebSocket upgrade carrying it, one
+//      carrying as many terms as fit in Node's 16 KiB request head, and a `subscribe` message
+// Targets: peak RSS < 300 MB, /health p99 < 100 ms, and delivery: every event the
+// normal publisher meant to send acknowledged and received by its subscriber.
+// After the load, the bench waits (up to a minute) for /health to answer again
+// and says how long that took. A daemon that dies during a case is reported as
+// such (with the line of its log that says why) and the next case starts a new
+// one. So that the shared machine never runs out of memory, a daemon past
+// --rss-cap MB is killed by the bench and reported as killed. RSS figures are
+// MB (10^6 bytes). --build DIR runs every case against another checkout's
+// build too (DIR/bin/corral.js, built), case by case in turn. Every process the bench starts is ended by its pid (components by
 // their process group), and the temp dirs removed, on Ctrl-C and errors too.
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
