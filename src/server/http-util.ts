@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 
@@ -79,9 +80,40 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
   return sendJson(req, res, status, { error: message, ...extra }, headers);
 }
 
+/** The `Allow` header of a path answering these methods: a path that answers GET answers HEAD too. */
+export function allowHeader(methods: readonly string[]): string {
+  return methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+}
+
 /** 405 for a known path asked with a method it does not answer, with the `Allow` header. */
 export function sendMethodNotAllowed(req: IncomingMessage, res: ServerResponse, method: string, path: string, allow: readonly string[]): Promise<void> {
-  // A path that answers GET answers HEAD too.
-  const header = allow.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
-  return sendError(req, res, 405, `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, {}, { allow: header });
+  return sendError(req, res, 405, `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, {}, { allow: allowHeader(allow) });
+}
+
+/**
+ * Refuses a WebSocket upgrade on its raw socket, as ws's `abortHandshake`
+ * does: the status text from `http.STATUS_CODES`, `Connection: close`, and
+ * the socket destroyed only once the answer is flushed ('finish'), so the
+ * body is never cut off. A peer that never reads cannot keep it: it is cut
+ * after ABORT_GRACE_MS.
+ */
+export function abortHandshake(socket: Duplex, status: number, message: string, headers: Record<string, string | number> = {}): void {
+  const body = `${message}\n`;
+  const all: Record<string, string | number> = { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers };
+  const head = Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n');
+  const timer = setTimeout(() => socket.destroy(), ABORT_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
+}
+
+const ABORT_GRACE_MS = 5000;
+
+/** A URL as it may be logged: the value of a `token` query parameter is masked (it is the daemon's credential). */
+export function loggableUrl(url: string | undefined): string {
+  if (url === undefined) return '';
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1***');
 }

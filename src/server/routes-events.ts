@@ -3,7 +3,6 @@ import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
-import { checkPublishAuth } from './guard.js';
 import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
 import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
@@ -41,17 +40,9 @@ function rateLimited(ctx: RouteContext, cost: number): boolean {
   return true;
 }
 
-function authRefused(ctx: RouteContext): boolean {
-  const refusal = checkPublishAuth(ctx.guard, ctx.req, ctx.url);
-  if (!refusal) return false;
-  void sendError(ctx.req, ctx.res, refusal.status, refusal.message, { code: 'WS005' });
-  return true;
-}
-
 /** POST /events: one event or an array; 202 with the ids once the batch holding them is committed. */
 export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   // As on the WebSocket: one token per request, plus one per 16 KiB of body.
   if (rateLimited(ctx, messageCost(Number(req.headers['content-length'])))) return;
   let body: unknown;
@@ -91,7 +82,8 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
   const entries: BusEntry[] = [];
   const stored: Promise<void>[] = [];
   for (const e of events) {
-    const r = opts.bus.publish(e);
+    // Validated above (completeEvent): the bus does not check it a second time.
+    const r = opts.bus.publishValidated(e);
     if (!r.ok) return sendError(req, res, 400, r.error.error_message, { code: r.error.error_code, published: entries.map((x) => x.event.id) });
     entries.push(r.entry);
     stored.push(r.stored);
@@ -118,7 +110,6 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
  */
 export async function postHook(ctx: RouteContext, rawName: string): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   // 429 blocks nothing in Claude Code; `corral hook` spools and the daemon replays it later.
   if (rateLimited(ctx, 1)) {
     req.resume();
@@ -192,7 +183,6 @@ function parseLimit(url: URL, fallback: number): number | string {
  */
 export async function getEvents(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
-  if (authRefused(ctx)) return;
   const f = filterFromQuery(url);
   if (!f.ok) return sendError(req, res, 400, `bad filter: ${f.message}`);
   const limit = parseLimit(url, 100);
@@ -214,7 +204,6 @@ export async function getEvents(ctx: RouteContext): Promise<void> {
 /** GET /events/recent?limit= (observability dashboard): a bare array, oldest first, in its shape (compatJson). */
 export async function getRecent(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
-  if (authRefused(ctx)) return;
   const limit = parseLimit(url, 100);
   if (typeof limit === 'string') return sendError(req, res, 400, limit);
   const page = opts.bus.history({}, { limit, order: 'desc' });
@@ -229,7 +218,6 @@ export async function getRecent(ctx: RouteContext): Promise<void> {
  */
 export async function getFilterOptions(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   if (opts.store) return sendJson(req, res, 200, opts.store.filterOptions());
   const apps = new Set<string>();
   const sessions = new Set<string>();
