@@ -1,14 +1,15 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ByteBudget } from './body-budget.js';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 
 const gzipAsync = promisify(gzip);
 
-/** A request body that could not be read: the status to answer and why. */
+/** A request body that could not be read: the status to answer and why (503: the daemon-wide body budget is full, try again). */
 export class BodyError extends Error {
   constructor(
-    readonly status: 400 | 413,
+    readonly status: 400 | 413 | 503,
     message: string,
   ) {
     super(message);
@@ -16,40 +17,73 @@ export class BodyError extends Error {
   }
 }
 
-/** Reads the whole body, refusing more than `max` bytes (413) as soon as it is exceeded. */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** Seconds a client refused for a full body budget is asked to wait. */
+export const BODY_RETRY_AFTER_S = 1;
+
+/** Where a body is counted while it is held: the daemon-wide budget, given back when `res` closes. */
+export interface BodyAccount {
+  budget: ByteBudget;
+  res: ServerResponse;
+}
+
+/**
+ * Reads the whole body, refusing more than `max` bytes (413, naming `limit`)
+ * as soon as that is known: at once from Content-Length, else as a chunked
+ * body passes it. With `account`, every byte held is counted against the
+ * daemon-wide budget until the answer is sent; a body that does not fit is
+ * refused with 503. A refused body is not kept: the rest of it is read and dropped.
+ */
+export function readBody(req: IncomingMessage, max: number, limit = `${max}-byte limit (bus.max_payload)`, account?: BodyAccount): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    let held = 0;
+    const take = (n: number): boolean => {
+      if (!account) return true;
+      if (!account.budget.tryTake(n)) return false;
+      if (held === 0) account.res.once('close', () => account.budget.give(held));
+      held += n;
+      return true;
+    };
+    const full = () =>
+      new BodyError(503, `the daemon holds ${account!.budget.limit} bytes of request bodies at most and is at that limit; retry in ${BODY_RETRY_AFTER_S} s`);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
+    const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+    if (known && declared > max) {
       req.resume();
-      reject(new BodyError(413, `body of ${declared} bytes is over the ${max}-byte limit (bus.max_payload)`));
+      reject(new BodyError(413, `body of ${declared} bytes is over the ${limit}`));
       return;
     }
-    const chunks: Buffer[] = [];
+    // A declared length is held whole at once: a body that cannot fit is refused before a byte of it is read.
+    if (known && declared > 0 && !take(declared)) {
+      req.resume();
+      reject(full());
+      return;
+    }
+    let chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (err: Error) => {
+      failed = true;
+      chunks = [];
+      reject(err);
+    };
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
-      if (size > max) {
-        failed = true;
-        reject(new BodyError(413, `body is over the ${max}-byte limit (bus.max_payload)`));
-        return;
-      }
+      if (size > max) return fail(new BodyError(413, `body is over the ${limit}`));
+      if (!known && !take(c.length)) return fail(full());
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
-      if (!failed) reject(err);
+      if (!failed) fail(err);
     });
   });
 }
 
 /** Parses a JSON body; a 400 that says where the JSON broke. */
-export async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  const buf = await readBody(req, max);
+export function parseJson(buf: Buffer): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw new BodyError(400, 'the body is empty: expected JSON');
   try {

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { createByteBudget } from './body-budget.js';
 import { checkBrowser, checkPublishAuth, hasToken, type GuardConfig, type Refusal } from './guard.js';
 import { abortHandshake, loggableUrl, sendError, sendMethodNotAllowed } from './http-util.js';
 import { createBucketMap } from './rate-limit.js';
@@ -33,6 +34,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const hub = createWsHub(opts);
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
+  const bodies = createByteBudget(opts.bodyBudget);
   const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url));
 
   function cors(req: IncomingMessage, res: ServerResponse, allow: readonly string[]): void {
@@ -80,7 +82,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       req.resume();
       return sendMethodNotAllowed(req, res, asked, path, found.allow);
     }
-    const ctx: RouteContext = { req, res, url, opts, guard, hub, bucket: () => buckets.get(req.socket.remoteAddress ?? '?'), startedAt };
+    const ctx: RouteContext = { req, res, url, opts, guard, hub, bucket: () => buckets.get(req.socket.remoteAddress ?? '?'), startedAt, bodies };
     return found.route.handler!(ctx, found.params);
   }
 

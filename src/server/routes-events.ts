@@ -3,7 +3,7 @@ import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
-import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
+import { BODY_RETRY_AFTER_S, BodyError, parseJson, readBody, sendError, sendJson } from './http-util.js';
 import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
 import { messageCost } from './rate-limit.js';
@@ -40,17 +40,63 @@ function rateLimited(ctx: RouteContext, cost: number): boolean {
   return true;
 }
 
-/** POST /events: one event or an array; 202 with the ids once the batch holding them is committed. */
+/** The 503 of a full body budget, with Retry-After. */
+function busy(ctx: RouteContext, err: BodyError): Promise<void> {
+  return sendError(ctx.req, ctx.res, 503, err.message, {}, { 'retry-after': String(BODY_RETRY_AFTER_S) });
+}
+
+// What an observability hook body on POST /events keeps whatever its size:
+// what identifies it, and `payload` and `chat` as the types the schema needs.
+const COMPAT_FIT = { keep: ['source_app', 'hook_event_type', 'session_id', 'source', 'event_type', 'timestamp', 'id', 'version', 'model_name'], dropAs: (k: string) => (k === 'chat' ? [] : k === 'payload' ? {} : undefined) };
+
+/**
+ * An observability hook body (source_app and hook_event_type) over the bus's
+ * message size, cut to fit as POST /hooks cuts hook bodies (fitHookBody):
+ * its `Stop --add-chat` carries the whole transcript. What was cut is said
+ * in `payload._corral_truncated`.
+ */
+function fitCompatBody(item: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  const fitted = fitHookBody(item, maxBytes, COMPAT_FIT) as Record<string, unknown>;
+  if (fitted === item) return item;
+  const { _corral_truncated: note, ...rest } = fitted;
+  const payload = rest.payload !== null && typeof rest.payload === 'object' && !Array.isArray(rest.payload) ? rest.payload : {};
+  return { ...rest, payload: { ...payload, _corral_truncated: note } };
+}
+
+/** A body in the observability hook sender's own shape: `source_app` and `hook_event_type`, none of corral's `source` and `event_type`. */
+function isCompatHook(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  return o.source_app !== undefined && o.hook_event_type !== undefined && o.source === undefined && o.event_type === undefined;
+}
+
+/**
+ * POST /events: one event or an array; 202 with the ids once the batch
+ * holding them is committed. A body is at most `bus.max_payload`, except one
+ * observability hook body, read up to HOOK_MAX_BODY and cut to fit.
+ */
 export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   // As on the WebSocket: one token per request, plus one per 16 KiB of body.
   if (rateLimited(ctx, messageCost(Number(req.headers['content-length'])))) return;
+  const max = Math.max(HOOK_MAX_BODY, opts.maxPayload);
+  const limit = `${opts.maxPayload}-byte limit (bus.max_payload; an observability hook body may be ${max} bytes and is cut to fit)`;
   let body: unknown;
+  let rawBytes: number;
   try {
-    body = await readJson(req, opts.maxPayload);
+    const buf = await readBody(req, max, limit, { budget: ctx.bodies, res });
+    rawBytes = buf.length;
+    body = parseJson(buf);
   } catch (err) {
-    if (err instanceof BodyError) return sendError(req, res, err.status, err.message, { code: err.status === 413 ? 'WS006' : 'WS002' });
-    throw err;
+    if (!(err instanceof BodyError)) throw err;
+    if (err.status === 503) return busy(ctx, err);
+    return sendError(req, res, err.status, err.message, { code: err.status === 413 ? 'WS006' : 'WS002' });
+  }
+  if (rawBytes > opts.maxPayload) {
+    if (!isCompatHook(body) || tooDeepAt(body) !== null) {
+      return sendError(req, res, 413, `body of ${rawBytes} bytes is over the ${opts.maxPayload}-byte limit (bus.max_payload)`, { code: 'WS006' });
+    }
+    body = fitCompatBody(body, opts.maxPayload);
   }
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) return sendError(req, res, 400, 'the body is an empty array: expected one event or a non-empty array', { code: 'WS003' });
@@ -127,7 +173,7 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   let body: unknown;
   let rawBytes = 0;
   try {
-    const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload));
+    const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload), `${HOOK_MAX_BODY}-byte limit of a hook body`, { budget: ctx.bodies, res });
     rawBytes = buf.length;
     const text = buf.toString('utf8');
     try {
@@ -138,10 +184,11 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     }
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
+    // The daemon holds too many bodies now: `corral hook` spools this one and it is replayed later, whole.
+    if (err.status === 503) return busy(ctx, err);
     opts.logger?.warn(`hook ${urlName.slice(0, 140)}: ${err.message}; recording it without its body`);
     const declared = Number(req.headers['content-length']);
-    const reason = err.message.replace(' (bus.max_payload)', ` (a hook body may be at most ${HOOK_MAX_BODY} bytes)`);
-    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason } };
+    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason: err.message } };
   }
   const deep = tooDeepAt(body);
   if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };

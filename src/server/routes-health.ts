@@ -28,6 +28,9 @@ export async function getHealth(ctx: RouteContext): Promise<void> {
     memory: { rss: m.rss, heap_used: m.heapUsed, external: m.external },
     backlog_bytes: hub.backlog(),
     store_pending: opts.store?.pending() ?? 0,
+    // Request-body bytes held now, and the most that may be (body-budget.ts).
+    request_body_bytes: ctx.bodies.inUse(),
+    request_body_budget: ctx.bodies.limit,
     next_check: now + opts.heartbeatMs,
   });
 }
