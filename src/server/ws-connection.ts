@@ -199,8 +199,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       queue = queue.slice(n);
       queuedBytes -= bytes;
       if (batch.length === 1) sendWire(wireFrame(batch[0]!));
-      // The dashboard's /stream takes one event per message (an array there is pushed as one event): never a batch.
-      else if (deps.compat) for (const e of batch) sendWire(wireFrame(e));
+      else if (deps.compat) for (const e of batch) sendWire(wireFrame(e)); // /stream: one event a message, never a batch
       else sendRaw(batchFrame(batch, json));
     }
     if (queue.length === 0 && flushTimer) {
