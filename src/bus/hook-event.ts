@@ -39,6 +39,8 @@ export interface FitOptions {
   keep?: readonly string[];
   /** What a dropped top-level value becomes, when not the default note string (e.g. `[]` for a key that must stay an array). */
   dropAs?: (key: string) => unknown;
+  /** The body's size as received, when known: spares serialising a large body only to measure it. */
+  originalBytes?: number;
 }
 
 const HOOK_KEEP = ['session_id', 'hook_event_name', 'cwd', 'tool_name'];
@@ -75,7 +77,7 @@ function cutStrings(value: unknown, max: number): unknown {
  */
 export function fitHookBody(body: unknown, maxBytes: number, options: FitOptions = {}): unknown {
   const keep = options.keep ?? HOOK_KEEP;
-  const original = byteLength(body);
+  const original = options.originalBytes ?? byteLength(body);
   if (original <= maxBytes) return body;
   const obj: Record<string, unknown> = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : { body };
   // Room for the note itself and the envelope the event adds around the payload.

@@ -85,7 +85,8 @@ export function cutString(s: string, max: number): { kept: string; marker: strin
   const before = marker ? Number(marker[1]) : 0;
   const bytes = Buffer.byteLength(text);
   if (bytes <= max) return null;
-  let kept = Buffer.from(text).subarray(0, max).toString('utf8');
+  // Every character is at least one byte: the first `max` characters hold the first `max` bytes (no copy of a long text).
+  let kept = Buffer.from(text.length > max ? text.slice(0, max) : text).subarray(0, max).toString('utf8');
   // A multi-byte character cut in half decodes as U+FFFD: drop it.
   if (kept.endsWith('\uFFFD') && !text.startsWith(kept)) kept = kept.slice(0, -1);
   const dropped = bytes - Buffer.byteLength(kept) + before;

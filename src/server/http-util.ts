@@ -58,23 +58,30 @@ export function readBody(req: IncomingMessage, max: number, limit = `${max}-byte
       reject(full());
       return;
     }
+    // A declared length is read into one buffer of that size: no chunk list and no copy of it at the end.
+    let whole: Buffer | null = known && declared > 0 ? Buffer.allocUnsafe(declared) : null;
     let chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     const fail = (err: Error) => {
       failed = true;
       chunks = [];
+      whole = null;
       reject(err);
     };
     req.on('data', (c: Buffer) => {
       if (failed) return;
-      size += c.length;
-      if (size > max) return fail(new BodyError(413, `body is over the ${limit}`));
+      if (size + c.length > max) return fail(new BodyError(413, `body is over the ${limit}`));
+      if (whole && size + c.length > whole.length) return fail(new BodyError(400, `body is longer than its Content-Length (${declared})`));
       if (!known && !take(c.length)) return fail(full());
-      chunks.push(c);
+      if (whole) c.copy(whole, size);
+      else chunks.push(c);
+      size += c.length;
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (failed) return;
+      if (whole) resolve(size === whole.length ? whole : whole.subarray(0, size));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
       if (!failed) fail(err);

@@ -173,9 +173,9 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   let body: unknown;
   let rawBytes = 0;
   try {
-    const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload), `${HOOK_MAX_BODY}-byte limit of a hook body`, { budget: ctx.bodies, res });
-    rawBytes = buf.length;
-    const text = buf.toString('utf8');
+    // The text alone is kept (not the buffer it was read into): a large body is held as few times as can be.
+    const text = (await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload), `${HOOK_MAX_BODY}-byte limit of a hook body`, { budget: ctx.bodies, res })).toString('utf8');
+    rawBytes = Buffer.byteLength(text);
     try {
       body = JSON.parse(text);
     } catch {
@@ -194,7 +194,7 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };
   // Re-serialised JSON is never longer than the text it was parsed from (a non-JSON body is one `raw` string, which
   // the per-field cap cuts): only a body that came in over the limit needs measuring and cutting.
-  else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload);
+  else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload, { originalBytes: rawBytes });
   const resolved = resolveHookName(urlName, body);
   if (!resolved.ok) {
     opts.logger?.warn(`hook refused: ${resolved.error}`);
