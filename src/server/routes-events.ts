@@ -78,7 +78,8 @@ function isCompatHook(v: unknown): v is Record<string, unknown> {
 export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
   // As on the WebSocket: one token per request, plus one per 16 KiB of body.
-  if (rateLimited(ctx, messageCost(Number(req.headers['content-length'])))) return;
+  // Never more than the burst: a body that costs more could otherwise never be taken.
+  if (rateLimited(ctx, Math.min(messageCost(Number(req.headers['content-length'])), opts.rateLimit.burst))) return;
   const max = Math.max(HOOK_MAX_BODY, opts.maxPayload);
   const limit = `${opts.maxPayload}-byte limit (bus.max_payload; an observability hook body may be ${max} bytes and is cut to fit)`;
   let body: unknown;
