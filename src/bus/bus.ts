@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { completeEvent } from '../schema/events.js';
+import { completeEvent, type CorralEvent } from '../schema/events.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import { compileFilter } from './filter.js';
@@ -62,7 +62,11 @@ export function createBus(opts: BusOptions = {}): Bus {
         error: makeError('WS003', 'corral', `event fails the schema: ${checked.message}`, { severity: 'warning', context: { issues: checked.issues } }),
       };
     }
-    let event = checked.event;
+    return publishValidated(checked.event);
+  }
+
+  function publishValidated(checked: CorralEvent): PublishResult {
+    let event = checked;
     let json = JSON.stringify(event);
     const redacted = redactor.redact(event, json);
     if (redacted !== event) {
@@ -83,6 +87,7 @@ export function createBus(opts: BusOptions = {}): Bus {
 
   return {
     publish,
+    publishValidated,
     lastSeq: () => last,
     publishError(error: ErrorData, session?: string): PublishResult {
       return publish({

@@ -25,8 +25,25 @@ export function hookToEvent(eventName: string, body: unknown, timestamp?: number
   };
 }
 
-/** The largest hook body `POST /hooks/EVENT` reads; `corral hook` never sends more than 16 MiB. */
-export const HOOK_MAX_BODY = 32 * 1024 * 1024;
+/**
+ * The largest hook body `POST /hooks/EVENT` (and an observability hook body
+ * on `POST /events`) reads: 16 MiB, what `corral hook` reads from its stdin
+ * at most. A larger one is recorded without its body; a smaller one over
+ * the bus's message size is cut to fit (fitHookBody).
+ */
+export const HOOK_MAX_BODY = 16 * 1024 * 1024;
+
+/** How fitHookBody treats the top-level keys it may not drop or drop as a string. */
+export interface FitOptions {
+  /** Top-level keys never replaced (they identify the hook). */
+  keep?: readonly string[];
+  /** What a dropped top-level value becomes, when not the default note string (e.g. `[]` for a key that must stay an array). */
+  dropAs?: (key: string) => unknown;
+  /** The body's size as received, when known: spares serialising a large body only to measure it. */
+  originalBytes?: number;
+}
+
+const HOOK_KEEP = ['session_id', 'hook_event_name', 'cwd', 'tool_name'];
 
 /** What `fitHookBody` did, added to the payload as `_corral_truncated`. */
 export interface HookTruncation {
@@ -58,8 +75,9 @@ function cutStrings(value: unknown, max: number): unknown {
  * is returned as it is. The body must not nest deeper than the bus allows
  * (the caller checks with `tooDeepAt` first).
  */
-export function fitHookBody(body: unknown, maxBytes: number): unknown {
-  const original = byteLength(body);
+export function fitHookBody(body: unknown, maxBytes: number, options: FitOptions = {}): unknown {
+  const keep = options.keep ?? HOOK_KEEP;
+  const original = options.originalBytes ?? byteLength(body);
   if (original <= maxBytes) return body;
   const obj: Record<string, unknown> = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : { body };
   // Room for the note itself and the envelope the event adds around the payload.
@@ -82,8 +100,8 @@ export function fitHookBody(body: unknown, maxBytes: number): unknown {
     for (const [k, bytes] of sizes) {
       if (size <= budget) break;
       // The fields that identify the hook stay.
-      if (k === 'session_id' || k === 'hook_event_name' || k === 'cwd' || k === 'tool_name') continue;
-      out[k] = `[dropped by corral: ${bytes} bytes]`;
+      if (keep.includes(k)) continue;
+      out[k] = options.dropAs?.(k) ?? `[dropped by corral: ${bytes} bytes]`;
       dropped.push(k);
       size = byteLength(out);
     }

@@ -1,3 +1,5 @@
+import { maskPrivateKeys } from './private-key.js';
+
 /** Redaction settings (config `bus.redact`). */
 export interface RedactOptions {
   /** Extra regular expressions (source text) whose matches are masked. */
@@ -18,8 +20,9 @@ const DEFAULT_SECRET_SOURCES = [
   String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`,
   String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
   String.raw`\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,}`,
-  String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`,
 ];
+// Every pattern above is a literal prefix and one character class run: linear in
+// the string. Private keys (a BEGIN … END pair) are masked by a scan, private-key.ts.
 const DEFAULT_SECRETS = new RegExp(DEFAULT_SECRET_SOURCES.join('|'), 'g');
 
 // A cheap test on the serialised event: when none of these substrings occur
@@ -66,17 +69,28 @@ const MARKER = /…\[truncated (\d+) bytes\]$/;
  * what was dropped from the original.
  */
 export function truncateString(s: string, max: number): string {
+  const cut = cutString(s, max);
+  return cut ? cut.kept + cut.marker : s;
+}
+
+/**
+ * truncateString in two parts: the text kept and the marker to append, or
+ * null when `s` fits. The redactor masks the kept text alone (a key cut in
+ * half is still masked), then appends the marker.
+ */
+export function cutString(s: string, max: number): { kept: string; marker: string } | null {
   // The regex only where a marker can be: it would otherwise scan a long string for its start.
   const marker = s.endsWith(' bytes]') ? MARKER.exec(s) : null;
   const text = marker ? s.slice(0, marker.index) : s;
   const before = marker ? Number(marker[1]) : 0;
   const bytes = Buffer.byteLength(text);
-  if (bytes <= max) return s;
-  let kept = Buffer.from(text).subarray(0, max).toString('utf8');
+  if (bytes <= max) return null;
+  // Every character is at least one byte: the first `max` characters hold the first `max` bytes (no copy of a long text).
+  let kept = Buffer.from(text.length > max ? text.slice(0, max) : text).subarray(0, max).toString('utf8');
   // A multi-byte character cut in half decodes as U+FFFD: drop it.
   if (kept.endsWith('\uFFFD') && !text.startsWith(kept)) kept = kept.slice(0, -1);
   const dropped = bytes - Buffer.byteLength(kept) + before;
-  return `${kept}…[truncated ${dropped} bytes]`;
+  return { kept, marker: `…[truncated ${dropped} bytes]` };
 }
 
 function maskMatch(match: string): string {
@@ -89,16 +103,25 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
   const extra = compileRedactPatterns(options.patterns ?? []);
   const fieldMax = options.field_max ?? 64 * 1024;
 
+  // The cap comes first: every pattern then runs over at most `fieldMax` bytes,
+  // so no string a client sends can make a pattern (a configured one included) run long.
   function redactString(s: string): string {
-    let out = s;
-    if (SUSPICIOUS.test(out)) out = out.replace(DEFAULT_SECRETS, maskMatch);
+    // bytes >= chars, and bytes <= 3 * chars: only measure when it can matter.
+    const cut = s.length * 3 > fieldMax ? cutString(s, fieldMax) : null;
+    const text = cut ? cut.kept : s;
+    let out = text;
+    if (SUSPICIOUS.test(out)) out = maskPrivateKeys(out, MASK, cut !== null).replace(DEFAULT_SECRETS, maskMatch);
     for (const re of extra) {
       re.lastIndex = 0;
       out = out.replace(re, MASK);
     }
-    // bytes >= chars, and bytes <= 3 * chars: only measure when it can matter.
-    if (out.length * 3 > fieldMax) out = truncateString(out, fieldMax);
-    return out;
+    if (!cut) {
+      if (out === text) return s;
+      // A mask can be longer than what it replaced ("Bearer abcdefgh"): the cap still holds.
+      return out.length * 3 > fieldMax ? truncateString(out, fieldMax) : out;
+    }
+    const joined = out + cut.marker;
+    return out.length * 3 > fieldMax ? truncateString(joined, fieldMax) : joined;
   }
 
   function walk(value: unknown, key: string | null): unknown {

@@ -69,6 +69,11 @@ export interface Bus {
    * queues the entry for the store.
    */
   publish(input: unknown): PublishResult;
+  /**
+   * `publish` for an event `completeEvent` already returned (the HTTP route
+   * validates a whole array before publishing any of it): not checked again.
+   */
+  publishValidated(event: CorralEvent): PublishResult;
   /** Publishes an ecosystem error (CMP001, CMP002, RES001, CFG001) as an `error.CODE` event. */
   publishError(error: ErrorData, sessionId?: string): PublishResult;
   /** Registers a listener for events matching the filter; returns the unsubscribe function. */

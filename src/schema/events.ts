@@ -4,6 +4,12 @@ import { ChatMessageSchema } from './payloads.js';
 
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
 const timestamp = z.number().finite().nonnegative();
+
+/** The timestamps a publisher may send: Unix ms from 2000-01-01 to 2100-01-01 (a `1e300` printed as NaN dates). */
+export const TIMESTAMP_MIN = Date.UTC(2000, 0, 1);
+export const TIMESTAMP_MAX = Date.UTC(2100, 0, 1);
+const TIMESTAMP_RULE = `must be Unix time in milliseconds from 2000-01-01 to 2100-01-01 (${TIMESTAMP_MIN} to ${TIMESTAMP_MAX})`;
+const inputTimestamp = z.number().finite().min(TIMESTAMP_MIN, TIMESTAMP_RULE).max(TIMESTAMP_MAX, TIMESTAMP_RULE);
 const name = z.string().min(1).max(256);
 
 /** The fields every event has (spec: BaseEvent). */
@@ -49,7 +55,7 @@ export type HookEvent = z.infer<typeof HookEventSchema>;
  */
 export const EventInputSchema = EventSchema.extend({
   id: uuid.optional(),
-  timestamp: timestamp.optional(),
+  timestamp: inputTimestamp.optional(),
   version: z.literal('1.0').optional(),
 });
 /** An event as a publisher may send it. */
@@ -121,7 +127,7 @@ export function fastEventInput(input: unknown): z.infer<typeof EventInputSchema>
   if (!isPlainObject(input)) return null;
   const e = input;
   if (e.id !== undefined && !(typeof e.id === 'string' && UUID_RE.test(e.id))) return null;
-  if (e.timestamp !== undefined && !(typeof e.timestamp === 'number' && Number.isFinite(e.timestamp) && e.timestamp >= 0)) return null;
+  if (e.timestamp !== undefined && !(typeof e.timestamp === 'number' && e.timestamp >= TIMESTAMP_MIN && e.timestamp <= TIMESTAMP_MAX)) return null;
   if (!name256(e.source) || !name256(e.event_type)) return null;
   if (typeof e.session_id !== 'string' || e.session_id.length > 256) return null;
   if (e.version !== undefined && e.version !== '1.0') return null;

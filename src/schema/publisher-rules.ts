@@ -5,6 +5,15 @@ import { AgentPayloadSchema, ResourcePayloadSchema } from './payloads.js';
 /** The source of the events corral makes itself; no client may publish under it. */
 export const CORRAL_SOURCE = 'corral';
 
+/**
+ * True when `name` (a source, a component name) is corral's own: compared
+ * trimmed and case-insensitively, so `Corral`, `CORRAL` and `"corral "` cannot
+ * pass for the daemon in a list or a log either.
+ */
+export function isReserved(name: string): boolean {
+  return name.trim().toLowerCase() === CORRAL_SOURCE;
+}
+
 /** Event types only corral publishes: a client sending one would forge the daemon's own account. */
 const RESERVED_TYPES: readonly { test: (t: string) => boolean; what: string }[] = [
   { test: (t) => t.startsWith('component.'), what: 'corral publishes component.* events itself (register on the bus to get component.started/stopped for your component)' },
@@ -37,10 +46,12 @@ export function clientEventIssues(event: unknown): RuleIssue[] {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return [];
   const e = event as { source?: unknown; event_type?: unknown; payload?: unknown };
   const issues: RuleIssue[] = [];
-  if (e.source === CORRAL_SOURCE) issues.push({ path: 'source', message: `"${CORRAL_SOURCE}" is reserved for the events corral makes itself; use your component's name` });
+  if (typeof e.source === 'string' && isReserved(e.source)) issues.push({ path: 'source', message: `"${CORRAL_SOURCE}" is reserved for the events corral makes itself; use your component's name` });
   if (typeof e.event_type !== 'string') return issues;
   const type = e.event_type;
-  const reserved = RESERVED_TYPES.find((r) => r.test(type));
+  // `Component.started` or ` config.changed` would read as corral's own to a person or a case-blind filter.
+  const folded = type.trim().toLowerCase();
+  const reserved = RESERVED_TYPES.find((r) => r.test(folded));
   if (reserved) issues.push({ path: 'event_type', message: `"${type}" is reserved: ${reserved.what}` });
   const typed = TYPED_PAYLOADS.find((p) => p.test(type));
   if (typed) {

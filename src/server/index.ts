@@ -1,38 +1,32 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { checkBrowser, checkPublishAuth, type GuardConfig } from './guard.js';
-import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
+import { createByteBudget } from './body-budget.js';
+import { checkBrowser, checkPublishAuth, hasToken, type GuardConfig, type Refusal } from './guard.js';
+import { abortHandshake, loggableUrl, sendError, sendMethodNotAllowed } from './http-util.js';
 import { createBucketMap } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
-import { handleControl } from './routes-control.js';
-import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
+import { routeTable } from './route-table.js';
+import { allowHeader, matchRoute, pathMethods, type RouteAuth } from './routes.js';
 import type { CorralServer, ServerOptions } from './types.js';
-import { COMPAT_STREAM_PATH, createWsHub } from './ws-hub.js';
+import { createWsHub } from './ws-hub.js';
 
 export type { CorralServer, ServerOptions, RateLimit, SlowConsumerLimits } from './types.js';
 export { ensureToken } from './token.js';
 export { describePortOwner } from './port-owner.js';
 
+const CONTROL_REFUSAL = 'control needs the token: Authorization: Bearer TOKEN (the token is in the state directory, file "token")';
 
-/** The methods a known path answers (for 405 and its Allow header); null for a path with no route. */
-function allowedMethods(path: string, parts: string[]): string[] | null {
-  if (path === '/events') return ['GET', 'POST'];
-  if (path === '/events/recent' || path === '/events/filter-options' || path === '/health') return ['GET'];
-  if (parts[0] === 'hooks' && parts.length === 2) return ['POST'];
+/** The refusal of a request that does not meet a route's `auth`, or null when it does. */
+function authRefusal(guard: GuardConfig, auth: RouteAuth, req: IncomingMessage, url: URL): Refusal | null {
+  if (auth === 'publish') return checkPublishAuth(guard, req, url);
+  if (auth === 'token' && !hasToken(guard, req, url)) return { status: 401, message: CONTROL_REFUSAL };
   return null;
 }
 
-function rawRefusal(socket: Duplex, status: number, message: string): void {
-  const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Request';
-  const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  socket.destroy();
-}
-
 /**
- * Starts the daemon's one HTTP server: the WebSocket bus, the HTTP API and the
- * security checks (docs/protocol.md, docs/security.md). Rejects with the listen error
- * (EADDRINUSE included) when the port cannot be bound.
+ * Starts the daemon's one HTTP server: the WebSocket bus, the HTTP API and
+ * the security checks, every path from one route table (route-table.ts).
+ * Rejects with the listen error (EADDRINUSE included) when the port cannot be bound.
  */
 export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const wsPath = opts.path ?? '/events';
@@ -40,15 +34,17 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const hub = createWsHub(opts);
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
+  const bodies = createByteBudget(opts.bodyBudget);
+  const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url));
 
-  function cors(req: IncomingMessage, res: ServerResponse): void {
+  function cors(req: IncomingMessage, res: ServerResponse, allow: readonly string[]): void {
     const origin = req.headers.origin;
-    // Only allowed origins get CORS headers; never `*` (docs/security.md).
+    // Only allowed origins get CORS headers (checkBrowser refused the others); never `*`.
     if (origin !== undefined) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');
       res.setHeader('access-control-allow-headers', 'content-type, authorization');
-      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-allow-methods', `${allowHeader(allow)}, OPTIONS`);
     }
   }
 
@@ -59,90 +55,75 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       req.resume();
       return sendError(req, res, refusal.status, refusal.message);
     }
-    cors(req, res);
     const asked = req.method ?? 'GET';
-    // HEAD is answered as GET is; Node's response leaves the body out.
-    const method = asked === 'HEAD' ? 'GET' : asked;
-    if (method === 'OPTIONS') {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const methods = pathMethods(routes, path, 'handler');
+    if (methods.length === 0) {
       req.resume();
-      res.writeHead(204, { 'access-control-max-age': '600' });
+      return sendError(req, res, 404, `no route ${asked} ${path}`);
+    }
+    cors(req, res, methods);
+    if (asked === 'OPTIONS') {
+      req.resume();
+      res.writeHead(204, { 'access-control-max-age': '600', allow: `${allowHeader(methods)}, OPTIONS` });
       res.end();
       return;
     }
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    const ctx: RouteContext = { req, res, url, opts, guard, hub, bucket: () => buckets.get(req.socket.remoteAddress ?? '?'), startedAt };
-    const parts = path.split('/').filter(Boolean);
-    if (parts[0] === 'api') return handleControl(ctx, method, parts);
-    if (path === '/events' && method === 'POST') return postEvents(ctx);
-    if (path === '/events' && method === 'GET') return getEvents(ctx);
-    if (path === '/events/recent' && method === 'GET') return getRecent(ctx);
-    if (path === '/events/filter-options' && method === 'GET') return getFilterOptions(ctx);
-    if (parts[0] === 'hooks' && parts.length === 2 && method === 'POST') return postHook(ctx, parts[1]!);
-    if (path === '/health' && method === 'GET') {
+    const found = matchRoute(routes, asked, path, 'handler');
+    if (found.kind === 'none') throw new Error(`the route table has ${path} and no route for it`);
+    // Control paths ask for the token before saying anything about their methods.
+    const auth = found.kind === 'found' ? found.route.auth : found.auth;
+    const denied = found.kind === 'found' || auth === 'token' ? authRefusal(guard, auth, req, url) : null;
+    if (denied) {
       req.resume();
-      // Anyone who may subscribe sees the whole document; others only learn that this is corral.
-      if (checkPublishAuth(guard, req, url)) return sendJson(req, res, 200, { service: 'corral', status: 'ok' });
-      return sendJson(req, res, 200, health());
+      return sendError(req, res, denied.status, denied.message, { code: 'WS005' });
     }
-    req.resume();
-    const allow = allowedMethods(path, parts);
-    if (allow) return sendMethodNotAllowed(req, res, asked, path, allow);
-    return sendError(req, res, 404, `no route ${asked} ${path}`);
+    if (found.kind === 'method') {
+      req.resume();
+      return sendMethodNotAllowed(req, res, asked, path, found.allow);
+    }
+    const ctx: RouteContext = { req, res, url, opts, guard, hub, bucket: () => buckets.get(req.socket.remoteAddress ?? '?'), startedAt, bodies };
+    return found.route.handler!(ctx, found.params);
   }
 
-  function health() {
-    let components = {};
-    try {
-      components = opts.heartbeat();
-    } catch {}
-    const now = Date.now();
-    return {
-      service: 'corral',
-      status: 'ok',
-      pid: process.pid,
-      ...(opts.version ? { version: opts.version } : {}),
-      timestamp: now,
-      uptime_ms: now - startedAt,
-      components,
-      connections: hub.describe(),
-      memory: memory(),
-      backlog_bytes: hub.backlog(),
-      store_pending: opts.store?.pending() ?? 0,
-      next_check: now + opts.heartbeatMs,
-    };
-  }
-
-  function memory() {
-    const m = process.memoryUsage();
-    return { rss: m.rss, heap_used: m.heapUsed, external: m.external };
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const found = matchRoute(routes, req.method ?? 'GET', path, 'upgrade');
+    if (found.kind === 'none') return abortHandshake(socket, 404, `no WebSocket endpoint at ${path}; the bus is at ${wsPath}`);
+    if (found.kind === 'method') return abortHandshake(socket, 405, `${req.method} is not allowed on ${path}; a WebSocket upgrade is a GET`, { Allow: found.allow.join(', ') });
+    // Every check happens here, before any WebSocket exists.
+    const refusal = checkBrowser(guard, req) ?? authRefusal(guard, found.route.auth, req, url);
+    if (refusal) {
+      opts.logger?.warn(`refused a WebSocket upgrade: ${refusal.message}`, { remote: req.socket.remoteAddress });
+      return abortHandshake(socket, refusal.status, refusal.message);
+    }
+    const maxClients = opts.maxClients ?? 1024;
+    if (hub.clientCount() >= maxClients) {
+      opts.logger?.warn(`refused a WebSocket upgrade: ${maxClients} clients already connected (bus.max_clients)`, { remote: req.socket.remoteAddress });
+      return abortHandshake(socket, 503, `too many bus clients: ${maxClients} are connected (bus.max_clients)`);
+    }
+    found.route.upgrade!({ req, socket, head, url });
   }
 
   const server = createHttpServer((req, res) => {
     route(req, res).catch((err: Error) => {
-      opts.logger?.error('HTTP handler failed', { url: req.url, error: err.message });
+      // The URL is logged without its token (a ?token= query parameter is the daemon's credential).
+      opts.logger?.error('HTTP handler failed', { url: loggableUrl(req.url), error: err.message });
       if (!res.headersSent) void sendError(req, res, 500, `internal error: ${err.message}`);
       else res.destroy();
     });
   });
   server.keepAliveTimeout = 5000;
-
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '');
-    if (path !== wsPath && path !== COMPAT_STREAM_PATH) return rawRefusal(socket, 404, `no WebSocket endpoint at ${path}; the bus is at ${wsPath}`);
-    // Every check happens here, before any WebSocket exists (docs/security.md).
-    const refusal = checkBrowser(guard, req) ?? checkPublishAuth(guard, req, url);
-    if (refusal) {
-      opts.logger?.warn(`refused a WebSocket upgrade: ${refusal.message}`, { remote: req.socket.remoteAddress });
-      return rawRefusal(socket, refusal.status, refusal.message);
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      // Nothing one upgrade sends may take the daemon down.
+      opts.logger?.error('WebSocket upgrade failed', { url: loggableUrl(req.url), error: (err as Error).message });
+      if (!socket.destroyed) abortHandshake(socket, 500, `internal error: ${(err as Error).message}`);
     }
-    const maxClients = opts.maxClients ?? 1024;
-    if (hub.clientCount() >= maxClients) {
-      opts.logger?.warn(`refused a WebSocket upgrade: ${maxClients} clients already connected (bus.max_clients)`, { remote: req.socket.remoteAddress });
-      return rawRefusal(socket, 503, `too many bus clients: ${maxClients} are connected (bus.max_clients)`);
-    }
-    hub.accept(req, socket, head, url);
   });
 
   try {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ByteBudget } from './body-budget.js';
 import type { GuardConfig } from './guard.js';
 import type { TokenBucket } from './rate-limit.js';
 import type { ServerOptions } from './types.js';
@@ -15,4 +16,6 @@ export interface RouteContext {
   /** The HTTP rate limit of this request's client address. */
   bucket: () => TokenBucket;
   startedAt: number;
+  /** The daemon-wide budget of request-body bytes held at once. */
+  bodies: ByteBudget;
 }

@@ -1,68 +1,75 @@
 import { UnknownComponentError } from '../supervisor/types.js';
-import { hasToken } from './guard.js';
-import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
+import { sendError, sendJson } from './http-util.js';
 import type { RouteContext } from './route-context.js';
+import type { Route } from './routes.js';
 
-const ACTIONS = new Set(['start', 'stop', 'restart']);
-
-/** The methods a control path answers (for 405 and its Allow header); null for a path with no route. */
-function controlMethods(parts: string[]): string[] | null {
-  const path = `/${parts.join('/')}`;
-  if (path === '/api/components') return ['GET'];
-  if (path === '/api/reload' || path === '/api/shutdown') return ['POST'];
-  if (parts.length === 4 && parts[1] === 'components' && ACTIONS.has(parts[3]!)) return ['POST'];
-  return null;
-}
+type Controller = NonNullable<RouteContext['opts']['controller']>;
 
 /**
- * The control routes: the token is always checked first, from
- * loopback too; without a supervisor they answer 503.
+ * Runs one control action (the token was checked by the route table);
+ * without a supervisor the answer is 503. What the controller throws is
+ * answered here: an unknown component 404, a disabled one 409, anything else 500.
  */
-export async function handleControl(ctx: RouteContext, method: string, parts: string[]): Promise<void> {
-  const { req, res, url, opts } = ctx;
-  if (!hasToken(ctx.guard, req, url)) {
-    req.resume();
-    return sendError(req, res, 401, 'control needs the token: Authorization: Bearer TOKEN (the token is in the state directory, file "token")', { code: 'WS005' });
-  }
+async function control(ctx: RouteContext, what: string, act: (c: Controller) => Promise<void>): Promise<void> {
+  const { req, res, opts } = ctx;
   req.resume();
   const controller = opts.controller;
-  const route = `${method} /${parts.join('/')}`;
-  const known =
-    route === 'GET /api/components' ||
-    route === 'POST /api/reload' ||
-    route === 'POST /api/shutdown' ||
-    (method === 'POST' && parts.length === 4 && parts[1] === 'components' && ACTIONS.has(parts[3]!));
-  if (!known) {
-    const allow = controlMethods(parts);
-    if (allow) return sendMethodNotAllowed(req, res, method, `/${parts.join('/')}`, allow);
-    return sendError(req, res, 404, `no route ${route}`);
-  }
   if (!controller) return sendError(req, res, 503, 'no supervisor is running yet');
   try {
-    if (route === 'GET /api/components') return await sendJson(req, res, 200, { components: controller.list() });
-    if (route === 'POST /api/reload') {
-      const r = await controller.reload();
-      return await sendJson(req, res, r.ok ? 200 : 400, r);
-    }
-    if (route === 'POST /api/shutdown') {
-      await controller.shutdown();
-      return await sendJson(req, res, 202, { ok: true, message: 'shutting down' });
-    }
-    let name: string;
-    try {
-      name = decodeURIComponent(parts[2]!);
-    } catch {
-      return await sendError(req, res, 400, `bad component name ${JSON.stringify(parts[2])}`);
-    }
-    const action = parts[3] as 'start' | 'stop' | 'restart';
-    await controller[action](name);
-    const info = controller.list().find((c) => c.name === name) ?? null;
-    return await sendJson(req, res, 200, { ok: true, component: info });
+    await act(controller);
   } catch (err) {
     if (err instanceof UnknownComponentError) return sendError(req, res, 404, err.message);
     // A disabled component cannot be started: the request conflicts with the config, it did not fail.
     if ((err as Error).name === 'ComponentDisabledError') return sendError(req, res, 409, (err as Error).message);
-    opts.logger?.error(`${route} failed`, { error: (err as Error).message });
-    return sendError(req, res, 500, `${route} failed: ${(err as Error).message}`);
+    opts.logger?.error(`${what} failed`, { error: (err as Error).message });
+    return sendError(req, res, 500, `${what} failed: ${(err as Error).message}`);
   }
 }
+
+function componentAction(action: 'start' | 'stop' | 'restart'): Route {
+  return {
+    method: 'POST',
+    path: `/api/components/:name/${action}`,
+    auth: 'token',
+    handler: (ctx, params) =>
+      control(ctx, `POST /api/components/${params.name}/${action}`, async (c) => {
+        let name: string;
+        try {
+          name = decodeURIComponent(params.name!);
+        } catch {
+          return sendError(ctx.req, ctx.res, 400, `bad component name ${JSON.stringify(params.name)}`);
+        }
+        await c[action](name);
+        const info = c.list().find((x) => x.name === name) ?? null;
+        return sendJson(ctx.req, ctx.res, 200, { ok: true, component: info });
+      }),
+  };
+}
+
+/** The control routes: the token is required always, from loopback too. */
+export const CONTROL_ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/api/components', auth: 'token', handler: (ctx) => control(ctx, 'GET /api/components', (c) => sendJson(ctx.req, ctx.res, 200, { components: c.list() })) },
+  {
+    method: 'POST',
+    path: '/api/reload',
+    auth: 'token',
+    handler: (ctx) =>
+      control(ctx, 'POST /api/reload', async (c) => {
+        const r = await c.reload();
+        return sendJson(ctx.req, ctx.res, r.ok ? 200 : 400, r);
+      }),
+  },
+  {
+    method: 'POST',
+    path: '/api/shutdown',
+    auth: 'token',
+    handler: (ctx) =>
+      control(ctx, 'POST /api/shutdown', async (c) => {
+        await c.shutdown();
+        return sendJson(ctx.req, ctx.res, 202, { ok: true, message: 'shutting down' });
+      }),
+  },
+  componentAction('start'),
+  componentAction('stop'),
+  componentAction('restart'),
+];

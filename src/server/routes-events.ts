@@ -3,8 +3,7 @@ import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
-import { checkPublishAuth } from './guard.js';
-import { BodyError, readBody, readJson, sendError, sendJson } from './http-util.js';
+import { BODY_RETRY_AFTER_S, BodyError, parseJson, readBody, sendError, sendJson } from './http-util.js';
 import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
 import { messageCost } from './rate-limit.js';
@@ -41,25 +40,64 @@ function rateLimited(ctx: RouteContext, cost: number): boolean {
   return true;
 }
 
-function authRefused(ctx: RouteContext): boolean {
-  const refusal = checkPublishAuth(ctx.guard, ctx.req, ctx.url);
-  if (!refusal) return false;
-  void sendError(ctx.req, ctx.res, refusal.status, refusal.message, { code: 'WS005' });
-  return true;
+/** The 503 of a full body budget, with Retry-After. */
+function busy(ctx: RouteContext, err: BodyError): Promise<void> {
+  return sendError(ctx.req, ctx.res, 503, err.message, {}, { 'retry-after': String(BODY_RETRY_AFTER_S) });
 }
 
-/** POST /events: one event or an array; 202 with the ids once the batch holding them is committed. */
+// What an observability hook body on POST /events keeps whatever its size:
+// what identifies it, and `payload` and `chat` as the types the schema needs.
+const COMPAT_FIT = { keep: ['source_app', 'hook_event_type', 'session_id', 'source', 'event_type', 'timestamp', 'id', 'version', 'model_name'], dropAs: (k: string) => (k === 'chat' ? [] : k === 'payload' ? {} : undefined) };
+
+/**
+ * An observability hook body (source_app and hook_event_type) over the bus's
+ * message size, cut to fit as POST /hooks cuts hook bodies (fitHookBody):
+ * its `Stop --add-chat` carries the whole transcript. What was cut is said
+ * in `payload._corral_truncated`.
+ */
+function fitCompatBody(item: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  const fitted = fitHookBody(item, maxBytes, COMPAT_FIT) as Record<string, unknown>;
+  if (fitted === item) return item;
+  const { _corral_truncated: note, ...rest } = fitted;
+  const payload = rest.payload !== null && typeof rest.payload === 'object' && !Array.isArray(rest.payload) ? rest.payload : {};
+  return { ...rest, payload: { ...payload, _corral_truncated: note } };
+}
+
+/** A body in the observability hook sender's own shape: `source_app` and `hook_event_type`, none of corral's `source` and `event_type`. */
+function isCompatHook(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  return o.source_app !== undefined && o.hook_event_type !== undefined && o.source === undefined && o.event_type === undefined;
+}
+
+/**
+ * POST /events: one event or an array; 202 with the ids once the batch
+ * holding them is committed. A body is at most `bus.max_payload`, except one
+ * observability hook body, read up to HOOK_MAX_BODY and cut to fit.
+ */
 export async function postEvents(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   // As on the WebSocket: one token per request, plus one per 16 KiB of body.
-  if (rateLimited(ctx, messageCost(Number(req.headers['content-length'])))) return;
+  // Never more than the burst: a body that costs more could otherwise never be taken.
+  if (rateLimited(ctx, Math.min(messageCost(Number(req.headers['content-length'])), opts.rateLimit.burst))) return;
+  const max = Math.max(HOOK_MAX_BODY, opts.maxPayload);
+  const limit = `${opts.maxPayload}-byte limit (bus.max_payload; an observability hook body may be ${max} bytes and is cut to fit)`;
   let body: unknown;
+  let rawBytes: number;
   try {
-    body = await readJson(req, opts.maxPayload);
+    const buf = await readBody(req, max, limit, { budget: ctx.bodies, res });
+    rawBytes = buf.length;
+    body = parseJson(buf);
   } catch (err) {
-    if (err instanceof BodyError) return sendError(req, res, err.status, err.message, { code: err.status === 413 ? 'WS006' : 'WS002' });
-    throw err;
+    if (!(err instanceof BodyError)) throw err;
+    if (err.status === 503) return busy(ctx, err);
+    return sendError(req, res, err.status, err.message, { code: err.status === 413 ? 'WS006' : 'WS002' });
+  }
+  if (rawBytes > opts.maxPayload) {
+    if (!isCompatHook(body) || tooDeepAt(body) !== null) {
+      return sendError(req, res, 413, `body of ${rawBytes} bytes is over the ${opts.maxPayload}-byte limit (bus.max_payload)`, { code: 'WS006' });
+    }
+    body = fitCompatBody(body, opts.maxPayload);
   }
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) return sendError(req, res, 400, 'the body is an empty array: expected one event or a non-empty array', { code: 'WS003' });
@@ -91,7 +129,8 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
   const entries: BusEntry[] = [];
   const stored: Promise<void>[] = [];
   for (const e of events) {
-    const r = opts.bus.publish(e);
+    // Validated above (completeEvent): the bus does not check it a second time.
+    const r = opts.bus.publishValidated(e);
     if (!r.ok) return sendError(req, res, 400, r.error.error_message, { code: r.error.error_code, published: entries.map((x) => x.event.id) });
     entries.push(r.entry);
     stored.push(r.stored);
@@ -118,7 +157,6 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
  */
 export async function postHook(ctx: RouteContext, rawName: string): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   // 429 blocks nothing in Claude Code; `corral hook` spools and the daemon replays it later.
   if (rateLimited(ctx, 1)) {
     req.resume();
@@ -136,9 +174,9 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   let body: unknown;
   let rawBytes = 0;
   try {
-    const buf = await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload));
-    rawBytes = buf.length;
-    const text = buf.toString('utf8');
+    // The text alone is kept (not the buffer it was read into): a large body is held as few times as can be.
+    const text = (await readBody(req, Math.max(HOOK_MAX_BODY, opts.maxPayload), `${HOOK_MAX_BODY}-byte limit of a hook body`, { budget: ctx.bodies, res })).toString('utf8');
+    rawBytes = Buffer.byteLength(text);
     try {
       body = JSON.parse(text);
     } catch {
@@ -147,16 +185,17 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
     }
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
+    // The daemon holds too many bodies now: `corral hook` spools this one and it is replayed later, whole.
+    if (err.status === 503) return busy(ctx, err);
     opts.logger?.warn(`hook ${urlName.slice(0, 140)}: ${err.message}; recording it without its body`);
     const declared = Number(req.headers['content-length']);
-    const reason = err.message.replace(' (bus.max_payload)', ` (a hook body may be at most ${HOOK_MAX_BODY} bytes)`);
-    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason } };
+    body = { _corral_truncated: { original_bytes: Number.isFinite(declared) ? declared : null, kept_bytes: 0, reason: err.message } };
   }
   const deep = tooDeepAt(body);
   if (deep !== null) body = { _corral_truncated: { kept_bytes: 0, reason: `the body nests more than ${MAX_EVENT_DEPTH} levels deep (at ${deep})` } };
   // Re-serialised JSON is never longer than the text it was parsed from (a non-JSON body is one `raw` string, which
   // the per-field cap cuts): only a body that came in over the limit needs measuring and cutting.
-  else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload);
+  else if (rawBytes > opts.maxPayload) body = fitHookBody(body, opts.maxPayload, { originalBytes: rawBytes });
   const resolved = resolveHookName(urlName, body);
   if (!resolved.ok) {
     opts.logger?.warn(`hook refused: ${resolved.error}`);
@@ -192,7 +231,6 @@ function parseLimit(url: URL, fallback: number): number | string {
  */
 export async function getEvents(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
-  if (authRefused(ctx)) return;
   const f = filterFromQuery(url);
   if (!f.ok) return sendError(req, res, 400, `bad filter: ${f.message}`);
   const limit = parseLimit(url, 100);
@@ -214,7 +252,6 @@ export async function getEvents(ctx: RouteContext): Promise<void> {
 /** GET /events/recent?limit= (observability dashboard): a bare array, oldest first, in its shape (compatJson). */
 export async function getRecent(ctx: RouteContext): Promise<void> {
   const { req, res, url, opts } = ctx;
-  if (authRefused(ctx)) return;
   const limit = parseLimit(url, 100);
   if (typeof limit === 'string') return sendError(req, res, 400, limit);
   const page = opts.bus.history({}, { limit, order: 'desc' });
@@ -229,7 +266,6 @@ export async function getRecent(ctx: RouteContext): Promise<void> {
  */
 export async function getFilterOptions(ctx: RouteContext): Promise<void> {
   const { req, res, opts } = ctx;
-  if (authRefused(ctx)) return;
   if (opts.store) return sendJson(req, res, 200, opts.store.filterOptions());
   const apps = new Set<string>();
   const sessions = new Set<string>();

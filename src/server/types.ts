@@ -60,6 +60,8 @@ export interface ServerOptions {
   pingMs?: number;
   /** Version reported by GET /health. */
   version?: string;
+  /** Request-body bytes held at once across all requests (default 64 MiB, body-budget.ts); past it, 503 with Retry-After. */
+  bodyBudget?: number;
 }
 
 /** The close frame sent to every WebSocket client when the server closes. */

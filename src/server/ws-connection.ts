@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Bus, BusEntry } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../schema/messages.js';
-import { CORRAL_SOURCE, clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
+import { CORRAL_SOURCE, clientEventIssues, isReserved, type RuleIssue } from '../schema/publisher-rules.js';
 import { didYouMean } from '../config/suggest.js';
 import type { Logger } from '../plugins/types.js';
 import { batchFrame, compatJson, compatWireFrame, errorFrame, eventWireFrame, initialFrame } from './frames.js';
@@ -199,6 +199,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       queue = queue.slice(n);
       queuedBytes -= bytes;
       if (batch.length === 1) sendWire(wireFrame(batch[0]!));
+      else if (deps.compat) for (const e of batch) sendWire(wireFrame(e)); // /stream: one event a message, never a batch
       else sendRaw(batchFrame(batch, json));
     }
     if (queue.length === 0 && flushTimer) {
@@ -363,7 +364,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       const parsed = RegisterDataSchema.safeParse(data);
       if (!parsed.success) return sendError(zodError('register', parsed.error.issues));
       // Only the daemon speaks as corral: a client registered under its name would put the daemon's own start and stop in the history.
-      if (parsed.data.component === CORRAL_SOURCE) {
+      if (isReserved(parsed.data.component)) {
         return sendError(issuesError('register', [{ path: 'data.component', message: `"${CORRAL_SOURCE}" is reserved for the daemon itself; register under your component's name` }]));
       }
       const previous = conn.component;

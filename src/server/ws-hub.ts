@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
+import { abortHandshake } from './http-util.js';
 import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
@@ -192,8 +193,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
     accept(req, socket, head, url) {
       const f = filterFromQuery(url);
       if (!f.ok) {
-        const body = `bad filter in the query string: ${f.message}\n`;
-        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        abortHandshake(socket, 400, `bad filter in the query string: ${f.message}`);
         return;
       }
       // The observability dashboard's stream gets every event in its shape.
