@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bin, killMarked, processesWithMarker, project, repo } from '../daemon/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // `corral up` in the foreground runs from the build (`npm test` builds first), in a real terminal.
 const built = existsSync(join(repo, 'dist', 'src', 'cli', 'main.js'));
@@ -13,14 +14,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!built)('corral up in a terminal', () => {
   it('redraws its table from column 0, so the frames after the ^C echo are whole', async () => {
@@ -36,7 +29,7 @@ describe.skipIf(!built)('corral up in a terminal', () => {
     let raw = '';
     term.onData((data) => (raw += data));
     const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-    await until('a redrawn frame with idle running', () => /\x1b\[\d+A\x1b\[0JNAME[^\n]*\n\s*idle\s+process\s+running/.test(raw)); // eslint-disable-line no-control-regex
+    await waitFor('a redrawn frame with idle running', () => /\x1b\[\d+A\x1b\[0JNAME[^\n]*\n\s*idle\s+process\s+running/.test(raw)); // eslint-disable-line no-control-regex
 
     term.write('\x03');
     expect(await exited).toBe(0);

@@ -46,18 +46,6 @@ export async function ps(dir: string): Promise<ComponentInfo[]> {
   return JSON.parse(r.stdout) as ComponentInfo[];
 }
 
-/** Polls a condition until it holds or the deadline passes (then throws with the last value seen). */
-export async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
 /** True when a process exists and is not a zombie. */
 export function running(pid: number): boolean {
   try {

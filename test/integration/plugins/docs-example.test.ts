@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { resolvePluginFile } from '../../../src/plugins/loader.js';
 import { processesWithMarker } from '../daemon/helpers.js';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const distEntry = join(root, 'dist', 'src', 'index.js');

@@ -139,15 +139,6 @@ export async function connectReady(url: string, track: TestClient[]): Promise<Te
   return c;
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** One HTTP request; resolves with status, headers and the parsed (or raw) body. */
 export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const res = await fetch(new URL(path, base), {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePortOwner } from '../../../src/server/port-owner.js';
 import { ensureToken } from '../../../src/server/token.js';
-import { connect, startTestServer, waitUntil, type TestServer } from './helpers.js';
+import { connect, startTestServer, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const sockets: Socket[] = [];
@@ -62,8 +63,8 @@ describe('server lifecycle', () => {
     sock.on('error', () => {});
     // Reads (so it is not a slow consumer) but never answers a ping.
     sock.on('data', () => {});
-    await waitUntil(() => ts!.server.clientCount() === 1, 'the raw client to connect');
-    await waitUntil(() => ts!.server.clientCount() === 0, 'the silent peer to be terminated');
+    await waitFor('the raw client to connect', () => ts!.server.clientCount() === 1);
+    await waitFor('the silent peer to be terminated', () => ts!.server.clientCount() === 0);
   });
 
   it('closing tells clients why: 1001 "corral is shutting down" by default, else the code and reason given (cut to 123 bytes)', async () => {
