@@ -1,20 +1,14 @@
 import { connect as netConnect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { UnknownComponentError, type Controller } from '../../../src/supervisor/types.js';
-import { TOKEN, connect, connectReady, http, startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { TOKEN, connect, connectReady, http, startTestServer, useTestServer, type TestClient, type TestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
+useTestServer();
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
-
-const client = (url: string): Promise<TestClient> => connectReady(url, clients);
+const client = (url: string): Promise<TestClient> => connectReady(url);
 
 /** A raw upgrade request: returns the status line and whether the socket stayed usable. */
 function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {
@@ -318,7 +312,6 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     const port = ts.server.port;
     for (const origin of [`http://localhost:${port}`, 'http://localhost:5173']) {
       const c = await connect(ts.wsUrl(), { origin });
-      clients.push(c);
       await c.waitFor((m) => m.type === 'initial', `initial for ${origin}`);
     }
   });
@@ -327,10 +320,8 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     ts = await startTestServer({ auth: 'required' });
     const answer = await rawUpgrade(ts.server.port, { Host: `127.0.0.1:${ts.server.port}` });
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
-    const a = await connect(ts.wsUrl(`?token=${TOKEN}`));
-    clients.push(a);
+    await connect(ts.wsUrl(`?token=${TOKEN}`));
     const b = await connect(ts.wsUrl(), { headers: { authorization: `Bearer ${TOKEN}` } });
-    clients.push(b);
     await b.waitFor((m) => m.type === 'initial', 'initial');
     const post = await http(ts.server.url, 'POST', '/events', { source: 'x', session_id: 's', event_type: 'x.y' });
     expect(post.status).toBe(401);

@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hookEvent, startTestServer, type TestServer } from './helpers.js';
+import { hookEvent, startTestServer, useTestServer, type TestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const clients: WebSocket[] = [];
-
-afterEach(async () => {
+useTestServer();
+afterEach(() => {
   for (const c of clients.splice(0)) c.terminate();
-  await ts?.close();
-  ts = null;
 });
 
 describe('slow consumer batching', () => {

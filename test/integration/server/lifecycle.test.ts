@@ -6,20 +6,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePortOwner } from '../../../src/server/port-owner.js';
 import { ensureToken } from '../../../src/server/token.js';
-import { connect, startTestServer, type TestServer } from './helpers.js';
+import { connect, startTestServer, useTestServer, type TestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const sockets: Socket[] = [];
 const servers: Server[] = [];
 const dirs: string[] = [];
-
+useTestServer();
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  await ts?.close();
-  ts = null;
 });
 
 function listen(handler: (body: (text: string) => void) => void): Promise<number> {

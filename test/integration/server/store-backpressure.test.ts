@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectReady, startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { connectReady, startTestServer, useTestServer, type TestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 // A client publishing faster than the store writes must be slowed down, not
@@ -7,13 +7,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 // behind, its messages wait (and TCP pushes back) until the store catches up.
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
+useTestServer();
 
 describe('a store that falls behind', () => {
   it('holds clients’ events past the high water and lets them through, in order, as the store writes', async () => {
@@ -24,8 +18,8 @@ describe('a store that falls behind', () => {
     server.bus.subscribe({}, () => {
       maxBacklog = Math.max(maxBacklog, server.bus.storeBacklog!());
     });
-    const watcher = await connectReady(server.wsUrl('?source=pub'), clients);
-    const pub = await connectReady(server.wsUrl('?event_type=none'), clients);
+    const watcher = await connectReady(server.wsUrl('?source=pub'));
+    const pub = await connectReady(server.wsUrl('?event_type=none'));
 
     const N = 40;
     for (let i = 0; i < N; i++) pub.send({ type: 'event', data: { source: 'pub', session_id: 's', event_type: 'x.burst', payload: { i } } });
