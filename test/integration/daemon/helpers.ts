@@ -8,7 +8,7 @@ export const repo = resolve(import.meta.dirname, '../../..');
 export const bin = join(repo, 'bin', 'corral.js');
 export const fixtures = join(repo, 'test', 'fixtures');
 
-/** Runs the built CLI (npm test builds before the tests) and returns its exit code and output; `env` is added to the test's. */
+/** Runs the built CLI (test/helpers/global-setup.ts builds dist/ when stale) and returns its exit code and output; `env` is added to the test's. */
 export function cli(args: string[], cwd: string, timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [bin, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type IPty } from 'node-pty';
@@ -7,8 +6,7 @@ import { startDaemon, strip, type FakeDaemon } from './daemon-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-// `corral monitor` runs as its own process from the build (`npm test` builds first).
-const built = existsSync(join(root, 'dist', 'src', 'cli', 'main.js'));
+// `corral monitor` runs as its own process from the build (test/helpers/global-setup.ts builds it when stale).
 
 let d: FakeDaemon | null = null;
 let term: IPty | null = null;
@@ -24,7 +22,7 @@ afterEach(async () => {
   d = null;
 });
 
-describe.skipIf(!built)('corral monitor in a real terminal', () => {
+describe('corral monitor in a real terminal', () => {
   it('takes the alternate screen, filters at the prompt, follows a resize, and restores the terminal on Ctrl-C', async () => {
     d = await startDaemon();
     d.publish('example.tick', { n: 1 }, 'ticker');
