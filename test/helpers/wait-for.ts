@@ -9,9 +9,9 @@ import type { ChildProcess } from 'node:child_process';
  */
 
 export interface WaitOptions {
-  /** How long to wait before failing (default 20 s: under the test timeout of 30 s, so the failure names what was awaited). */
+  /** How long to wait before failing (default 20 s: well under the test timeout (vitest.config.ts), so the failure names what was awaited). */
   timeoutMs?: number;
-  /** Pause between two checks (default 5 ms; a check that awaits a CLI call is slow enough by itself). */
+  /** Pause between two checks (default 5 ms), and at least as long as the last check took. */
   everyMs?: number;
   /** More to say in the timeout message (the state the test was looking at). */
   detail?: () => unknown;
@@ -54,13 +54,17 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, okOr
   const deadline = Date.now() + timeoutMs;
   const last: { seen: boolean; value: unknown } = { seen: false, value: undefined };
   for (;;) {
-    const expired = Date.now() >= deadline;
+    const started = Date.now();
+    const expired = started >= deadline;
     const value = await probe();
     last.seen = true;
     last.value = value;
     if (ok(value)) return value;
     if (expired) throw timedOut(what, timeoutMs, last, o);
-    await sleep(Math.min(o.everyMs ?? DEFAULT_EVERY_MS, Math.max(0, deadline - Date.now())));
+    // A check that costs (a CLI run, a /proc walk) is paused for as long as it took: polling
+    // takes at most half of a core from the processes under test, which matters under load.
+    const pause = Math.max(o.everyMs ?? DEFAULT_EVERY_MS, Date.now() - started);
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
   }
 }
 
