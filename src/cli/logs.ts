@@ -3,9 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { DEFAULT_TMUX_SESSION } from '../runners/tmux/tmux-command.js';
 import { findConfig, statePaths } from '../daemon/paths.js';
-import { listLogNames } from '../logs/index.js';
-import { logFileName } from '../logs/format.js';
-import { join } from 'node:path';
+import { hasLog, listLogNames } from '../logs/index.js';
 import { parseArgs, UsageError, useColor } from './args.js';
 import { apiRequest, findDaemon, ownStateDir } from './daemon-client.js';
 import { showLogs } from './log-view.js';
@@ -38,14 +36,14 @@ export function run(args: string[]): Promise<number> {
     for (const [name, session] of inTmux) {
       process.stderr.write(
         `corral logs: "${name}" runs in tmux: its output is in its window of tmux session "${session}", not in a log; see it with \`corral attach ${name}\`` +
-          `${existsSync(join(dir, logFileName(name))) ? ' (below: what corral itself logged about it)' : ''}\n`,
+          `${hasLog(dir, name) ? ' (below: what corral itself logged about it)' : ''}\n`,
       );
     }
-    const names = positionals.filter((name) => !inTmux.has(name) || existsSync(join(dir, logFileName(name))));
+    const names = positionals.filter((name) => !inTmux.has(name) || hasLog(dir, name));
     const declared = positionals.length > 0 ? configComponentNames(configPath) : null;
     let failed = false;
     for (const name of names) {
-      if (!existsSync(join(dir, logFileName(name))) && !flags.follow) {
+      if (!hasLog(dir, name) && !flags.follow) {
         // One that failed before printing anything (say its program or cwd is missing): the daemon has the reason.
         const status = live.find((c) => c.name === name);
         if (status?.state === 'failed') {
@@ -64,7 +62,7 @@ export function run(args: string[]): Promise<number> {
         return 1;
       }
     }
-    if (!flags.follow && names.length > 0 && names.every((n) => !existsSync(join(dir, logFileName(n))))) return failed ? 1 : 0;
+    if (!flags.follow && names.length > 0 && names.every((n) => !hasLog(dir, n))) return failed ? 1 : 0;
     // Only tmux components, with nothing corral logged about them: there is nothing to show here.
     if (positionals.length > 0 && names.length === 0) return 1;
     if (positionals.length === 0 && available.length === 0 && !flags.follow) {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { logFileName, parseLogLine } from './format.js';
 import type { LogLine } from './types.js';
@@ -128,13 +128,24 @@ function lastLinesOf(fd: number, n: number, wholeOnly = false): string[] {
   return lines.slice(-n);
 }
 
-/** Names of the components that have a log file in `dir` (`X.log` → `X`), sorted. */
+/**
+ * Whether `name` has a log in `dir`: its current file or a rotated one. A
+ * rotation renames `X.log` to `X.log.1` before it opens the next `X.log`, so
+ * for a moment only the rotated files exist.
+ */
+export function hasLog(dir: string, name: string): boolean {
+  return existsSync(join(dir, logFileName(name))) || lastRotatedIndex(dir, name) > 0;
+}
+
+/** Names of the components that have a log in `dir` (`X.log`, or `X.log.N` mid-rotation → `X`), sorted. */
 export function listLogNames(dir: string): string[] {
   try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.log'))
-      .map((f) => f.slice(0, -'.log'.length))
-      .sort();
+    const names = new Set<string>();
+    for (const f of readdirSync(dir)) {
+      const m = /^(.+)\.log(?:\.[1-9]\d*)?$/.exec(f);
+      if (m) names.add(m[1]!);
+    }
+    return [...names].sort();
   } catch {
     return [];
   }

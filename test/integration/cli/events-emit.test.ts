@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer, TOKEN } from '../server/helpers.js';
-import { startCli, until, writeProject, type CliRun } from './run-cli.js';
+import { startCli, writeProject, type CliRun } from './run-cli.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let dir: string;
 let srv: TestServer | undefined;
@@ -66,14 +67,14 @@ describe('corral events', () => {
     expect(numbers(both)).toEqual([1, 4]);
 
     const live = cli('events', ['-f', '-n', '0', '--source', 'carol,bob', '--json']);
-    await until(() => srv!.server.clientCount() === 1, 'the subscription');
+    await waitFor('the subscription', () => srv!.server.clientCount() === 1);
     send('alice', 's1', 5);
     send('carol', 's1', 6);
     send('bob', 's2', 7);
-    await until(() => lines(live).length >= 2, 'the live events');
+    await waitFor('the live events', () => lines(live).length >= 2);
     // A later event that matches shows the one from alice was not merely late.
     send('bob', 's2', 8);
-    await until(() => lines(live).length >= 3, 'the last event');
+    await waitFor('the last event', () => lines(live).length >= 3);
     live.child.kill('SIGTERM');
     expect(await live.exited).toBe(0);
     expect(numbers(live)).toEqual([6, 7, 8]);
@@ -84,13 +85,13 @@ describe('corral events', () => {
     writeProject(dir, { port: srv.server.port, token: TOKEN });
     publish(1, 5);
     const run = cli('events', ['-f', '-n', '3', '--type', 'test.*', '--json']);
-    await until(() => lines(run).length >= 3, 'the history');
+    await waitFor('the history', () => lines(run).length >= 3);
     publish(6, 9);
     publish(1, 2, 'other.kind');
-    await until(() => lines(run).length >= 7, 'the live events');
+    await waitFor('the live events', () => lines(run).length >= 7);
     // Stop only once the connection has seen a later event, so nothing is still in flight.
     publish(10, 10);
-    await until(() => lines(run).length >= 8, 'the last event');
+    await waitFor('the last event', () => lines(run).length >= 8);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(numbers(run)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
@@ -105,9 +106,9 @@ describe('corral events', () => {
     expect(none.stdout()).toBe('');
     const run = cli('events', ['-f', '-n', '0', '--type', 'test.*', '--json']);
     // Subscribed once the server counts the connection: every event published after that reaches it.
-    await until(() => srv!.server.clientCount() === 1, 'the subscription');
+    await waitFor('the subscription', () => srv!.server.clientCount() === 1);
     publish(6, 8);
-    await until(() => lines(run).length >= 3, 'the new events');
+    await waitFor('the new events', () => lines(run).length >= 3);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(numbers(run)).toEqual([6, 7, 8]);
@@ -119,14 +120,14 @@ describe('corral events', () => {
   test('-f before the daemon is up: says it waits, then tails the daemon once it starts; SIGINT while waiting exits 0', async () => {
     writeProject(dir, null);
     const run = cli('events', ['-f', '--type', 'test.*', '--json']);
-    await until(() => run.stderr().includes('waiting for'), 'the waiting line');
+    await waitFor('the waiting line', () => run.stderr().includes('waiting for'));
     expect(run.stderr()).toBe(`corral events: waiting for the corral daemon of ${join(dir, 'corral.yaml')} (corral up)…\n`);
     expect(run.child.exitCode).toBeNull();
     srv = await startTestServer({ auth: 'required' });
     writeProject(dir, { port: srv.server.port, token: TOKEN });
-    await until(() => srv!.server.clientCount() === 1, 'the connection once the daemon is up');
+    await waitFor('the connection once the daemon is up', () => srv!.server.clientCount() === 1);
     publish(1, 3);
-    await until(() => lines(run).length >= 3, 'the events');
+    await waitFor('the events', () => lines(run).length >= 3);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(numbers(run)).toEqual([1, 2, 3]);
@@ -148,7 +149,7 @@ describe('corral events', () => {
     await srv.close();
     srv = undefined;
     const waiting = cli('events', ['-f']);
-    await until(() => waiting.stderr().includes('waiting for'), 'the waiting line');
+    await waitFor('the waiting line', () => waiting.stderr().includes('waiting for'));
     expect(waiting.stderr()).toBe(`corral events: waiting for the corral daemon at http://127.0.0.1:${port}…\n`);
     waiting.child.kill('SIGINT');
     expect(await waiting.exited).toBe(0);

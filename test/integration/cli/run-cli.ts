@@ -47,11 +47,3 @@ export function writeProject(dir: string, daemon: { port: number; token?: string
   }
   return config;
 }
-
-export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

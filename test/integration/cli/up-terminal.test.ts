@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bin, killMarked, processesWithMarker, project, repo } from '../daemon/helpers.js';
+import { bin, killMarked, processesWithMarker, project } from '../daemon/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
-// `corral up` in the foreground runs from the build (`npm test` builds first), in a real terminal.
-const built = existsSync(join(repo, 'dist', 'src', 'cli', 'main.js'));
+// `corral up` in the foreground runs from the build (test/helpers/global-setup.ts builds it when stale), in a real terminal.
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -14,15 +12,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-describe.skipIf(!built)('corral up in a terminal', () => {
+describe('corral up in a terminal', () => {
   it('redraws its table from column 0, so the frames after the ^C echo are whole', async () => {
     const marker = `corral-test-${randomUUID()}`;
     const p = project(`version: 1\nbus: { port: 0 }\ncomponents:\n  idle:\n    command: ["sleep", "600"]\n    env: { MARK: "${marker}" }\n`);
@@ -36,7 +26,7 @@ describe.skipIf(!built)('corral up in a terminal', () => {
     let raw = '';
     term.onData((data) => (raw += data));
     const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-    await until('a redrawn frame with idle running', () => /\x1b\[\d+A\x1b\[0JNAME[^\n]*\n\s*idle\s+process\s+running/.test(raw)); // eslint-disable-line no-control-regex
+    await waitFor('a redrawn frame with idle running', () => /\x1b\[\d+A\x1b\[0JNAME[^\n]*\n\s*idle\s+process\s+running/.test(raw)); // eslint-disable-line no-control-regex
 
     term.write('\x03');
     expect(await exited).toBe(0);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/free-port.js';
-import { cli, killMarked, processesWithMarker, project, ps, until } from '../daemon/helpers.js';
+import { cli, killMarked, processesWithMarker, project, ps } from '../daemon/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // What a new user's first session ran into, against a real daemon (the built CLI, as a user runs it).
 let cleanups: Array<() => Promise<void> | void> = [];
@@ -60,7 +61,7 @@ components:
     expect(stop.stderr).toBe('nosuch: no component named "nosuch"; the components are: zeta, badcwd, alpha\n');
 
     // The monitor lists the components in the config's order and prints memory as ps does.
-    await until('memory sampled', () => ps(p.dir), (l) => l.every((c) => c.name === 'badcwd' || c.memory_mb !== null));
+    await waitFor('memory sampled', () => ps(p.dir), (l) => l.every((c) => c.name === 'badcwd' || c.memory_mb !== null));
     const monitor = await cli(['monitor', '--once', '-n', '0'], p.dir);
     expect(monitor.code).toBe(0);
     const rows = monitor.stdout.split('\n').slice(1, 4);
@@ -178,7 +179,7 @@ components:
 `);
     cleanups.push(p.cleanup, () => killMarked(marker));
     expect((await cli(['up', '-d'], p.dir, 60_000, env)).code).toBe(0);
-    const stops = await until(
+    const stops = await waitFor(
       'the replayed hook',
       async () => (await cli(['events', '--type', 'Stop', '--json'], p.dir)).stdout.trim().split('\n').filter(Boolean),
       (l) => l.length > 0,
@@ -188,6 +189,6 @@ components:
     const left = readdirSync(spool).flatMap((f) => readFileSync(join(spool, f), 'utf8').trim().split('\n'));
     expect(left.map((l) => (JSON.parse(l) as { url: string }).url)).toEqual([`http://127.0.0.1:${otherPort}`]);
     const dropped = `dropped 1 spooled hook older than bus.retention.age (7 days) from ${spool}`;
-    await until('the drop in the daemon log', () => readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8'), (log) => log.includes(dropped));
+    await waitFor('the drop in the daemon log', () => readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8'), (log) => log.includes(dropped));
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { startTestServer, type TestServer } from '../server/helpers.js';
 import { startProxy, type CutProxy } from './proxy.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let srv: TestServer | undefined;
 let proxy: CutProxy | undefined;
@@ -16,14 +17,6 @@ afterEach(async () => {
   await srv?.close();
   client = proxy = srv = undefined;
 });
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function publish(from: number, to: number): void {
   for (let n = from; n <= to; n++) {
@@ -48,14 +41,14 @@ describe('client reconnect and resume', () => {
   test('a client cut off while events flow gets every one of them exactly once after it reconnects', async () => {
     const { got, opens } = await setup();
     publish(1, 5);
-    await until(() => got.length === 5, 'the first live events');
+    await waitFor('the first live events', () => got.length === 5);
     proxy!.cut();
-    await until(() => !client!.connected, 'the client to notice the drop');
+    await waitFor('the client to notice the drop', () => !client!.connected);
     publish(6, 30);
     proxy!.restore();
-    await until(() => got.length >= 30, 'the replay after the reconnect');
+    await waitFor('the replay after the reconnect', () => got.length >= 30);
     publish(31, 40);
-    await until(() => got.length >= 40, 'live events after the reconnect');
+    await waitFor('live events after the reconnect', () => got.length >= 40);
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(opens).toEqual([false, true]);
     expect(client!.lastSeq).toBe(srv!.bus.history({ event_type: 'test.*' }, { order: 'desc', limit: 1 }).events[0]!.seq);
@@ -64,14 +57,14 @@ describe('client reconnect and resume', () => {
   test('a replay cut short by the server is continued until nothing is missing', async () => {
     const { got } = await setup(7);
     publish(1, 2);
-    await until(() => got.length === 2, 'the first live events');
+    await waitFor('the first live events', () => got.length === 2);
     proxy!.cut();
-    await until(() => !client!.connected, 'the client to notice the drop');
+    await waitFor('the client to notice the drop', () => !client!.connected);
     publish(3, 40);
     proxy!.restore();
-    await until(() => got.length >= 40, 'the whole replay');
+    await waitFor('the whole replay', () => got.length >= 40);
     publish(41, 45);
-    await until(() => got.length >= 45, 'live events after the replay');
+    await waitFor('live events after the replay', () => got.length >= 45);
     expect(got).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
   });
 
@@ -86,19 +79,19 @@ describe('client reconnect and resume', () => {
       if (!meta.replay) got.push(e.event_type);
     });
     await client.connect();
-    await until(() => started.length === 1, 'component.started for the client');
+    await waitFor('component.started for the client', () => started.length === 1);
     client.subscribe({ event_type: 'mine.*' });
     client.publish({ event_type: 'other.x', source: 'probe', session_id: 's' });
     client.publish({ event_type: 'mine.x', source: 'probe', session_id: 's' });
-    await until(() => got.includes('mine.x'), 'its own event back through its new filter');
+    await waitFor('its own event back through its new filter', () => got.includes('mine.x'));
     expect(got).not.toContain('other.x');
     proxy.cut();
-    await until(() => !client!.connected, 'the drop');
+    await waitFor('the drop', () => !client!.connected);
     // Published while disconnected: queued and sent on reconnect.
     client.publish({ event_type: 'mine.y', source: 'probe', session_id: 's' });
     proxy.restore();
-    await until(() => started.length === 2, 'the register to be repeated');
-    await until(() => got.includes('mine.y'), 'the queued event');
+    await waitFor('the register to be repeated', () => started.length === 2);
+    await waitFor('the queued event', () => got.includes('mine.y'));
   });
 
   test('url and token functions are asked again before every attempt (one that throws is retried): the client follows a daemon that moved', async () => {
@@ -129,15 +122,15 @@ describe('client reconnect and resume', () => {
       client.on('error', (e) => errors.push(e.error_message));
       await client.connect();
       publish(1, 2);
-      await until(() => got.length === 2, 'the first live events');
+      await waitFor('the first live events', () => got.length === 2);
       failNext = true;
       port = moved.port;
       proxy.cut();
-      await until(() => !client!.connected, 'the client to notice the drop');
+      await waitFor('the client to notice the drop', () => !client!.connected);
       publish(3, 5);
-      await until(() => got.length >= 5, 'the events missed while it moved');
+      await waitFor('the events missed while it moved', () => got.length >= 5);
       publish(6, 6);
-      await until(() => got.length >= 6, 'a live event at the new address');
+      await waitFor('a live event at the new address', () => got.length >= 6);
       expect(got).toEqual([1, 2, 3, 4, 5, 6]);
       expect(asked).toEqual([proxy.port, moved.port]);
       expect(errors).toContain('cannot connect: no daemon.json just now');
@@ -202,7 +195,7 @@ describe('client liveness', () => {
       const closes: boolean[] = [];
       client.on('close', (i) => closes.push(i.reconnecting));
       await client.connect();
-      await until(() => connections >= 2, 'a reconnect after the silent connection was dropped');
+      await waitFor('a reconnect after the silent connection was dropped', () => connections >= 2);
       expect(closes[0]).toBe(true);
     } finally {
       await client?.close();

@@ -7,6 +7,7 @@ import type { PluginSchemaResolver } from '../../../src/config/load.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { watchConfig, type ConfigWatcher, type WatchResult } from '../../../src/config/watch.js';
 import { lines, makeTempDir } from '../../unit/config/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let tmp: ReturnType<typeof makeTempDir>;
 let watcher: ConfigWatcher | undefined;
@@ -15,15 +16,8 @@ let file: string;
 
 const config = (command: string, extra: string[] = []) => lines('components:', '  web:', `    command: ${command}`, ...extra);
 
-/** Polls a condition until it holds or the deadline passes. */
-async function waitFor(what: string, check: () => boolean, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; results: ${JSON.stringify(results.map(summary))}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
+/** What the watcher delivered so far, for a timeout's message. */
+const seen = { detail: () => results.map(summary) };
 const summary = (r: WatchResult) => (r.ok ? `ok ${JSON.stringify(r.config.components.web?.command)}` : `error ${JSON.stringify(r.errors)}`);
 
 /**
@@ -33,7 +27,7 @@ const summary = (r: WatchResult) => (r.ok ? `ok ${JSON.stringify(r.config.compon
 async function settle(): Promise<void> {
   const before = results.length;
   writeFileSync(file, config('node sentinel.js'));
-  await waitFor('the sentinel save', () => results.length > before && summary(results.at(-1)!) === 'ok "node sentinel.js"');
+  await waitFor('the sentinel save', () => results.length > before && summary(results.at(-1)!) === 'ok "node sentinel.js"', seen);
 }
 
 async function start(debounceMs = 150, resolvePluginSchema?: PluginSchemaResolver): Promise<void> {
@@ -89,7 +83,7 @@ describe('watchConfig', () => {
   test('a save reloads once, with the plan against the previous config', async () => {
     await start();
     writeFileSync(file, config('node v1.js'));
-    await waitFor('one reload', () => results.length === 1);
+    await waitFor('one reload', () => results.length === 1, seen);
     const [first] = results;
     expect(first!.ok).toBe(true);
     if (!first!.ok) return;
@@ -99,7 +93,7 @@ describe('watchConfig', () => {
   test('50 rapid saves produce exactly one reload, of the last content', async () => {
     await start(300);
     for (let i = 1; i <= 50; i++) await writeFile(file, config(`node v${i}.js`));
-    await waitFor('a reload', () => results.length >= 1);
+    await waitFor('a reload', () => results.length >= 1, seen);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node v50.js"', 'ok "node sentinel.js"']);
   });
@@ -109,7 +103,7 @@ describe('watchConfig', () => {
     const full = config('node v1.js', ['    env: { A: "1" }']);
     await writeFile(file, full.slice(0, full.indexOf('"1"') + 2));
     await writeFile(file, full);
-    await waitFor('a reload', () => results.length >= 1);
+    await waitFor('a reload', () => results.length >= 1, seen);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node v1.js"', 'ok "node sentinel.js"']);
   });
@@ -129,7 +123,7 @@ describe('watchConfig', () => {
     expect(results).toEqual([]);
     // The rest of the file lands within the hold-back (one more debounce after that read).
     await writeFile(file, full);
-    await waitFor('the complete file', () => results.length >= 1);
+    await waitFor('the complete file', () => results.length >= 1, seen);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node v1.js"', 'ok "node sentinel.js"']);
     expect(probe.reads[1]!.text).toBe(full);
@@ -154,7 +148,7 @@ describe('watchConfig', () => {
     const half = halfWritten(withMarker('node v1.js'));
     await writeFile(file, half);
     await probe.next(1);
-    await waitFor('the error', () => results.length >= 1);
+    await waitFor('the error', () => results.length >= 1, seen);
     // Held for the hold-back period after the read, not reported at once (a slow machine only makes this longer).
     expect(reportedAt[0]! - probe.reads[0]!.at).toBeGreaterThanOrEqual(debounceMs / 2);
     expect(results[0]).toMatchObject({ ok: false, errors: [expect.objectContaining({ path: 'components.web', line: 4 })] });
@@ -168,7 +162,7 @@ describe('watchConfig', () => {
     const temp = join(tmp.dir, '.corral.yaml.swp');
     writeFileSync(temp, config('node atomic.js'));
     renameSync(temp, file);
-    await waitFor('a reload', () => results.length >= 1);
+    await waitFor('a reload', () => results.length >= 1, seen);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node atomic.js"', 'ok "node sentinel.js"']);
   });
@@ -178,7 +172,7 @@ describe('watchConfig', () => {
     renameSync(file, `${file}~`);
     writeFileSync(file, config('node backup.js'));
     unlinkSync(`${file}~`);
-    await waitFor('a reload', () => results.length >= 1);
+    await waitFor('a reload', () => results.length >= 1, seen);
     await settle();
     expect(results.map(summary)).toEqual(['ok "node backup.js"', 'ok "node sentinel.js"']);
   });
@@ -186,7 +180,7 @@ describe('watchConfig', () => {
   test('invalid YAML is one error result with its line, and the next valid save applies', async () => {
     await start();
     writeFileSync(file, lines('components:', '  web:', '    command: "node v1.js', '    cwd: .'));
-    await waitFor('an error', () => results.length >= 1);
+    await waitFor('an error', () => results.length >= 1, seen);
     await settle();
     expect(results).toHaveLength(2);
     const [error] = results;
@@ -199,7 +193,7 @@ describe('watchConfig', () => {
   test('an unknown key is one error result with its path and line', async () => {
     await start();
     writeFileSync(file, config('node v1.js', ['    restrat: { policy: always }']));
-    await waitFor('an error', () => results.length >= 1);
+    await waitFor('an error', () => results.length >= 1, seen);
     await settle();
     const [error] = results;
     expect(error!.ok).toBe(false);
@@ -217,7 +211,7 @@ describe('watchConfig', () => {
   test('deleting the file is reported as an error, and recreating it applies again', async () => {
     await start();
     unlinkSync(file);
-    await waitFor('an error', () => results.length >= 1);
+    await waitFor('an error', () => results.length >= 1, seen);
     expect(results[0]).toMatchObject({ ok: false, errors: [{ message: expect.stringMatching(/no such file/) }] });
     await settle();
     expect(results).toHaveLength(2);

@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEntry } from '../../../src/bus/types.js';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { readDaemonInfo } from '../../../src/daemon/paths.js';
-import { startCli, until, type CliRun } from '../cli/run-cli.js';
+import { startCli, type CliRun } from '../cli/run-cli.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
 import { freePort } from '../../helpers/free-port.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // A hot reload that changes bus.port moves the bus: the daemon serves the new
 // port, rewrites daemon.json, then closes the old port's clients with 1012 and
@@ -145,15 +146,15 @@ describe('a reload that moves the bus to another port', () => {
     cli = run;
     run.child.stdin?.end();
     const numbers = () => run.stdout().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { payload: { n: number } }).payload.n);
-    await until(() => numbers().length >= 1, 'the history');
+    await waitFor('the history', () => numbers().length >= 1);
     publish(d, 'test.tick', 2);
-    await until(() => numbers().length >= 2, 'the live tail');
+    await waitFor('the live tail', () => numbers().length >= 2);
 
     const newPort = await freePort();
     await moveBus(d, newPort);
     publish(d, 'test.tick', 3);
     await post(newPort, 'test.tick', 4);
-    await until(() => numbers().length >= 4, `the events after the move; stderr: ${run.stderr()}`);
+    await waitFor(`the events after the move; stderr: ${run.stderr()}`, () => numbers().length >= 4);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(numbers()).toEqual([1, 2, 3, 4]);

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, project, ps, repo, running, until } from './helpers.js';
+import { cli, project, ps, repo, running } from './helpers.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -43,14 +44,14 @@ describe('the default ecosystem (config/ecosystem.yaml)', () => {
     expect(list.find((c) => c.name === 'router')!.state).toBe('disabled');
 
     // The monitor runs in the session's first window.
-    await until('the monitor drawn in its tmux window', () => spawnSync('tmux', ['-L', socket, 'capture-pane', '-p', '-t', 'corral:monitor']).stdout.toString(), (s) => s.includes('NAME'));
+    await waitFor('the monitor drawn in its tmux window', () => spawnSync('tmux', ['-L', socket, 'capture-pane', '-p', '-t', 'corral:monitor']).stdout.toString(), (s) => s.includes('NAME'));
 
     // A window opened by hand is an event, from tmux itself.
     spawnSync('tmux', ['-L', socket, 'new-window', '-d', '-t', 'corral', '-n', 'by-hand']);
-    await until('tmux.window.changed for the new window', async () => (await cli(['events', '--type', 'tmux.*', '--json'], p.dir)).stdout, (s) => s.includes('"by-hand"'));
+    await waitFor('tmux.window.changed for the new window', async () => (await cli(['events', '--type', 'tmux.*', '--json'], p.dir)).stdout, (s) => s.includes('"by-hand"'));
 
     // The ticker found the bus through CORRAL_URL and publishes.
-    await until('an example.tick event', async () => (await cli(['events', '--type', 'example.tick', '--json'], p.dir)).stdout, (s) => s.includes('example.tick'), 30_000);
+    await waitFor('an example.tick event', async () => (await cli(['events', '--type', 'example.tick', '--json'], p.dir)).stdout, (s) => s.includes('example.tick'), 30_000);
 
     const pids = enabled.map((c) => c.pid).filter((x): x is number => x !== null);
     expect((await cli(['down'], p.dir)).code).toBe(0);

@@ -8,7 +8,7 @@ export const repo = resolve(import.meta.dirname, '../../..');
 export const bin = join(repo, 'bin', 'corral.js');
 export const fixtures = join(repo, 'test', 'fixtures');
 
-/** Runs the built CLI (npm test builds before the tests) and returns its exit code and output; `env` is added to the test's. */
+/** Runs the built CLI (test/helpers/global-setup.ts builds dist/ when stale) and returns its exit code and output; `env` is added to the test's. */
 export function cli(args: string[], cwd: string, timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [bin, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
@@ -44,18 +44,6 @@ export async function ps(dir: string): Promise<ComponentInfo[]> {
   const r = await cli(['ps', '--json'], dir);
   if (r.code !== 0) throw new Error(`corral ps failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ComponentInfo[];
-}
-
-/** Polls a condition until it holds or the deadline passes (then throws with the last value seen). */
-export async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
 /** True when a process exists and is not a zombie. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusEntry } from '../../../src/bus/types.js';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** A daemon started in this process on a temp config, with a recorder of its bus. */
 export async function daemonFor(yaml: string) {
@@ -38,12 +39,8 @@ export async function daemonFor(yaml: string) {
     samples,
     /** Resolves once `count` samples of a component have been taken since `fromIndex` (of `samples`). */
     async waitForSamples(name: string, count: number, fromIndex = 0, timeoutMs = 20_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
       const taken = () => samples.slice(fromIndex).filter((s) => s.name === name).length;
-      while (taken() < count) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} samples of ${name}; got ${taken()}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(`${count} samples of ${name}`, taken, (n) => n >= count, timeoutMs);
     },
     /** Resolves with the first event (already seen, or coming) that matches; rejects after the timeout. */
     waitFor(what: string, match: (e: BusEntry) => boolean, timeoutMs = 20_000, fromIndex = 0): Promise<BusEntry> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtures } from './helpers.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let d: TestDaemon | null = null;
 
@@ -13,11 +14,7 @@ function catchesSigusr2(pid: number): boolean {
 }
 
 async function whenCatching(pid: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!catchesSigusr2(pid)) {
-    if (Date.now() > deadline) throw new Error(`pid ${pid} never installed its SIGUSR2 handler`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(`pid ${pid} to install its SIGUSR2 handler`, () => catchesSigusr2(pid));
 }
 afterEach(async () => {
   await d?.close();

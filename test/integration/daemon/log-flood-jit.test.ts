@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_V8_FLAGS } from '../../../src/cli/up.js';
-import { cli, fixtures, project, until } from './helpers.js';
+import { cli, fixtures, project } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,7 +26,7 @@ components:
     const up = await cli(['up', '-d', '-c', p.config], p.dir, 60_000, { CORRAL_DAEMON_FLAGS: DAEMON_V8_FLAGS.join(' ') });
     expect(up.code, up.stderr).toBe(0);
     const daemonLog = join(p.dir, '.corral', 'logs', 'corral.log');
-    const log = await until(
+    const log = await waitFor(
       'the daemon to say its compilers are on',
       () => (existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8') : ''),
       (text) => text.includes("V8's compilers are on"),

@@ -7,7 +7,8 @@ import type { CorralEvent } from '../../../src/schema/events.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
 import { readDaemonInfo } from '../../../src/daemon/paths.js';
-import { cli, killMarked, project, ps, until } from './helpers.js';
+import { cli, killMarked, project, ps } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // SIGHUP and `corral reload` against a real daemon (`corral up -d`, its own
 // process, signal handlers installed), watched through a real bus client.
@@ -136,7 +137,7 @@ async function upWithBus(yaml: (marker: string) => string) {
     async freeze(): Promise<void> {
       process.kill(info.pid, 'SIGSTOP');
       frozen = info.pid;
-      await until('the daemon stopped', () => procState(info.pid), (s) => s === 'T' || s === 't', 5_000);
+      await waitFor('the daemon stopped', () => procState(info.pid), (s) => s === 'T' || s === 't', 5_000);
     },
     thaw(): void {
       process.kill(info.pid, 'SIGCONT');
@@ -184,7 +185,7 @@ describe('reload by signal and by command, on a real daemon', () => {
     await t.settle();
     expect(t.events.slice(mark).filter(isChanged)).toHaveLength(1);
 
-    const after = await until('d running and c gone', () => ps(t.dir), (l) =>
+    const after = await waitFor('d running and c gone', () => ps(t.dir), (l) =>
       l.some((c) => c.name === 'd' && c.state === 'running') && !l.some((c) => c.name === 'c'),
     );
     const pid = (n: string) => after.find((c) => c.name === n)?.pid;
@@ -205,7 +206,7 @@ describe('reload by signal and by command, on a real daemon', () => {
     const waiting = unreadConnections(t.port);
     const reload = cli(['reload'], t.dir);
     // The request is in the frozen daemon's socket before it runs again.
-    await until('the reload request to reach the daemon', () => [...unreadConnections(t.port)].filter((r) => !waiting.has(r)), (fresh) => fresh.length > 0);
+    await waitFor('the reload request to reach the daemon', () => [...unreadConnections(t.port)].filter((r) => !waiting.has(r)), (fresh) => fresh.length > 0);
     t.thaw();
 
     const result = await reload;
@@ -224,7 +225,7 @@ describe('reload by signal and by command, on a real daemon', () => {
     await t.settle();
     expect(t.events.slice(mark).filter(isChanged)).toHaveLength(1);
 
-    const after = await until('c running', () => ps(t.dir), (l) => l.some((c) => c.name === 'c' && c.state === 'running'));
+    const after = await waitFor('c running', () => ps(t.dir), (l) => l.some((c) => c.name === 'c' && c.state === 'running'));
     expect(after.find((c) => c.name === 'a')?.pid).toBe(before.a);
     expect(after.find((c) => c.name === 'b')?.pid).toBe(before.b);
   });

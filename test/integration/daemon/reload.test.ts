@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_DEBOUNCE_MS } from '../../../src/config/watch.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let d: TestDaemon | null = null;
 afterEach(async () => {
@@ -34,12 +35,8 @@ async function settle(t: TestDaemon): Promise<void> {
 
 /** Waits until the supervisor lists exactly these components. */
 async function listed(t: TestDaemon, names: string[]): Promise<void> {
-  const deadline = Date.now() + 10_000;
   const now = () => t.daemon.controller.list().map((c) => c.name).sort();
-  while (JSON.stringify(now()) !== JSON.stringify(names)) {
-    if (Date.now() > deadline) throw new Error(`the components listed are ${now().join(', ')}, not ${names.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(`the components listed to be ${names.join(', ')}`, now, (listed) => JSON.stringify(listed) === JSON.stringify(names));
 }
 
 /** The hash the daemon gives the file as it is on disk now. */
@@ -153,11 +150,7 @@ describe('hot reload through the daemon', () => {
     const stoppedC = await d.waitFor('c stopped', is('component.stopped', 'c'), 10_000, mark);
     expect(stoppedB.event.payload).toMatchObject({ reason: 'stopped', cause: 'disabled in the config' });
     expect(stoppedC.event.payload).toMatchObject({ reason: 'stopped', cause: 'removed from the config' });
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 10_000;
-      const check = () => (state('b') === 'disabled' && state('c') === undefined ? resolve() : Date.now() > deadline ? reject(new Error(`b is ${state('b')}, c is ${state('c')}`)) : setTimeout(check, 20));
-      check();
-    });
+    await waitFor('b disabled and c gone', () => state('b') === 'disabled' && state('c') === undefined, { detail: () => `b is ${state('b')}, c is ${state('c')}` });
   });
 
   it('a component a reload added that waits for a dependency that never gets healthy does not hold up later reloads', async () => {

@@ -6,8 +6,9 @@ import type { BusEntry } from '../../../src/bus/types.js';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { daemonBaseUrl, readDaemonInfo, readToken } from '../../../src/daemon/paths.js';
 import type { ComponentInfo } from '../../../src/supervisor/types.js';
-import { cli, fixtures, killMarked, processesWithMarker, project, ps, until } from './helpers.js';
+import { cli, fixtures, killMarked, processesWithMarker, project, ps } from './helpers.js';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // Resource sampling and alerts seen from outside the monitor: through a running
 // daemon, its config reloads, its bus clients and `corral ps`.
@@ -101,7 +102,7 @@ components: {}
       await c.connect();
     }
     // The hub counts a client before it publishes ws.connected.
-    await until('every client accepted', () => t.seen.slice(mark).filter(is('ws.connected')).length, (n) => n === N);
+    await waitFor('every client accepted', () => t.seen.slice(mark).filter(is('ws.connected')).length, (n) => n === N);
 
     // The daemon alerts about itself only on a level change: lower its threshold to see a sample.
     mark = t.seen.length;
@@ -141,7 +142,7 @@ components:
     const sampled = (l: ComponentInfo[]) => l.find((c) => c.name === 'leak' && c.memory_mb !== null && c.cpu_percent !== null);
     // It holds 30 MB of its own beside Node itself, once it has started and allocated them (a
     // first sample may come before): wait for a sample that shows them.
-    const row = sampled(await until('a sample of its 30 MB in corral ps', () => ps(p.dir), (l) => (sampled(l)?.memory_mb ?? 0) > 30))!;
+    const row = sampled(await waitFor('a sample of its 30 MB in corral ps', () => ps(p.dir), (l) => (sampled(l)?.memory_mb ?? 0) > 30))!;
     expect(row.memory_mb).toBeGreaterThan(30);
     expect(row.cpu_percent).toBeGreaterThanOrEqual(0);
 

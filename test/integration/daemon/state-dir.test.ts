@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, processesWithMarker, project, ps, running, until } from './helpers.js';
+import { cli, processesWithMarker, project, ps, running } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // Two configs in one directory share its `.corral/` unless one sets `state_dir:`: a command given
 // the other config must refuse (exit 2) and leave the owning daemon alone.
@@ -83,7 +84,7 @@ describe('two configs in one directory', () => {
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
     const owner = daemonJson(p.dir);
     process.kill(owner.pid, 'SIGKILL');
-    await until('the daemon gone', () => running(owner.pid), (alive) => !alive);
+    await waitFor('the daemon gone', () => running(owner.pid), (alive) => !alive);
 
     const refused = await cli(['up', '-d', '-c', 'b.yaml'], p.dir);
     expect(refused.code).toBe(2);

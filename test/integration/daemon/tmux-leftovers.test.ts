@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, processesWithMarker, project, ps, running, until } from './helpers.js';
+import { cli, processesWithMarker, project, ps, running } from './helpers.js';
 import { freePort } from '../../helpers/free-port.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // A daemon killed with SIGKILL leaves its tmux windows on the project's tmux server. The next
 // `corral up` must end them (the processes in their panes too) rather than pile new windows
@@ -63,7 +64,7 @@ async function whoServes(port: number): Promise<number | null> {
 async function crashDaemon(dir: string): Promise<void> {
   const daemon = JSON.parse(readFileSync(join(dir, '.corral', 'daemon.json'), 'utf8')) as { pid: number };
   process.kill(daemon.pid, 'SIGKILL');
-  await until('the daemon gone', () => running(daemon.pid), (alive) => !alive);
+  await waitFor('the daemon gone', () => running(daemon.pid), (alive) => !alive);
   // The process-group record is written a moment after each change: a daemon killed in between never
   // wrote it. Without it only what corral left in tmux can tell the next daemon what to end.
   writeFileSync(join(dir, '.corral', 'groups.json'), '[]');
@@ -95,7 +96,7 @@ components:
     cleanups.push(p.cleanup);
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
-    const first = (await until('srv healthy', () => ps(p.dir), (l) => l.some((c) => c.name === 'srv' && c.state === 'healthy'))).find((c) => c.name === 'srv')!;
+    const first = (await waitFor('srv healthy', () => ps(p.dir), (l) => l.some((c) => c.name === 'srv' && c.state === 'healthy'))).find((c) => c.name === 'srv')!;
     const { socket, path, serverPid } = await tmuxServerOf(p.dir, 'srv');
     cleanups.unshift(() => killServer(socket, path, marker, serverPid)); // runs last, after `down`
     expect(await whoServes(port)).toBe(first.pid);
@@ -107,7 +108,7 @@ components:
     expect(running(first.pid!)).toBe(true);
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
-    const second = (await until('srv healthy again', () => ps(p.dir), (l) => l.some((c) => c.name === 'srv' && c.state === 'healthy'))).find((c) => c.name === 'srv')!;
+    const second = (await waitFor('srv healthy again', () => ps(p.dir), (l) => l.some((c) => c.name === 'srv' && c.state === 'healthy'))).find((c) => c.name === 'srv')!;
     expect(second.pid).not.toBe(first.pid);
     expect(running(first.pid!)).toBe(false);
     expect(windowNames(socket, 'work')).toEqual(['srv']);
@@ -139,11 +140,11 @@ components:
     cleanups.push(p.cleanup);
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
-    await until('orch running', () => ps(p.dir), (l) => l.some((c) => c.name === 'orch' && (c.state === 'running' || c.state === 'healthy')));
+    await waitFor('orch running', () => ps(p.dir), (l) => l.some((c) => c.name === 'orch' && (c.state === 'running' || c.state === 'healthy')));
     const { socket, path, serverPid } = await tmuxServerOf(p.dir, 'orch');
     // keep_session leaves the session to its user: the cleanup ends what this test started in it.
     cleanups.unshift(() => killServer(socket, path, marker, serverPid)); // runs last, after `down`
-    const old = await until('the server window answering', () => whoServes(port), (pid) => pid !== null);
+    const old = await waitFor('the server window answering', () => whoServes(port), (pid) => pid !== null);
     const oldPids = processesWithMarker(marker);
     expect(oldPids).toHaveLength(2);
 
@@ -151,10 +152,10 @@ components:
     expect(tmux(socket, 'new-window', '-d', '-t', '=kept:', '-n', 'by-hand', 'sleep 600').ok).toBe(true);
 
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
-    await until('orch running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'orch' && (c.state === 'running' || c.state === 'healthy')));
+    await waitFor('orch running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'orch' && (c.state === 'running' || c.state === 'healthy')));
     expect(oldPids.filter(running)).toEqual([]);
     expect(windowNames(socket, 'kept').sort()).toEqual(['by-hand', 'idle', 'srv']);
-    const now = await until('the new server window answering', () => whoServes(port), (pid) => pid !== null && pid !== old);
+    const now = await waitFor('the new server window answering', () => whoServes(port), (pid) => pid !== null && pid !== old);
     expect(processesWithMarker(marker)).toContain(now);
 
     // keep_session: down leaves the session, its server and socket, to the user.

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, fixtures, killMarked, processesWithMarker, project, ps, running, until } from './helpers.js';
+import { cli, fixtures, killMarked, processesWithMarker, project, ps, running } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // Each test marks its components' environment, so it can find every process they
 // started (grandchildren included) and prove none is left.
@@ -43,13 +44,13 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     // `up -d` returns once every component is ready; the crasher may already have failed (exit 1 naming it) or be running.
     expect([0, 1]).toContain(up.code);
 
-    const list = await until('web healthy and tree running', () => ps(p.dir), (l) =>
+    const list = await waitFor('web healthy and tree running', () => ps(p.dir), (l) =>
       l.some((c) => c.name === 'web' && c.state === 'healthy') && l.some((c) => c.name === 'tree' && c.state === 'running'),
     );
     const web = list.find((c) => c.name === 'web')!;
 
     // The crasher ends in the crash-loop state, with CMP002 in the history.
-    await until('crasher failed', () => ps(p.dir), (l) => l.find((c) => c.name === 'crasher')?.state === 'failed');
+    await waitFor('crasher failed', () => ps(p.dir), (l) => l.find((c) => c.name === 'crasher')?.state === 'failed');
     const errors = await cli(['events', '--type', 'error.*', '--json'], p.dir);
     expect(errors.stdout).toContain('"error_code":"CMP002"');
 
@@ -64,7 +65,7 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
 
     // Kill web by hand: corral restarts it under a new pid and generation.
     process.kill(web.pid!, 'SIGKILL');
-    const again = await until('web back with a new pid', () => ps(p.dir), (l) => {
+    const again = await waitFor('web back with a new pid', () => ps(p.dir), (l) => {
       const w = l.find((c) => c.name === 'web');
       return !!w && w.pid !== null && w.pid !== web.pid && w.state === 'healthy';
     });
@@ -85,15 +86,15 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     const p = project(threeComponents(marker, port));
     cleanups.push(p.cleanup);
     await cli(['up', '-d'], p.dir);
-    await until('tree running', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
+    await waitFor('tree running', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
     const before = processesWithMarker(marker);
     expect(before.length).toBeGreaterThanOrEqual(4); // web + sh + two sleeps
     const daemon = JSON.parse(readFileSync(join(p.dir, '.corral', 'daemon.json'), 'utf8')) as { pid: number };
     process.kill(daemon.pid, 'SIGKILL');
-    await until('daemon gone', () => running(daemon.pid), (alive) => !alive);
+    await waitFor('daemon gone', () => running(daemon.pid), (alive) => !alive);
 
     await cli(['up', '-d'], p.dir);
-    await until('tree running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
+    await waitFor('tree running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
     // None of the old processes survived the new daemon's start.
     expect(before.filter(running)).toEqual([]);
 
@@ -137,7 +138,7 @@ components:
     expect(up.code).toBe(1);
     expect(up.stderr).toMatch(/not ready: crasher \(.*exit code 3\)$/m);
     expect(up.stderr).not.toMatch(/\b(escaper|quick) \(/);
-    const escaped = await until('the setsid sleep running', () => processesWithMarker(marker), (l) => l.length >= 3);
+    const escaped = await waitFor('the setsid sleep running', () => processesWithMarker(marker), (l) => l.length >= 3);
     expect(escaped.length).toBeGreaterThanOrEqual(3);
 
     expect((await cli(['down'], p.dir)).code).toBe(0);

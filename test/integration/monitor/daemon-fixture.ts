@@ -87,13 +87,5 @@ export async function startDaemon(): Promise<FakeDaemon> {
   };
 }
 
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // eslint-disable-next-line no-control-regex
 export const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');

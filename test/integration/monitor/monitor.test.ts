@@ -4,7 +4,8 @@ import { run } from '../../../src/cli/monitor.js';
 import { findDaemon } from '../../../src/cli/daemon-client.js';
 import { runInteractive } from '../../../src/monitor/app.js';
 import { connectLive, MONITOR_REGISTRATION } from '../../../src/monitor/live.js';
-import { startDaemon, strip, until, type FakeDaemon } from './daemon-fixture.js';
+import { startDaemon, strip, type FakeDaemon } from './daemon-fixture.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let d: FakeDaemon | null = null;
 
@@ -93,8 +94,8 @@ describe('corral monitor', () => {
     const frame = () => strip(screen.slice(screen.lastIndexOf('\x1b[1;1H')));
 
     const done = runInteractive({ target: findDaemon(config), filter: {}, connect: connectLive, input, output, color: false, pollMs: 100, frameMs: 20 });
-    await until('the component table', () => /web\s+running/.test(frame()));
-    await until('registration on the bus', () => registered.length > 0);
+    await waitFor('the component table', () => /web\s+running/.test(frame()));
+    await waitFor('registration on the bus', () => registered.length > 0);
     // The bus announces the registration with the capabilities the monitor sent.
     expect(registered[0]).toContain('"plugin":"websocket"');
     expect(MONITOR_REGISTRATION).toEqual({ component: 'cli-monitor', capabilities: ['display', 'filtering'] });
@@ -102,17 +103,17 @@ describe('corral monitor', () => {
 
     publish('example.tick', { n: 7 }, 'ticker');
     publish('component.health', { component: 'web', status: 'unhealthy' });
-    await until('live events on screen', () => frame().includes('example.tick') && frame().includes('component.health'));
+    await waitFor('live events on screen', () => frame().includes('example.tick') && frame().includes('component.health'));
 
     (input as unknown as PassThrough).write('type component.*\r');
-    await until('the filter applied', () => frame().includes('filter: type=component.*') && !frame().includes('example.tick'));
+    await waitFor('the filter applied', () => frame().includes('filter: type=component.*') && !frame().includes('example.tick'));
     publish('example.tick', { n: 8 }, 'ticker');
     publish('component.started', { component: 'flaky' });
-    await until('a matching event after the filter', () => /component\.started\s+corral/.test(frame()));
+    await waitFor('a matching event after the filter', () => /component\.started\s+corral/.test(frame()));
     expect(frame()).not.toContain('n=8');
 
     (input as unknown as PassThrough).write('bogus\r');
-    await until('an error for an unknown command', () => frame().includes('unknown command "bogus"'));
+    await waitFor('an error for an unknown command', () => frame().includes('unknown command "bogus"'));
 
     (input as unknown as PassThrough).write('q\r');
     expect(await done).toBe(0);

@@ -11,9 +11,10 @@ import type { Instance } from '../../../src/plugins/types.js';
 import { runPty } from '../../../src/runners/pty/index.js';
 import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
 import type { ComponentInfo } from '../../../src/supervisor/types.js';
-import { alive, openAttach, until } from './runner-helpers.js';
+import { alive, openAttach } from './runner-helpers.js';
 import { transpileCli } from './transpile-cli.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const TOKEN = 'test-token-0123456789';
 
@@ -88,11 +89,11 @@ describe('corral attach (CLI in a real pty)', () => {
     rows = [{ name: 'echo', plugin: 'pty', state: 'running', pid: instance.pid, attach: instance.attach }];
 
     const { term, text, exit } = runCli('attach', 'echo');
-    await until('the attach banner', () => text().includes('attached to echo — detach with Ctrl-] then d'));
-    await until('the scrollback', () => text().includes('ready tty=true'));
+    await waitFor('the attach banner', () => text().includes('attached to echo — detach with Ctrl-] then d'));
+    await waitFor('the scrollback', () => text().includes('ready tty=true'));
     // The CLI sends its own terminal's size on connect.
     term.write('hello from the cli\r');
-    await until('the echoed line', () => text().includes('got: hello from the cli'));
+    await waitFor('the echoed line', () => text().includes('got: hello from the cli'));
     term.write('\x1d');
     term.write('d');
     expect(await exit).toBe(0);
@@ -100,7 +101,7 @@ describe('corral attach (CLI in a real pty)', () => {
 
     expect(alive(instance.pid!)).toBe(true);
     const again = await openAttach((instance.attach as { socketPath: string }).socketPath);
-    await until('the earlier session replayed', () => again.text().includes('got: hello from the cli'));
+    await waitFor('the earlier session replayed', () => again.text().includes('got: hello from the cli'));
     again.socket.destroy();
   });
 
@@ -114,7 +115,7 @@ describe('corral attach (CLI in a real pty)', () => {
       { name: 'shown', plugin: 'tmux', state: 'running', attach: shown.attach },
     ];
     const { text, exit } = runCli('attach', 'shown');
-    await until('the window\'s output on screen', () => text().includes('marker-in-window'));
+    await waitFor('the window\'s output on screen', () => text().includes('marker-in-window'));
     const tmux = (...a: string[]) => execFileSync('tmux', ['-L', tmuxSocket!, ...a], { encoding: 'utf8' });
     expect(tmux('list-windows', '-t', '=eco', '-F', '#{window_active} #{window_name}')).toContain('1 shown');
     tmux('detach-client', '-s', '=eco');
@@ -140,7 +141,7 @@ describe('corral attach (CLI in a real pty)', () => {
       ['orch', 'agent', 'marker-in-agent'],
     ] as const) {
       const { text, exit } = runCli('attach', target);
-      await until(`the output of window ${name} on screen (attach ${target})`, () => text().includes(marker));
+      await waitFor(`the output of window ${name} on screen (attach ${target})`, () => text().includes(marker));
       expect(active()).toBe(`1 ${name}`);
       tmux('detach-client', '-s', '=eco');
       expect(await exit).toBe(0);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: PluginHarness;
 afterEach(async () => {

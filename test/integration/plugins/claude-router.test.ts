@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: PluginHarness;
 afterEach(async () => {

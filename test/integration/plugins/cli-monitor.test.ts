@@ -1,15 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-// The plugin runs `bin/corral.js monitor`, which needs the build (`npm test` builds first).
-const built = existsSync(join(root, 'dist', 'src', 'cli', 'main.js'));
+// The plugin runs `bin/corral.js monitor`, which needs the build (test/helpers/global-setup.ts builds it when stale).
 
 let h: PluginHarness;
 let socket = '';
@@ -18,7 +16,7 @@ afterEach(async () => {
   if (socket) killTestTmuxServer(socket);
 });
 
-describe.skipIf(!built)('cli-monitor plugin', () => {
+describe('cli-monitor plugin', () => {
   it('runs corral monitor in a tmux window, which draws its screen and quits cleanly on stop', async () => {
     socket = `corral-test-${randomBytes(4).toString('hex')}`;
     h = new PluginHarness();

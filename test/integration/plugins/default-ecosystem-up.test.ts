@@ -12,7 +12,6 @@ import { freePort } from '../../helpers/free-port.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'bin', 'corral.js');
 // The daemon runs as its own process from the build: `npm test` builds before it runs the tests.
-const built = existsSync(join(root, 'dist', 'src', 'cli', 'main.js'));
 
 let dir = '';
 let socket = '';
@@ -45,7 +44,7 @@ afterAll(async () => {
   }
 });
 
-describe.skipIf(!built)('the default ecosystem, brought up and down', () => {
+describe('the default ecosystem, brought up and down', () => {
   it('starts every enabled component, shows the monitor in tmux, and leaves nothing running after down', async () => {
     dir = mkdtempSync(join(tmpdir(), 'corral-eco-'));
     socket = `corral-test-${randomBytes(4).toString('hex')}`;

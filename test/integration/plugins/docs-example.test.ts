@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { resolvePluginFile } from '../../../src/plugins/loader.js';
 import { processesWithMarker } from '../daemon/helpers.js';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const distEntry = join(root, 'dist', 'src', 'index.js');
@@ -78,7 +79,7 @@ describe('docs/plugins.md', () => {
   });
 
   // Under plain Node against the build, as a user runs them.
-  it.skipIf(!existsSync(distEntry))('its config snippet validates, by name and by the path its comment gives', async () => {
+  it('its config snippet validates, by name and by the path its comment gives', async () => {
     const { dir, file } = projectWithPlugin(distEntry);
     const yamlBlock = codeBlocks(doc()).find((b) => b.lang === 'yaml' && b.code.includes('plugin: http-echo'));
     expect(yamlBlock).toBeDefined();
@@ -98,7 +99,7 @@ describe('docs/plugins.md', () => {
     }
   });
 
-  it.skipIf(!existsSync(distEntry))('its "Testing it" script runs as written and gets the pong', async () => {
+  it('its "Testing it" script runs as written and gets the pong', async () => {
     const { dir } = projectWithPlugin(distEntry);
     const script = codeBlocks(doc()).find((b) => b.lang === 'js' && b.code.includes('createPluginComponent'));
     expect(script).toBeDefined();

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBus } from '../../../src/bus/bus.js';
 import { createServer, type CorralServer } from '../../../src/server/index.js';
-import { waitFor } from './plugin-harness.js';
 import { freePort } from '../../helpers/free-port.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const children: ChildProcess[] = [];

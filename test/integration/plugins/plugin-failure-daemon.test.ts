@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, processesWithMarker, project, ps, running, until } from '../daemon/helpers.js';
+import { cli, processesWithMarker, project, ps, running } from '../daemon/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // The same promise as plugin-loader.test.ts ("a plugin that throws or hangs puts
 // its component in failed and never takes the daemon down"), kept by the real
@@ -70,7 +71,7 @@ components:
     expect(up.stderr).toContain('thrower');
     expect(up.stderr).toContain('hanger');
 
-    const list = await until('both plugin components failed and plain running', () => ps(p.dir), (l) =>
+    const list = await waitFor('both plugin components failed and plain running', () => ps(p.dir), (l) =>
       l.find((c) => c.name === 'thrower')?.state === 'failed' &&
       l.find((c) => c.name === 'hanger')?.state === 'failed' &&
       l.find((c) => c.name === 'plain')?.state === 'running',
@@ -107,7 +108,7 @@ components:
     expect(health.status).toBe('ok');
     expect(health.components).toMatchObject({ thrower: 'failed', hanger: 'failed' });
     // The plugin's stray timer error was contained and logged, naming its plugin.
-    await until('the stray error in the daemon log', () => readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8'), (s) =>
+    await waitFor('the stray error in the daemon log', () => readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8'), (s) =>
       s.includes('stray timer error from throws-at-setup'),
     );
     expect(readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8')).toMatch(/uncaught exception in plugin "throws-at-setup" \(contained\)/);
@@ -120,7 +121,7 @@ components:
 
     const down = await cli(['down'], p.dir);
     expect(down.code).toBe(0);
-    await until('the daemon gone', () => running(daemon.pid), (alive) => !alive);
+    await waitFor('the daemon gone', () => running(daemon.pid), (alive) => !alive);
     expect(processesWithMarker(marker)).toEqual([]);
   });
 });

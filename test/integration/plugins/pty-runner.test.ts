@@ -6,7 +6,8 @@ import { createLogSink } from '../../../src/logs/index.js';
 import type { LogSink } from '../../../src/logs/types.js';
 import type { Instance } from '../../../src/plugins/types.js';
 import { encodeData, encodeResize, runPty } from '../../../src/runners/pty/index.js';
-import { alive, openAttach, until } from './runner-helpers.js';
+import { alive, openAttach } from './runner-helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const ECHO = resolve('test/fixtures/pty-echo.mjs');
 
@@ -35,7 +36,7 @@ describe('pty runner', () => {
     const instance = await start({ cols: 90, rows: 30 });
     expect(instance.attach).toEqual({ kind: 'pty', socketPath: join(dir, 'state', 'attach', 'echo.sock') });
     const logFile = join(dir, 'logs', 'echo.log');
-    await until('the ready line in the log', () => {
+    await waitFor('the ready line in the log', () => {
       try {
         return readFileSync(logFile, 'utf8').includes('ready tty=true size=90x30');
       } catch {
@@ -50,20 +51,20 @@ describe('pty runner', () => {
   it('attach: scrollback first, keys reach the process, resize is honoured, detaching leaves it running', async () => {
     const instance = await start();
     const first = await openAttach((instance.attach as { socketPath: string }).socketPath);
-    await until('the scrollback', () => first.text().includes('ready tty=true'));
+    await waitFor('the scrollback', () => first.text().includes('ready tty=true'));
     first.socket.write(encodeData('hello pty\r'));
-    await until('the echoed line', () => first.text().includes('got: hello pty'));
+    await waitFor('the echoed line', () => first.text().includes('got: hello pty'));
     first.socket.write(encodeResize(100, 33));
-    await until('the resize', () => first.text().includes('resized 100x33'));
+    await waitFor('the resize', () => first.text().includes('resized 100x33'));
     first.socket.end();
     await first.closed;
 
     // Detached: the process runs on, and a second client sees what happened before it came.
     expect(alive(instance.pid!)).toBe(true);
     const second = await openAttach((instance.attach as { socketPath: string }).socketPath);
-    await until('the earlier output replayed', () => second.text().includes('got: hello pty'));
+    await waitFor('the earlier output replayed', () => second.text().includes('got: hello pty'));
     second.socket.write(encodeData('again\r'));
-    await until('live output', () => second.text().includes('got: again'));
+    await waitFor('live output', () => second.text().includes('got: again'));
     second.socket.destroy();
 
     await instance.stop('SIGTERM', 5000);
@@ -75,7 +76,7 @@ describe('pty runner', () => {
     started.push(instance);
     // It prints "ready" once its handler is installed.
     const client = await openAttach((instance.attach as { socketPath: string }).socketPath);
-    await until('the ready line', () => client.text().includes('ready'));
+    await waitFor('the ready line', () => client.text().includes('ready'));
     client.socket.destroy();
     const info = await instance.stop('SIGTERM', 500);
     expect(info.killed).toBe(true);

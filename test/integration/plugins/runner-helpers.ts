@@ -1,17 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 
-/** Polls a condition until it holds or the deadline passes (then fails naming what it waited for). */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A connection to a pty attach socket that collects everything it receives. */
 export async function openAttach(socketPath: string): Promise<{ socket: Socket; text: () => string; closed: Promise<void> }> {
   const socket = connect(socketPath);

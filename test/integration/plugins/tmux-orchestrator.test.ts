@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PluginHarness, waitFor } from './plugin-harness.js';
+import { PluginHarness } from './plugin-harness.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: PluginHarness;
 let socket: string;

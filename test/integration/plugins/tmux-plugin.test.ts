@@ -13,8 +13,8 @@ import type { ComponentLifecycle, Instance, Logger } from '../../../src/plugins/
 import { runProcess } from '../../../src/runners/process/index.js';
 import { runPty } from '../../../src/runners/pty/index.js';
 import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
-import { until } from './runner-helpers.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -66,15 +66,15 @@ describe('built-in tmux plugin', () => {
 
   it('announces each session once, marks its components\' windows, and reports windows opened by hand', async () => {
     await start('agent', { command: 'sleep 60', session: 'eco' });
-    await until('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
+    await waitFor('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
     const shell = await start('shell', { command: 'sleep 60', session: 'eco', window: 'sh' });
-    await until('the shell window', () => windowEvents().some((e) => e.change === 'added' && e.name === 'sh'));
+    await waitFor('the shell window', () => windowEvents().some((e) => e.change === 'added' && e.name === 'sh'));
     expect(windowEvents().find((e) => e.name === 'sh')).toEqual({ change: 'added', name: 'sh', component: 'shell' });
 
     // A second session on the same server: the runner and the first session's watch both see it, one event results.
     await start('other', { command: 'sleep 60', session: 'side' });
     tmux('new-window', '-d', '-t', '=eco:', '-n', 'by-hand', 'sleep 60');
-    await until('the hand-made window', () => windowEvents().some((e) => e.name === 'by-hand'));
+    await waitFor('the hand-made window', () => windowEvents().some((e) => e.name === 'by-hand'));
     const created = seen.filter((e) => e.event_type === 'tmux.session.created');
     expect(created.map((e) => e.payload.session)).toEqual(['eco', 'side']);
     expect(created[0]).toMatchObject({ source: 'corral', session_id: bus.sessionId, payload: { window: { name: 'agent' }, change: 'added', component: 'agent' } });
@@ -83,7 +83,7 @@ describe('built-in tmux plugin', () => {
     expect(windowEvents().filter((e) => e.change === 'added').map((e) => e.name)).toEqual(['sh', 'by-hand']);
 
     await shell.stop('SIGTERM', 5000);
-    await until('the closed window', () => windowEvents().some((e) => e.change === 'closed' && e.name === 'sh'));
+    await waitFor('the closed window', () => windowEvents().some((e) => e.change === 'closed' && e.name === 'sh'));
     expect(windowEvents().find((e) => e.change === 'closed')).toEqual({ change: 'closed', name: 'sh', component: 'shell' });
   });
 

@@ -7,8 +7,9 @@ import { runTmux } from '../../../src/runners/tmux/run-tmux.js';
 import { killTmuxSession, OWNER_OPTION, ownerTag } from '../../../src/runners/tmux/leftovers.js';
 import { listTmuxWindows } from '../../../src/runners/tmux/tmux-command.js';
 import { acquireTmuxWatch, type TmuxWatchHandle } from '../../../src/runners/tmux/watch.js';
-import { alive, until } from './runner-helpers.js';
+import { alive } from './runner-helpers.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 type Published = { event_type: string; source?: string; payload: Record<string, unknown> };
 
@@ -70,12 +71,12 @@ describe('tmux runner', () => {
     // tmux 3.3a marks some dead panes without recording their status; the end is still reported.
     expect(info.signal).toBeNull();
     expect([4, null]).toContain(info.code);
-    await until('the window to close', async () => !(await listTmuxWindows(socket)).some((w) => w.name === 'quick'));
+    await waitFor('the window to close', async () => !(await listTmuxWindows(socket)).some((w) => w.name === 'quick'));
   });
 
   it('SIGKILLs a pane process that ignores the stop signal', async () => {
     const stubborn = await run('stubborn', ['sh', '-c', 'trap "" TERM HUP; echo ready; while :; do sleep 1; done']);
-    await until('the trap to be set', () => tmux('capture-pane', '-p', '-t', stubborn.windowId).includes('ready'));
+    await waitFor('the trap to be set', () => tmux('capture-pane', '-p', '-t', stubborn.windowId).includes('ready'));
     const info = await stubborn.stop('SIGTERM', 300);
     expect(info.killed).toBe(true);
     expect(alive(stubborn.pid!)).toBe(false);
@@ -83,7 +84,7 @@ describe('tmux runner', () => {
 
   it('an interactive shell (it ignores SIGTERM) ends on the SIGHUP that follows, not by SIGKILL after the timeout', async () => {
     const shell = await run('shell', ['bash', '--norc', '--noprofile', '-i']);
-    await until('the shell prompt', () => tmux('capture-pane', '-p', '-t', shell.windowId).trim().length > 0);
+    await waitFor('the shell prompt', () => tmux('capture-pane', '-p', '-t', shell.windowId).trim().length > 0);
     const info = await shell.stop('SIGTERM', 20_000);
     expect(info.killed ?? false).toBe(false);
     expect(alive(shell.pid!)).toBe(false);
@@ -94,20 +95,20 @@ describe('tmux runner', () => {
     const seen: Published[] = [];
     watches.push(acquireTmuxWatch({ socket, session: 'eco', publish: (e) => void seen.push(e) }));
     // The watch is live once tmux has the control client attached.
-    await until('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
+    await waitFor('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
 
     const changes = () => seen.filter((e) => e.event_type === 'tmux.window.changed').map((e) => [e.payload.change, (e.payload.window as { name: string }).name]);
     tmux('new-window', '-d', '-t', 'eco:', '-n', 'by-hand', 'sleep 60');
-    await until('added', () => changes().some(([c, n]) => c === 'added' && n === 'by-hand'));
+    await waitFor('added', () => changes().some(([c, n]) => c === 'added' && n === 'by-hand'));
     tmux('rename-window', '-t', 'eco:by-hand', 'renamed');
-    await until('renamed', () => changes().some(([c, n]) => c === 'renamed' && n === 'renamed'));
+    await waitFor('renamed', () => changes().some(([c, n]) => c === 'renamed' && n === 'renamed'));
     tmux('select-window', '-t', 'eco:renamed');
-    await until('selected', () => changes().some(([c, n]) => c === 'selected' && n === 'renamed'));
+    await waitFor('selected', () => changes().some(([c, n]) => c === 'selected' && n === 'renamed'));
     tmux('kill-window', '-t', 'eco:renamed');
-    await until('closed', () => changes().some(([c, n]) => c === 'closed' && n === 'renamed'));
+    await waitFor('closed', () => changes().some(([c, n]) => c === 'closed' && n === 'renamed'));
 
     tmux('new-session', '-d', '-s', 'other', '-n', 'first', 'sleep 60');
-    const created = await until('session created', () => seen.find((e) => e.event_type === 'tmux.session.created'));
+    const created = await waitFor('session created', () => seen.find((e) => e.event_type === 'tmux.session.created'));
     expect(created).toMatchObject({ source: 'corral', payload: { session: 'other', window: { index: 0, name: 'first' }, change: 'added' } });
     const added = seen.find((e) => e.payload.change === 'added');
     expect(added?.payload).toMatchObject({ session: 'eco', window: { name: 'by-hand' } });
@@ -117,17 +118,17 @@ describe('tmux runner', () => {
     await run('agent', 'sleep 60', 'solo');
     const seen: Published[] = [];
     watches.push(acquireTmuxWatch({ socket, session: 'solo', publish: (e) => void seen.push(e) }));
-    await until('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
+    await waitFor('the control client', () => tmux('list-clients', '-F', '#{client_control_mode}').includes('1'));
     const changes = () => seen.filter((e) => e.event_type === 'tmux.window.changed').map((e) => `${String(e.payload.change)} ${(e.payload.window as { name: string }).name}`);
 
     // Without -d, new-window selects the window too.
     tmux('new-window', '-t', 'solo:', '-n', 'picked', 'sleep 60');
-    await until('selected', () => changes().includes('selected picked'));
+    await waitFor('selected', () => changes().includes('selected picked'));
     expect(changes().filter((c) => c.endsWith(' picked'))).toEqual(['added picked', 'selected picked']);
 
     // Closing every window ends the session: tmux sends no %window-close for them.
     tmux('kill-session', '-t', 'solo');
-    await until('both closed', () => changes().includes('closed picked') && changes().includes('closed agent'));
+    await waitFor('both closed', () => changes().includes('closed picked') && changes().includes('closed agent'));
   });
 
   it('killTmuxSession removes the session, ends what ignores SIGHUP in it, and removes the socket file with the last session', async () => {
@@ -147,7 +148,7 @@ describe('tmux runner', () => {
   it('ends what a corral that is gone left in the session (processes, then windows) and leaves other windows alone', async () => {
     // A corral process that has ended: its pid names no running process.
     const dead = spawnSync('true').pid!;
-    await until('the dead pid gone', () => !alive(dead));
+    await waitFor('the dead pid gone', () => !alive(dead));
     const stalePids: number[] = [];
     // Its windows: one with the name the new component takes, one of a component since removed. The
     // first ignores SIGHUP (what closing its window sends) and SIGTERM: only the SIGKILL after the grace ends it.

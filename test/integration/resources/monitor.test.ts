@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBus } from '../../../src/bus/bus.js';
 import type { Bus } from '../../../src/bus/types.js';
 import { createResourceMonitor, type ResourceMonitor, type ResourceTarget } from '../../../src/resources/monitor.js';
-import { fixture, killAll, killGroup, startFixture, waitFor, type FixtureProc } from './procs.js';
+import { fixture, killAll, killGroup, startFixture, type FixtureProc } from './procs.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const MB = 1024 * 1024;
 let monitor: ResourceMonitor | null = null;

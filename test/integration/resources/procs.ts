@@ -73,11 +73,3 @@ export function killAll(): void {
   for (const pid of [...started]) killGroup(pid);
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

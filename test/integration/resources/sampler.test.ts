@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readProcStat } from '../../../src/resources/proc-stat.js';
 import { createTreeSampler } from '../../../src/resources/sampler.js';
-import { fixture, killAll, startFixture, waitFor } from './procs.js';
+import { fixture, killAll, startFixture } from './procs.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 afterEach(() => killAll());
 
@@ -48,8 +49,7 @@ describe('tree sampler on real processes', () => {
         last = sampler.sample(roots);
         return last.get('spin')!.cpu_percent > 10;
       },
-      15_000,
-      300,
+      { timeoutMs: 15_000, everyMs: 300 },
     );
     expect(last.get('idle')!.cpu_percent).toBeLessThan(5);
   });

@@ -1,19 +1,14 @@
 import { connect as netConnect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { UnknownComponentError, type Controller } from '../../../src/supervisor/types.js';
-import { TOKEN, connect, connectReady, http, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+import { TOKEN, connect, connectReady, http, startTestServer, useTestServer, type TestClient, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
+useTestServer();
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
-
-const client = (url: string): Promise<TestClient> => connectReady(url, clients);
+const client = (url: string): Promise<TestClient> => connectReady(url);
 
 /** A raw upgrade request: returns the status line and whether the socket stayed usable. */
 function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {
@@ -74,10 +69,10 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     const e1 = await c.waitFor((m) => m.type === 'error', 'register error');
     expect(e1.data.error_message).toContain('data.component');
     c.send({ type: 'subscribe', data: { since: 'yesterday' } });
-    await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 2, 'subscribe error');
+    await waitFor('subscribe error', () => c.messages.filter((m) => m.type === 'error').length === 2);
     expect(c.messages.filter((m) => m.type === 'error')[1]!.data.error_message).toContain('data.since');
     c.send({ type: 'bogus' });
-    await waitUntil(() => c.messages.filter((m) => m.type === 'error').length === 3, 'type error');
+    await waitFor('type error', () => c.messages.filter((m) => m.type === 'error').length === 3);
   });
 
   it('an unknown key in subscribe or register → WS003 naming it with the likely key; the previous subscription stays', async () => {
@@ -86,12 +81,12 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     const c = await client(ts.wsUrl('?event_type=demo.*'));
     const errors = () => c.messages.filter((m) => m.type === 'error');
     c.send({ type: 'subscribe', data: { evnt_type: 'demo.*' } });
-    await waitUntil(() => errors().length === 1, 'subscribe error');
+    await waitFor('subscribe error', () => errors().length === 1);
     expect(errors()[0]!.data).toMatchObject({ error_code: 'WS003' });
     expect(errors()[0]!.data.error_message).toContain('data.evnt_type: unknown key "evnt_type" (did you mean "event_type"?)');
     expect(errors()[0]!.data.context.issues.map((i: any) => i.path)).toEqual(['data.evnt_type']);
     c.send({ type: 'register', data: { component: 'tool', capabilites: ['x'] } });
-    await waitUntil(() => errors().length === 2, 'register error');
+    await waitFor('register error', () => errors().length === 2);
     expect(errors()[1]!.data.error_message).toContain('data.capabilites: unknown key "capabilites" (did you mean "capabilities"?)');
     // Still the first filter: no second initial (no replay of everything), only demo.* live.
     ts.bus.publish({ source: 'x', session_id: 's', event_type: 'other.new' });
@@ -120,11 +115,11 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     for (const since of ['5m', new Date(at - 1000).toISOString(), at - 1000, String(at - 1000)]) {
       const before = initials().length;
       c.send({ type: 'subscribe', data: { event_type: 'demo.*', since } });
-      await waitUntil(() => initials().length === before + 1, `initial for since ${JSON.stringify(since)}`);
+      await waitFor(`initial for since ${JSON.stringify(since)}`, () => initials().length === before + 1);
       expect(initials().at(-1)!.data.map((e: any) => e.event_type), `since ${JSON.stringify(since)}`).toEqual(['demo.recent']);
     }
     c.send({ type: 'subscribe', data: { event_type: 'demo.*', since: at + 60_000 } });
-    await waitUntil(() => initials().length === 6, 'initial for a later since');
+    await waitFor('initial for a later since', () => initials().length === 6);
     expect(initials().at(-1)!.data).toEqual([]);
     expect(c.messages.filter((m) => m.type === 'error')).toHaveLength(1);
   });
@@ -174,7 +169,7 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     expect(ts.bus.history({ event_type: event.event_type }).events).toHaveLength(0);
     // A well-formed error event from a component is fine.
     c.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'error.CMP001', payload: { error_code: 'CMP001', error_message: 'probe timed out', component: 'x', severity: 'error' } } });
-    await waitUntil(() => ts!.bus.history({ event_type: 'error.CMP001' }).events.length === 1, 'the valid error event');
+    await waitFor('the valid error event', () => ts!.bus.history({ event_type: 'error.CMP001' }).events.length === 1);
   });
 
   it('a hook cannot pass as corral either: /hooks/component.stopped and /hooks/error.CMP002 are refused, not stored', async () => {
@@ -201,7 +196,7 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     expect(err.data.context.issues.map((i: any) => i.path)).toEqual(['data.component']);
     // Still open and usable.
     impostor.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'x.after' } });
-    await waitUntil(() => ts!.bus.history({ event_type: 'x.after' }).events.length === 1, 'the later event');
+    await waitFor('the later event', () => ts!.bus.history({ event_type: 'x.after' }).events.length === 1);
     expect(impostor.ws.readyState).toBe(WebSocket.OPEN);
     // A configured component's own name is still how its process registers: no error for it.
     const own = await client(ts.wsUrl('?event_type=none'));
@@ -209,7 +204,7 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     impostor.ws.close(1000);
     await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected', 'the impostor gone');
     own.ws.close(1000);
-    await waitUntil(() => watcher.events().filter((e) => e.event_type === 'ws.disconnected').length === 2, 'the component gone');
+    await waitFor('the component gone', () => watcher.events().filter((e) => e.event_type === 'ws.disconnected').length === 2);
     expect(own.messages.filter((m) => m.type === 'error')).toEqual([]);
     expect(watcher.events().filter((e) => e.event_type === 'ws.disconnected').map((e) => e.payload.component)).toEqual([null, 'slow']);
     await ts.store.flush();
@@ -308,7 +303,7 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     await first[2]!.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.calm', 'event on a connected client');
     // A place freed is a place taken.
     first[0]!.close();
-    await waitUntil(() => ts!.server.clientCount() === 2, 'the closed client gone');
+    await waitFor('the closed client gone', () => ts!.server.clientCount() === 2);
     await client(ts.wsUrl());
   });
 
@@ -317,7 +312,6 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     const port = ts.server.port;
     for (const origin of [`http://localhost:${port}`, 'http://localhost:5173']) {
       const c = await connect(ts.wsUrl(), { origin });
-      clients.push(c);
       await c.waitFor((m) => m.type === 'initial', `initial for ${origin}`);
     }
   });
@@ -326,10 +320,8 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     ts = await startTestServer({ auth: 'required' });
     const answer = await rawUpgrade(ts.server.port, { Host: `127.0.0.1:${ts.server.port}` });
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
-    const a = await connect(ts.wsUrl(`?token=${TOKEN}`));
-    clients.push(a);
+    await connect(ts.wsUrl(`?token=${TOKEN}`));
     const b = await connect(ts.wsUrl(), { headers: { authorization: `Bearer ${TOKEN}` } });
-    clients.push(b);
     await b.waitFor((m) => m.type === 'initial', 'initial');
     const post = await http(ts.server.url, 'POST', '/events', { source: 'x', session_id: 's', event_type: 'x.y' });
     expect(post.status).toBe(401);

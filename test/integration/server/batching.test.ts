@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hookEvent, startTestServer, waitUntil, type TestServer } from './helpers.js';
+import { hookEvent, startTestServer, useTestServer, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const clients: WebSocket[] = [];
-
-afterEach(async () => {
+useTestServer();
+afterEach(() => {
   for (const c of clients.splice(0)) c.terminate();
-  await ts?.close();
-  ts = null;
 });
 
 describe('slow consumer batching', () => {
@@ -33,9 +32,9 @@ describe('slow consumer batching', () => {
     ws.pause();
     const N = 20_000;
     for (let i = 0; i < N; i++) ts.bus.publish(hookEvent(i, { event_type: 'batch.test' }));
-    await waitUntil(() => ts!.server.backlog() > 64 * 1024, 'a backlog over the watermark');
+    await waitFor('a backlog over the watermark', () => ts!.server.backlog() > 64 * 1024);
     ws.resume();
-    await waitUntil(() => got.length >= N, `all ${N} events`, 30_000);
+    await waitFor(`all ${N} events`, () => got.length >= N, 30_000);
     expect(got).toHaveLength(N);
     expect(got.every((v, idx) => v === idx)).toBe(true);
     expect(batches).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hookEvent } from './helpers.js';
+import { exitOf } from '../../helpers/wait-for.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const children: ChildProcess[] = [];
@@ -40,7 +41,6 @@ describe('durability', () => {
     const acked = new Set<string>();
     let failures = 0;
     let killed = false;
-    const exited = new Promise((r) => first.child.on('exit', r));
 
     // 16 concurrent posters, single events and small arrays; they keep going
     // through the kill, so requests are in flight when the process dies.
@@ -68,7 +68,7 @@ describe('durability', () => {
       }
     };
     await Promise.all(Array.from({ length: 16 }, (_, n) => poster(n)));
-    await exited;
+    await exitOf(first.child);
     expect(first.child.signalCode).toBe('SIGKILL');
     expect(acked.size).toBeGreaterThanOrEqual(2000);
 

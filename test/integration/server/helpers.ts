@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { createBus } from '../../../src/bus/bus.js';
 import { createEventStore, type EventStoreOptions } from '../../../src/bus/store.js';
@@ -18,7 +19,29 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on port 0 with a real SQLite store in a temp dir. */
+// What the tests of a file started and have not closed: `useTestServer` closes it after each test.
+const openServers = new Set<TestServer>();
+const openClients = new Set<TestClient>();
+
+/**
+ * The setup of a file of server tests (call it once, at the top): after each
+ * test, every client `connect` opened is closed, then every server
+ * `startTestServer` started, its store and temp dir included, even when the
+ * test failed half-way.
+ */
+export function useTestServer(): void {
+  afterEach(closeTestServers);
+}
+
+/** Closes every client and server still open (what `useTestServer` runs after each test). */
+export async function closeTestServers(): Promise<void> {
+  for (const c of [...openClients]) c.close();
+  const servers = [...openServers];
+  openServers.clear();
+  await Promise.all(servers.map((s) => s.close()));
+}
+
+/** A real server on port 0 with a real SQLite store in a temp dir; `close()` ends it (`useTestServer` does it for you). */
 export async function startTestServer(overrides: Partial<ServerOptions> = {}, storeOptions: Partial<EventStoreOptions> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'corral-server-'));
   const store = createEventStore({ ...storeOptions, file: join(dir, 'events.db') });
@@ -47,19 +70,27 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}, st
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return {
+  let closing: Promise<void> | null = null;
+  const ts: TestServer = {
     server,
     bus,
     store,
     dir,
     wsUrl: (query = '') => `ws://127.0.0.1:${server.port}/events${query}`,
-    async close() {
-      await server.close();
-      await store.flush();
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
+    close() {
+      openServers.delete(ts);
+      // Closed by the test and again by useTestServer: once.
+      closing ??= (async () => {
+        await server.close();
+        await store.flush();
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return closing;
     },
   };
+  openServers.add(ts);
+  return ts;
 }
 
 export interface Message {
@@ -80,6 +111,7 @@ export interface TestClient {
   close(): void;
 }
 
+/** A client of the test server; closed after the test by `useTestServer` (or by `close()`). */
 export function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
@@ -105,12 +137,12 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}): Pro
     ws.once('open', () => {
       ws.off('error', reject);
       ws.on('error', () => {});
-      resolve({
+      const client: TestClient = {
         ws,
         messages,
         events: () => eventCount,
         closed,
-        waitFor(pred, what, timeoutMs = 10_000) {
+        waitFor(pred, what, timeoutMs = 20_000) {
           const found = messages.find(pred);
           if (found) return Promise.resolve(found);
           return new Promise((res, rej) => {
@@ -125,27 +157,22 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}): Pro
           });
         },
         send: (obj) => ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)),
-        close: () => ws.terminate(),
-      });
+        close() {
+          openClients.delete(client);
+          ws.terminate();
+        },
+      };
+      openClients.add(client);
+      resolve(client);
     });
   });
 }
 
-/** Connects, adds the client to `track` (for the test's cleanup) and waits for its `initial` message. */
-export async function connectReady(url: string, track: TestClient[]): Promise<TestClient> {
+/** Connects and waits for the client's `initial` message. */
+export async function connectReady(url: string): Promise<TestClient> {
   const c = await connect(url);
-  track.push(c);
   await c.waitFor((m) => m.type === 'initial', 'initial');
   return c;
-}
-
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** One HTTP request; resolves with status, headers and the parsed (or raw) body. */

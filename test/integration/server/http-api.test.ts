@@ -1,16 +1,10 @@
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TOKEN, connect, hookEvent, http, startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TOKEN, connect, hookEvent, http, startTestServer, useTestServer, type TestServer } from './helpers.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
+useTestServer();
 
 /** A request with headers fetch will not let us set (Host) and the raw, undecoded body. */
 function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
@@ -121,7 +115,6 @@ describe('HTTP API', () => {
   it('POST /hooks/EVENT wraps a Claude Code hook body, and answers 202 (stored) even for a body that is not JSON', async () => {
     ts = await startTestServer();
     const sub = await connect(ts.wsUrl('?event_type=UserPromptSubmit,Stop'));
-    clients.push(sub);
     await sub.waitFor((m) => m.type === 'initial', 'initial');
     const hook = { session_id: 'sess-1', cwd: '/home/u/proj', hook_event_name: 'UserPromptSubmit', prompt: 'hi' };
     const res = await http(ts.server.url, 'POST', '/hooks/UserPromptSubmit', hook);
@@ -139,7 +132,6 @@ describe('HTTP API', () => {
   it('POST /hooks/EVENT with an invalid or reserved name uses the body\'s hook_event_name, else answers 400 and stores nothing', async () => {
     ts = await startTestServer();
     const sub = await connect(ts.wsUrl('?event_type=Notification'));
-    clients.push(sub);
     await sub.waitFor((m) => m.type === 'initial', 'initial');
     const named = { session_id: 'sess-n', hook_event_name: 'Notification', message: 'hi' };
     for (const [i, name] of ['bad%20name!', 'component.started'].entries()) {

@@ -6,19 +6,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePortOwner } from '../../../src/server/port-owner.js';
 import { ensureToken } from '../../../src/server/token.js';
-import { connect, startTestServer, waitUntil, type TestServer } from './helpers.js';
+import { connect, startTestServer, useTestServer, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const sockets: Socket[] = [];
 const servers: Server[] = [];
 const dirs: string[] = [];
-
+useTestServer();
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  await ts?.close();
-  ts = null;
 });
 
 function listen(handler: (body: (text: string) => void) => void): Promise<number> {
@@ -62,8 +61,8 @@ describe('server lifecycle', () => {
     sock.on('error', () => {});
     // Reads (so it is not a slow consumer) but never answers a ping.
     sock.on('data', () => {});
-    await waitUntil(() => ts!.server.clientCount() === 1, 'the raw client to connect');
-    await waitUntil(() => ts!.server.clientCount() === 0, 'the silent peer to be terminated');
+    await waitFor('the raw client to connect', () => ts!.server.clientCount() === 1);
+    await waitFor('the silent peer to be terminated', () => ts!.server.clientCount() === 0);
   });
 
   it('closing tells clients why: 1001 "corral is shutting down" by default, else the code and reason given (cut to 123 bytes)', async () => {

@@ -3,24 +3,17 @@ import { createClient, type CorralClient } from '../../../src/client/index.js';
 import { MONITOR_REGISTRATION } from '../../../src/monitor/live.js';
 import { makeError } from '../../../src/schema/errors.js';
 import { checkEvent } from '../../../src/schema/events.js';
-import { connect, hookEvent, startTestServer, waitUntil, type TestClient, type TestServer } from './helpers.js';
+import { connect, hookEvent, startTestServer, useTestServer, type TestClient, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
 const busClients: CorralClient[] = [];
-
+useTestServer();
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
   await Promise.allSettled(busClients.splice(0).map((c) => c.close()));
-  await ts?.close();
-  ts = null;
 });
 
-async function client(url: string): Promise<TestClient> {
-  const c = await connect(url);
-  clients.push(c);
-  return c;
-}
+const client = (url: string): Promise<TestClient> => connect(url);
 
 describe('WebSocket bus protocol', () => {
   it('sends initial (the most recent matching events, oldest first), then each event once with metadata', async () => {
@@ -121,7 +114,7 @@ describe('WebSocket bus protocol', () => {
     const pub = await client(ts.wsUrl());
     pub.send({ type: 'event', data: { source: 'pub', session_id: 's', event_type: 'x.one' } });
     pub.send({ type: 'event', data: [{ source: 'pub', session_id: 's', event_type: 'x.two' }, { source: 'pub', session_id: 's', event_type: 'x.three' }] });
-    await waitUntil(() => sub.events().length === 3, 'three events');
+    await waitFor('three events', () => sub.events().length === 3);
     const [one] = sub.events();
     expect(one).toMatchObject({ event_type: 'x.one', version: '1.0' });
     expect(one.id).toMatch(/^[0-9a-f-]{36}$/);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hookEvent, waitUntil } from './helpers.js';
+import { hookEvent } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const children: ChildProcess[] = [];
@@ -142,7 +143,7 @@ describe('slow consumer', () => {
     const publisher = new WebSocket(`ws://127.0.0.1:${port}/events?event_type=none`);
     clients.push(publisher);
     await new Promise((r) => publisher.once('open', r));
-    await waitUntil(async () => (await health(base)).connections.length === 4, 'four connections');
+    await waitFor('four connections', async () => (await health(base)).connections.length === 4);
 
     const before = await daemon.memory();
     let peakRss = before.rss;
@@ -155,21 +156,21 @@ describe('slow consumer', () => {
       publisher.send(JSON.stringify({ type: 'event', data: batch }));
       if (sent % 5000 === 0) {
         // Keep the producer within reach of the readers (the never-reader is not waited for).
-        await waitUntil(() => good.every((c) => c.count >= sent - 20_000), 'the readers to keep up', 60_000);
+        await waitFor('the readers to keep up', () => good.every((c) => c.count >= sent - 20_000), 60_000);
         const h = await health(base);
         peakRss = Math.max(peakRss, h.memory.rss);
         peakHeap = Math.max(peakHeap, h.memory.heap_used);
         peakBacklog = Math.max(peakBacklog, h.backlog_bytes);
       }
     }
-    await waitUntil(() => good.every((c) => c.count >= TOTAL), 'every event at both readers', 120_000);
-    await waitUntil(async () => (await health(base)).connections.length === 3, 'the never-reader to be dropped', 30_000);
+    await waitFor('every event at both readers', () => good.every((c) => c.count >= TOTAL), 120_000);
+    await waitFor('the never-reader to be dropped', async () => (await health(base)).connections.length === 3, 30_000);
     // Memory is judged once the store has caught up: what it still has to write is live, not kept.
-    await waitUntil(async () => (await health(base)).store_pending === 0, 'the store to commit every event', 60_000);
+    await waitFor('the store to commit every event', async () => (await health(base)).store_pending === 0, 60_000);
     const after = await health(base);
     // The dropped socket's buffers are freed once its handle closes: poll (with GC) until they are.
     let afterGc = await daemon.memory();
-    await waitUntil(async () => (afterGc = await daemon.memory()).external < before.external + 8 * 1024 * 1024, 'the dropped socket buffers to be freed', 20_000);
+    await waitFor('the dropped socket buffers to be freed', async () => (afterGc = await daemon.memory()).external < before.external + 8 * 1024 * 1024, 20_000);
     const elapsed = Date.now() - t0;
 
     for (const c of good) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CorralEvent } from '../../../src/schema/events.js';
-import { fixture, freePort, harness, waitFor, type Harness } from './harness.js';
+import { fixture, freePort, harness, type Harness } from './harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -44,18 +45,18 @@ describe('depends_on after the first start, with real processes', () => {
 
     // Both crash: web first, then its dependant.
     process.kill(webC.pid!, 'SIGKILL');
-    await waitFor(() => h!.of('component.stopped', 'web').length === 1, 'web crashed');
+    await waitFor('web crashed', () => h!.of('component.stopped', 'web').length === 1);
     process.kill(api.pid!, 'SIGKILL');
-    await waitFor(() => h!.of('component.stopped', 'api').length === 1, 'api crashed');
+    await waitFor('api crashed', () => h!.of('component.stopped', 'api').length === 1);
 
     // api's backoff is long over before web is back: it waits, saying for what, with nothing running.
-    await waitFor(() => api.state === 'pending', 'api waiting for web');
+    await waitFor('api waiting for web', () => api.state === 'pending');
     expect(api.reason).toBe('waiting for "web" (healthy)');
     expect(api.pid).toBeNull();
     expect(h.supervisor.list().find((c) => c.name === 'api')).toMatchObject({ state: 'pending', last_exit: 'signal SIGKILL', next_restart_in_ms: null });
     expect(h.supervisor.statuses().api).toBe('starting');
 
-    await waitFor(() => h!.of('component.started', 'api').length === 2, 'api restarted');
+    await waitFor('api restarted', () => h!.of('component.started', 'api').length === 2);
     expect(story(h.events)).toEqual([
       'started web g1',
       'healthy web g1',
@@ -81,13 +82,13 @@ describe('depends_on after the first start, with real processes', () => {
     await h.supervisor.stop('web');
     expect(api.state).toBe('running'); // `stop web` stops web alone
     process.kill(api.pid!, 'SIGKILL');
-    await waitFor(() => api.state === 'pending', 'api waiting');
+    await waitFor('api waiting', () => api.state === 'pending');
     expect(api.reason).toBe('dependency "web" is stopped');
 
     await h.supervisor.stop('api');
     expect(api.state).toBe('stopped');
     await h.supervisor.start('web');
-    await waitFor(() => h!.supervisor.component('web')!.state === 'healthy', 'web healthy');
+    await waitFor('web healthy', () => h!.supervisor.component('web')!.state === 'healthy');
     // web is back and healthy: api, stopped by hand, stays stopped.
     expect(api.state).toBe('stopped');
     expect(h.of('component.started', 'api')).toHaveLength(1);
@@ -115,7 +116,7 @@ describe('depends_on after the first start, with real processes', () => {
     expect(h.supervisor.component('web')!.reason).toBe('dependency "db" is stopped');
     await h.supervisor.start('web');
     expect(h.supervisor.component('db')!.state).toBe('running');
-    await waitFor(() => h!.supervisor.component('web')!.state === 'healthy', 'web healthy again');
+    await waitFor('web healthy again', () => h!.supervisor.component('web')!.state === 'healthy');
     expect(story(h.events).slice(4)).toEqual(['stopped db g1', 'stopped web g1', 'started db g2', 'started web g2', 'healthy web g2']);
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { listGroupMembers } from '../../../src/runners/process/index.js';
-import { alive, fixture, harness, waitFor, type Harness } from './harness.js';
+import { alive, fixture, harness, type Harness } from './harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -22,7 +23,7 @@ describe('supervisor faults with real processes', () => {
     });
     await h.supervisor.startAll();
     const crasher = h.supervisor.component('crasher')!;
-    await waitFor(() => crasher.state === 'failed', 'the crash loop to fail', 110_000);
+    await waitFor('the crash loop to fail', () => crasher.state === 'failed', 110_000);
     const stopped = h.of('component.stopped', 'crasher');
     expect(stopped).toHaveLength(1000);
     expect(h.of('component.started', 'crasher')).toHaveLength(1000);
@@ -49,7 +50,7 @@ describe('supervisor faults with real processes', () => {
     });
     await h.supervisor.startAll();
     const pid = h.supervisor.component('stubborn')!.pid!;
-    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('ready'), 'the SIGTERM trap');
+    await waitFor('the SIGTERM trap', () => existsSync(out) && readFileSync(out, 'utf8').includes('ready'));
     await h.supervisor.stop('stubborn');
     expect(h.of('component.stopped', 'stubborn')[0]!.payload).toMatchObject({ reason: 'killed', signal: 'SIGKILL', pid });
     expect(alive([pid])).toEqual([]);
@@ -62,7 +63,7 @@ describe('supervisor faults with real processes', () => {
     const forker = h.supervisor.component('forker')!;
     const members = async () => {
       let m: number[] = [];
-      await waitFor(() => (m = listGroupMembers(forker.pid!)).length === 3, 'sh and its two sleeps');
+      await waitFor('sh and its two sleeps', () => (m = listGroupMembers(forker.pid!)).length === 3);
       return m;
     };
     const first = await members();
@@ -76,7 +77,7 @@ describe('supervisor faults with real processes', () => {
     const third = await members();
     expect(forker.generation).toBe(3);
 
-    await waitFor(() => listGroupMembers(h!.supervisor.component('other')!.pid!).length === 3, 'other forked');
+    await waitFor('other forked', () => listGroupMembers(h!.supervisor.component('other')!.pid!).length === 3);
     const others = listGroupMembers(h.supervisor.component('other')!.pid!);
     expect(await h.supervisor.stopAll(5000)).toEqual({ blocked: [] });
     expect(alive([...third, ...others])).toEqual([]);

@@ -68,12 +68,3 @@ export function alive(pids: Iterable<number>): number[] {
   return [...pids].filter((pid) => isProcessRunning(pid));
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-

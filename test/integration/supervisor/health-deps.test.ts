@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, freePort, harness, waitFor, type Harness } from './harness.js';
+import { fixture, freePort, harness, type Harness } from './harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -19,11 +20,11 @@ describe('supervisor health and dependencies with real processes', () => {
     });
     await h.supervisor.startAll();
     const web = h.supervisor.component('web')!;
-    await waitFor(() => h!.of('error.CMP001', 'web').length > 0, 'CMP001');
+    await waitFor('CMP001', () => h!.of('error.CMP001', 'web').length > 0);
     const cmp = h.of('error.CMP001', 'web')[0]!;
     expect(cmp.payload.error_message).toMatch(/health probe \(http\) timed out/);
     // Two hung checks, then answers: the loop was not stuck on the hung one.
-    await waitFor(() => web.state === 'healthy', 'healthy after the hangs');
+    await waitFor('healthy after the hangs', () => web.state === 'healthy');
     const health = h.of('component.health', 'web').map((e) => [e.payload.previous, e.payload.status]);
     expect(health).toEqual([
       ['unknown', 'unhealthy'],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatLine, mergeTails, showLogs, terminalText } from '../../../src/cli/log-view.js';
 import { run } from '../../../src/cli/logs.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let root: string;
 let logs: string;
@@ -31,14 +32,6 @@ function captureStdout(): { text(): string } {
     return true;
   });
   return { text: () => out };
-}
-
-async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('corral logs', () => {
@@ -113,7 +106,7 @@ describe('corral logs', () => {
     appendFileSync(join(logs, 'db.log'), line(6, 'out', 'db six'));
     appendFileSync(join(logs, 'corral.log'), line(6, 'out', 'hidden'));
     writeFileSync(join(logs, 'cache.log'), line(7, 'err', 'cache seven'));
-    await waitUntil(() => printed.length === 3, 'two followed lines');
+    await waitFor('two followed lines', () => printed.length === 3);
     controller.abort();
     await done;
     // The name column widens when a longer name appears, so compare without the padding.

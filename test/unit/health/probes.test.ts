@@ -7,6 +7,7 @@ import type { LogSink } from '../../../src/logs/types.js';
 import type { Instance } from '../../../src/plugins/types.js';
 import { runProcess } from '../../../src/runners/process/index.js';
 import { isProcessRunning, signalGroup } from '../../../src/runners/process/group.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
 const never = new AbortController().signal;
@@ -50,14 +51,6 @@ async function closedPort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
-}
-
-async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('http probe', () => {
@@ -110,7 +103,7 @@ describe('exec probe', () => {
     const probe = createProbe(HealthSchema.parse({ exec: `node ${fixtures}hang-health.js & wait`, timeout: '500ms' }));
     const pending = probe.check(never);
     let hungPid = 0;
-    await waitUntil(() => (hungPid = findChildRunning('hang-health.js')) > 0, 'the probe process');
+    await waitFor('the probe process', () => (hungPid = findChildRunning('hang-health.js')) > 0);
     expect(await pending).toEqual({ ok: false, detail: 'timed out after 500ms', timedOut: true });
     expect(isProcessRunning(hungPid)).toBe(false);
   });
@@ -119,10 +112,10 @@ describe('exec probe', () => {
     const probe = createProbe(HealthSchema.parse({ exec: ['node', `${fixtures}hang-health.js`], timeout: '30s' }));
     const ctl = new AbortController();
     const pending = probe.check(ctl.signal);
-    await waitUntil(() => {
+    await waitFor('the probe process', () => {
       hungPid = findChildRunning('hang-health.js');
       return hungPid > 0;
-    }, 'the probe process');
+    });
     ctl.abort();
     const r = await pending;
     expect(r.ok).toBe(false);
@@ -144,7 +137,7 @@ describe('startProbeLoop', () => {
       onStatus: (s, d) => statuses.push([s, d]),
     });
     try {
-      await waitUntil(() => i >= results.length, 'all checks');
+      await waitFor('all checks', () => i >= results.length);
       expect(statuses).toEqual([
         ['healthy', 'check 1'],
         ['unhealthy', 'check 5'],
@@ -173,7 +166,7 @@ describe('startProbeLoop', () => {
       },
     });
     try {
-      await waitUntil(() => statuses.length > 0, 'a status');
+      await waitFor('a status', () => statuses.length > 0);
       // Two checks failed, yet no unhealthy (failures: 2): only checks on the regular schedule count,
       // and the first one (at 0) was the only one of those.
       expect(statuses).toEqual(['healthy']);
@@ -201,7 +194,7 @@ describe('startProbeLoop', () => {
       },
     });
     try {
-      await waitUntil(() => statuses.length > 0, 'a status');
+      await waitFor('a status', () => statuses.length > 0);
       expect(statuses).toEqual(['unhealthy']);
       // The second counted failure is the regular check at 400 ms; quick ones came between.
       expect(unhealthyAfter).toBeGreaterThanOrEqual(390); // timers may fire a millisecond early
@@ -239,7 +232,7 @@ describe('startProbeLoop', () => {
     });
     try {
       // The loop keeps going: several timed-out checks in a row, one status report.
-      await waitUntil(() => results.length >= 4, 'four checks');
+      await waitFor('four checks', () => results.length >= 4);
       expect(results.every((r) => r.timedOut && !r.ok && r.detail === 'timed out after 100ms')).toBe(true);
       expect(statuses).toEqual([['unhealthy', true]]);
       expect(maxRunning).toBe(1);
@@ -260,7 +253,7 @@ describe('startProbeLoop', () => {
       initial_delay: 0,
       onStatus: (s) => statuses.push(s),
     });
-    await waitUntil(() => started && findChildRunning('hang-health.js') > 0, 'the check to start');
+    await waitFor('the check to start', () => started && findChildRunning('hang-health.js') > 0);
     const pid = findChildRunning('hang-health.js');
     await loop.stop();
     expect(isProcessRunning(pid)).toBe(false);

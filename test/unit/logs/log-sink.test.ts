@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogLoad, createLogSink, followLogs, parseLogLine, readLogTail } from '../../../src/logs/index.js';
 import type { LogLine } from '../../../src/logs/index.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let dir: string;
 beforeEach(() => {
@@ -13,14 +14,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (file: string) => readFileSync(join(dir, file), 'utf8');
 const texts = (content: string) => content.split('\n').filter(Boolean).map((l) => parseLogLine(l).text);
-
-async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('createLogSink', () => {
   it('prefixes each line with an ISO timestamp and its stream', async () => {
@@ -59,7 +52,7 @@ describe('createLogSink', () => {
   it('writes an unfinished line after a pause, and on flush', async () => {
     const sink = createLogSink({ dir, name: 'prompt', partialFlushMs: 20 });
     sink.write('out', 'password: ');
-    await waitUntil(() => existsSync(join(dir, 'prompt.log')) && read('prompt.log').includes('password: '), 'partial line');
+    await waitFor('partial line', () => existsSync(join(dir, 'prompt.log')) && read('prompt.log').includes('password: '));
     sink.write('out', 'tail');
     sink.flush();
     await sink.close();
@@ -115,7 +108,7 @@ describe('createLogSink', () => {
     sink.write('out', line.repeat(60_000));
     expect(sink.dropped).toBeGreaterThan(0);
     const marker = `[corral] ${sink.dropped} line(s) dropped: output came faster than corral could write it (4 MiB backlog)`;
-    await waitUntil(() => existsSync(join(dir, 'm.log')) && read('m.log').includes(marker), 'the marker');
+    await waitFor('the marker', () => existsSync(join(dir, 'm.log')) && read('m.log').includes(marker));
     await sink.close();
   });
 
@@ -162,13 +155,13 @@ describe('followLogs', () => {
     try {
       appendFileSync(join(dir, 'f.log'), '2026-01-01T00:00:01.000Z out one\n2026-01-01T00:00:02.000Z err tw');
       appendFileSync(join(dir, 'f.log'), 'o\n');
-      await waitUntil(() => seen.length === 2, 'two lines');
+      await waitFor('two lines', () => seen.length === 2);
       // Rotate: the last line of the old file is written just before the rename.
       appendFileSync(join(dir, 'f.log'), '2026-01-01T00:00:03.000Z out three\n');
       renameSync(join(dir, 'f.log'), join(dir, 'f.log.1'));
       writeFileSync(join(dir, 'f.log'), '2026-01-01T00:00:04.000Z out four\n');
       writeFileSync(join(dir, 'g.log'), '2026-01-01T00:00:05.000Z out from g\n');
-      await waitUntil(() => seen.length === 5, 'five lines');
+      await waitFor('five lines', () => seen.length === 5);
       expect(seen.map(([n, l]) => `${n}:${l.stream}:${l.text}`)).toEqual(['f:out:one', 'f:err:two', 'f:out:three', 'f:out:four', 'g:out:from g']);
     } finally {
       follower.close();

@@ -8,6 +8,7 @@ import type { LogSink, LogStream } from '../../../src/logs/types.js';
 import { runProcess } from '../../../src/runners/process/index.js';
 import { createLogSink, readLogTail } from '../../../src/logs/index.js';
 import { isProcessRunning, listGroupMembers, signalGroup } from '../../../src/runners/process/group.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
 const started: Instance[] = [];
@@ -59,14 +60,6 @@ function childrenOf(pid: number): number[] {
     if (list) out.push(...list.split(/\s+/).map(Number));
   }
   return out;
-}
-
-async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('runProcess', () => {
@@ -282,7 +275,7 @@ describe('runProcess', () => {
     void inst.exited.then(() => (settled = true));
     // Kill the grandchildren first: the leader's `wait` returns and it exits 0 by itself.
     for (const pid of kids) process.kill(pid, 'SIGKILL');
-    await waitUntil(() => settled, 'exited');
+    await waitFor('exited', () => settled);
     expect((await inst.exited).code).toBe(0);
   });
 });

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Component, type ComponentOptions } from '../../../src/supervisor/component.js';
 import { createComponentEvents } from '../../../src/supervisor/events.js';
 import type { HealthWatchOptions, StartHealthWatch } from '../../../src/supervisor/health-watch.js';
-import { FakeLifecycle, waitFor } from './fake-lifecycle.js';
+import { FakeLifecycle } from './fake-lifecycle.js';
 import { componentConfig, recordingBus } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const made: Component[] = [];
 afterEach(async () => {
@@ -93,7 +94,7 @@ describe('Component', () => {
     const { component, lifecycle, of } = setup({ restart: { backoff: { initial: '5ms', jitter: 0 } } });
     await component.start();
     lifecycle.last!.exit({ code: 3, signal: null });
-    await waitFor(() => lifecycle.instances.length === 2 && component.state === 'running', 'the restart');
+    await waitFor('the restart', () => lifecycle.instances.length === 2 && component.state === 'running');
     const stopped = of('component.stopped');
     expect(stopped[0]!.payload).toMatchObject({ reason: 'crashed', exit_code: 3, generation: 1, next_restart_in_ms: 5, restarts: 0 });
     expect(of('component.started').map((e) => e.payload.generation)).toEqual([1, 2]);
@@ -104,21 +105,21 @@ describe('Component', () => {
     const never = setup({ restart: { policy: 'never' } });
     await never.component.start();
     never.lifecycle.last!.exit({ code: 1, signal: null });
-    await waitFor(() => never.component.state === 'exited', 'exited');
+    await waitFor('exited', () => never.component.state === 'exited');
     expect(never.component.reason).toBe('exit code 1');
     expect(never.of('component.stopped')[0]!.payload).toMatchObject({ reason: 'crashed', next_restart_in_ms: null });
 
     const clean = setup();
     await clean.component.start();
     clean.lifecycle.last!.exit({ code: 0, signal: null });
-    await waitFor(() => clean.component.state === 'exited', 'exited');
+    await waitFor('exited', () => clean.component.state === 'exited');
     expect(clean.component.completedCleanly).toBe(true);
     expect(clean.of('component.stopped')[0]!.payload).toMatchObject({ reason: 'exited', exit_code: 0 });
 
     const always = setup({ restart: { policy: 'always', backoff: { initial: '1ms' } } });
     await always.component.start();
     always.lifecycle.last!.exit({ code: 0, signal: null });
-    await waitFor(() => always.lifecycle.instances.length === 2, 'a restart');
+    await waitFor('a restart', () => always.lifecycle.instances.length === 2);
   });
 
   it('1,000 instant crashes: delays grow to the cap, then failed with CMP002', async () => {
@@ -127,7 +128,7 @@ describe('Component', () => {
     });
     lifecycle.exitAtOnce = { code: 1, signal: null };
     await component.start();
-    await waitFor(() => component.state === 'failed', 'failed', 60_000);
+    await waitFor('failed', () => component.state === 'failed', 60_000);
     expect(lifecycle.instances).toHaveLength(1000);
     expect(component.generation).toBe(1000);
     expect(component.restarts).toBe(999);
@@ -182,11 +183,11 @@ describe('Component', () => {
     await component.start();
     for (let i = 0; i < 3; i++) {
       lifecycle.last!.exit({ code: 1, signal: null });
-      await waitFor(() => lifecycle.instances.length === i + 2 && component.state === 'running', 'restart');
+      await waitFor('restart', () => lifecycle.instances.length === i + 2 && component.state === 'running');
     }
     clock += 5000; // this generation ran for 5 s: stable
     lifecycle.last!.exit({ code: 1, signal: null });
-    await waitFor(() => lifecycle.instances.length === 5, 'restart');
+    await waitFor('restart', () => lifecycle.instances.length === 5);
     expect(of('component.stopped').map((e) => e.payload.next_restart_in_ms)).toEqual([1, 2, 4, 1]);
   });
 
@@ -249,7 +250,7 @@ describe('Component', () => {
     const health = manualHealth();
     const { component, of } = setup({ start_timeout: '20ms', health: { tcp: '1' } }, { startHealthWatch: health.start });
     await component.start();
-    await waitFor(() => of('error.CMP001').length === 1, 'CMP001');
+    await waitFor('CMP001', () => of('error.CMP001').length === 1);
     expect(of('error.CMP001')[0]!.payload.error_message).toMatch(/not healthy within start_timeout/);
   });
 

@@ -80,11 +80,3 @@ export class FakeLifecycle implements ComponentLifecycle {
   }
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

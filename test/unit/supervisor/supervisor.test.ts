@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import { UnknownComponentError } from '../../../src/supervisor/types.js';
 import type { HealthWatchOptions, StartHealthWatch } from '../../../src/supervisor/health-watch.js';
-import { FakeLifecycle, waitFor } from './fake-lifecycle.js';
+import { FakeLifecycle } from './fake-lifecycle.js';
 import { corralConfig, recordingBus } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const supervisors: Supervisor[] = [];
 afterEach(async () => {
@@ -54,7 +55,7 @@ describe('createSupervisor', () => {
   it('healthy: waits for the probe to pass', async () => {
     const s = setup({ db: { health: { tcp: '5432' } }, api: { depends_on: { db: 'healthy' } } });
     const all = s.supervisor.startAll();
-    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    await waitFor('the probe of db', () => s.watches.has('db'));
     expect(s.state('api')).toBe('pending');
     expect(s.supervisor.component('api')!.reason).toBe('waiting for "db" (healthy)');
     expect(s.supervisor.statuses().api).toBe('starting');
@@ -66,7 +67,7 @@ describe('createSupervisor', () => {
   it('completed: waits for a clean exit', async () => {
     const s = setup({ migrate: { restart: { policy: 'never' } }, api: { depends_on: { migrate: 'completed' } } });
     const all = s.supervisor.startAll();
-    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    await waitFor('migrate', () => s.lifecycle('migrate').instances.length === 1);
     expect(s.state('api')).toBe('pending');
     s.lifecycle('migrate').last!.exit({ code: 0, signal: null });
     await all;
@@ -85,13 +86,13 @@ describe('createSupervisor', () => {
     expect(s.supervisor.component('web')!.reason).toMatch(/dependency "api" is blocked/);
     s.lifecycle('db').startError = null;
     await s.supervisor.restart('db');
-    await waitFor(() => s.state('web') === 'running', 'web after db recovered');
+    await waitFor('web after db recovered', () => s.state('web') === 'running');
   });
 
   it('completed dependency that crashes blocks', async () => {
     const s = setup({ migrate: { restart: { policy: 'never' } }, api: { depends_on: { migrate: 'completed' } } });
     const all = s.supervisor.startAll();
-    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    await waitFor('migrate', () => s.lifecycle('migrate').instances.length === 1);
     s.lifecycle('migrate').last!.exit({ code: 2, signal: null });
     await all;
     expect(s.supervisor.component('api')!.reason).toBe('dependency "migrate" did not complete: exit code 2');
@@ -113,7 +114,7 @@ describe('createSupervisor', () => {
     s.lifecycle('slow').stopDelayMs = 300;
     const result = await s.supervisor.stopAll(50);
     expect(result.blocked).toEqual(['slow']);
-    await waitFor(() => s.state('db') === 'stopped', 'db stopped after all');
+    await waitFor('db stopped after all', () => s.state('db') === 'stopped');
   });
 
   it('unknown names throw UnknownComponentError', async () => {
@@ -155,7 +156,7 @@ describe('createSupervisor', () => {
     expect(s.supervisor.component('change')!.config.command).toBe('new');
     expect(s.supervisor.component('tune')!.generation).toBe(1);
     s.lifecycle('tune').last!.exit({ code: 1, signal: null });
-    await waitFor(() => s.state('tune') === 'exited', 'the new policy');
+    await waitFor('the new policy', () => s.state('tune') === 'exited');
     expect(s.state('off')).toBe('disabled');
     expect(s.supervisor.list().map((c) => c.name).sort()).toEqual(['change', 'fresh', 'keep', 'off', 'tune']);
   });
@@ -182,20 +183,20 @@ describe('createSupervisor', () => {
   it('a crash restart waits for its dependency to be healthy again, then goes ahead', async () => {
     const s = setup({ db: { health: { tcp: '5432' } }, api: { depends_on: { db: 'healthy' }, restart: { backoff: { initial: '1ms', max: '1ms' } } } });
     const all = s.supervisor.startAll();
-    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    await waitFor('the probe of db', () => s.watches.has('db'));
     s.watches.get('db')!.onStatus('healthy', 'connected', false);
     await all;
     expect(s.state('api')).toBe('running');
     s.watches.get('db')!.onStatus('unhealthy', 'refused', false);
     s.lifecycle('api').last!.exit({ code: 1, signal: null });
     const api = s.supervisor.component('api')!;
-    await waitFor(() => api.state === 'pending', 'api waiting after its backoff');
+    await waitFor('api waiting after its backoff', () => api.state === 'pending');
     expect(api.reason).toBe('waiting for "db" (healthy)');
     expect(api.waiting).toBe(true);
     expect(api.info()).toMatchObject({ next_restart_in_ms: null, last_exit: 'exit code 1', restarts: 0 });
     expect(s.lifecycle('api').instances).toHaveLength(1);
     s.watches.get('db')!.onStatus('healthy', 'connected', false);
-    await waitFor(() => api.state === 'running', 'api restarted');
+    await waitFor('api restarted', () => api.state === 'running');
     expect(s.lifecycle('api').instances).toHaveLength(2);
     expect(api.restarts).toBe(1);
     expect(s.lifecycle('api').maxAlive).toBe(1);
@@ -208,7 +209,7 @@ describe('createSupervisor', () => {
     expect(s.state('api')).toBe('running'); // dependants of a stopped component keep running
     s.lifecycle('api').last!.exit({ code: 1, signal: null });
     const api = s.supervisor.component('api')!;
-    await waitFor(() => api.state === 'pending', 'api waiting');
+    await waitFor('api waiting', () => api.state === 'pending');
     expect(api.reason).toBe('dependency "db" is stopped');
     await s.supervisor.stop('api');
     expect(api.state).toBe('stopped');
@@ -224,9 +225,9 @@ describe('createSupervisor', () => {
     await s.supervisor.startAll();
     await s.supervisor.stop('db');
     s.lifecycle('api').last!.exit({ code: 1, signal: null });
-    await waitFor(() => s.state('api') === 'pending', 'api waiting');
+    await waitFor('api waiting', () => s.state('api') === 'pending');
     await s.supervisor.start('db');
-    await waitFor(() => s.state('api') === 'running', 'api restarted after db');
+    await waitFor('api restarted after db', () => s.state('api') === 'running');
     expect(s.order).toEqual(['start db', 'start api', 'start db', 'start api']);
   });
 
@@ -239,7 +240,7 @@ describe('createSupervisor', () => {
       other: {},
     });
     const started = s.supervisor.start('web');
-    await waitFor(() => s.watches.has('db'), 'the probe of db');
+    await waitFor('the probe of db', () => s.watches.has('db'));
     expect(s.order.sort()).toEqual(['start cache', 'start db']);
     expect(s.state('api')).toBe('pending');
     expect(s.state('web')).toBe('pending');
@@ -257,7 +258,7 @@ describe('createSupervisor', () => {
     const s = setup({ migrate: { restart: { policy: 'never' } }, db: {}, api: { depends_on: { migrate: 'completed', db: 'started' } } });
     s.lifecycle('db').startError = new Error('spawn postgres ENOENT');
     const all = s.supervisor.startAll();
-    await waitFor(() => s.lifecycle('migrate').instances.length === 1, 'migrate');
+    await waitFor('migrate', () => s.lifecycle('migrate').instances.length === 1);
     s.lifecycle('migrate').last!.exit({ code: 0, signal: null });
     await all;
     expect(s.supervisor.component('api')!.reason).toMatch(/dependency "db" failed/);
@@ -278,7 +279,7 @@ describe('createSupervisor', () => {
     expect(s.supervisor.component('api')!.reason).toBe('dependency "db" is stopped');
     expect(s.lifecycle('api').alive).toBe(0);
     await s.supervisor.start('db');
-    await waitFor(() => s.state('api') === 'running', 'api once db runs');
+    await waitFor('api once db runs', () => s.state('api') === 'running');
   });
 
   it('restart of a dependency: a dependant that crashes meanwhile restarts only once it is back', async () => {
@@ -286,12 +287,12 @@ describe('createSupervisor', () => {
     await s.supervisor.startAll();
     s.lifecycle('db').stopDelayMs = 50;
     const restarting = s.supervisor.restart('db');
-    await waitFor(() => s.state('db') === 'stopping', 'db stopping');
+    await waitFor('db stopping', () => s.state('db') === 'stopping');
     s.lifecycle('api').last!.exit({ code: 1, signal: null });
-    await waitFor(() => s.state('api') === 'pending', 'api waiting for db');
+    await waitFor('api waiting for db', () => s.state('api') === 'pending');
     expect(s.supervisor.component('api')!.reason).toBe('waiting for "db" (started)');
     await restarting;
-    await waitFor(() => s.state('api') === 'running', 'api after db is back');
+    await waitFor('api after db is back', () => s.state('api') === 'running');
     expect(s.order).toEqual(['start db', 'start api', 'start db', 'start api']);
     expect(s.lifecycle('db').maxAlive).toBe(1);
     expect(s.lifecycle('api').maxAlive).toBe(1);
@@ -302,9 +303,9 @@ describe('createSupervisor', () => {
     await s.supervisor.startAll();
     await s.supervisor.stop('db');
     s.lifecycle('api').last!.exit({ code: 1, signal: null });
-    await waitFor(() => s.state('api') === 'pending', 'api waiting');
+    await waitFor('api waiting', () => s.state('api') === 'pending');
     await Promise.all([s.supervisor.start('api'), s.supervisor.start('db'), s.supervisor.start('api'), s.supervisor.restart('api')]);
-    await waitFor(() => s.state('api') === 'running', 'api running');
+    await waitFor('api running', () => s.state('api') === 'running');
     expect(s.lifecycle('api').alive).toBe(1);
     expect(s.lifecycle('api').maxAlive).toBe(1);
   });
