@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bin, cli, fixtures, killMarked, project, ps, until } from '../daemon/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { bin, cli, fixtures, killMarked, project, ps } from '../daemon/helpers.js';
 
 // `corral mcp` as Claude Code runs it (`claude mcp add corral -- corral mcp`):
 // the built CLI on stdio, spoken to by the MCP SDK's own client, against a real daemon.
@@ -74,7 +75,7 @@ describe('corral mcp', () => {
     expect(text(list)).toContain('badcwd: failed');
 
     // Why did the router restart? Its last lines and its lifecycle (exit code 3) in one call.
-    await until('router gave up', () => ps(p.dir), (l) => l.find((c) => c.name === 'router')!.state === 'failed');
+    await waitFor('router gave up', () => ps(p.dir), (l) => l.find((c) => c.name === 'router')!.state === 'failed');
     const logs = await call(client, 'component_logs', { name: 'router', lines: 20 });
     expect(logs.isError).toBeFalsy();
     expect(text(logs)).toContain('Error: upstream refused the connection');
@@ -82,7 +83,7 @@ describe('corral mcp', () => {
     expect(lifecycle.some((e) => e.event_type === 'component.stopped' && e.payload.exit_code === 3)).toBe(true);
 
     // A long tail is summarised, not dumped: 12,000 lines asked, 200 shown, the rest counted.
-    await until('chatty printed everything', () => ps(p.dir), (l) => l.find((c) => c.name === 'chatty')!.state === 'exited');
+    await waitFor('chatty printed everything', () => ps(p.dir), (l) => l.find((c) => c.name === 'chatty')!.state === 'exited');
     const long = await call(client, 'component_logs', { name: 'chatty', lines: 12_000 });
     const summary = long.structuredContent!.summary as { omitted_lines: number };
     expect((long.structuredContent!.lines as unknown[]).length).toBe(200);
@@ -152,7 +153,7 @@ components:
     const after = (restarted.structuredContent!.component as { pid: number }).pid;
     expect(after).not.toBe(before);
     expect((await ps(p.dir))[0]!.pid).toBe(after);
-    await until('a resource update', () => updated, (u) => u.includes('corral://components'));
+    await waitFor('a resource update', () => updated, (u) => u.includes('corral://components'));
 
     const stopped = await call(client, 'stop_component', { name: 'steady' });
     expect((stopped.structuredContent!.component as { state: string }).state).toBe('stopped');
@@ -187,12 +188,12 @@ components:
     createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
     const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
     send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
-    await until('initialize answered', () => lines.length, (n) => n >= 1);
+    await waitFor('initialize answered', () => lines.length, (n) => n >= 1);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_components', arguments: {} } });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } });
-    await until('every request answered', () => lines.length, (n) => n >= 4);
+    await waitFor('every request answered', () => lines.length, (n) => n >= 4);
     const messages = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id?: number; result?: { isError?: boolean }; error?: unknown });
     expect(messages.every((m) => m.jsonrpc === '2.0')).toBe(true);
     // Answers may come in any order (each call runs on its own).

@@ -1,6 +1,7 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { http, startTestServer, waitUntil, type TestServer } from './helpers.js';
+import { http, startTestServer, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const open: ClientRequest[] = [];
@@ -79,7 +80,7 @@ describe('request bodies are bounded one by one and all together', () => {
     const a = startPost(port, '/hooks/PostToolUse', { 'content-length': size });
     a.req.write(body.slice(0, 1024));
     // The server holds A's declared bytes once it has its headers: /health says so.
-    await waitUntil(async () => (await http(ts!.server.url, 'GET', '/health')).body.request_body_bytes === size, 'A held');
+    await waitFor('A held', async () => (await http(ts!.server.url, 'GET', '/health')).body.request_body_bytes === size);
     // B would take it over: refused without being read.
     const b = await startPost(port, '/hooks/PostToolUse', { 'content-length': size }).answer;
     expect(b.status).toBe(503);
@@ -87,7 +88,7 @@ describe('request bodies are bounded one by one and all together', () => {
     expect(b.body.error).toMatch(/holds 4194304 bytes of request bodies at most/);
     a.req.end(body.slice(1024));
     expect((await a.answer).status).toBe(202);
-    await waitUntil(async () => (await http(ts!.server.url, 'GET', '/health')).body.request_body_bytes === 0, 'A given back');
+    await waitFor('A given back', async () => (await http(ts!.server.url, 'GET', '/health')).body.request_body_bytes === 0);
     // A answered: its bytes are given back, and the next one fits.
     const c = startPost(port, '/hooks/PostToolUse', { 'content-length': size });
     c.req.end(body);

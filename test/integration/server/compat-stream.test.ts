@@ -1,8 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectReady, http, type TestClient, startTestServer, type TestServer, waitUntil } from './helpers.js';
+import { connectReady, http, type TestClient, startTestServer, type TestServer } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
 const clients: TestClient[] = [];
+const ready = async (url: string): Promise<TestClient> => {
+  const c = await connectReady(url);
+  clients.push(c);
+  return c;
+};
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
@@ -15,19 +21,19 @@ describe('the observability dashboard\'s /stream and hook sender', () => {
   it('a /stream client that falls behind still gets one event per message, never a batch', async () => {
     // Every event past the first waits in the slow-consumer queue: what the dashboard gets when it lags.
     ts = await startTestServer({ slowConsumer: { highWatermark: 1, hardLimit: 64 * 1024 * 1024 } });
-    const stream = await connectReady(`ws://127.0.0.1:${ts.server.port}/stream?event_type=PostToolUse`, clients);
-    const bus = await connectReady(ts.wsUrl('?event_type=PostToolUse'), clients);
+    const stream = await ready(`ws://127.0.0.1:${ts.server.port}/stream?event_type=PostToolUse`);
+    const bus = await ready(ts.wsUrl('?event_type=PostToolUse'));
     for (let i = 0; i < 200; i++) {
       const r = ts.bus.publish({ source_app: 'app', hook_event_type: 'PostToolUse', source: 'app', event_type: 'PostToolUse', session_id: 's', payload: { i, blob: 'z'.repeat(2000) } });
       expect(r.ok).toBe(true);
     }
-    await waitUntil(() => stream.events().length === 200, '200 events on /stream');
+    await waitFor('200 events on /stream', () => stream.events().length === 200);
     const messages = stream.messages.filter((m) => m.type === 'event');
     expect(messages).toHaveLength(200);
     for (const m of messages) expect(Array.isArray(m.data), 'an event message carries one event').toBe(false);
     expect(messages.map((m) => m.data.payload.i)).toEqual([...Array(200).keys()]);
     // The bus's own path still coalesces a lagging subscriber's backlog.
-    await waitUntil(() => bus.events().length === 200, '200 events on the bus path');
+    await waitFor('200 events on the bus path', () => bus.events().length === 200);
     expect(bus.messages.some((m) => m.type === 'event' && Array.isArray(m.data))).toBe(true);
   });
 

@@ -3,6 +3,11 @@ import { connectReady, http, startTestServer, type TestClient, type TestServer }
 
 let ts: TestServer | null = null;
 const clients: TestClient[] = [];
+const ready = async (url: string): Promise<TestClient> => {
+  const c = await connectReady(url);
+  clients.push(c);
+  return c;
+};
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
@@ -43,7 +48,7 @@ describe('corral\'s own names, whatever their case or spaces', () => {
 
   it('registering on the bus as CORRAL or " corral" is refused', async () => {
     ts = await startTestServer();
-    const c = await connectReady(ts.wsUrl(), clients);
+    const c = await ready(ts.wsUrl());
     for (const component of ['CORRAL', ' corral', 'Corral ']) {
       c.messages.length = 0;
       c.send({ type: 'register', data: { component } });
@@ -72,7 +77,7 @@ describe('timestamps', () => {
 
   it('over the WebSocket too: WS003 naming the range', async () => {
     ts = await startTestServer();
-    const c = await connectReady(ts.wsUrl(), clients);
+    const c = await ready(ts.wsUrl());
     c.send({ type: 'event', data: { ...base, source: 'app', event_type: 'x', timestamp: 1e300 } });
     const err = await c.waitFor((m) => m.type === 'error', 'the refusal');
     expect(err.data.error_code).toBe('WS003');
