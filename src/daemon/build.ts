@@ -97,11 +97,9 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       pluginHost.applyLogSettings(next);
       logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
       await supervisor.applyPlan(next, plan);
-      for (const name of plan.removed) {
-        monitor.forget(name);
-        // Gone from the file (not `enabled: false`, which keeps it listed): its log is closed.
-        if (!next.components[name]) await pluginHost.forget(name);
-      }
+      for (const name of plan.removed) monitor.forget(name);
+      // Gone from the file (not `enabled: false`, which keeps it listed), now or since it was disabled: its log is closed.
+      for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
       if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);
       if (next.resources.enabled !== previous.resources.enabled) monitor.setEnabled(next.resources.enabled);
     },
