@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { isLoopbackAddress, requestToken, tokenMatches } from './token.js';
-import { peerIsSameUser } from './peer-uid.js';
 
 /** What the request checks need to know about the server. */
 export interface GuardConfig {
@@ -75,13 +74,11 @@ export function hasToken(cfg: GuardConfig, req: IncomingMessage, url: URL): bool
 }
 
 /**
- * Publishing and subscribing: loopback clients of the daemon's own user need
- * no token unless `auth: required`; every other client does, another user's
- * process on this machine included (Linux: peer-uid.ts; where the user cannot
- * be told, loopback alone decides).
+ * Publishing and subscribing: loopback clients need no token unless
+ * `auth: required`; every other client does.
  */
 export function checkPublishAuth(cfg: GuardConfig, req: IncomingMessage, url: URL): Refusal | null {
-  if (cfg.auth === 'local' && isLoopbackAddress(req.socket.remoteAddress) && peerIsSameUser(req.socket) !== false) return null;
+  if (cfg.auth === 'local' && isLoopbackAddress(req.socket.remoteAddress)) return null;
   if (hasToken(cfg, req, url)) return null;
   return { status: 401, message: 'a token is required (Authorization: Bearer TOKEN or ?token=TOKEN; see STATE_DIR/token)' };
 }
