@@ -23,6 +23,11 @@ describe('state directory deleted while the daemon runs', () => {
     expect(up.code, up.stderr).toBe(0);
     const stateDir = join(p.dir, '.corral');
     const info = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number; port: number };
+    // The project's cleanup finds the daemon through daemon.json: should it never come back, end it by its pid.
+    cleanup = async () => {
+      await p.cleanup();
+      if (running(info.pid)) process.kill(info.pid, 'SIGKILL');
+    };
     const token = readFileSync(join(stateDir, 'token'), 'utf8');
     const [a] = await ps(p.dir);
     expect(a?.state).toBe('running');
