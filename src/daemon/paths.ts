@@ -88,7 +88,7 @@ export function readDaemonInfo(stateDir: string): DaemonInfo | null {
 export function writeDaemonInfo(stateDir: string, info: DaemonInfo): void {
   const file = statePaths(stateDir).daemon;
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(info, null, 2));
+  writeFileSync(tmp, JSON.stringify(info, null, 2), { mode: 0o600 });
   renameSync(tmp, file);
 }
 

@@ -38,31 +38,38 @@ export interface CreateComponentOptions {
   config: CorralConfig;
 }
 
+/** What the plugin host keeps for one component: its log file, and the lifecycle of its current config. */
+interface Entry {
+  sink: LogSink;
+  lifecycle: ComponentLifecycle | null;
+}
+
+/** The rotation limits of a component's log: its own `logs:` over the config's. */
+function logLimits(config: CorralConfig, component: ComponentConfig | undefined) {
+  return { maxSize: component?.logs?.max_size ?? config.logs.max_size, maxFiles: component?.logs?.max_files ?? config.logs.max_files };
+}
+
 /**
  * The daemon's side of plugins: finds them (for config validation and for
- * running), gives each component its own log sink and runners, and disposes
- * of every lifecycle last-in first-out at shutdown.
+ * running), and owns one `{lifecycle, sink}` per component: its log sink
+ * (one file for the component's whole life, its limits following reloads)
+ * and the lifecycle of its current config (a restart for a changed config
+ * replaces it, so nothing accumulates). `forget` closes a removed
+ * component's; `disposeAll` every one at shutdown.
  */
 export function createPluginHost(opts: PluginHostOptions) {
   let pluginDirs: string[] | null = null;
-  const live: { name: string; lifecycle: ComponentLifecycle }[] = [];
-  const sinks = new Map<string, LogSink>();
+  const entries = new Map<string, Entry>();
 
   const lookup = (): PluginLookup => ({ configDir: opts.configDir, pluginDirs: pluginDirs ?? readPluginDirs(opts.configPath) });
 
-  function sinkFor(name: string, stateDir: string, config: CorralConfig, component: ComponentConfig): LogSink {
-    let sink = sinks.get(name);
-    if (!sink) {
-      sink = createLogSink({
-        dir: statePaths(stateDir).logs,
-        name,
-        maxSize: component.logs?.max_size ?? config.logs.max_size,
-        maxFiles: component.logs?.max_files ?? config.logs.max_files,
-        load: opts.logLoad,
-      });
-      sinks.set(name, sink);
+  function entryFor(name: string, stateDir: string, config: CorralConfig, component: ComponentConfig): Entry {
+    let entry = entries.get(name);
+    if (!entry) {
+      entry = { sink: createLogSink({ dir: statePaths(stateDir).logs, name, ...logLimits(config, component), load: opts.logLoad }), lifecycle: null };
+      entries.set(name, entry);
     }
-    return sink;
+    return entry;
   }
 
   return {
@@ -73,7 +80,8 @@ export function createPluginHost(opts: PluginHostOptions) {
     resolveSchema: async (plugin: string) => getPluginSchema(plugin, lookup()),
     async createLifecycle(o: CreateComponentOptions): Promise<ComponentLifecycle> {
       const plugin = await loadPlugin(o.component.plugin, lookup());
-      const logs = sinkFor(o.name, o.stateDir, o.config, o.component);
+      const entry = entryFor(o.name, o.stateDir, o.config, o.component);
+      const logs = entry.sink;
       const withEnv = <R extends { env?: Record<string, string> }>(r: R): R => {
         const base = { ...opts.baseEnv?.() };
         // A component given its own CORRAL_URL keeps it: no state directory to follow elsewhere.
@@ -97,28 +105,39 @@ export function createPluginHost(opts: PluginHostOptions) {
         logger,
         runners,
       });
-      live.push({ name: o.name, lifecycle });
-      void o.logger;
+      // The component disposed of the lifecycle it replaces (a restart for a changed config); disposing
+      // is idempotent, so one left undisposed by a failed start is released here.
+      const previous = entry.lifecycle;
+      entry.lifecycle = lifecycle;
+      if (previous && previous !== lifecycle) await previous.dispose?.().catch(() => undefined);
       return lifecycle;
     },
-    /** Disposes of one component's lifecycle (it was removed from the config). */
-    async dispose(name: string) {
-      for (let i = live.length - 1; i >= 0; i--) {
-        if (live[i]!.name !== name) continue;
-        const [entry] = live.splice(i, 1);
-        await entry!.lifecycle.dispose?.().catch(() => undefined);
-      }
-      await sinks.get(name)?.close();
-      sinks.delete(name);
+    /** Components that have a log sink (started at least once since they entered the config). */
+    names(): string[] {
+      return [...entries.keys()];
+    },
+    /** A component left the config: disposes of its lifecycle and closes its log. */
+    async forget(name: string) {
+      const entry = entries.get(name);
+      if (!entry) return;
+      entries.delete(name);
+      await entry.lifecycle?.dispose?.().catch(() => undefined);
+      await entry.sink.close();
+    },
+    /** Applies the config's `logs:` (and each component's own) to every open log, from its next line. */
+    applyLogSettings(config: CorralConfig) {
+      for (const [name, entry] of entries) entry.sink.setLimits?.(logLimits(config, config.components[name]));
+    },
+    /** Every log file is opened again before its next line (the state directory was deleted under them). */
+    reopenLogs() {
+      for (const entry of entries.values()) entry.sink.reopen?.();
     },
     /** Disposes of every lifecycle, last created first, then closes the log files. */
     async disposeAll() {
-      while (live.length > 0) {
-        const entry = live.pop()!;
-        await entry.lifecycle.dispose?.().catch(() => undefined);
-      }
-      await Promise.all([...sinks.values()].map((s) => s.close()));
-      sinks.clear();
+      const all = [...entries.values()].reverse();
+      entries.clear();
+      for (const entry of all) await entry.lifecycle?.dispose?.().catch(() => undefined);
+      await Promise.all(all.map((e) => e.sink.close()));
     },
   };
 }

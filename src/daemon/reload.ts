@@ -6,6 +6,7 @@ import { planReload, type ReloadPlan } from '../config/diff.js';
 import { watchConfig } from '../config/watch.js';
 import { makeError } from '../schema/errors.js';
 import type { ReloadResult } from '../supervisor/types.js';
+import type { BusApplied } from './bus-endpoint.js';
 
 type LoadOk = Extract<LoadResult, { ok: true }>;
 
@@ -15,8 +16,14 @@ export interface ReloaderOptions {
   bus: Bus;
   logger: Logger;
   resolvePluginSchema: Parameters<typeof loadConfig>[1] extends infer O ? (O extends { resolvePluginSchema?: infer R } ? R : never) : never;
-  /** Applies a valid new config (the supervisor's part). */
-  apply(next: CorralConfig, plan: ReloadPlan): Promise<void>;
+  /**
+   * Applies the changed bus settings of a valid new config, before
+   * `config.changed` is published so that it says what was applied (a new
+   * port that is taken is no move). Never throws: what failed is in `error`.
+   */
+  applyBus(next: CorralConfig, plan: ReloadPlan): Promise<BusApplied>;
+  /** Applies the rest (components and ecosystem-wide settings); `busApplied` false keeps the old bus settings. */
+  apply(next: CorralConfig, plan: ReloadPlan, busApplied: boolean): Promise<void>;
 }
 
 export interface Reloader {
@@ -71,6 +78,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     }
     failing = false;
     const plan = planReload(current.config, result.config);
+    const bus = plan.bus.changed.length > 0 ? await opts.applyBus(result.config, plan) : null;
     const payload = {
       added: plan.added,
       removed: plan.removed,
@@ -81,19 +89,24 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       unchanged: plan.unchanged,
       hash: result.hash,
       trigger,
-      ...(plan.bus.changed.length > 0 ? { bus: plan.bus } : {}),
+      // What was applied: a move to a port that is taken is no move (`not_applied` and `error` say what was not).
+      ...(bus ? { bus: busPayload(plan.bus.changed, bus) } : {}),
     };
     // The plan goes out first, then the component events it causes.
     opts.bus.publish({ event_type: 'config.changed', source: 'corral', session_id: opts.bus.sessionId, payload });
+    let failure: string | null = bus?.error ? bus.error.message : null;
     try {
-      await opts.apply(result.config, plan);
+      await opts.apply(result.config, plan, !bus?.error);
     } catch (err) {
-      const message = `config ${result.hash.slice(0, 12)} only partly applied: ${(err as Error).message}`;
+      failure = [(err as Error).message, failure].filter(Boolean).join('; ');
+    }
+    if (failure !== null) {
+      const message = `config ${result.hash.slice(0, 12)} only partly applied: ${failure}`;
       opts.logger.error(message);
       opts.bus.publishError(makeError('CFG001', 'corral', message, { context: { file: opts.configPath, trigger } }));
       // The components were applied, the bus settings were not (the daemon keeps the old ones): the next
       // reload, even of the same file, diffs against that and retries the bus settings alone.
-      current = { ...result, config: { ...result.config, bus: current.config.bus }, hash: `${result.hash}~partial` };
+      current = { ...result, config: { ...result.config, bus: bus?.error ? current.config.bus : result.config.bus }, hash: `${result.hash}~partial` };
       return { ok: false, message };
     }
     current = result;
@@ -131,5 +144,15 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       await watcher?.close();
       await chain;
     },
+  };
+}
+
+/** The `bus` of `config.changed`: the keys applied, whether the bus moved, and what was not applied and why. */
+function busPayload(changed: string[], bus: BusApplied) {
+  const notApplied = changed.filter((k) => !bus.applied.includes(k));
+  return {
+    changed: bus.applied,
+    rebind: bus.moved,
+    ...(bus.error ? { not_applied: notApplied, error: bus.error.message } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatLogLine, logFileName } from './format.js';
@@ -39,8 +39,8 @@ const BATCH = 64 * 1024;
  * line says how many: with the next line kept, or once the backlog is written.
  */
 export function createLogSink(opts: LogSinkOptions): LogSink {
-  const maxSize = opts.maxSize ?? 10 * 1024 * 1024;
-  const maxFiles = opts.maxFiles ?? 3;
+  let maxSize = opts.maxSize ?? 10 * 1024 * 1024;
+  let maxFiles = opts.maxFiles ?? 3;
   const highWater = opts.highWater ?? 4 * 1024 * 1024;
   const backlog = highWater % (1024 * 1024) === 0 ? `${highWater / (1024 * 1024)} MiB` : `${highWater} bytes`;
   const partialFlushMs = opts.partialFlushMs ?? 1000;
@@ -62,6 +62,8 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
   let draining: Promise<void> | null = null;
   let partialTimer: NodeJS.Timeout | null = null;
   let closed = false;
+  // Set by reopen(): the file was deleted (its state directory removed), so the next write opens it anew.
+  let reopenWanted = false;
 
   const enqueue = (line: string) => {
     if (closed) return;
@@ -112,6 +114,11 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
 
   const drain = async () => {
     try {
+      if (reopenWanted) {
+        reopenWanted = false;
+        await handle?.close().catch(() => {});
+        handle = null;
+      }
       if (!handle) await openFile();
       while (queue.length > 0) {
         // Take lines up to a batch, stopping where the file would pass its cap.
@@ -161,7 +168,10 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
   const openFile = async () => {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     handle = await open(path, 'a', 0o600);
-    size = (await stat(path)).size;
+    const st = await handle.stat();
+    size = st.size;
+    // A file made before (or by another umask) may be readable by others: logs carry whatever components print.
+    if ((st.mode & 0o777) !== 0o600) await handle.chmod(0o600).catch(() => {});
   };
 
   const rotate = async () => {
@@ -215,6 +225,15 @@ export function createLogSink(opts: LogSinkOptions): LogSink {
       }
     },
     flush: flushPartials,
+    setLimits(limits) {
+      if (limits.maxSize !== undefined) maxSize = limits.maxSize;
+      if (limits.maxFiles !== undefined) maxFiles = limits.maxFiles;
+      // A file already past the new cap rotates with the next line written.
+    },
+    reopen() {
+      reopenWanted = true;
+      if (!closed && !draining && queue.length > 0) kick();
+    },
     async close() {
       if (closed) return;
       flushPartials();

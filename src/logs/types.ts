@@ -12,6 +12,10 @@ export interface LogSink {
   write(stream: LogStream, chunk: string | Uint8Array): void;
   /** Ends any incomplete lines (a generation ended, so no continuation will come). */
   flush(): void;
+  /** New rotation limits (a config reload's `logs:`), applied from the next line written. */
+  setLimits?(limits: { maxSize?: number; maxFiles?: number }): void;
+  /** Closes the file and opens `path` again before the next write (the file or its directory was deleted). */
+  reopen?(): void;
   /** Flushes, waits for everything queued to be on disk, then closes the file. */
   close(): Promise<void>;
   /** Lines dropped so far because output came faster than it was written (or a write failed). */

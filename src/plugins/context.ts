@@ -6,6 +6,7 @@ import { makeError } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
+import { DisposerStack } from '../util/disposers.js';
 import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
@@ -54,7 +55,7 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
 
   const controller = new AbortController();
   // Cleanups run last in first out, like a stack of acquired resources.
-  const disposers: Array<{ what: string; run: () => unknown }> = [];
+  const disposers = new DisposerStack((what, err) => logger.error(`${label}: ${what} failed: ${messageOf(err)}`));
   const ctx = buildContext(opts, controller.signal, disposers);
 
   const timeoutMs = plugin.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_MS;
@@ -71,7 +72,7 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
     inner = await Promise.race([created, timeout]);
   } catch (err) {
     controller.abort(err);
-    await runDisposers(disposers, logger);
+    await disposers.dispose();
     if (err instanceof PluginSetupError) throw err;
     throw new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
   } finally {
@@ -79,7 +80,7 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
   }
   if (!inner || typeof inner.start !== 'function') {
     controller.abort();
-    await runDisposers(disposers, logger);
+    await disposers.dispose();
     throw new PluginSetupError(`${label}: create() must return an object with a start() function`);
   }
   return wrapLifecycle(inner, label, logger, controller, disposers);
@@ -88,7 +89,7 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
 function buildContext(
   opts: CreateLifecycleOptions,
   signal: AbortSignal,
-  disposers: Array<{ what: string; run: () => unknown }>,
+  disposers: DisposerStack,
 ): PluginContext {
   const { name, bus, logger } = opts;
   const pluginStateDir = join(opts.stateDir, 'plugins', name);
@@ -144,7 +145,7 @@ function wrapLifecycle(
   label: string,
   logger: Logger,
   controller: AbortController,
-  disposers: Array<{ what: string; run: () => unknown }>,
+  disposers: DisposerStack,
 ): ComponentLifecycle {
   const lifecycle: ComponentLifecycle = {
     async start(): Promise<Instance> {
@@ -178,22 +179,11 @@ function wrapLifecycle(
   lifecycle.dispose = () => {
     disposed ??= (async () => {
       controller.abort(new Error(`${label} disposed`));
-      await runDisposers(disposers, logger, label);
+      await disposers.dispose();
     })();
     return disposed;
   };
   return lifecycle;
-}
-
-async function runDisposers(disposers: Array<{ what: string; run: () => unknown }>, logger: Logger, label = 'plugin'): Promise<void> {
-  while (disposers.length > 0) {
-    const d = disposers.pop()!;
-    try {
-      await d.run();
-    } catch (err) {
-      logger.error(`${label}: ${d.what} failed: ${messageOf(err)}`);
-    }
-  }
 }
 
 function messageOf(err: unknown): string {
@@ -210,7 +200,7 @@ function withTmuxEvents(
   component: string,
   publish: (e: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult,
   logger: Logger,
-  disposers: Array<{ what: string; run: () => unknown }>,
+  disposers: DisposerStack,
 ): Runners {
   const handles = new Map<string, TmuxWatchHandle>();
   let registered = false;

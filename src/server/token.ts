@@ -27,6 +27,14 @@ export function ensureToken(stateDir: string): string {
   return token;
 }
 
+/** Writes the token (0600), as `ensureToken` made it: the state directory was deleted under a daemon that keeps using it. */
+export function writeToken(stateDir: string, token: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'token');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
 /** The token a request carries: `Authorization: Bearer X` or `?token=X`. */
 export function requestToken(req: IncomingMessage, url: URL): string | null {
   const auth = req.headers.authorization;

@@ -1,0 +1,293 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CorralConfig } from '../config/schema.js';
+import type { Controller } from '../supervisor/types.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import { createBus } from '../bus/bus.js';
+import { openCheckedStore, StoreOpenError } from '../bus/store-open.js';
+import { createStoreHandle } from '../bus/store-handle.js';
+import { ensureToken } from '../server/token.js';
+import { createSupervisor } from '../supervisor/supervisor.js';
+import { createLogLoad, createLogSink } from '../logs/index.js';
+import { createResourceMonitor } from '../resources/monitor.js';
+import { DisposerStack } from '../util/disposers.js';
+import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
+import { describeStateDirOwner, ensureDir, isAlive, isCorralProcess, readDaemonInfo, stateDirFor, stateDirOwner, statePaths, writeDaemonInfo, type DaemonInfo } from './paths.js';
+import { endOrphanGroups } from './groups.js';
+import { createGroupRecorder } from './group-recorder.js';
+import { createLogger } from './logger.js';
+import { createPluginHost } from './plugin-host.js';
+import { createReloader } from './reload.js';
+import { createBusEndpoint } from './bus-endpoint.js';
+import { resourceTargets, selfTarget } from './resource-targets.js';
+import { DaemonStartError } from './start-error.js';
+import { STATE_LOST_CODE } from './state-watch.js';
+import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
+import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
+import type { StartDaemonOptions } from './daemon.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Everything a daemon is made of, built in dependency order and not yet
+ * reachable: nothing listens, no component runs, no watcher or timer is on.
+ * `stack` releases what was built, last first; `serve` (serve.ts) makes it
+ * reachable.
+ */
+export async function buildDaemon(opts: StartDaemonOptions) {
+  const prepared = await prepare(opts);
+  const { configPath, where, pluginHost, loaded, stateDir, paths, logger, logSink, stack, processHooks } = prepared;
+  let current: CorralConfig = loaded.config;
+  const token = ensureToken(stateDir);
+  const { store, bus } = await openBus(prepared);
+
+  const groups = createGroupRecorder(stateDir, logger);
+  // What the last shutdown step left running (stopAll's `blocked`), for the group record.
+  const outcome = { blocked: [] as string[] };
+  stack.push({ what: 'record the process groups', run: () => groups.finish(outcome.blocked) });
+  const supervisor = createSupervisor({
+    bus,
+    config: current,
+    resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
+    onGroupsChanged: (g) => groups.changed(g),
+    logger,
+  });
+  const endpoint = createBusEndpoint({
+    bus,
+    store,
+    token,
+    heartbeat: () => supervisor.statuses(),
+    logger,
+    version: opts.version,
+    configPath,
+    onAddress: (host, port, url) => {
+      where.url = url;
+      // daemon.json follows a bus that a reload moved (serve() writes the first one, last).
+      if (where.info) writeDaemonInfo(stateDir, Object.assign(where.info, { host, port }));
+    },
+  });
+  stack.push({ what: 'close the bus', run: () => endpoint.close() });
+  const monitor = createResourceMonitor({
+    bus,
+    interval: current.resources.interval,
+    samples: current.resources.samples,
+    enabled: current.resources.enabled,
+    getTargets: () => resourceTargets(current, supervisor),
+    onRestart: (name, cause) => supervisor.autoRestart(name, cause),
+    self: () => ({ active_connections: endpoint.listening?.clientCount() ?? 0, event_queue_size: (endpoint.listening?.backlog() ?? 0) + store.pending() }),
+    setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    // The daemon is judged by the ecosystem-wide settings, like a component that sets none.
+    selfTarget: () => selfTarget(current),
+    onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
+  });
+
+  const reloader = createReloader({
+    configPath,
+    initial: loaded as Extract<LoadResult, { ok: true }>,
+    bus,
+    logger,
+    resolvePluginSchema: pluginHost.resolveSchema,
+    applyBus: (next, plan) => endpoint.apply(next, current, plan.bus.changed, plan.bus.rebind),
+    apply: async (next, plan, busApplied) => {
+      const previous = current;
+      // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
+      current = busApplied ? next : { ...next, bus: previous.bus };
+      pluginHost.setPluginDirs(next.plugin_dirs);
+      pluginHost.applyLogSettings(next);
+      logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
+      await supervisor.applyPlan(next, plan);
+      for (const name of plan.removed) monitor.forget(name);
+      // Gone from the file (not `enabled: false`, which keeps it listed), now or since it was disabled: its log is closed.
+      for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
+      if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);
+      if (next.resources.enabled !== previous.resources.enabled) monitor.setEnabled(next.resources.enabled);
+    },
+  });
+
+  // The shutdown waits for serve() to finish (a `corral down` may come while it replays the spool): the stack is then complete.
+  const serving = { done: Promise.resolve() as Promise<unknown> };
+  let stopping: Promise<{ blocked: string[] }> | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const shutdown = (reason = 'shutdown'): Promise<{ blocked: string[] }> =>
+    (stopping ??= (async () => {
+      await serving.done.catch(() => undefined);
+      logger.info(`shutting down (${reason})`);
+      await stack.dispose();
+      resolveDone();
+      return { blocked: outcome.blocked };
+    })());
+
+  const controller: Controller = {
+    list: () => supervisor.list(),
+    statuses: () => supervisor.statuses(),
+    start: (name) => supervisor.start(name),
+    stop: (name) => supervisor.stop(name),
+    restart: (name) => supervisor.restart(name),
+    reload: () => reloader.reload('api'),
+    // The HTTP answer goes out first; the shutdown runs right after it.
+    shutdown: async () => void setImmediate(() => void shutdown('corral down')),
+  };
+
+  return {
+    opts,
+    configPath,
+    stateDir,
+    paths,
+    token,
+    get config() {
+      return current;
+    },
+    logger,
+    logSink,
+    store,
+    bus,
+    pluginHost,
+    groups,
+    supervisor,
+    monitor,
+    reloader,
+    controller,
+    endpoint,
+    stack,
+    outcome,
+    processHooks,
+    where,
+    serving,
+    done,
+    shutdown,
+  };
+}
+
+/** The config (loaded and checked), the state directory claimed, the daemon's log, and the stack that will release them. */
+async function prepare(opts: StartDaemonOptions) {
+  const { configPath } = opts;
+  const configDir = dirname(configPath);
+  // Where the bus is served (set when it listens, and when a reload moves it).
+  const where = { url: '', info: null as DaemonInfo | null };
+  let stateDir = '';
+  // What the components' log sinks take in: the adaptive JIT's other measure of load.
+  const logLoad = createLogLoad();
+  const pluginHost = createPluginHost({
+    configPath,
+    configDir,
+    logLoad,
+    // CORRAL_URL is where the bus was when the component started; a client that reads
+    // CORRAL_STATE_DIR/daemon.json on each reconnect (corral's own does) follows it when it moves.
+    baseEnv: () => ({ CORRAL_URL: where.url, CORRAL_CONFIG: configPath, CORRAL_STATE_DIR: stateDir }),
+  });
+  const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
+  if (!loaded.ok) {
+    const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
+    throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
+  }
+  const current: CorralConfig = loaded.config;
+  pluginHost.setPluginDirs(current.plugin_dirs);
+  stateDir = ensureDir(stateDirFor(configPath, current.state_dir));
+  const paths = statePaths(stateDir);
+  ensureDir(paths.logs);
+  checkStateDir(stateDir, configPath, current);
+
+  const logSink = createLogSink({ dir: paths.logs, name: 'corral', maxSize: current.logs.max_size, maxFiles: current.logs.max_files });
+  const logger = createLogger((line) => {
+    logSink.write('out', line);
+    opts.echoLog?.(line);
+  });
+  const stack = new DisposerStack((what, err) => logger.error(`shutdown: ${what} failed: ${(err as Error).message}`));
+  stack.push({ what: 'close the daemon log', run: () => logSink.close() });
+  // Signal handlers go on in serve() and off last of all: a second Ctrl-C during the shutdown must not kill it half-way.
+  const processHooks = { remove: () => {} };
+  stack.push({ what: 'remove the signal handlers', run: () => processHooks.remove() });
+  stack.push({ what: 'remove daemon.json', run: () => removeDaemonInfo(paths.daemon) });
+  try {
+    await endLeftovers(stateDir, logger, opts.handleSignals === true);
+  } catch (err) {
+    await stack.dispose();
+    throw err;
+  }
+
+  return { configPath, where, pluginHost, loaded, stateDir, paths, logger, logSink, stack, processHooks, logLoad };
+}
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+/** The event store (checked, a damaged one moved aside) and the bus over it; the JIT that watches its rate. */
+async function openBus(p: Prepared) {
+  const { paths, stack, logger, pluginHost, logLoad } = p;
+  const current = p.loaded.config;
+  let opened: ReturnType<typeof openCheckedStore>;
+  try {
+    opened = openCheckedStore({ file: paths.events, retention: current.bus.retention });
+  } catch (err) {
+    await stack.dispose();
+    if (err instanceof StoreOpenError) throw new DaemonStartError(err.message, 1);
+    throw new DaemonStartError(`cannot open the event store ${paths.events}: ${(err as Error).message}`, 1);
+  }
+  const store = createStoreHandle(opened.store);
+  stack.push({ what: 'close the event store', run: async () => (await store.flush().catch(() => undefined), store.close()) });
+  const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
+  const bus = createBus({ store, redact: current.bus.redact, sessionId });
+  if (opened.recovered) {
+    const { reason, movedTo } = opened.recovered;
+    const message = `the event store ${paths.events} was damaged (${reason}); it was moved to ${movedTo} and corral started a new, empty one`;
+    logger.error(message);
+    bus.publishError({ error_code: STATE_LOST_CODE, error_message: message, component: 'corral', severity: 'error', context: { file: paths.events, moved_to: movedTo, reason } });
+  }
+  // Interpreter-only while quiet (small), compilers on once the bus or the logs are busy (fast).
+  const jit = startAdaptiveJit({
+    seq: () => bus.lastSeq(),
+    logs: logLoad,
+    onEnable: (rate, compilers, logRate) => {
+      const what = rate >= BUSY_EVENTS_PER_SECOND ? `the bus is busy (${rate} events/s)` : `the logs are busy (${(logRate / 1e6).toFixed(1)} MB/s of output)`;
+      logger.info(`${what}: V8's compilers are on for the rest of this run (${compilers.join(' ')})`);
+    },
+  });
+  stack.push({ what: 'stop the adaptive JIT', run: () => jit.stop() });
+  stack.push({ what: 'dispose of the plugins', run: () => pluginHost.disposeAll() });
+
+  return { store, bus };
+}
+
+export type BuiltDaemon = Awaited<ReturnType<typeof buildDaemon>>;
+
+/** Refuses a state directory another config's daemon holds, a second daemon of this config, and an unguarded non-loopback bus. */
+function checkStateDir(stateDir: string, configPath: string, config: CorralConfig): void {
+  // Another config's daemon holds this state directory (two configs in one directory): touch nothing of it.
+  const owner = stateDirOwner(stateDir, configPath);
+  if (owner) throw new DaemonStartError(describeStateDirOwner(stateDir, configPath, owner), 2);
+  const previous = readDaemonInfo(stateDir);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid) && isCorralProcess(previous.pid)) {
+    throw new DaemonStartError(`corral is already running for this config (pid ${previous.pid}, port ${previous.port}); use \`corral down\` first`, 1);
+  }
+  if (!LOOPBACK.has(config.bus.host) && config.bus.auth !== 'required') {
+    throw new DaemonStartError(`bus.host ${config.bus.host} is not a loopback address: set bus.auth: required to bind it (every client then needs the token)`, 2);
+  }
+}
+
+/** A daemon that died left process groups and tmux windows: end them before anything binds a port. */
+async function endLeftovers(stateDir: string, logger: ReturnType<typeof createLogger>, ownTmuxServer: boolean): Promise<void> {
+  if (ownTmuxServer) {
+    // Each project's tmux components live on a tmux server of their own (`tmux -L corral-<id>`), so two
+    // corrals on one machine never see, reuse or kill each other's sessions. (Tests set their own socket.)
+    process.env.CORRAL_TMUX_SOCKET ||= `corral-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`;
+  }
+  const ended = await endOrphanGroups(stateDir);
+  if (ended.length > 0) logger.warn(`ended process groups left by a previous daemon: ${ended.join(', ')}`);
+  // And its tmux windows, on the project's tmux server: the processes still in them, then the windows
+  // (those of components since removed from the config included; a tmux component's own start ends
+  // what a dead corral left in its session too, on whatever server it runs).
+  const closed = await endStaleTmuxWindows(defaultTmuxSocket()).catch((err: unknown) => {
+    logger.warn(`ending tmux windows left by a previous daemon failed: ${(err as Error).message}`);
+    return 0;
+  });
+  if (closed > 0) logger.warn(`closed ${closed} tmux window(s) left by a previous daemon on tmux server ${defaultTmuxSocket()}`);
+}
+
+/** Removes daemon.json when it is this process's (a daemon of another config may have claimed the directory since). */
+function removeDaemonInfo(file: string): void {
+  try {
+    const onDisk = JSON.parse(readFileSync(file, 'utf8')) as DaemonInfo;
+    if (onDisk.pid === process.pid) rmSync(file, { force: true });
+  } catch {}
+}
