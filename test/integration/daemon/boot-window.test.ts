@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, project, ps, until } from './helpers.js';
+import { cli, project, ps } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { freePort } from '../../helpers/free-port.js';
 
 // The daemon is built, then served: nothing answers on its port before the
@@ -72,7 +73,7 @@ describe('a daemon is reachable only once it can serve everything', () => {
     expect(a?.state).toBe('running');
     const pgid = a!.pid!;
     // Recorded on the next turn after the start: a later daemon can end it if this one dies.
-    const groups = await until(
+    const groups = await waitFor(
       'the process-group record to hold a',
       () => JSON.parse(readFileSync(join(stateDir, 'groups.json'), 'utf8')) as { name: string; pgid: number }[],
       (g) => g.some((x) => x.name === 'a' && x.pgid === pgid),

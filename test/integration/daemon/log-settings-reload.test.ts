@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readlinkSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonFor, is, type TestDaemon } from './in-process.js';
-import { until } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // `logs:` is applied by a reload to the logs already open: the plugin host
 // owns one log sink per component for its whole life, and a reload hands it
@@ -26,7 +26,7 @@ describe('a reload applies logs: to the logs already open', () => {
     const logs = join(t.daemon.stateDir, 'logs');
     await t.waitFor('talker started', is('component.started', 'talker'));
     const pid = t.pidOf('talker');
-    await until('some output', () => (existsSync(join(logs, 'talker.log')) ? statSync(join(logs, 'talker.log')).size : 0), (n) => n > 2000);
+    await waitFor('some output', () => (existsSync(join(logs, 'talker.log')) ? statSync(join(logs, 'talker.log')).size : 0), (n) => n > 2000);
     expect(existsSync(join(logs, 'talker.log.1'))).toBe(false);
 
     writeFileSync(t.config, config('{ max_size: 1KiB, max_files: 2 }', talker('talker')));
@@ -36,9 +36,9 @@ describe('a reload applies logs: to the logs already open', () => {
     expect((changed.event.payload as { settings: string[] }).settings).toContain('logs');
 
     // The same process (a logs change restarts nothing), its log now rotating at 1 KiB, two files kept.
-    await until('talker.log to rotate', () => readdirSync(logs).filter((f) => f.startsWith('talker.log.')), (f) => f.length > 0);
+    await waitFor('talker.log to rotate', () => readdirSync(logs).filter((f) => f.startsWith('talker.log.')), (f) => f.length > 0);
     expect(t.pidOf('talker')).toBe(pid);
-    await until('a second rotation', () => statSync(join(logs, 'talker.log.1')).size, (n) => n > 0 && n <= 1024);
+    await waitFor('a second rotation', () => statSync(join(logs, 'talker.log.1')).size, (n) => n > 0 && n <= 1024);
     expect(readdirSync(logs).filter((f) => f.startsWith('talker.log')).sort()).toEqual(['talker.log', 'talker.log.1']);
     const rotated = statSync(join(logs, 'talker.log.1')).size;
     expect(rotated).toBeLessThanOrEqual(1024);
@@ -46,7 +46,7 @@ describe('a reload applies logs: to the logs already open', () => {
     // `other` left the config: its log file is closed (no open descriptor of the daemon points at it).
     await t.waitFor('other stopped', is('component.stopped', 'other'));
     const otherLog = join(logs, 'other.log');
-    await until('other.log closed', () => openBy(process.pid, otherLog), (open) => !open);
+    await waitFor('other.log closed', () => openBy(process.pid, otherLog), (open) => !open);
   });
 });
 

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, project, ps, running, until } from './helpers.js';
+import { cli, project, ps, running } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // The state directory deleted under a running daemon (rm -rf .corral): the
 // daemon notices within a second or so and makes again what it needs:
@@ -33,7 +34,7 @@ describe('state directory deleted while the daemon runs', () => {
     expect(a?.state).toBe('running');
 
     rmSync(stateDir, { recursive: true, force: true });
-    await until('daemon.json to be made again', () => existsSync(join(stateDir, 'daemon.json')), Boolean, 20_000);
+    await waitFor('daemon.json to be made again', () => existsSync(join(stateDir, 'daemon.json')), Boolean, 20_000);
     expect(JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8'))).toMatchObject({ pid: info.pid, port: info.port });
     expect(readFileSync(join(stateDir, 'token'), 'utf8')).toBe(token);
     expect(statSync(join(stateDir, 'token')).mode & 0o777).toBe(0o600);
@@ -45,7 +46,7 @@ describe('state directory deleted while the daemon runs', () => {
       body: JSON.stringify({ event_type: 'test.after', source: 'test', session_id: 's', payload: {} }),
     });
     expect(res.status).toBe(202);
-    const events = await until(
+    const events = await waitFor(
       'error.STO001 and the publish in the new store',
       async () => (await cli(['events', '-n', '20', '--json'], p.dir)).stdout,
       (out) => out.includes('error.STO001') && out.includes('test.after'),
@@ -56,13 +57,13 @@ describe('state directory deleted while the daemon runs', () => {
       .map((l) => JSON.parse(l) as { event_type: string; payload: { error_message?: string } })
       .find((e) => e.event_type === 'error.STO001');
     expect(lost?.payload.error_message).toContain('was deleted while corral ran');
-    await until('corral.log made again', () => existsSync(join(stateDir, 'logs', 'corral.log')) && readFileSync(join(stateDir, 'logs', 'corral.log'), 'utf8'), (t) => typeof t === 'string' && t.includes('was deleted'));
+    await waitFor('corral.log made again', () => existsSync(join(stateDir, 'logs', 'corral.log')) && readFileSync(join(stateDir, 'logs', 'corral.log'), 'utf8'), (t) => typeof t === 'string' && t.includes('was deleted'));
     expect((await ps(p.dir))[0]).toMatchObject({ name: 'a', state: 'running', pid: a!.pid });
 
     const down = await cli(['down'], p.dir);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).not.toContain('not running');
-    await until('the daemon to exit', () => running(info.pid), (r) => !r);
+    await waitFor('the daemon to exit', () => running(info.pid), (r) => !r);
     expect(running(a!.pid!)).toBe(false);
   });
 });

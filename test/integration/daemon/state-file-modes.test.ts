@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, project, until } from './helpers.js';
+import { cli, project } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // Every file corral keeps in its state directory may hold prompts, tool
 // output or the token: 0600 always, whatever the directory's mode and the
@@ -30,7 +31,7 @@ describe('state files are 0600', () => {
     expect(up.code, up.stderr).toBe(0);
     const emit = await cli(['emit', 'test.mode', '--payload', '{"n":1}'], p.dir);
     expect(emit.code, emit.stderr).toBe(0);
-    await until('a.log', () => readdirSync(join(state, 'logs')), (f) => f.includes('a.log'));
+    await waitFor('a.log', () => readdirSync(join(state, 'logs')), (f) => f.includes('a.log'));
 
     const files = ['events.db', 'events.db-wal', 'events.db-shm', 'token', 'daemon.json', 'logs/corral.log', 'logs/a.log'];
     expect(Object.fromEntries(files.map((f) => [f, mode(join(state, f))]))).toEqual(Object.fromEntries(files.map((f) => [f, '600'])));
