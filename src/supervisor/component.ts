@@ -1,5 +1,5 @@
 import type { ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle, ExitInfo, Instance, Logger } from '../plugins/types.js';
+import type { ComponentLifecycle, ExitInfo, Instance, Logger } from '../runners/types.js';
 import type { ComponentInfo, ComponentState } from './types.js';
 import { describeExit, type ComponentEvents, type StopReason } from './events.js';
 import { healthCheckKind, type HealthStatus, type StartHealthWatch } from './health-watch.js';

@@ -1,5 +1,5 @@
 import type { ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle } from '../plugins/types.js';
+import type { ComponentLifecycle } from '../runners/types.js';
 import type { Probe } from '../health/types.js';
 import { createProbe, startProbeLoop } from '../health/index.js';
 

@@ -1,4 +1,4 @@
-import type { ComponentLifecycle, Instance } from '../plugins/types.js';
+import type { ComponentLifecycle, Instance } from '../runners/types.js';
 
 /** A lifecycle's start that did not finish within `start_timeout` (CMP001). */
 export class StartTimeoutError extends Error {

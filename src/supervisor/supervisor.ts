@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/types.js';
 import type { ComponentConfig, CorralConfig } from '../config/schema.js';
-import type { ComponentLifecycle, Logger } from '../plugins/types.js';
+import type { ComponentLifecycle, Logger } from '../runners/types.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import { UnknownComponentError, type ComponentInfo, type ComponentState, type Controller } from './types.js';
 import { Component, ComponentDisabledError } from './component.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, RunOptions } from '../types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from './group.js';
 import { checkCwd } from './check-cwd.js';

@@ -3,7 +3,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type * as pty from 'node-pty';
-import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, RunOptions } from '../types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { checkCwd } from '../process/check-cwd.js';

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, TmuxRunOptions } from '../types.js';
 import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { checkCwd } from '../process/check-cwd.js';
 import { splitCommand } from '../process/split-command.js';
