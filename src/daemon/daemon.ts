@@ -12,7 +12,7 @@ import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
 import { replaySpool, spoolTargets, type SpoolRecord } from '../bus/spool.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
-import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
+import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogLoad, createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
 import { installPluginSafetyNet } from '../plugins/safety-net.js';
@@ -29,7 +29,7 @@ import {
   writeDaemonInfo,
   type DaemonInfo,
 } from './paths.js';
-import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
+import { createGroupRecorder, endOrphanGroups } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
@@ -206,16 +206,12 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     throw await describeBindError(err, current, configPath);
   }
 
+  const groupRecord = createGroupRecorder(stateDir, logger);
   supervisor = createSupervisor({
     bus,
     config: current,
     resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
-    onGroupsChanged: (groups) => {
-      // Twenty components starting or stopping together make one write, not twenty
-      // (each reading every leader's start time): the file is written on the next turn.
-      pendingGroups = groups;
-      groupsWrite ??= setImmediate(flushGroups);
-    },
+    onGroupsChanged: (groups) => groupRecord.set(groups),
     logger,
   });
 
@@ -261,30 +257,6 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       logger.info(`dropped ${replayed.expired} spooled hook${replayed.expired === 1 ? '' : 's'} older than bus.retention.age (${+(current.bus.retention.age / 86_400_000).toFixed(2)} days) from ${dir}`, { expired: replayed.expired });
     }
   }
-
-  let pendingGroups: GroupInfo[] | null = null;
-  let groupsWrite: NodeJS.Immediate | null = null;
-  /** Leader start times by pgid: read from /proc once per group, not on every write. */
-  const startTicks = new Map<number, number | null>();
-  const flushGroups = () => {
-    groupsWrite = null;
-    const groups = pendingGroups;
-    pendingGroups = null;
-    if (!groups) return;
-    const live = new Set(groups.map((g) => g.pgid));
-    for (const pgid of startTicks.keys()) if (!live.has(pgid)) startTicks.delete(pgid);
-    try {
-      writeGroups(
-        stateDir,
-        groups.map((g) => {
-          if (!startTicks.has(g.pgid)) startTicks.set(g.pgid, processStartTicks(g.pgid));
-          return { name: g.name, pgid: g.pgid, start_ticks: startTicks.get(g.pgid) ?? null };
-        }),
-      );
-    } catch (err) {
-      logger.warn(`cannot write the process-group file: ${(err as Error).message}`);
-    }
-  };
 
   const reloader = createReloader({
     configPath,
@@ -387,9 +359,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       await server.close();
       await store.flush();
       store.close();
-      if (groupsWrite) clearImmediate(groupsWrite);
-      if (result.blocked.length === 0) writeGroups(stateDir, []);
-      else flushGroups();
+      groupRecord.close(result.blocked.length === 0);
       try {
         const onDisk = JSON.parse(readFileSync(paths.daemon, 'utf8')) as DaemonInfo;
         if (onDisk.pid === process.pid) rmSync(paths.daemon, { force: true });
