@@ -1,4 +1,5 @@
 import type { Component } from './component.js';
+import { LIVE } from './states.js';
 
 /** What a dependant waits for (DESIGN §8, `depends_on`). */
 export type DependencyCondition = 'started' | 'healthy' | 'completed';
@@ -7,9 +8,6 @@ export type DependencyCondition = 'started' | 'healthy' | 'completed';
 export type DependencyVerdict = { kind: 'met' } | { kind: 'wait'; reason: string } | { kind: 'blocked'; reason: string };
 
 export const MET: DependencyVerdict = { kind: 'met' };
-
-/** States in which a generation is alive and has not been asked to stop. */
-const LIVE = new Set(['running', 'healthy', 'unhealthy']);
 
 /**
  * Judges one dependency as it stands now (not as it once was: a dependency

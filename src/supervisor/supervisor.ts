@@ -372,8 +372,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     },
 
     setSample(name, sample) {
-      const c = components.get(name);
-      if (c && c.pid !== null) c.sample = sample;
+      components.get(name)?.setSample(sample);
     },
 
     component(name) {
