@@ -7,11 +7,15 @@ import type { ComponentConfig } from '../config/schema.js';
 export type { AttachInfo, ComponentLifecycle, ExitInfo, HealthResult, Instance, Logger, RunOptions, TmuxRunOptions } from '../runners/types.js';
 import type { ComponentLifecycle, Instance, Logger, RunOptions, TmuxRunOptions } from '../runners/types.js';
 
-/** The built-in runners, available to every plugin through its context. */
-export interface Runners {
+/** The three runners the daemon (or `createPluginComponent`) hands to a plugin's context. */
+export interface BuiltinRunners {
   process(opts: RunOptions): Promise<Instance>;
   pty(opts: RunOptions & { cols?: number; rows?: number }): Promise<Instance>;
   tmux(opts: TmuxRunOptions): Promise<Instance>;
+}
+
+/** The built-in runners as every plugin sees them in `ctx.runners`. */
+export interface Runners extends BuiltinRunners {
   /**
    * Removes a tmux session (windows opened by hand included), for a plugin's
    * `dispose` at `corral down` unless its config keeps the session. What
@@ -19,7 +23,7 @@ export interface Runners {
    * server's last session, the server's socket file is removed. Resolves
    * false when there was none. Always present in a plugin's `ctx.runners`.
    */
-  tmuxKillSession?(session: string, socket?: string): Promise<boolean>;
+  tmuxKillSession(session: string, socket?: string): Promise<boolean>;
 }
 
 /** What a plugin gets: its logger, the bus, the runners and its state directory. */
@@ -37,6 +41,15 @@ export interface PluginContext {
   publish(event: Partial<EventInput> & { event_type: string }): PublishResult;
   subscribe(filter: EventFilter, listener: (entry: BusEntry) => void): () => void;
   readonly runners: Runners;
+  /**
+   * Run options for this component's own command, as the built-in runners
+   * take them: `command`, `shell`, `cwd` (resolved against the config
+   * file's directory) and `env` from its core keys. `overrides` change any
+   * of them: a relative `cwd` resolves against the component's, `env` is
+   * added over the component's. Throws, naming the component, when there is
+   * no command at all.
+   */
+  runOptions(overrides?: Partial<RunOptions>): RunOptions;
   /** Aborted when the component is removed or corral shuts down. */
   readonly signal: AbortSignal;
 }
@@ -45,6 +58,12 @@ export interface PluginContext {
 export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   version?: string;
+  /**
+   * The corral versions the plugin works with, as an npm range (`">=0.1.0"`,
+   * `"^0.1.0"`, `"0.x"`): a corral outside it refuses to load the plugin and
+   * names both versions. Without it, any corral loads it.
+   */
+  corral?: string;
   /** Zod schema for the plugin's own keys in a component entry (checked with the config file). */
   configSchema: S;
   /** Milliseconds `create` may take before the component fails with a timeout naming the plugin (default 10 s). */
