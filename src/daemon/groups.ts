@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeeAlive, findEscapees, signalEscapees, waitEscapeesGone, type Escapee } from '../runners/process/group.js';
 import type { Logger } from '../runners/types.js';
 import { groupExists, processStartTicks } from '../util/proc.js';
@@ -203,7 +204,7 @@ export async function endOrphanGroups(stateDir: string, graceMs = 3000): Promise
   signalEscapees(strays, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (orphans.some((g) => groupExists(g.pgid)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
   for (const g of orphans) {
     if (!groupExists(g.pgid)) continue;

@@ -6,6 +6,7 @@ import { makeError } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { BuiltinRunners, ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, RunOptions, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
+import { abortable, abortedBy } from '../util/abort.js';
 import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
@@ -58,24 +59,24 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
   const ctx = buildContext(opts, controller.signal, disposers);
 
   const timeoutMs = plugin.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_MS;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginSetupError(`${label}: setup did not finish within ${timeoutMs} ms`)), timeoutMs);
-  });
+  const deadline = AbortSignal.timeout(timeoutMs);
   let inner: ComponentLifecycle;
   try {
     // `Promise.resolve().then` turns a synchronous throw in create into a rejection.
     const created = Promise.resolve().then(() => plugin.create(ctx, parsed.value));
     // A create that settles after the timeout must not become an unhandled rejection.
     created.catch(() => {});
-    inner = await Promise.race([created, timeout]);
+    inner = await abortable(created, deadline);
   } catch (err) {
-    controller.abort(err);
+    const timedOut = abortedBy(err, deadline);
+    const failure = timedOut
+      ? new PluginSetupError(`${label}: setup did not finish within ${timeoutMs} ms`)
+      : err instanceof PluginSetupError
+        ? err
+        : new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
+    controller.abort(timedOut ? failure : err);
     await runDisposers(disposers, logger);
-    if (err instanceof PluginSetupError) throw err;
-    throw new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
+    throw failure;
   }
   if (!inner || typeof inner.start !== 'function') {
     controller.abort();

@@ -7,6 +7,7 @@ import { Component, ComponentDisabledError } from './component.js';
 import { createComponentEvents, type ComponentEvents } from './events.js';
 import { startHealthWatch as realHealthWatch, type StartHealthWatch } from './health-watch.js';
 import { judgeDependencies, judgeDependency, type DependencyVerdict } from './dependencies.js';
+import { abortable } from '../util/abort.js';
 
 /** A live process group, for the state-directory record that lets a later daemon end what this one left. */
 export interface GroupInfo {
@@ -153,16 +154,16 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const untilSettled = (c: Component, timeoutMs?: number): Promise<void> =>
     new Promise<void>((resolve) => {
       if (settled(c)) return resolve();
-      let timer: NodeJS.Timeout | undefined;
+      const deadline = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : null;
       const finish = () => {
         off();
-        if (timer) clearTimeout(timer);
+        deadline?.removeEventListener('abort', finish);
         resolve();
       };
       const off = c.onChange(() => {
         if (settled(c)) finish();
       });
-      if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
+      deadline?.addEventListener('abort', finish, { once: true });
     });
 
   /**
@@ -248,11 +249,12 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         return p;
       };
       const all = Promise.all([...components.keys()].map((n) => stopOne(n, new Set())));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), deadlineMs)));
-      const outcome = await Promise.race([all.then(() => 'done' as const), deadline]);
-      clearTimeout(timer);
-      if (outcome === 'done') return { blocked: [] };
+      const deadline = AbortSignal.timeout(deadlineMs);
+      const allStopped = await abortable(all, deadline).then(
+        () => true,
+        () => false,
+      );
+      if (allStopped) return { blocked: [] };
       // Out of time: signal everything still waiting for its dependants, and name what has not stopped.
       const left = [...components.keys()].filter((n) => !done.has(n));
       for (const name of left) void get(name).stop().catch(() => {});
