@@ -1,4 +1,5 @@
-import type { Component } from './component.js';
+import type { ComponentConfig } from '../config/schema.js';
+import type { ComponentState } from './types.js';
 import { LIVE } from './states.js';
 
 /** What a dependant waits for (DESIGN §8, `depends_on`). */
@@ -8,6 +9,17 @@ export type DependencyCondition = 'started' | 'healthy' | 'completed';
 export type DependencyVerdict = { kind: 'met' } | { kind: 'wait'; reason: string } | { kind: 'blocked'; reason: string };
 
 export const MET: DependencyVerdict = { kind: 'met' };
+
+/** What a dependency judgement reads of a component (src/supervisor/component.ts has it all). */
+export interface DependencyView {
+  readonly state: ComponentState;
+  readonly reason: string | null;
+  readonly config: Pick<ComponentConfig, 'depends_on'>;
+  readonly startPending: boolean;
+  readonly completedCleanly: boolean;
+  readonly health: 'healthy' | 'unhealthy' | 'unknown' | null;
+  hasHealthCheck(): boolean;
+}
 
 /**
  * Judges one dependency as it stands now (not as it once was: a dependency
@@ -26,7 +38,7 @@ export const MET: DependencyVerdict = { kind: 'met' };
  */
 export function judgeDependency(
   name: string,
-  dep: Component | undefined,
+  dep: DependencyView | undefined,
   condition: DependencyCondition,
   isBlocked: (name: string) => boolean,
 ): DependencyVerdict {
@@ -58,8 +70,8 @@ export function judgeDependency(
 
 /** Judges all of a component's dependencies: blocked wins over wait, wait over met. */
 export function judgeDependencies(
-  component: Component,
-  lookup: (name: string) => Component | undefined,
+  component: DependencyView,
+  lookup: (name: string) => DependencyView | undefined,
   isBlocked: (name: string) => boolean,
 ): DependencyVerdict {
   let waiting: DependencyVerdict | null = null;
