@@ -16,6 +16,7 @@ const ConfigSchema = z.strictObject({
 export default definePlugin({
   name: 'claude-flow',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     const tracker = new AgentTracker({ spawnTools: config.spawn_tools, correlateMs: config.correlate_ms });

@@ -41,6 +41,7 @@ function statStamp(path: string): string {
 export default definePlugin({
   name: 'claude-router',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     const env = { ...process.env, ...ctx.component.env };

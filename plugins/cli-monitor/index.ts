@@ -34,6 +34,7 @@ function findCorralBin(): string {
 export default definePlugin({
   name: 'cli-monitor',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     const configArgs = config.config_file ? ['-c', resolve(ctx.configDir, config.config_file)] : [];

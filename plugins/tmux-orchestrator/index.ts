@@ -37,6 +37,7 @@ async function allExited(windows: Instance[]): Promise<ExitInfo> {
 export default definePlugin({
   name: 'tmux-orchestrator',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     if (ctx.component.command !== undefined) {

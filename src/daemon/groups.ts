@@ -2,6 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeeAlive, findEscapees, signalEscapees, waitEscapeesGone, type Escapee } from '../runners/process/group.js';
 import type { Logger } from '../runners/types.js';
+import { readLastPid } from '../resources/sampler.js';
 import { groupExists, processStartTicks } from '../util/proc.js';
 import { statePaths } from './paths.js';
 
@@ -48,8 +49,14 @@ export function readGroups(stateDir: string): GroupRecord[] {
   }
 }
 
-/** How often the live groups are walked for processes that left them (ms). */
-export const ESCAPEE_WALK_MS = 2000;
+/**
+ * When the live groups are walked for processes that left them: this long
+ * after the groups change, then twice as long each time up to
+ * ESCAPEE_WALK_MAX_MS. A component forks its helpers when it starts, so the
+ * walks come early, then rarely: an idle daemon with 100 groups stays idle.
+ */
+export const ESCAPEE_WALK_MS = 1000;
+export const ESCAPEE_WALK_MAX_MS = 30_000;
 /** Escapees kept per group: a fork bomb of setsid children must not grow the file without bound. */
 const MAX_ESCAPEES = 64;
 
@@ -57,7 +64,7 @@ const MAX_ESCAPEES = 64;
 export interface GroupRecorder {
   /** The supervisor's live groups changed: written on the next turn (twenty changes at once make one write). */
   set(groups: readonly LiveGroup[]): void;
-  /** Walks the live groups for escapees now (the timer does it every ESCAPEE_WALK_MS); true when the record changed. */
+  /** Walks the live groups for escapees now (the timer does it, see ESCAPEE_WALK_MS); true when the record changed. */
   walk(): boolean;
   /** Writes what is pending now. */
   flush(): void;
@@ -68,13 +75,15 @@ export interface GroupRecorder {
 /**
  * Keeps the state directory's record of live process groups: each leader's
  * start time (read once per group), and the processes that left a group
- * (`setsid cmd &`), found by walking each group's tree every
- * `ESCAPEE_WALK_MS` as a stop would. A daemon killed with SIGKILL stops
- * nothing; the next one reads this record and ends the groups and the
- * escapees (see `endOrphanGroups`). A walk reads two small /proc files per
- * process of a live group, and the file is rewritten only when it changes.
+ * (`setsid cmd &`), found by walking each group's tree as a stop would
+ * (1 s after the groups change, then backing off to every 30 s). A daemon
+ * killed with SIGKILL stops nothing; the next one reads this record and ends
+ * the groups and the escapees (see `endOrphanGroups`). A walk reads two small
+ * /proc files per process of a live group (about 0.2 ms per group), and is
+ * skipped when `/proc/loadavg` says no process was created since the last
+ * one; the file is rewritten only when it changes.
  */
-export function createGroupRecorder(stateDir: string, logger: Logger, walkMs = ESCAPEE_WALK_MS): GroupRecorder {
+export function createGroupRecorder(stateDir: string, logger: Logger, walkMs = ESCAPEE_WALK_MS, maxWalkMs = ESCAPEE_WALK_MAX_MS): GroupRecorder {
   let live: LiveGroup[] = [];
   const startTicks = new Map<number, number | null>();
   const escapees = new Map<number, Escapee[]>();
@@ -121,20 +130,30 @@ export function createGroupRecorder(stateDir: string, logger: Logger, walkMs = E
     return changed;
   };
 
-  const schedule = () => {
-    if (closed || live.length === 0) {
-      if (timer) clearInterval(timer);
+  let delay = walkMs;
+  let lastPidWalked: number | null = null;
+  /** (Re)arms the walk timer; `fresh` when the groups changed: walk soon again. */
+  const schedule = (fresh: boolean) => {
+    if (fresh) delay = walkMs;
+    if (timer && !fresh) return;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (closed || live.length === 0) return;
+    timer = setTimeout(() => {
       timer = null;
-      return;
-    }
-    if (timer) return;
-    timer = setInterval(() => {
-      try {
-        walk();
-      } catch (err) {
-        logger.warn(`walking the process groups failed: ${(err as Error).message}`);
+      // No process created since the last walk: no new escapee either.
+      const last = readLastPid();
+      if (last === null || last !== lastPidWalked) {
+        lastPidWalked = last;
+        try {
+          walk();
+        } catch (err) {
+          logger.warn(`walking the process groups failed: ${(err as Error).message}`);
+        }
       }
-    }, walkMs);
+      delay = Math.min(delay * 2, maxWalkMs);
+      schedule(false);
+    }, delay);
     timer.unref();
   };
 
@@ -145,13 +164,13 @@ export function createGroupRecorder(stateDir: string, logger: Logger, walkMs = E
       for (const pgid of startTicks.keys()) if (!pgids.has(pgid)) startTicks.delete(pgid);
       for (const pgid of escapees.keys()) if (!pgids.has(pgid)) escapees.delete(pgid);
       pending ??= setImmediate(write);
-      schedule();
+      schedule(true);
     },
     walk,
     flush: write,
     close(clear) {
       closed = true;
-      schedule();
+      schedule(true);
       if (clear) {
         live = [];
         escapees.clear();

@@ -2,7 +2,7 @@ import type { ComponentConfig } from '../config/schema.js';
 import type { ComponentState } from './types.js';
 import { LIVE } from './states.js';
 
-/** What a dependant waits for (DESIGN §8, `depends_on`). */
+/** What a dependant waits for (`depends_on`). */
 export type DependencyCondition = 'started' | 'healthy' | 'completed';
 
 /** Where one dependency stands for its dependant. */

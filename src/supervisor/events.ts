@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/types.js';
 import { makeError, type ErrorCode } from '../schema/errors.js';
 
-/** Why a generation ended, as `component.stopped` reports it (DESIGN §9). */
+/** Why a generation ended, as `component.stopped` reports it. */
 export type StopReason = 'exited' | 'crashed' | 'stopped' | 'killed' | 'failed';
 
 export interface StartedPayload {
@@ -35,7 +35,7 @@ export interface HealthPayload {
   generation: number;
 }
 
-/** Publishes corral's own events about one component (`source: corral`, DESIGN §9). */
+/** Publishes corral's own events about one component (`source: corral`). */
 export interface ComponentEvents {
   started(payload: StartedPayload): void;
   stopped(payload: StoppedPayload): void;

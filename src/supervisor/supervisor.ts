@@ -16,7 +16,7 @@ export interface GroupInfo {
   started_at: number;
 }
 
-/** What a hot reload changes, per component (DESIGN §8). */
+/** What a hot reload changes, per component. */
 export interface SupervisorPlan {
   added: string[];
   removed: string[];
