@@ -1,6 +1,7 @@
 // The public API of corral: re-exports only.
 export * from './schema/index.js';
 export * from './plugins/types.js';
+export { processlessInstance, type ProcesslessInstance } from './plugins/instance.js';
 export type { BusEntry, PublishResult } from './bus/types.js';
 export type { CorralConfig, CorralConfigInput, ComponentConfig } from './config/schema.js';
 export { createClient, backoffDelay } from './client/index.js';

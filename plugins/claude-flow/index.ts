@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { resolve } from 'node:path';
-import { definePlugin, type ExitInfo, type Instance } from '../../src/index.js';
+import { definePlugin, processlessInstance } from '../../src/index.js';
 import { AGENT_HOOK_FILTER, AgentTracker } from './agent-tracker.js';
 
 const ConfigSchema = z.strictObject({
@@ -11,31 +10,13 @@ const ConfigSchema = z.strictObject({
 });
 
 /**
- * An instance with no process: the component only listens to the bus. It
- * exits when stopped, so the supervisor sees an ordinary stop.
- */
-function startListener(command: string): Instance {
-  let finish!: (info: ExitInfo) => void;
-  const exited = new Promise<ExitInfo>((resolve) => (finish = resolve));
-  return {
-    pid: null,
-    command,
-    exited,
-    async stop() {
-      finish({ code: 0, signal: null });
-      return exited;
-    },
-    pids: () => [],
-  };
-}
-
-/**
  * claude-flow: runs claude-flow (when a `command` is configured) and turns the
  * Claude Code hook events on the bus into flow.agent.spawned / completed.
  */
 export default definePlugin({
   name: 'claude-flow',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     const tracker = new AgentTracker({ spawnTools: config.spawn_tools, correlateMs: config.correlate_ms });
@@ -55,14 +36,9 @@ export default definePlugin({
     const command = ctx.component.command;
     return {
       async start() {
-        if (command === undefined) return startListener('(claude-flow: listening to hook events)');
-        return ctx.runners.process({
-          name: ctx.name,
-          command,
-          shell: ctx.component.shell,
-          cwd: resolve(ctx.configDir, ctx.component.cwd ?? '.'),
-          env: ctx.component.env,
-        });
+        // Without a command the component only listens to the bus: a generation with no process.
+        if (command === undefined) return processlessInstance('(claude-flow: listening to hook events)');
+        return ctx.runners.process(ctx.runOptions());
       },
       async dispose() {
         unsubscribe();

@@ -41,13 +41,14 @@ function statStamp(path: string): string {
 export default definePlugin({
   name: 'claude-router',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     const env = { ...process.env, ...ctx.component.env };
     const home = env.HOME || homedir();
     const configPath = config.config_path ? resolve(ctx.configDir, config.config_path.replace(/^~(?=\/|$)/, home)) : join(home, '.claude-code-router', 'config.json');
     const command = ctx.component.command ?? 'ccr start';
-    const cwd = resolve(ctx.configDir, ctx.component.cwd ?? '.');
+    const run = ctx.runOptions({ command });
 
     // Stamped before the first read, so a write racing the read is seen by the first poll.
     let stamp = statStamp(configPath);
@@ -93,11 +94,11 @@ export default definePlugin({
     return {
       async start() {
         const program = programOf(command);
-        if (!findExecutable(program, env.PATH, cwd)) {
+        if (!findExecutable(program, env.PATH, run.cwd!)) {
           const hint = program === 'ccr' ? `; install it with: ${INSTALL_COMMAND}` : '';
           throw new Error(`claude-router: "${program}" was not found${program.includes('/') ? '' : ' on PATH'}${hint}`);
         }
-        return ctx.runners.process({ name: ctx.name, command, shell: ctx.component.shell, cwd, env: ctx.component.env });
+        return ctx.runners.process(run);
       },
       health: () => probeRouter(config.host, port, config.health_timeout_ms),
       async dispose() {

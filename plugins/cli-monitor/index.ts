@@ -34,14 +34,14 @@ function findCorralBin(): string {
 export default definePlugin({
   name: 'cli-monitor',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
-    const cwd = resolve(ctx.configDir, ctx.component.cwd ?? '.');
     const configArgs = config.config_file ? ['-c', resolve(ctx.configDir, config.config_file)] : [];
     return {
       async start() {
         const command = ctx.component.command ?? [process.execPath, findCorralBin(), 'monitor', ...configArgs, ...config.args];
-        const base = { name: ctx.name, command, shell: ctx.component.shell, cwd, env: ctx.component.env };
+        const base = ctx.runOptions({ command });
         if (config.mode === 'tmux') {
           return ctx.runners.tmux({
             ...base,

@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { definePlugin, type ExitInfo, type Instance } from '../../src/index.js';
-import { hasSession, killSession } from './tmux-session.js';
+import { hasSession } from './tmux-session.js';
 
 const WindowSchema = z.strictObject({
   name: z.string().min(1).regex(/^[^:.]+$/, 'a window name cannot contain ":" or "."'),
@@ -38,14 +37,13 @@ async function allExited(windows: Instance[]): Promise<ExitInfo> {
 export default definePlugin({
   name: 'tmux-orchestrator',
   version: '0.1.0',
+  corral: '>=0.1.0',
   configSchema: ConfigSchema,
   create(ctx, config) {
     if (ctx.component.command !== undefined) {
       throw new Error(`components.${ctx.name}.command: tmux-orchestrator runs no command of its own; give each window its command under "windows"`);
     }
     const session = ctx.component.session ?? 'corral';
-    // A window's cwd is relative to the component's, which is relative to the config file.
-    const baseCwd = resolve(ctx.configDir, ctx.component.cwd ?? '.');
     // Known once the first window runs: the configured socket, else the one the runner chose.
     let socket = config.socket;
     const shell = process.env.SHELL || '/bin/sh';
@@ -62,11 +60,14 @@ export default definePlugin({
           // One at a time: the first window creates the session, the others join it.
           for (const w of config.windows) {
             const instance = await ctx.runners.tmux({
-              name: `${ctx.name}.${w.name}`,
-              command: w.command ?? [shell],
-              shell: typeof w.command === 'string' ? ctx.component.shell : false,
-              cwd: resolve(baseCwd, w.cwd ?? '.'),
-              env: { ...ctx.component.env, ...w.env },
+              // A window's cwd is relative to the component's (itself relative to the config file); its env is added over the component's.
+              ...ctx.runOptions({
+                name: `${ctx.name}.${w.name}`,
+                command: w.command ?? [shell],
+                shell: typeof w.command === 'string' ? ctx.component.shell : false,
+                ...(w.cwd !== undefined ? { cwd: w.cwd } : {}),
+                ...(w.env ? { env: w.env } : {}),
+              }),
               session,
               window: w.name,
               ...(socket ? { socket } : {}),
@@ -88,11 +89,10 @@ export default definePlugin({
 
     /**
      * Kills the session through corral's runner (which also ends what still runs in its panes and,
-     * when it was the server's last session, removes the server's socket file); plain tmux otherwise.
+     * when it was the server's last session, removes the server's socket file).
      */
     async function removeSession(): Promise<void> {
-      if (ctx.runners.tmuxKillSession) await ctx.runners.tmuxKillSession(session, socket);
-      else await killSession(socket, session);
+      await ctx.runners.tmuxKillSession(session, socket);
     }
 
     function composeSession(windows: Instance[]): Instance {

@@ -18,11 +18,3 @@ function runTmux(socket: string | undefined, args: string[]): Promise<{ code: nu
 export async function hasSession(socket: string | undefined, session: string): Promise<boolean> {
   return (await runTmux(socket, ['has-session', '-t', `=${session}`])).code === 0;
 }
-
-/** Kills the session; a session that is already gone is not an error. */
-export async function killSession(socket: string | undefined, session: string): Promise<void> {
-  const { code, stderr } = await runTmux(socket, ['kill-session', '-t', `=${session}`]);
-  if (code !== 0 && !/can't find session|no server running|error connecting/i.test(stderr)) {
-    throw new Error(`tmux kill-session ${session}: ${stderr}`);
-  }
-}

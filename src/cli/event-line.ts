@@ -1,5 +1,8 @@
 import type { CorralEvent } from '../schema/events.js';
 import { paint, truncate, type Color } from './format.js';
+import { summarizeConfigChanged } from '../util/display.js';
+
+export { summarizeConfigChanged };
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
@@ -15,33 +18,6 @@ export function formatEventTime(ts: number, now: number = Date.now()): string {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
-function names(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : [];
-}
-
-/**
- * A reload plan in one line: `+added −removed ↻restarted ~updated`, then the
- * ecosystem-wide sections and bus settings that changed, the unchanged count
- * and what triggered it, e.g. `+d −c ↻b ~a, settings: resources, 1 unchanged (file)`.
- */
-export function summarizeConfigChanged(p: Record<string, unknown>): string {
-  const parts: string[] = [];
-  const marks: [string, unknown][] = [['+', p.added], ['−', p.removed], ['↻', p.restarted], ['~', p.updated]];
-  const components = marks.flatMap(([mark, list]) => names(list).map((n) => `${mark}${n}`));
-  if (components.length > 0) parts.push(components.join(' '));
-  const settings = names(p.settings);
-  if (settings.length > 0) parts.push(`settings: ${settings.join(' ')}`);
-  const bus = (p.bus ?? {}) as { changed?: unknown; rebind?: unknown };
-  const busKeys = names(bus.changed);
-  if (busKeys.length > 0) parts.push(`bus: ${busKeys.join(' ')}${bus.rebind === true ? ' (to a new address)' : ''}`);
-  // The CFG001 is over and the file is the applied one again: an empty plan that says so.
-  if (p.valid_again === true) parts.unshift('valid again, nothing to apply');
-  else if (parts.length === 0) parts.push('no changes');
-  if (typeof p.unchanged === 'number') parts.push(`${p.unchanged} unchanged`);
-  const trigger = str(p.trigger);
-  return `${parts.join(', ')}${trigger ? ` (${trigger})` : ''}`;
 }
 
 /** A one-line description of what the event is about, from the fields each kind of event has. */

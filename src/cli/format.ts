@@ -1,6 +1,9 @@
 import { basename, dirname, isAbsolute, relative } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
 import type { ComponentInfo, ComponentState } from '../supervisor/types.js';
+import { formatCpu, formatMemory } from '../util/display.js';
+
+export { formatCpu, formatMemory };
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 export type Color = keyof typeof CODES;
@@ -56,16 +59,6 @@ export function renderTable(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
-
-/** `12.5%`, or `-` when not sampled: the CPU column of `corral ps` and the monitor. */
-export function formatCpu(percent: number | null): string {
-  return percent === null ? '-' : `${percent.toFixed(1)}%`;
-}
-
-/** `341.4 MB`, or `-` when not sampled: the memory column of `corral ps` and the monitor. */
-export function formatMemory(mb: number | null): string {
-  return mb === null ? '-' : `${mb.toFixed(1)} MB`;
 }
 
 /** The `corral ps` table. */

@@ -4,7 +4,8 @@ import { fetchComponents, fetchRecentEvents } from '../monitor/fetch.js';
 import { addEvents, applyComponents, createMonitorState } from '../monitor/model.js';
 import { renderOnce } from '../monitor/render.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { findDaemon } from './daemon-client.js';
+import type { MonitorTarget } from '../monitor/target.js';
+import { apiRequest, busClientTarget, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { runCommand } from './run-command.js';
 
 /**
@@ -26,7 +27,7 @@ export function run(args: string[]): Promise<number> {
     if (typeof flags.type === 'string') filter.event_type = flags.type;
     if (typeof flags.source === 'string') filter.source = flags.source;
     if (typeof flags.session === 'string') filter.session_id = flags.session;
-    const target = findDaemon(flags.config as string | undefined);
+    const target = monitorTarget(findDaemon(flags.config as string | undefined));
 
     if (flags.once || !process.stdout.isTTY || !process.stdin.isTTY) {
       const state = createMonitorState(target.baseUrl, filter);
@@ -38,4 +39,13 @@ export function run(args: string[]): Promise<number> {
     const { connectLive } = await import('../monitor/live.js');
     return runInteractive({ target, filter, connect: connectLive, color: useColor() });
   }, 'monitor');
+}
+
+/** The monitor's view of the daemon the CLI found: its address, its API with the token, and the bus client's target. */
+export function monitorTarget(target: DaemonTarget): MonitorTarget {
+  return {
+    baseUrl: target.baseUrl,
+    request: (method, path, timeoutMs) => apiRequest(target, method, path, undefined, timeoutMs),
+    bus: busClientTarget(target),
+  };
 }

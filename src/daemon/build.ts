@@ -15,7 +15,7 @@ import { DisposerStack } from '../util/disposers.js';
 import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
 import { describeStateDirOwner, ensureDir, isAlive, isCorralProcess, readDaemonInfo, stateDirFor, stateDirOwner, statePaths, writeDaemonInfo, type DaemonInfo } from './paths.js';
 import { endOrphanGroups } from './groups.js';
-import { createGroupRecorder } from './group-recorder.js';
+import { createGroupRecorder } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
@@ -45,12 +45,12 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   const groups = createGroupRecorder(stateDir, logger);
   // What the last shutdown step left running (stopAll's `blocked`), for the group record.
   const outcome = { blocked: [] as string[] };
-  stack.push({ what: 'record the process groups', run: () => groups.finish(outcome.blocked) });
+  stack.push({ what: 'record the process groups', run: () => groups.close(outcome.blocked.length === 0) });
   const supervisor = createSupervisor({
     bus,
     config: current,
     resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
-    onGroupsChanged: (g) => groups.changed(g),
+    onGroupsChanged: (g) => groups.set(g),
     logger,
   });
   const endpoint = createBusEndpoint({

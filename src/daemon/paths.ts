@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { isProcessRunning } from '../util/proc.js';
 
 /** Contents of `daemon.json` in the state directory. */
 export interface DaemonInfo {
@@ -110,24 +111,8 @@ export function readToken(stateDir: string): string | null {
   }
 }
 
-/**
- * True when a process with this pid exists and is not a zombie. A daemon
- * killed with SIGKILL stays a zombie until init reaps it, which some
- * containers' init does slowly; it must already count as gone.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** True when a process with this pid exists and is not a zombie (the one check, in src/util/proc.ts). */
+export const isAlive: (pid: number) => boolean = isProcessRunning;
 
 /** True when `pid` runs corral (so a stale daemon.json whose pid was reused is ignored). */
 export function isCorralProcess(pid: number): boolean {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Bus } from '../bus/types.js';
 import type { CorralConfig, ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle, Logger, Runners } from '../plugins/types.js';
+import type { BuiltinRunners, ComponentLifecycle, Logger } from '../plugins/types.js';
 import type { LogSink } from '../logs/types.js';
 import type { LogLoad } from '../logs/load.js';
 import { createLogSink } from '../logs/index.js';
@@ -88,7 +88,7 @@ export function createPluginHost(opts: PluginHostOptions) {
         if (r.env?.CORRAL_URL !== undefined && r.env.CORRAL_STATE_DIR === undefined) delete base.CORRAL_STATE_DIR;
         return { ...r, env: { ...base, CORRAL_COMPONENT: o.name, ...r.env } };
       };
-      const runners: Runners = {
+      const runners: BuiltinRunners = {
         process: (r) => runProcess({ ...withEnv(r), logs }),
         pty: (r) => runPty({ ...withEnv(r), logs, stateDir: o.stateDir }),
         tmux: (r) => runTmux(withEnv(r)),

@@ -66,7 +66,7 @@ async function steps(b: BuiltDaemon): Promise<Daemon> {
     retention: () => b.config.bus.retention,
     bus: b.bus,
     logger,
-    rewriteGroups: () => b.groups.rewrite(),
+    rewriteGroups: () => b.groups.flush(),
     reopenLogs: () => {
       b.logSink.reopen?.();
       b.pluginHost.reopenLogs();

@@ -1,4 +1,4 @@
-import type { DaemonTarget } from '../cli/daemon-client.js';
+import type { MonitorTarget } from './target.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parsePromptLine, PROMPT_HELP, describeFilter } from './filter-command.js';
@@ -21,10 +21,10 @@ export interface LiveHandlers {
   onError(message: string): void;
 }
 
-export type ConnectLive = (target: DaemonTarget, filter: EventFilter, handlers: LiveHandlers) => Promise<LiveFeed>;
+export type ConnectLive = (target: MonitorTarget, filter: EventFilter, handlers: LiveHandlers) => Promise<LiveFeed>;
 
 export interface InteractiveOptions {
-  target: DaemonTarget;
+  target: MonitorTarget;
   filter: EventFilter;
   connect: ConnectLive;
   input?: NodeJS.ReadStream;

@@ -1,4 +1,4 @@
-import { apiRequest, type DaemonTarget } from '../cli/daemon-client.js';
+import type { MonitorTarget } from './target.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { ComponentInfo } from '../supervisor/types.js';
@@ -18,8 +18,8 @@ function describeBody(body: unknown): string {
 }
 
 /** `GET /api/components` (with the token): the component list. */
-export async function fetchComponents(target: DaemonTarget): Promise<ComponentInfo[]> {
-  const res = await apiRequest<unknown>(target, 'GET', '/api/components', undefined, 5000);
+export async function fetchComponents(target: MonitorTarget): Promise<ComponentInfo[]> {
+  const res = await target.request<unknown>('GET', '/api/components', 5000);
   if (res.status !== 200) throw new MonitorFetchError(`GET ${target.baseUrl}/api/components answered ${res.status}: ${describeBody(res.body)}`);
   const body = res.body as ComponentInfo[] | { components?: ComponentInfo[] };
   return Array.isArray(body) ? body : (body.components ?? []);
@@ -34,10 +34,10 @@ function eventsOf(body: unknown): CorralEvent[] {
 }
 
 /** The newest `limit` events matching the filter, oldest first (`GET /events`). */
-export async function fetchRecentEvents(target: DaemonTarget, filter: EventFilter, limit: number): Promise<CorralEvent[]> {
+export async function fetchRecentEvents(target: MonitorTarget, filter: EventFilter, limit: number): Promise<CorralEvent[]> {
   const query = new URLSearchParams({ limit: String(limit), order: 'desc' });
   for (const [key, value] of Object.entries(filter)) if (value !== undefined && value !== '') query.set(key, String(value));
-  const res = await apiRequest<unknown>(target, 'GET', `/events?${query}`, undefined, 5000);
+  const res = await target.request<unknown>('GET', `/events?${query}`, 5000);
   if (res.status !== 200) throw new MonitorFetchError(`GET ${target.baseUrl}/events answered ${res.status}: ${describeBody(res.body)}`);
   const events = eventsOf(res.body).sort((a, b) => a.timestamp - b.timestamp);
   return events.slice(-limit);

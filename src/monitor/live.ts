@@ -1,5 +1,4 @@
 import { createClient } from '../client/index.js';
-import { busClientTarget } from '../cli/daemon-client.js';
 import type { ConnectLive } from './app.js';
 
 /** How the monitor introduces itself on the bus. */
@@ -12,7 +11,7 @@ export const MONITOR_REGISTRATION = { component: 'cli-monitor', capabilities: ['
  */
 export const connectLive: ConnectLive = async (target, filter, handlers) => {
   // Follows the daemon to a new port after a reload (daemon.json is re-read on every reconnect).
-  const client = createClient({ ...busClientTarget(target), component: MONITOR_REGISTRATION, filter });
+  const client = createClient({ ...target.bus, component: MONITOR_REGISTRATION, filter });
   client.on('event', (event, meta) => handlers.onEvents([event], meta.replay));
   client.on('open', ({ reconnect }) => handlers.onConnection(true, reconnect ? 'reconnected to the bus' : undefined));
   client.on('close', ({ reconnecting, reason }) =>

@@ -1,5 +1,4 @@
-import { summarizeConfigChanged } from '../cli/event-line.js';
-import { formatCpu, formatMemory } from '../cli/format.js';
+import { formatCpu, formatMemory, summarizeConfigChanged } from '../util/display.js';
 import type { CorralEvent } from '../schema/events.js';
 import { describeFilter } from './filter-command.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';

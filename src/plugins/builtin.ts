@@ -1,26 +1,10 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILTIN_RUNNERS } from '../config/schema.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
 import { DEFAULT_TMUX_SESSION, defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
-import { definePlugin, type ComponentLifecycle, type PluginContext, type PluginDefinition, type RunOptions } from './types.js';
+import { definePlugin, type ComponentLifecycle, type PluginDefinition } from './types.js';
 
 type BuiltinName = (typeof BUILTIN_RUNNERS)[number];
-
-/** The run options a built-in runner takes, from the component's core keys. */
-export function runOptionsFor(ctx: PluginContext): RunOptions {
-  const { component } = ctx;
-  if (component.command === undefined) {
-    throw new Error(`component "${ctx.name}": plugin "${component.plugin}" needs a "command"`);
-  }
-  return {
-    name: ctx.name,
-    command: component.command,
-    shell: component.shell,
-    cwd: resolve(ctx.configDir, component.cwd ?? '.'),
-    env: component.env,
-  };
-}
 
 // The built-in runners' keys are all core keys, so their own schema accepts nothing.
 const noKeys = z.strictObject({});
@@ -28,13 +12,13 @@ const noKeys = z.strictObject({});
 const processPlugin = definePlugin({
   name: 'process',
   configSchema: noKeys,
-  create: (ctx): ComponentLifecycle => ({ start: () => ctx.runners.process(runOptionsFor(ctx)) }),
+  create: (ctx): ComponentLifecycle => ({ start: () => ctx.runners.process(ctx.runOptions()) }),
 });
 
 const ptyPlugin = definePlugin({
   name: 'pty',
   configSchema: noKeys,
-  create: (ctx): ComponentLifecycle => ({ start: () => ctx.runners.pty(runOptionsFor(ctx)) }),
+  create: (ctx): ComponentLifecycle => ({ start: () => ctx.runners.pty(ctx.runOptions()) }),
 });
 
 export { DEFAULT_TMUX_SESSION };
@@ -50,7 +34,7 @@ const tmuxPlugin = definePlugin({
     let used: { socket: string; key: string } | null = null;
     return {
       start: async () => {
-        const instance = await ctx.runners.tmux({ ...runOptionsFor(ctx), session, window: ctx.component.window ?? ctx.name });
+        const instance = await ctx.runners.tmux({ ...ctx.runOptions(), session, window: ctx.component.window ?? ctx.name });
         if (!used) {
           const socket = (instance.attach?.kind === 'tmux' ? instance.attach.socket : undefined) ?? defaultTmuxSocket();
           used = { socket, key: `${socket}\0${session}` };

@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Bus, BusEntry, PublishResult } from '../bus/types.js';
 import type { ComponentConfig } from '../config/schema.js';
 import { makeError } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
-import type { ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, Runners } from './types.js';
+import type { BuiltinRunners, ComponentLifecycle, HealthResult, Instance, Logger, PluginContext, PluginDefinition, RunOptions, Runners } from './types.js';
 import { validatePluginConfig } from './plugin-config.js';
 import { DisposerStack } from '../util/disposers.js';
+import { abortable, abortedBy } from '../util/abort.js';
 import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type TmuxWatchHandle } from '../runners/tmux/watch.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
@@ -27,7 +28,7 @@ export interface CreateLifecycleOptions {
   stateDir: string;
   configDir: string;
   logger: Logger;
-  runners: Runners;
+  runners: BuiltinRunners;
 }
 
 /** Raised when a plugin fails to set up (throws, hangs, or its keys are invalid); the message names the plugin. */
@@ -59,24 +60,24 @@ export async function createLifecycle(opts: CreateLifecycleOptions): Promise<Com
   const ctx = buildContext(opts, controller.signal, disposers);
 
   const timeoutMs = plugin.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_MS;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginSetupError(`${label}: setup did not finish within ${timeoutMs} ms`)), timeoutMs);
-  });
+  const deadline = AbortSignal.timeout(timeoutMs);
   let inner: ComponentLifecycle;
   try {
     // `Promise.resolve().then` turns a synchronous throw in create into a rejection.
     const created = Promise.resolve().then(() => plugin.create(ctx, parsed.value));
     // A create that settles after the timeout must not become an unhandled rejection.
     created.catch(() => {});
-    inner = await Promise.race([created, timeout]);
+    inner = await abortable(created, deadline);
   } catch (err) {
-    controller.abort(err);
+    const timedOut = abortedBy(err, deadline);
+    const failure = timedOut
+      ? new PluginSetupError(`${label}: setup did not finish within ${timeoutMs} ms`)
+      : err instanceof PluginSetupError
+        ? err
+        : new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
+    controller.abort(timedOut ? failure : err);
     await disposers.dispose();
-    if (err instanceof PluginSetupError) throw err;
-    throw new PluginSetupError(`${label} failed to set up: ${messageOf(err)}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
+    throw failure;
   }
   if (!inner || typeof inner.start !== 'function') {
     controller.abort();
@@ -136,7 +137,23 @@ function buildContext(
       return once;
     },
     runners: withTmuxEvents(opts.runners, name, (e) => bus.publish({ ...e, session_id: bus.sessionId }), logger, disposers),
+    runOptions: (overrides) => runOptionsFor(name, opts.component, opts.configDir, overrides),
     signal,
+  };
+}
+
+/** `ctx.runOptions()`: the component's own command, cwd and env as a runner takes them, with a plugin's overrides. */
+export function runOptionsFor(name: string, component: ComponentConfig, configDir: string, overrides: Partial<RunOptions> = {}): RunOptions {
+  const command = overrides.command ?? component.command;
+  if (command === undefined) throw new Error(`component "${name}": plugin "${component.plugin}" needs a "command"`);
+  const cwd = resolve(configDir, component.cwd ?? '.');
+  const env = component.env || overrides.env ? { ...component.env, ...overrides.env } : undefined;
+  return {
+    name: overrides.name ?? name,
+    command,
+    shell: overrides.shell ?? component.shell,
+    cwd: overrides.cwd !== undefined ? resolve(cwd, overrides.cwd) : cwd,
+    ...(env ? { env } : {}),
   };
 }
 
@@ -196,7 +213,7 @@ function messageOf(err: unknown): string {
  * window and session changes reach the bus whichever plugin started them.
  */
 function withTmuxEvents(
-  runners: Runners,
+  runners: BuiltinRunners,
   component: string,
   publish: (e: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult,
   logger: Logger,

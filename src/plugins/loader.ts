@@ -5,6 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import type { PluginDefinition } from './types.js';
 import { BUILTIN_PLUGINS, isBuiltinPlugin } from './builtin.js';
+import { parseRange, satisfies } from './version-range.js';
+import { corralVersion } from '../version.js';
 
 /** Where plugins are looked up. */
 export interface PluginLookup {
@@ -192,8 +194,11 @@ async function importPlugin(ref: string, file: string): Promise<PluginDefinition
       `plugin "${ref}" (${file}) does not export a plugin: ${problem}. Export one made with definePlugin({ name, configSchema, create }) as the default export or as "plugin".`,
     );
   }
+  const plugin = candidate as PluginDefinition;
+  const mismatch = corralMismatch(plugin);
+  if (mismatch) throw new PluginLoadError(`plugin "${ref}" (${file}) ${mismatch}`);
   loadedFiles.set(file, ref);
-  return candidate as PluginDefinition;
+  return plugin;
 }
 
 /**
@@ -228,5 +233,19 @@ export function checkPluginDefinition(value: unknown): string | null {
   if (p.setupTimeout !== undefined && !(typeof p.setupTimeout === 'number' && p.setupTimeout > 0)) {
     return `"${p.name}" has a setupTimeout that is not a positive number`;
   }
+  if (p.corral !== undefined && (typeof p.corral !== 'string' || parseRange(p.corral) === null)) {
+    return `"${p.name}" has a "corral" that is not a version range (e.g. ">=0.1.0", "^0.1.0", "0.x"): ${JSON.stringify(p.corral)}`;
+  }
   return null;
+}
+
+/**
+ * Why this corral cannot run the plugin (its `corral` range leaves this
+ * version out), or null. Checked when the plugin loads, as fastify-plugin
+ * checks its `fastify` range, so a plugin written for a newer corral fails
+ * with both versions named instead of breaking later in a way nobody can read.
+ */
+export function corralMismatch(plugin: Pick<PluginDefinition, 'name' | 'corral'>, version = corralVersion()): string | null {
+  if (plugin.corral === undefined || satisfies(version, plugin.corral)) return null;
+  return `needs corral ${plugin.corral}, but this is corral ${version}: update corral, or use a version of "${plugin.name}" made for corral ${version}`;
 }

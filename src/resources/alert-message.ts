@@ -1,5 +1,10 @@
 import type { AlertLevel, ResourcePayload } from '../schema/payloads.js';
-import type { ResourceThresholds } from './alerts.js';
+
+/** Thresholds of one component: memory in bytes, cpu in percent of one core, `for` in ms. */
+export interface ResourceThresholds {
+  memory?: { warning?: number; critical?: number } | undefined;
+  cpu?: { warning?: number; critical?: number; for?: number } | undefined;
+}
 
 /** The metric that set an alert's level. */
 export type MetricName = 'memory' | 'cpu';

@@ -1,12 +1,8 @@
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { AlertLevel, ResourcePayload } from '../schema/payloads.js';
-import { describeChange, type MetricName } from './alert-message.js';
+import { describeChange, type MetricName, type ResourceThresholds } from './alert-message.js';
 
-/** Thresholds of one component: memory in bytes, cpu in percent of one core, `for` in ms. */
-export interface ResourceThresholds {
-  memory?: { warning?: number; critical?: number } | undefined;
-  cpu?: { warning?: number; critical?: number; for?: number } | undefined;
-}
+export type { ResourceThresholds };
 
 /** The metrics a judged sample carries (the spec's ResourcePayload metrics). */
 export type ResourceMetrics = ResourcePayload['metrics'];

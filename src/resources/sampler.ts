@@ -99,6 +99,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   const walk: number[] = [];
   const childTicks: number[] = [];
   const stat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
+  const columns: Columns = { pid, ppid, pgid, ticks, childTicks, start, rss, owner, resolved, indexOf, rootKey, walk, stat };
 
   // Pids known to be outside every tree, from the previous pass, and this pass's.
   let outside = new Set<number>();
@@ -116,46 +117,6 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   // later is new since the last pass and is charged all its ticks; an older
   // one (a process that joined a tree) gets its baseline now and is charged 0.
   let newestStart = -1;
-
-  /**
-   * The name whose tree holds process `i`, or null. Ancestry decides first (a
-   * root, or the nearest ancestor that is in a tree), the group second (for a
-   * group member whose parent is gone), so a component started inside the
-   * daemon's group still owns its children. Memoised along the ancestor path.
-   */
-  function ownerOf(i: number): string | null {
-    walk.length = 0;
-    let j = i;
-    let above: string | null = null;
-    for (;;) {
-      if (resolved[j]) {
-        above = owner[j] ?? null;
-        break;
-      }
-      const key = rootKey.get(pid[j]!);
-      if (key !== undefined) {
-        owner[j] = key;
-        resolved[j] = true;
-        above = key;
-        break;
-      }
-      // Marked before the parent is looked at, so a (kernel-impossible) cycle ends.
-      resolved[j] = true;
-      owner[j] = null;
-      walk.push(j);
-      // A parent that was skipped is known to be outside every tree.
-      const parent = indexOf.get(ppid[j]!);
-      if (parent === undefined) break;
-      j = parent;
-    }
-    // From the top of the path down: a process takes its parent's tree, else its group's.
-    for (let k = walk.length - 1; k >= 0; k--) {
-      const node = walk[k]!;
-      above = above ?? rootKey.get(pgid[node]!) ?? null;
-      owner[node] = above;
-    }
-    return above;
-  }
 
   function sample(roots: ReadonlyMap<string, readonly number[]>): Map<string, TreeSample> {
     const time = now();
@@ -183,42 +144,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     const noneCreated = !full && last !== null && last === lastPidSeen;
     lastPidSeen = last;
 
-    indexOf.clear();
-    nextOutside.clear();
-    let n = 0;
-    const take = (p: number): void => {
-      if (!reader.read(p, stat)) return; // exited since the listing
-      pid[n] = p;
-      ppid[n] = stat.ppid;
-      pgid[n] = stat.pgid;
-      ticks[n] = stat.ticks;
-      childTicks[n] = stat.childTicks;
-      start[n] = stat.start;
-      rss[n] = stat.rssPages;
-      resolved[n] = false;
-      owner[n] = null;
-      indexOf.set(p, n);
-      n++;
-    };
-    if (noneCreated) {
-      // No new process anywhere since the last pass: the trees are the members
-      // it had (minus those gone), and every process outside stays outside.
-      prevMembers.forEach((_member, p) => take(p));
-      outside.forEach((p) => nextOutside.add(p));
-    } else {
-      const entries = listPids();
-      for (let e = 0; e < entries.length; e++) {
-        const entry = entries[e]!;
-        const c = entry.charCodeAt(0);
-        if (c < 0x30 || c > 0x39) continue;
-        const p = Number(entry);
-        if (!full && outside.has(p)) {
-          nextOutside.add(p);
-          continue;
-        }
-        take(p);
-      }
-    }
+    const n = readProcesses(columns, reader, listPids, full, noneCreated, prevMembers, outside, nextOutside);
 
     const result = new Map<string, TreeSample>();
     // Until the end of the pass, cpu_percent holds the tree's tick delta and memory_mb its pages.
@@ -228,7 +154,7 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
     for (let i = 0; i < n; i++) {
       const p = pid[i]!;
       if (start[i]! > newest) newest = start[i]!;
-      const name = rootKey.size === 0 ? null : ownerOf(i);
+      const name = rootKey.size === 0 ? null : ownerOf(columns, i);
       if (name === null) {
         nextOutside.add(p);
         continue;
@@ -289,6 +215,119 @@ export function createTreeSampler(options: TreeSamplerOptions = {}): TreeSampler
   }
 
   return { sample, close: () => reader.close() };
+}
+
+/** One pass's processes, column by column (reused from pass to pass), and the scratch of `ownerOf`. */
+interface Columns {
+  pid: number[];
+  ppid: number[];
+  pgid: number[];
+  ticks: number[];
+  childTicks: number[];
+  start: number[];
+  rss: number[];
+  owner: (string | null)[];
+  resolved: boolean[];
+  indexOf: Map<number, number>;
+  rootKey: Map<number, string>;
+  walk: number[];
+  stat: ProcStat;
+}
+
+/**
+ * The name whose tree holds process `i`, or null. Ancestry decides first (a
+ * root, or the nearest ancestor that is in a tree), the group second (for a
+ * group member whose parent is gone), so a component started inside the
+ * daemon's group still owns its children. Memoised along the ancestor path.
+ */
+function ownerOf(t: Columns, i: number): string | null {
+  const { walk, resolved, owner, rootKey, pid, ppid, pgid, indexOf } = t;
+  walk.length = 0;
+  let j = i;
+  let above: string | null = null;
+  for (;;) {
+    if (resolved[j]) {
+      above = owner[j] ?? null;
+      break;
+    }
+    const key = rootKey.get(pid[j]!);
+    if (key !== undefined) {
+      owner[j] = key;
+      resolved[j] = true;
+      above = key;
+      break;
+    }
+    // Marked before the parent is looked at, so a (kernel-impossible) cycle ends.
+    resolved[j] = true;
+    owner[j] = null;
+    walk.push(j);
+    // A parent that was skipped is known to be outside every tree.
+    const parent = indexOf.get(ppid[j]!);
+    if (parent === undefined) break;
+    j = parent;
+  }
+  // From the top of the path down: a process takes its parent's tree, else its group's.
+  for (let k = walk.length - 1; k >= 0; k--) {
+    const node = walk[k]!;
+    above = above ?? rootKey.get(pgid[node]!) ?? null;
+    owner[node] = above;
+  }
+  return above;
+}
+
+/**
+ * Reads this pass's processes into the columns: every pid listed in `/proc`
+ * (but those known to be outside every tree, unless `full`), or only the
+ * previous pass's members when `noneCreated`. Returns how many were read.
+ */
+function readProcesses(
+  t: Columns,
+  reader: StatReader,
+  listPids: () => string[],
+  full: boolean,
+  noneCreated: boolean,
+  prevMembers: Map<number, Member>,
+  outside: Set<number>,
+  nextOutside: Set<number>,
+): number {
+  const { pid, ppid, pgid, ticks, childTicks, start, rss, resolved, owner, indexOf, stat } = t;
+  indexOf.clear();
+  nextOutside.clear();
+  let n = 0;
+  const take = (p: number): void => {
+    if (!reader.read(p, stat)) return; // exited since the listing
+    pid[n] = p;
+    ppid[n] = stat.ppid;
+    pgid[n] = stat.pgid;
+    ticks[n] = stat.ticks;
+    childTicks[n] = stat.childTicks;
+    start[n] = stat.start;
+    rss[n] = stat.rssPages;
+    resolved[n] = false;
+    owner[n] = null;
+    indexOf.set(p, n);
+    n++;
+  };
+  if (noneCreated) {
+    // No new process anywhere since the last pass: the trees are the members
+    // it had (minus those gone), and every process outside stays outside.
+    prevMembers.forEach((_member, p) => take(p));
+    outside.forEach((p) => nextOutside.add(p));
+  } else {
+    const entries = listPids();
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!;
+      const c = entry.charCodeAt(0);
+      if (c < 0x30 || c > 0x39) continue;
+      const p = Number(entry);
+      if (!full && outside.has(p)) {
+        nextOutside.add(p);
+        continue;
+      }
+      take(p);
+    }
+  }
+  return n;
 }
 
 const loadavg = Buffer.alloc(128);

@@ -61,9 +61,15 @@ export type ExitDecision = { kind: 'exit' } | { kind: 'fail'; reason: string } |
 
 /**
  * The restart policy of one component over time: the backoff attempt (reset
- * after a stable uptime) and the crash-loop window.
+ * after a stable uptime) and the two crash-loop rules. A component goes
+ * `failed` after more than `max_restarts` restarts within `window`, or after
+ * more than `max_restarts` restarts in a row whose runs each ended within
+ * `stable_after` of starting, however long the backoff made them take: with
+ * the defaults (1 s doubling to 30 s) ten restarts take about three minutes,
+ * so the window alone (10 in 60 s) could never trip.
  */
 export class RestartTracker {
+  /** Restarts in a row since the last run that lasted `stable_after`: the backoff exponent and the streak. */
   private attempt = 0;
   private readonly window = new RestartWindow();
 
@@ -75,6 +81,9 @@ export class RestartTracker {
     if (runtimeMs >= restart.stable_after) this.attempt = 0;
     if (this.window.wouldExceed(now, restart.window, restart.max_restarts)) {
       return { kind: 'fail', reason: `crash loop: ${tooMany(restart)} (last: ${lastExit})` };
+    }
+    if (this.attempt >= restart.max_restarts) {
+      return { kind: 'fail', reason: `crash loop: ${inARow(restart)} (last: ${lastExit})` };
     }
     const delay = computeBackoff(this.attempt, restart.backoff, this.random);
     this.attempt++;
@@ -105,6 +114,15 @@ export class RestartTracker {
 /** `more than 1 restart within 60 s`, `more than 5 restarts within 500 ms`. */
 function tooMany(restart: RestartConfig): string {
   const n = restart.max_restarts;
-  const window = restart.window >= 1000 ? `${restart.window / 1000} s` : `${restart.window} ms`;
-  return `more than ${n} ${n === 1 ? 'restart' : 'restarts'} within ${window}`;
+  return `more than ${n} ${n === 1 ? 'restart' : 'restarts'} within ${showMs(restart.window)}`;
+}
+
+/** `more than 10 restarts in a row, each run shorter than stable_after (60 s)`. */
+function inARow(restart: RestartConfig): string {
+  const n = restart.max_restarts;
+  return `more than ${n} ${n === 1 ? 'restart' : 'restarts'} in a row, each run shorter than stable_after (${showMs(restart.stable_after)})`;
+}
+
+function showMs(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle } from '../plugins/types.js';
+import type { ComponentLifecycle } from '../runners/types.js';
 import type { ComponentEvents } from './events.js';
 import { healthCheckKind, type HealthStatus, type HealthWatch, type StartHealthWatch } from './health-watch.js';
 

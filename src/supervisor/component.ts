@@ -1,6 +1,5 @@
 import type { ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle, ExitInfo, Instance, Logger } from '../plugins/types.js';
-import type { ComponentInfo, ComponentState } from './types.js';
+import type { ComponentLifecycle, ExitInfo, Instance, Logger } from '../runners/types.js';
 import { describeExit, type ComponentEvents, type StopReason } from './events.js';
 import { healthCheckKind, type HealthStatus, type StartHealthWatch } from './health-watch.js';
 import { RestartTracker } from './backoff.js';
@@ -8,6 +7,8 @@ import { HealthTracker } from './component-health.js';
 import { startWithTimeout, StartTimeoutError } from './start-timeout.js';
 import { CommandQueue } from './command-queue.js';
 import { MET, type DependencyVerdict } from './dependencies.js';
+import { LIVE } from './states.js';
+import { ComponentRecord } from './component-record.js';
 
 export interface ComponentOptions {
   name: string;
@@ -37,8 +38,6 @@ export class ComponentDisabledError extends Error {
   }
 }
 
-const LIVE: readonly ComponentState[] = ['running', 'healthy', 'unhealthy'];
-
 /**
  * One component: a state machine whose commands (start, stop, restart,
  * reconfigure, the restart after a backoff, the handling of an exit) run one
@@ -46,28 +45,10 @@ const LIVE: readonly ComponentState[] = ['running', 'healthy', 'unhealthy'];
  * previous generation's `stop`/`exited` has resolved (its whole group gone),
  * two generations are never alive at once, whatever the callers do.
  */
-export class Component {
-  readonly name: string;
-  config: ComponentConfig;
-  state: ComponentState;
-  generation = 0;
-  restarts = 0;
-  reason: string | null = null;
-  lastExit: ExitInfo | null = null;
-  /** A generation ended on its own with code 0 since the last start command (`depends_on: completed`). */
-  completedCleanly = false;
-  /** How the last generation that ended by itself ended (`exit code 3`), or null; a stop by corral does not count. */
-  lastOwnExit: string | null = null;
-  sample: { cpu_percent: number; memory_mb: number } | null = null;
-
+export class Component extends ComponentRecord {
   private readonly opts: ComponentOptions;
-  private readonly now: () => number;
-  private readonly listeners = new Set<(c: Component) => void>();
   private readonly queue: CommandQueue;
   private lifecycle: ComponentLifecycle | null = null;
-  private instance: Instance | null = null;
-  private startedAt: number | null = null;
-  private nextRestartAt: number | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
   private readonly restartPolicy: RestartTracker;
   private readonly healthTracker: HealthTracker;
@@ -79,11 +60,8 @@ export class Component {
   private queuedRestart: Promise<void> | null = null;
 
   constructor(opts: ComponentOptions) {
+    super(opts.name, opts.config, opts.now ?? Date.now, opts.logger);
     this.opts = opts;
-    this.name = opts.name;
-    this.config = opts.config;
-    this.now = opts.now ?? Date.now;
-    this.state = opts.config.enabled ? 'stopped' : 'disabled';
     this.queue = new CommandQueue(() => {
       if (this.disposed) throw new Error(`component "${this.name}" was removed`);
     });
@@ -93,40 +71,19 @@ export class Component {
       events: opts.events,
       startHealthWatch: opts.startHealthWatch,
       configDir: opts.configDir,
-      isLive: (gen) => gen === this.generation && this.instance !== null && LIVE.includes(this.state),
+      isLive: (gen) => gen === this._generation && this.instance !== null && LIVE.has(this._state),
       onChange: (status, detail) => this.setState(status, status === 'unhealthy' ? detail : null),
     });
   }
 
   /** Health of the live generation: `unknown` before the first report, null without a check. */
-  get health(): HealthStatus | 'unknown' | null {
+  override get health(): HealthStatus | 'unknown' | null {
     return this.healthTracker.status;
-  }
-
-  /** Called on every state, health or instance change. Returns the unsubscribe function. */
-  onChange(listener: (c: Component) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** The live generation's pid, or null. */
-  get pid(): number | null {
-    return this.instance?.pid ?? null;
-  }
-
-  /** When the live generation started (ms epoch), or null. */
-  get startedAtMs(): number | null {
-    return this.instance ? this.startedAt : null;
-  }
-
-  /** Root pids of the live generation, for the resource sampler. */
-  pids(): number[] {
-    return this.instance ? this.instance.pids() : [];
   }
 
   /** Whether this component has a health check (a probe, or the plugin's own `health()`). */
   hasHealthCheck(): boolean {
-    return healthCheckKind(this.config.health, this.lifecycle) !== null;
+    return healthCheckKind(this._config.health, this.lifecycle) !== null;
   }
 
   /** Whether a launch waits for its dependencies (the component is `pending`). */
@@ -142,7 +99,7 @@ export class Component {
   /** Updates why a waiting component waits (no-op unless it waits). */
   setPending(reason: string): void {
     if (this.due === null || this.instance) return;
-    if (this.state === 'pending' && this.reason === reason) return;
+    if (this._state === 'pending' && this._reason === reason) return;
     this.setState('pending', reason);
   }
 
@@ -153,7 +110,7 @@ export class Component {
   resume(): Promise<void> {
     return this.queue.run(async () => {
       const due = this.due;
-      if (due === null || this.instance || this.state === 'disabled') return;
+      if (due === null || this.instance || this._state === 'disabled') return;
       await this.launchWhenReady(due);
     });
   }
@@ -162,11 +119,11 @@ export class Component {
   start(): Promise<void> {
     return this.startLike(
       this.queue.run(async () => {
-        if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
+        if (this._state === 'disabled') throw new ComponentDisabledError(this.name);
         if (this.instance) return;
         this.clearBackoff();
         this.restartPolicy.reset();
-        this.completedCleanly = false;
+        this._completedCleanly = false;
         await this.launchWhenReady('start');
       }),
     );
@@ -184,12 +141,12 @@ export class Component {
   restart(cause = 'restart requested'): Promise<void> {
     const p = this.queue.coalesce('restart', async () => {
       this.queuedRestart = null;
-      if (this.state === 'disabled') throw new ComponentDisabledError(this.name);
-      const hadRun = this.generation > 0;
+      if (this._state === 'disabled') throw new ComponentDisabledError(this.name);
+      const hadRun = this._generation > 0;
       await this.halt('stopped', cause);
       this.restartPolicy.reset();
-      this.completedCleanly = false;
-      if (hadRun) this.restarts++;
+      this._completedCleanly = false;
+      if (hadRun) this._restarts++;
       await this.launchWhenReady('start');
     });
     if (p === this.queuedRestart) return p; // joined the one already queued
@@ -205,16 +162,16 @@ export class Component {
    */
   autoRestart(cause: string): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state === 'disabled' || !this.instance) return;
-      const failure = this.restartPolicy.automatic(this.config.restart, this.now(), cause);
+      if (this._state === 'disabled' || !this.instance) return;
+      const failure = this.restartPolicy.automatic(this._config.restart, this.now(), cause);
       await this.halt('stopped', cause);
       if (failure) {
         this.setState('failed', failure);
-        this.opts.events.error('CMP002', this.name, failure, { generation: this.generation, restarts: this.restarts });
+        this.opts.events.error('CMP002', this.name, failure, { generation: this._generation, restarts: this._restarts });
         return;
       }
-      this.completedCleanly = false;
-      this.restarts++;
+      this._completedCleanly = false;
+      this._restarts++;
       await this.launchWhenReady('start');
     });
   }
@@ -225,29 +182,29 @@ export class Component {
    */
   reconfigure(config: ComponentConfig, opts: { start: boolean }): Promise<void> {
     const p = this.queue.run(async () => {
-      const wasLive = this.instance !== null || this.state === 'backoff' || this.due === 'crash';
+      const wasLive = this.instance !== null || this._state === 'backoff' || this.due === 'crash';
       await this.halt(config.enabled ? 'stopped' : 'disabled', config.enabled ? 'config changed' : 'disabled in the config');
       await this.disposeLifecycle();
-      this.config = config;
+      this._config = config;
       if (!config.enabled) return;
-      if (this.state === 'disabled') this.setState('stopped', null);
+      if (this._state === 'disabled') this.setState('stopped', null);
       if (!opts.start && !wasLive) return;
       this.restartPolicy.reset();
-      if (wasLive) this.restarts++;
+      if (wasLive) this._restarts++;
       await this.launchWhenReady('start');
     });
     // Counted as a start when it will start again: its dependants wait through the stop.
-    const willStart = config.enabled && (opts.start || this.instance !== null || this.state === 'backoff' || this.due === 'crash');
+    const willStart = config.enabled && (opts.start || this.instance !== null || this._state === 'backoff' || this.due === 'crash');
     return willStart ? this.startLike(p) : p;
   }
 
   /** Swaps the config in place: policies and thresholds apply from now on, a changed probe restarts the check. */
   updateConfig(config: ComponentConfig): void {
-    const probeChanged = JSON.stringify(config.health) !== JSON.stringify(this.config.health);
-    this.config = config;
+    const probeChanged = JSON.stringify(config.health) !== JSON.stringify(this._config.health);
+    this._config = config;
     if (probeChanged && this.instance && this.lifecycle) {
-      this.healthTracker.begin(this.generation, config, this.lifecycle, false);
-      if (LIVE.includes(this.state)) this.setState('running', null);
+      this.healthTracker.begin(this._generation, config, this.lifecycle, false);
+      if (LIVE.has(this._state)) this.setState('running', null);
     }
   }
 
@@ -268,44 +225,6 @@ export class Component {
   /** Waits for every queued command. */
   idle(): Promise<void> {
     return this.queue.idle();
-  }
-
-  info(): ComponentInfo {
-    const now = this.now();
-    return {
-      name: this.name,
-      plugin: this.config.plugin,
-      state: this.state,
-      pid: this.pid,
-      generation: this.generation,
-      uptime_ms: this.instance && this.startedAt !== null ? now - this.startedAt : null,
-      ready_after_ms: this.config.ready_after,
-      restarts: this.restarts,
-      health: this.health,
-      reason: this.reason,
-      cpu_percent: this.sample?.cpu_percent ?? null,
-      memory_mb: this.sample?.memory_mb ?? null,
-      next_restart_in_ms: this.nextRestartAt !== null ? Math.max(0, this.nextRestartAt - now) : null,
-      last_exit: this.lastOwnExit,
-      depends_on: { ...this.config.depends_on },
-      ...(this.instance?.attach ? { attach: this.instance.attach } : {}),
-    };
-  }
-
-  private setState(state: ComponentState, reason: string | null): void {
-    this.state = state;
-    this.reason = reason;
-    this.emitChange();
-  }
-
-  private emitChange(): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(this);
-      } catch (err) {
-        this.opts.logger?.error(`change listener of ${this.name} threw: ${(err as Error).message}`);
-      }
-    }
   }
 
   /** Cancels a restart that is due (its backoff timer, or its wait for the dependencies). */
@@ -343,23 +262,23 @@ export class Component {
     if (verdict.kind !== 'met') {
       this.clearBackoff();
       this.due = kind;
-      if (this.state !== 'pending' || this.reason !== verdict.reason) this.setState('pending', verdict.reason);
+      if (this._state !== 'pending' || this._reason !== verdict.reason) this.setState('pending', verdict.reason);
       return;
     }
     this.due = null;
-    if (kind === 'crash') this.restarts++;
+    if (kind === 'crash') this._restarts++;
     await this.launch();
   }
 
   /** Starts one generation. Runs inside the queue, with no generation alive. */
   private async launch(): Promise<void> {
-    const gen = ++this.generation;
+    const gen = ++this._generation;
     this.clearBackoff();
     this.setState('starting', null);
     let instance: Instance;
     try {
-      this.lifecycle ??= await this.opts.resolveLifecycle(this.name, this.config);
-      instance = await startWithTimeout(this.lifecycle, this.config.start_timeout);
+      this.lifecycle ??= await this.opts.resolveLifecycle(this.name, this._config);
+      instance = await startWithTimeout(this.lifecycle, this._config.start_timeout);
     } catch (err) {
       if (err instanceof StartTimeoutError) {
         this.opts.events.error('CMP001', this.name, err.message, { generation: gen, start_timeout_ms: err.limitMs });
@@ -369,20 +288,19 @@ export class Component {
     }
     this.instance = instance;
     this.startedAt = this.now();
-    this.lastExit = null;
     this.setState('running', null);
     this.opts.events.started({
       component: this.name,
       pid: instance.pid,
       generation: gen,
-      plugin: this.config.plugin,
+      plugin: this._config.plugin,
       command: instance.command,
     });
     instance.exited.then(
       (info) => void this.queue.run(() => this.handleExit(instance, gen, info)),
       (err: unknown) => void this.queue.run(() => this.handleExit(instance, gen, { code: null, signal: null, error: err as Error })),
     );
-    this.healthTracker.begin(gen, this.config, this.lifecycle, true);
+    this.healthTracker.begin(gen, this._config, this.lifecycle, true);
   }
 
   /** The start itself failed (spawn error, plugin error, start timeout): `failed`, CMP002 unless it was a timeout. */
@@ -398,7 +316,7 @@ export class Component {
       signal: null,
       reason: 'failed',
       runtime_ms: 0,
-      restarts: this.restarts,
+      restarts: this._restarts,
       next_restart_in_ms: null,
       error: message,
     });
@@ -412,11 +330,10 @@ export class Component {
     if (this.instance !== instance) return; // a stop already accounted for it
     const runtime = this.now() - (this.startedAt ?? this.now());
     this.endRun();
-    this.lastExit = info;
-    this.lastOwnExit = describeExit(info);
+    this._lastOwnExit = describeExit(info);
     if (info.error) return this.failStart(gen, info.error.message);
     const crashed = info.code !== 0;
-    if (!crashed) this.completedCleanly = true;
+    if (!crashed) this._completedCleanly = true;
     const base = {
       component: this.name,
       pid: instance.pid,
@@ -427,28 +344,28 @@ export class Component {
     };
     const exitReason: StopReason = crashed ? 'crashed' : 'exited';
     const now = this.now();
-    const decision = this.restartPolicy.decide(this.config.restart, crashed, runtime, now, describeExit(info));
+    const decision = this.restartPolicy.decide(this._config.restart, crashed, runtime, now, describeExit(info));
     if (decision.kind === 'exit') {
       this.setState('exited', crashed ? describeExit(info) : null);
-      this.opts.events.stopped({ ...base, reason: exitReason, restarts: this.restarts, next_restart_in_ms: null });
+      this.opts.events.stopped({ ...base, reason: exitReason, restarts: this._restarts, next_restart_in_ms: null });
       return;
     }
     if (decision.kind === 'fail') {
       this.setState('failed', decision.reason);
-      this.opts.events.stopped({ ...base, reason: 'failed', restarts: this.restarts, next_restart_in_ms: null, error: decision.reason });
-      this.opts.events.error('CMP002', this.name, decision.reason, { generation: gen, restarts: this.restarts });
+      this.opts.events.stopped({ ...base, reason: 'failed', restarts: this._restarts, next_restart_in_ms: null, error: decision.reason });
+      this.opts.events.error('CMP002', this.name, decision.reason, { generation: gen, restarts: this._restarts });
       return;
     }
     const delay = decision.delay;
     this.nextRestartAt = now + delay;
     this.setState('backoff', crashed ? describeExit(info) : null);
-    this.opts.events.stopped({ ...base, reason: exitReason, restarts: this.restarts, next_restart_in_ms: delay });
+    this.opts.events.stopped({ ...base, reason: exitReason, restarts: this._restarts, next_restart_in_ms: delay });
     // A real timer: the daemon sleeps until it fires, however many crashes came before.
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
       void this.queue
         .run(async () => {
-          if (this.state !== 'backoff') return;
+          if (this._state !== 'backoff') return;
           await this.launchWhenReady('crash');
         })
         .catch(() => {});
@@ -460,22 +377,21 @@ export class Component {
     this.clearBackoff();
     const instance = this.instance;
     if (!instance) {
-      if (this.state !== finalState) this.setState(finalState, null);
+      if (this._state !== finalState) this.setState(finalState, null);
       return;
     }
-    const gen = this.generation;
+    const gen = this._generation;
     const runtime = this.now() - (this.startedAt ?? this.now());
     this.healthTracker.end();
     this.setState('stopping', null);
     let info: ExitInfo;
     try {
-      info = await instance.stop(this.config.stop.signal, this.config.stop.timeout);
+      info = await instance.stop(this._config.stop.signal, this._config.stop.timeout);
     } catch (err) {
       this.opts.logger?.error(`stopping ${this.name} failed: ${(err as Error).message}`);
       info = { code: null, signal: null };
     }
     this.endRun();
-    this.lastExit = info;
     this.opts.events.stopped({
       component: this.name,
       pid: instance.pid,
@@ -485,7 +401,7 @@ export class Component {
       reason: info.killed ? 'killed' : 'stopped',
       ...(cause ? { cause } : {}),
       runtime_ms: runtime,
-      restarts: this.restarts,
+      restarts: this._restarts,
       next_restart_in_ms: null,
     });
     this.setState(finalState, null);
@@ -495,7 +411,7 @@ export class Component {
     this.healthTracker.end();
     this.instance = null;
     this.startedAt = null;
-    this.sample = null;
+    this._sample = null;
   }
 
   private async disposeLifecycle(): Promise<void> {

@@ -1,4 +1,6 @@
-import type { Component } from './component.js';
+import type { ComponentConfig } from '../config/schema.js';
+import type { ComponentState } from './types.js';
+import { LIVE } from './states.js';
 
 /** What a dependant waits for (`depends_on`, docs/config.md). */
 export type DependencyCondition = 'started' | 'healthy' | 'completed';
@@ -8,8 +10,16 @@ export type DependencyVerdict = { kind: 'met' } | { kind: 'wait'; reason: string
 
 export const MET: DependencyVerdict = { kind: 'met' };
 
-/** States in which a generation is alive and has not been asked to stop. */
-const LIVE = new Set(['running', 'healthy', 'unhealthy']);
+/** What a dependency judgement reads of a component (src/supervisor/component.ts has it all). */
+export interface DependencyView {
+  readonly state: ComponentState;
+  readonly reason: string | null;
+  readonly config: Pick<ComponentConfig, 'depends_on'>;
+  readonly startPending: boolean;
+  readonly completedCleanly: boolean;
+  readonly health: 'healthy' | 'unhealthy' | 'unknown' | null;
+  hasHealthCheck(): boolean;
+}
 
 /**
  * Judges one dependency as it stands now (not as it once was: a dependency
@@ -28,7 +38,7 @@ const LIVE = new Set(['running', 'healthy', 'unhealthy']);
  */
 export function judgeDependency(
   name: string,
-  dep: Component | undefined,
+  dep: DependencyView | undefined,
   condition: DependencyCondition,
   isBlocked: (name: string) => boolean,
 ): DependencyVerdict {
@@ -60,8 +70,8 @@ export function judgeDependency(
 
 /** Judges all of a component's dependencies: blocked wins over wait, wait over met. */
 export function judgeDependencies(
-  component: Component,
-  lookup: (name: string) => Component | undefined,
+  component: DependencyView,
+  lookup: (name: string) => DependencyView | undefined,
   isBlocked: (name: string) => boolean,
 ): DependencyVerdict {
   let waiting: DependencyVerdict | null = null;

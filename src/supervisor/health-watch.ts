@@ -1,7 +1,8 @@
 import type { ComponentConfig } from '../config/schema.js';
-import type { ComponentLifecycle } from '../plugins/types.js';
+import type { ComponentLifecycle } from '../runners/types.js';
 import type { Probe } from '../health/types.js';
 import { createProbe, startProbeLoop } from '../health/index.js';
+import { abortable, abortedBy } from '../util/abort.js';
 
 /** What a health check reports on each status it arrives at. */
 export type HealthStatus = 'healthy' | 'unhealthy';
@@ -47,12 +48,11 @@ function pluginProbe(name: string, health: () => Promise<{ ok: boolean; detail?:
     kind: 'exec',
     target: `plugin health of ${name}`,
     async check(signal) {
-      const aborted = new Promise<null>((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }));
       try {
-        const result = await Promise.race([health(), aborted]);
-        if (result === null) return { ok: false, detail: `timed out after ${PLUGIN_CHECK.timeout}ms`, timedOut: true };
+        const result = await abortable(health(), signal);
         return { ok: result.ok, detail: result.detail ?? (result.ok ? 'ok' : 'failed'), timedOut: false };
       } catch (err) {
+        if (abortedBy(err, signal)) return { ok: false, detail: `timed out after ${PLUGIN_CHECK.timeout}ms`, timedOut: true };
         return { ok: false, detail: (err as Error).message ?? String(err), timedOut: false };
       }
     },

@@ -1,4 +1,5 @@
-import type { ComponentLifecycle, Instance } from '../plugins/types.js';
+import type { ComponentLifecycle, Instance } from '../runners/types.js';
+import { abortable, abortedBy } from '../util/abort.js';
 
 /** A lifecycle's start that did not finish within `start_timeout` (CMP001). */
 export class StartTimeoutError extends Error {
@@ -11,14 +12,12 @@ export class StartTimeoutError extends Error {
 /** Runs `lifecycle.start()` bounded by `limitMs`; an instance that arrives late is killed at once. */
 export async function startWithTimeout(lifecycle: ComponentLifecycle, limitMs: number): Promise<Instance> {
   const started = lifecycle.start();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), limitMs)));
+  const deadline = AbortSignal.timeout(limitMs);
   try {
-    const result = await Promise.race([started, timeout]);
-    if (result) return result;
-  } finally {
-    clearTimeout(timer);
+    return await abortable(started, deadline);
+  } catch (err) {
+    if (!abortedBy(err, deadline)) throw err;
+    started.then((late) => late.stop('SIGKILL', 0)).catch(() => {});
+    throw new StartTimeoutError(limitMs);
   }
-  started.then((late) => late.stop('SIGKILL', 0)).catch(() => {});
-  throw new StartTimeoutError(limitMs);
 }

@@ -1,5 +1,5 @@
 import type { ComponentStatus } from '../schema/messages.js';
-import type { AttachInfo } from '../plugins/types.js';
+import type { AttachInfo } from '../runners/types.js';
 import type { ConfigIssue } from '../config/issues.js';
 
 /** States of one component's state machine. */

@@ -1,6 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readProcStat as readStatFast, type ProcStat } from '../../resources/proc-stat.js';
+import { childrenOf, groupExists, hasProcFs, isLiveState, newProcStat, readProcStat, processStartTicks, isProcessRunning } from '../../util/proc.js';
+
+export { isProcessRunning, processStartTicks };
 
 /**
  * Process-group helpers. A group counts as gone when no member is left that
@@ -11,6 +13,7 @@ import { readProcStat as readStatFast, type ProcStat } from '../../resources/pro
 
 /** Sends `signal` to the whole group; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  if (signal === 0) return groupExists(pgid);
   try {
     process.kill(-pgid, signal);
     return true;
@@ -18,56 +21,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     // EPERM means a member exists that we may not signal: treat as present.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** State letter and process group of one pid from /proc, or null when gone. */
-export function readProcStat(pid: number): { state: string; pgid: number; ppid: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]) };
-  } catch {
-    return null;
-  }
-}
-
-/** A process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when it is gone or unreadable; with the pid it names one process across pid reuse. */
-export function processStartTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
-  } catch {
-    return null;
-  }
-}
-
-/** True when the pid exists and is not a zombie. */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = readProcStat(pid);
-  // Without /proc (not Linux) trust kill(0).
-  if (stat === null) return existsProc() ? false : true;
-  return stat.state !== 'Z' && stat.state !== 'X';
-}
-
-let procChecked: boolean | null = null;
-function existsProc(): boolean {
-  if (procChecked === null) {
-    try {
-      readdirSync('/proc/self');
-      procChecked = true;
-    } catch {
-      procChecked = false;
-    }
-  }
-  return procChecked;
 }
 
 /** Pids of the group's members that are not zombies (Linux /proc scan). */
@@ -82,9 +35,7 @@ export function listGroupMembers(pgid: number): number[] {
 const SCAN_TTL_MS = 5;
 let lastScan: { at: number; live: Array<{ pid: number; pgid: number }> } | null = null;
 
-const scanStat: ProcStat = { pid: 0, ppid: 0, pgid: 0, ticks: 0, childTicks: 0, start: 0, rssPages: 0 };
-const ZOMBIE = 0x5a; // 'Z'
-const DEAD = 0x58; // 'X'
+const scanStat = newProcStat();
 
 /**
  * The process group of a live (not zombie) process, or null when it is gone or
@@ -93,8 +44,8 @@ const DEAD = 0x58; // 'X'
  * stopping at once share the scans below).
  */
 function livePgid(pid: number): number | null {
-  if (!readStatFast(pid, scanStat)) return null;
-  return scanStat.state === ZOMBIE || scanStat.state === DEAD ? null : scanStat.pgid;
+  if (!readProcStat(pid, scanStat)) return null;
+  return isLiveState(scanStat) ? scanStat.pgid : null;
 }
 
 function scanProc(maxAgeMs = SCAN_TTL_MS): Array<{ pid: number; pgid: number }> {
@@ -116,7 +67,7 @@ function scanProc(maxAgeMs = SCAN_TTL_MS): Array<{ pid: number; pgid: number }> 
 /** True while the group has a live (non-zombie) member. `maxAgeMs` 0 forces a fresh scan. */
 export function isGroupAlive(pgid: number, maxAgeMs = SCAN_TTL_MS): boolean {
   if (!signalGroup(pgid, 0)) return false;
-  if (!existsProc()) return true;
+  if (!hasProcFs()) return true;
   return scanProc(maxAgeMs).some((p) => p.pgid === pgid);
 }
 
@@ -136,26 +87,8 @@ const ZOMBIE_CHECK_AFTER_MS = 50;
  */
 const knownMembers = new Map<number, number[]>();
 
-/** Children of every thread of `pid` (a Go or Java program forks from any thread), from /proc. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (let t = 0; t < tasks.length; t++) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tasks[t]}/children`, 'utf8').trim();
-      if (text !== '') for (const c of text.split(' ')) out.push(Number(c));
-    } catch {}
-  }
-  return out;
-}
-
 /** A process that left the component's group (setsid, setpgid) while its parent chain still reached the leader. */
-interface Escapee {
+export interface Escapee {
   pid: number;
   /** Start time (clock ticks since boot): with the pid it names one process across pid reuse. */
   start: number;
@@ -185,7 +118,7 @@ function readTree(pgid: number): { members: number[]; escapees: Escapee[] } {
     const children = childrenOf(queue[i]!);
     for (let c = 0; c < children.length; c++) {
       const child = children[c]!;
-      if (!readStatFast(child, scanStat) || scanStat.state === ZOMBIE || scanStat.state === DEAD) continue;
+      if (!readProcStat(child, scanStat) || !isLiveState(scanStat)) continue;
       if (scanStat.pgid === pgid) members.push(child);
       else escapees.push({ pid: child, start: scanStat.start, leader: scanStat.pgid === child });
       queue.push(child);
@@ -194,17 +127,26 @@ function readTree(pgid: number): { members: number[]; escapees: Escapee[] } {
   return { members, escapees };
 }
 
+/**
+ * The processes that left the group (setsid, setpgid) while their parent chain
+ * still reaches it: found as a stop finds them, for the record that lets a
+ * later daemon end them when this one dies before it stops them.
+ */
+export function findEscapees(pgid: number): Escapee[] {
+  return readTree(pgid).escapees;
+}
+
 /** True while the escapee is the same live process, or, for a group leader that is gone or a zombie, its group has a live member. */
-function escapeeAlive(e: Escapee): boolean {
-  if (readStatFast(e.pid, scanStat)) {
+export function escapeeAlive(e: Escapee): boolean {
+  if (readProcStat(e.pid, scanStat)) {
     // Its pid reused: the process is gone, and so is the group it led (Linux gives out no pid still used as a group id).
     if (scanStat.start !== e.start) return false;
-    if (scanStat.state !== ZOMBIE && scanStat.state !== DEAD) return true;
+    if (isLiveState(scanStat)) return true;
   }
   return e.leader && isGroupAlive(e.pid);
 }
 
-function signalEscapees(escapees: readonly Escapee[], signal: NodeJS.Signals): void {
+export function signalEscapees(escapees: readonly Escapee[], signal: NodeJS.Signals): void {
   for (const e of escapees) {
     if (!escapeeAlive(e)) continue;
     try {
@@ -214,7 +156,7 @@ function signalEscapees(escapees: readonly Escapee[], signal: NodeJS.Signals): v
 }
 
 /** Waits up to `timeoutMs` for every escapee to be gone. */
-async function waitEscapeesGone(escapees: readonly Escapee[], timeoutMs: number): Promise<boolean> {
+export async function waitEscapeesGone(escapees: readonly Escapee[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, RunOptions } from '../types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopGroup } from './group.js';
 import { checkCwd } from './check-cwd.js';
+import { stopOnce } from '../stop-once.js';
 import { splitCommand } from './split-command.js';
 
 /** Options of the process runner: the common runner options plus where output goes. */
@@ -69,22 +70,22 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
     subprocess.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
-  let stopping = false;
-  let killed = false;
   let orphansKilled = false;
-  // The stop in progress: it may still be ending processes that left the group after the group is gone.
-  let stopDone: Promise<void> | null = null;
+  const stopper = stopOnce(
+    (signal, timeoutMs) => stopGroup(pgid, signal, timeoutMs),
+    () => exited,
+  );
 
   const exited: Promise<ExitInfo> = (async () => {
     const leader = await leaderExit;
-    if (!stopping && signalGroup(pgid, 0)) {
+    if (!stopper.stopping && signalGroup(pgid, 0)) {
       // SIGKILL to zombies is harmless, so the kill does not depend on a scan; the flag does.
       orphansKilled = isGroupAlive(pgid, 0);
       signalGroup(pgid, 'SIGKILL');
     }
     // A stop in progress owns the group's end (it SIGKILLs after its timeout).
     await waitGroupGone(pgid, Number.POSITIVE_INFINITY);
-    if (stopDone) await stopDone;
+    if (stopper.done) await stopper.done;
     if (logs) {
       // The last output may still be in the pipes after the exit event. A process that left
       // the group (setsid) could hold them open for ever, so the wait is bounded.
@@ -100,27 +101,16 @@ export async function runProcess(opts: ProcessRunOptions): Promise<Instance> {
       }
       logs.flush();
     }
-    const info: ExitInfo = { code: leader.code, signal: leader.signal, killed };
+    const info: ExitInfo = { code: leader.code, signal: leader.signal, killed: stopper.killed };
     if (orphansKilled) info.orphansKilled = true;
     return info;
   })();
-
-  let stopPromise: Promise<ExitInfo> | null = null;
-  const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
-    if (stopPromise) return stopPromise;
-    stopping = true;
-    stopDone = stopGroup(pgid, signal, timeoutMs).then((k) => {
-      if (k) killed = true;
-    });
-    stopPromise = stopDone.then(() => exited);
-    return stopPromise;
-  };
 
   return {
     pid: pgid,
     command: display,
     exited,
-    stop,
+    stop: stopper.stop,
     pids: () => [pgid],
   };
 }

@@ -3,10 +3,11 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type * as pty from 'node-pty';
-import type { ExitInfo, Instance, RunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, RunOptions } from '../types.js';
 import type { LogSink } from '../../logs/types.js';
 import { isGroupAlive, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { checkCwd } from '../process/check-cwd.js';
+import { stopOnce } from '../stop-once.js';
 import { splitCommand } from '../process/split-command.js';
 import { startAttachServer } from './attach-server.js';
 import { Scrollback } from './scrollback.js';
@@ -82,33 +83,21 @@ export async function runPty(opts: PtyRunOptions): Promise<Instance> {
     });
   });
 
-  let stopping = false;
-  let killed = false;
-  // The stop in progress: it may still be ending processes that left the group after the group is gone.
-  let stopDone: Promise<void> | null = null;
+  const stopper = stopOnce(
+    (signal, timeoutMs) => stopTerminalGroup(pid, signal, timeoutMs),
+    () => exited,
+  );
   const exited: Promise<ExitInfo> = (async () => {
     const leader = await leaderExit;
-    if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    if (!stopper.stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
-    if (stopDone) await stopDone;
+    if (stopper.done) await stopper.done;
     opts.logs?.flush();
     await server.close();
-    return { ...leader, killed };
+    return { ...leader, killed: stopper.killed };
   })();
 
-  let stopPromise: Promise<ExitInfo> | null = null;
-  const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
-    if (!stopPromise) {
-      stopping = true;
-      stopDone = stopTerminalGroup(pid, signal, timeoutMs).then((k) => {
-        if (k) killed = true;
-      });
-      stopPromise = stopDone.then(() => exited);
-    }
-    return stopPromise;
-  };
-
-  return { pid, command: display, exited, stop, pids: () => [pid], attach: { kind: 'pty', socketPath } };
+  return { pid, command: display, exited, stop: stopper.stop, pids: () => [pid], attach: { kind: 'pty', socketPath } };
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));

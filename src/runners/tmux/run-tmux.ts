@@ -1,8 +1,9 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExitInfo, Instance, TmuxRunOptions } from '../../plugins/types.js';
+import type { ExitInfo, Instance, TmuxRunOptions } from '../types.js';
 import { isGroupAlive, isProcessRunning, signalGroup, waitGroupGone, stopTerminalGroup } from '../process/group.js';
 import { checkCwd } from '../process/check-cwd.js';
+import { stopOnce } from '../stop-once.js';
 import { splitCommand } from '../process/split-command.js';
 import { closeTmuxWindows, endStalePanes, ownerTag, OWNER_OPTION } from './leftovers.js';
 import { COMPONENT_OPTION, defaultTmuxSocket, hasTmuxSession, tmuxCommand } from './tmux-command.js';
@@ -87,41 +88,27 @@ export async function runTmux(opts: TmuxRunOptions): Promise<TmuxInstance> {
   const pid = Number(panePid);
   if (!windowId || !Number.isInteger(pid) || pid <= 0) throw new Error(`component "${opts.name}": tmux did not report the new window (${out.trim()})`);
 
-  let stopping = false;
-  let killed = false;
-  // The stop in progress: it may still be ending processes that left the group after the group is gone.
-  let stopDone: Promise<void> | null = null;
-  let stopSignal: string | null = null;
+  const stopper = stopOnce(
+    (signal, timeoutMs) => stopTerminalGroup(pid, signal, timeoutMs),
+    () => exited,
+  );
   const exited: Promise<ExitInfo> = (async () => {
     await waitPidGone(pid);
     const recorded = await readDeadStatus(socket, paneId);
     await tmuxCommand(socket, ['kill-window', '-t', windowId]).catch(() => {});
-    if (!stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    if (!stopper.stopping && isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
     await waitGroupGone(pid, Number.POSITIVE_INFINITY);
-    if (stopDone) await stopDone;
+    if (stopper.done) await stopper.done;
     // When tmux recorded nothing and corral stopped it, it ended by corral's signal (known once the stop is done).
-    const info = stopping && recorded.code === null && recorded.signal === null ? { code: null, signal: killed ? 'SIGKILL' : stopSignal } : recorded;
-    return { ...info, killed };
+    const info = stopper.stopping && recorded.code === null && recorded.signal === null ? { code: null, signal: stopper.killed ? 'SIGKILL' : stopper.signal } : recorded;
+    return { ...info, killed: stopper.killed };
   })();
-
-  let stopPromise: Promise<ExitInfo> | null = null;
-  const stop = (signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> => {
-    if (!stopPromise) {
-      stopping = true;
-      stopSignal = signal;
-      stopDone = stopTerminalGroup(pid, signal, timeoutMs).then((k) => {
-        if (k) killed = true;
-      });
-      stopPromise = stopDone.then(() => exited);
-    }
-    return stopPromise;
-  };
 
   return {
     pid,
     command: display,
     exited,
-    stop,
+    stop: stopper.stop,
     pids: () => [pid],
     attach: { kind: 'tmux', socket, session, window: windowId },
     socket,

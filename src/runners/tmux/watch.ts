@@ -1,5 +1,5 @@
 import type { PublishResult } from '../../bus/types.js';
-import type { Logger } from '../../plugins/types.js';
+import type { Logger } from '../types.js';
 import { startControlClient, type ControlClient, type ControlNotification } from './control.js';
 import { defaultTmuxSocket, hasTmuxSession, isTmuxSessionGone, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
 

@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../../src/cli/monitor.js';
+import { monitorTarget, run } from '../../../src/cli/monitor.js';
 import { findDaemon } from '../../../src/cli/daemon-client.js';
 import { runInteractive } from '../../../src/monitor/app.js';
 import { connectLive, MONITOR_REGISTRATION } from '../../../src/monitor/live.js';
@@ -93,7 +93,7 @@ describe('corral monitor', () => {
     ) as unknown as NodeJS.WriteStream;
     const frame = () => strip(screen.slice(screen.lastIndexOf('\x1b[1;1H')));
 
-    const done = runInteractive({ target: findDaemon(config), filter: {}, connect: connectLive, input, output, color: false, pollMs: 100, frameMs: 20 });
+    const done = runInteractive({ target: monitorTarget(findDaemon(config)), filter: {}, connect: connectLive, input, output, color: false, pollMs: 100, frameMs: 20 });
     await waitFor('the component table', () => /web\s+running/.test(frame()));
     await waitFor('registration on the bus', () => registered.length > 0);
     // The bus announces the registration with the capabilities the monitor sent.

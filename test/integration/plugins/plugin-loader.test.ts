@@ -11,13 +11,13 @@ import { ComponentSchema } from '../../../src/config/schema.js';
 import { createLifecycle } from '../../../src/plugins/context.js';
 import { getPluginSchema, loadPlugin, PluginLoadError } from '../../../src/plugins/loader.js';
 import { pluginKeysOf } from '../../../src/plugins/plugin-config.js';
-import type { Logger, PluginDefinition, Runners } from '../../../src/plugins/types.js';
+import type { BuiltinRunners, Logger, PluginDefinition } from '../../../src/plugins/types.js';
 
 // Temp-dir plugins reach corral's API and zod by absolute URL: they live outside the package.
 const API = pathToFileURL(resolve('src/index.ts')).href;
 const ZOD = pathToFileURL(createRequire(import.meta.url).resolve('zod')).href;
 
-const noRunners: Runners = {
+const noRunners: BuiltinRunners = {
   process: () => Promise.reject(new Error('not in this test')),
   pty: () => Promise.reject(new Error('not in this test')),
   tmux: () => Promise.reject(new Error('not in this test')),
