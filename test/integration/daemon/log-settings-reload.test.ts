@@ -39,7 +39,10 @@ describe('a reload applies logs: to the logs already open', () => {
     await waitFor('talker.log to rotate', () => readdirSync(logs).filter((f) => f.startsWith('talker.log.')), (f) => f.length > 0);
     expect(t.pidOf('talker')).toBe(pid);
     await waitFor('a second rotation', () => statSync(join(logs, 'talker.log.1')).size, (n) => n > 0 && n <= 1024);
-    expect(readdirSync(logs).filter((f) => f.startsWith('talker.log')).sort()).toEqual(['talker.log', 'talker.log.1']);
+    // Two files kept (max_files 2). A rotation renames talker.log before it opens the next one, so talker.log may be missing for a moment.
+    const files = readdirSync(logs).filter((f) => f.startsWith('talker.log'));
+    expect(files).toContain('talker.log.1');
+    expect(files.filter((f) => f !== 'talker.log' && f !== 'talker.log.1')).toEqual([]);
     const rotated = statSync(join(logs, 'talker.log.1')).size;
     expect(rotated).toBeLessThanOrEqual(1024);
 
