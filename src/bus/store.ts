@@ -6,7 +6,7 @@ import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
 import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
-import { FILTER_OPTIONS_MAX, type BusEntry, type EventStore, type QueryOptions, type QueryPage } from './types.js';
+import { FILTER_OPTIONS_MAX, HISTORY_PAGE_BYTES, createPageBuilder, type BusEntry, type EventStore, type QueryOptions, type QueryPage } from './types.js';
 
 /** Options of the SQLite event store. */
 export interface EventStoreOptions {
@@ -192,24 +192,31 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
 
   function query(filter: EventFilter, options: QueryOptions = {}): QueryPage {
     const limit = Math.min(Math.max(1, Math.floor(options.limit ?? DEFAULT_LIMIT)), MAX_LIMIT);
+    const page = createPageBuilder(limit, Math.max(1, options.maxBytes ?? HISTORY_PAGE_BYTES));
     const cursor = parseCursor(options.cursor);
     const desc = options.order === 'desc';
     const bound = cursor === undefined ? undefined : { op: desc ? ('<' as const) : ('>' as const), seq: cursor };
     const where = filterToWhere(filter, bound);
-    const rows = statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...where.params, limit + 1) as Row[];
-    let events = rows.map(toEntry);
+    const rows = statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`);
     // Queued entries are newer than every committed one; the batch in flight may
-    // have committed already, so entries the database returned are not added twice.
+    // have committed already, so rows the database has for them are skipped.
     const pending = pendingMatching(filter, bound);
-    if (pending.length > 0) {
-      const have = new Set(events.map((e) => e.seq));
-      events = events.concat(pending.filter((e) => !have.has(e.seq)));
-      events.sort(desc ? (a, b) => b.seq - a.seq : (a, b) => a.seq - b.seq);
-    }
-    const more = events.length > limit;
-    if (more) events.length = limit;
+    const queuedSeqs = new Set(pending.map((e) => e.seq));
+    // Rows are read one at a time and reading stops when the page is full: a
+    // page never holds more than its bound, however big the rows.
+    const fromDb = (): boolean => {
+      for (const row of rows.iterate(...where.params, limit + 1) as IterableIterator<Row>) {
+        if (!queuedSeqs.has(row.seq) && !page.take(toEntry(row))) return false;
+      }
+      return true;
+    };
+    const fromQueue = (list: BusEntry[]): boolean => list.every((e) => page.take(e));
+    if (desc) {
+      if (fromQueue(pending.reverse())) fromDb();
+    } else if (fromDb()) fromQueue(pending);
+    const events = page.events;
     if (desc) events.reverse();
-    if (!more) return { events, next_cursor: null };
+    if (!page.more) return { events, next_cursor: null };
     return { events, next_cursor: String(desc ? events[0]!.seq : events[events.length - 1]!.seq) };
   }
 
