@@ -2,7 +2,7 @@ import { uuid as randomUUID } from '../util/uuid.js';
 import type { BusEntry } from '../bus/types.js';
 import type { ErrorData } from '../schema/errors.js';
 import type { HeartbeatData } from '../schema/messages.js';
-import { textFrame } from './ws-internals.js';
+import { textFrame, textFrameOf } from './ws-internals.js';
 
 // One frame per event, whatever the number of subscribers: the bus delivers
 // an entry to every listener synchronously, so the first listener builds the
@@ -65,23 +65,35 @@ function metadata(seq: number, extra = ''): string {
 export type EntryJson = (entry: BusEntry) => string;
 const stored: EntryJson = (e) => e.json;
 
-/** An `event` message whose data is an array: a slow subscriber's coalesced backlog. */
-export function batchFrame(entries: readonly BusEntry[], json: EntryJson = stored): string {
-  const last = entries[entries.length - 1];
-  return `{"type":"event","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`;
+/** The pieces of `[json,json,…]` for textFrameOf: the events are not joined into one more string first. */
+function arrayPieces(head: string, entries: readonly BusEntry[], json: EntryJson, tail: string): string[] {
+  const pieces: string[] = [head];
+  entries.forEach((e, i) => pieces.push(i === 0 ? json(e) : `,${json(e)}`));
+  pieces.push(tail);
+  return pieces;
 }
 
-/** The `initial` message: events oldest first; `truncated` when a replay hit its cap. */
+/** An `event` message whose data is an array (a slow subscriber's coalesced backlog), as a wire frame. */
+export function batchFrame(entries: readonly BusEntry[], json: EntryJson = stored): Buffer {
+  const last = entries[entries.length - 1];
+  return textFrameOf(arrayPieces('{"type":"event","data":[', entries, json, `],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`));
+}
+
+/**
+ * The `initial` message, as a wire frame: events oldest first; `truncated`
+ * and `next_cursor` when a replay stopped at its page bound (the client asks
+ * for the next page with a `subscribe` whose `after` is that cursor).
+ */
 export function initialFrame(
   entries: readonly BusEntry[],
   extra: { truncated?: boolean; next_cursor?: string | null } = {},
   /** The cursor when no entry is sent: where the client stands (the bus's last seq, or its own `after`). */
   emptySeq = 0,
   json: EntryJson = stored,
-): string {
+): Buffer {
   const last = entries[entries.length - 1];
   const more = extra.truncated ? `,"truncated":true,"next_cursor":${JSON.stringify(extra.next_cursor ?? null)}` : '';
-  return `{"type":"initial","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`;
+  return textFrameOf(arrayPieces('{"type":"initial","data":[', entries, json, `],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`));
 }
 
 /** An `error` message to one client or to all. */

@@ -1,10 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
+import { createMemoryBudget, type MemoryBudget } from './memory-budget.js';
+import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
 
@@ -20,6 +22,8 @@ export interface WsHub {
   broadcastError(error: ErrorData): void;
   /** Closes every connection with `how` (default 1001 "corral is shutting down"), then the WebSocket server. */
   close(how?: CloseHow): Promise<void>;
+  /** The daemon-wide budget of unread output (and, later, request bodies) the connections count against. */
+  readonly budget: MemoryBudget;
 }
 
 /** One bus client as GET /health lists it; `version` and `capabilities` are what its `register` message said. */
@@ -52,6 +56,14 @@ function closeReason(reason: string): string {
   return cut;
 }
 
+/** An HTTP refusal of an upgrade, on the raw socket; ended once written (so the body is not cut off). */
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
 const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
 
 export function createWsHub(opts: ServerOptions): WsHub {
@@ -59,9 +71,14 @@ export function createWsHub(opts: ServerOptions): WsHub {
   const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
   // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const budget = opts.memoryBudget ?? createMemoryBudget();
   const conns = new Set<Connection>();
   // Connections registered under the name of a component the supervisor runs.
   const asSupervised = new WeakSet<Connection>();
+  // The connection whose register published component.started for a name:
+  // only it publishes that name's component.stopped (when it leaves, another
+  // connection registered under the name takes over, with its own started).
+  const owners = new Map<string, Connection>();
   const isSupervised = (name: string): boolean => {
     try {
       return Object.hasOwn(opts.heartbeat(), name);
@@ -71,8 +88,12 @@ export function createWsHub(opts: ServerOptions): WsHub {
   };
 
   function publishSelf(eventType: string, payload: Record<string, unknown>): void {
-    const res = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type: eventType, payload });
-    if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+    try {
+      const res = bus.publish({ source: CORRAL_SOURCE, session_id: bus.sessionId, event_type: eventType, payload });
+      if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+    } catch (err) {
+      opts.logger?.error(`cannot publish ${eventType}`, { error: (err as Error).message });
+    }
   }
 
   function componentStarted(conn: Connection): void {
@@ -105,8 +126,46 @@ export function createWsHub(opts: ServerOptions): WsHub {
     });
   }
 
-  // Ecosystem errors (error.* events) also go to every connection as `error` messages.
-  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*' }, (entry) => {
+  /**
+   * `c` leaves `name` (closed, or registered as something else): when its
+   * register published the name's component.started, component.stopped is
+   * published, and another connection still registered under the name takes
+   * it over (with its own component.started). A connection that registered a
+   * name someone else holds publishes neither.
+   */
+  function releaseName(c: Connection, name: string, reason: string, code: number | null): void {
+    if (owners.get(name) !== c) return;
+    owners.delete(name);
+    componentStopped(c, name, reason, code);
+    for (const other of conns) {
+      if (other === c || other.component !== name || asSupervised.has(other)) continue;
+      owners.set(name, other);
+      componentStarted(other);
+      return;
+    }
+  }
+
+  function onRegister(c: Connection, previous: string | null): void {
+    if (previous && previous !== c.component) releaseName(c, previous, 'stopped', null);
+    asSupervised.delete(c);
+    // A component corral supervises (one of its processes registering, or anyone using its name) is
+    // reported by the supervisor: component.started/stopped here would contradict `corral ps`.
+    if (c.component && isSupervised(c.component)) {
+      asSupervised.add(c);
+      return;
+    }
+    if (!c.component || owners.has(c.component)) {
+      const owner = c.component ? owners.get(c.component) : undefined;
+      if (owner && owner !== c) opts.logger?.debug('a second bus client registered a name already registered', { component: c.component, client: c.id, owner: owner.id });
+      return;
+    }
+    owners.set(c.component, c);
+    componentStarted(c);
+  }
+
+  // corral's own errors (error.* events it published) also go to every
+  // connection as `error` messages; a client's error.* event is an ordinary event.
+  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*', source: CORRAL_SOURCE }, (entry) => {
     if (conns.size === 0) return;
     broadcast(errorEventFrame(entry));
   });
@@ -154,53 +213,62 @@ export function createWsHub(opts: ServerOptions): WsHub {
       replayCap: opts.replayCap ?? 10_000,
       storeHighWater: opts.storeHighWater ?? 10_000,
       compat,
+      budget,
       ...(opts.logger ? { logger: opts.logger } : {}),
-      onRegister(c, previous) {
-        if (previous && previous !== c.component && !asSupervised.has(c)) componentStopped(c, previous, 'stopped', null);
-        asSupervised.delete(c);
-        // A component corral supervises (one of its processes registering, or anyone using its name) is
-        // reported by the supervisor: component.started/stopped here would contradict `corral ps`.
-        if (c.component && isSupervised(c.component)) {
-          asSupervised.add(c);
-          return;
-        }
-        if (previous !== c.component) componentStarted(c);
-      },
+      onRegister,
     });
     conns.add(conn);
     ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
     ws.on('close', (peerCode, peerReason) => {
-      conns.delete(conn);
-      conn.dispose();
-      const code = conn.serverClose?.code ?? peerCode;
-      const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
-      if (conn.component && !asSupervised.has(conn)) componentStopped(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
-      publishSelf('ws.disconnected', {
-        client_id: conn.id,
-        remote_address: conn.remote,
-        component: conn.component,
-        code,
-        reason,
-        duration_ms: Date.now() - conn.connectedAt,
-      });
+      try {
+        closed(conn, peerCode, peerReason);
+      } catch (err) {
+        opts.logger?.error('cleaning up a closed WebSocket connection failed', { client: conn.id, error: (err as Error).stack ?? String(err) });
+      }
     });
     conn.subscribe(filter);
     publishSelf('ws.connected', { client_id: conn.id, remote_address: conn.remote, component: null, path: new URL(req.url ?? '/', 'http://x').pathname });
   }
 
+  function closed(conn: Connection, peerCode: number, peerReason: Buffer): void {
+    conns.delete(conn);
+    conn.dispose();
+    const code = conn.serverClose?.code ?? peerCode;
+    const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
+    if (conn.component) releaseName(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
+    publishSelf('ws.disconnected', {
+      client_id: conn.id,
+      remote_address: conn.remote,
+      component: conn.component,
+      code,
+      reason,
+      duration_ms: Date.now() - conn.connectedAt,
+    });
+  }
+
   return {
     accept(req, socket, head, url) {
-      const f = filterFromQuery(url);
-      if (!f.ok) {
-        const body = `bad filter in the query string: ${f.message}\n`;
-        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-        return;
+      // Nothing in an upgrade may throw past it: a failure ends this one request, logged.
+      try {
+        const f = filterFromQuery(url);
+        if (!f.ok) return refuseUpgrade(socket, 400, `bad filter in the query string: ${f.message}`);
+        // The observability dashboard's stream gets every event in its shape.
+        const path = url.pathname.replace(/\/+$/, '');
+        const compat = path === COMPAT_STREAM_PATH && path !== (opts.path ?? '/events');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          try {
+            onConnection(ws, req, f.filter, compat);
+          } catch (err) {
+            opts.logger?.error('a WebSocket connection could not be set up; closing it', { error: (err as Error).stack ?? String(err) });
+            ws.terminate();
+          }
+        });
+      } catch (err) {
+        opts.logger?.error('a WebSocket upgrade failed; refusing it', { url: req.url?.slice(0, 200), error: (err as Error).stack ?? String(err) });
+        refuseUpgrade(socket, 500, 'internal error setting up the WebSocket; see the corral log');
       }
-      // The observability dashboard's stream gets every event in its shape.
-      const path = url.pathname.replace(/\/+$/, '');
-      const compat = path === COMPAT_STREAM_PATH && path !== (opts.path ?? '/events');
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, f.filter, compat));
     },
+    budget,
     clientCount: () => conns.size,
     backlog() {
       let n = 0;
