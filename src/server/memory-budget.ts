@@ -28,8 +28,8 @@ export interface MemoryBudget {
   whenAvailable(fn: () => void): () => void;
 }
 
-/** The default daemon-wide budget: 64 MiB of unread output and request bodies together. */
-export const DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024;
+/** The default daemon-wide budget: 128 MiB of unread output and request bodies together. */
+export const DEFAULT_MEMORY_BUDGET = 128 * 1024 * 1024;
 
 /** A waiter is woken only when at least this much is free, so a release of a few bytes does not wake everyone. */
 const MIN_FREE = 64 * 1024;

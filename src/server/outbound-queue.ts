@@ -25,7 +25,11 @@ export interface OutboundOptions {
  * buffer as they are seen there (after each write and at each 'drain').
  */
 export interface Outbound {
-  /** A live event from the bus (never blocks: past the high watermark it is queued, past the budgets the client is too slow). */
+  /**
+   * A live event from the bus: synchronous, never blocks the publisher. Past
+   * the high watermark events are queued (and later coalesced into batches);
+   * past the connection's hard limit or the daemon's budget the client is too slow.
+   */
   deliver(entry: BusEntry): void;
   /** A complete frame (frames.ts), after those sent before it. */
   sendFrame(frame: Buffer): void;
@@ -59,6 +63,45 @@ const PAGE_MAX = 4 * 1024 * 1024;
 const PAGE_MIN = 64 * 1024;
 /** A page waiting for room looks again this often in any case. */
 const ROOM_POLL_MS = 250;
+
+/** How many of the queue's first events go in one batch, and their size. */
+function batchSize(queue: readonly BusEntry[]): { n: number; bytes: number } {
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES) bytes += queue[n++]!.json.length;
+  return { n, bytes };
+}
+
+/** Characters of events a page may hold now (0: wait): see Outbound.pageRoom. */
+function pageRoom(backlog: number, limits: SlowConsumerLimits, budget: MemoryBudget): number {
+  if (backlog >= limits.highWatermark) return 0;
+  // Pages may use a quarter of the daemon's budget; the rest is kept for
+  // live events, except for small pages, which never wait behind big ones.
+  const free = budget.available() - (budget.limit * 3) / 4;
+  if (free >= PAGE_MIN) return Math.min(PAGE_MAX, free);
+  return budget.available() >= PAGE_MIN ? PAGE_MIN : 0;
+}
+
+/** Calls `fn` once, at the first of: the budget freed room, the socket drained (`setWaiter`'s waiter is called), ROOM_POLL_MS passed. */
+function whenRoom(budget: MemoryBudget, setWaiter: (w: (() => void) | null) => void, fn: () => void): () => void {
+  let done = false;
+  const cancel = (): void => {
+    done = true;
+    cancelBudget();
+    clearInterval(poll);
+    setWaiter(null);
+  };
+  const fire = (): void => {
+    if (done) return;
+    cancel();
+    fn();
+  };
+  const cancelBudget = budget.whenAvailable(fire);
+  const poll = setInterval(fire, ROOM_POLL_MS);
+  poll.unref();
+  setWaiter(fire);
+  return cancel;
+}
 
 export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
   const { limits, budget } = opts;
@@ -135,9 +178,7 @@ export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
 
   function flush(): void {
     while (queue.length > 0 && ws.bufferedAmount + outBytes < limits.highWatermark / 2 && !stopped) {
-      let bytes = 0;
-      let n = 0;
-      while (n < queue.length && n < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES) bytes += queue[n++]!.json.length;
+      const { n, bytes } = batchSize(queue);
       const batch = queue.slice(0, n);
       queue = queue.slice(n);
       queuedBytes -= bytes;
@@ -152,10 +193,7 @@ export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
     }
   }
 
-  // The bus listener: synchronous, never blocks the publisher. Past the high
-  // watermark events are queued (and later coalesced into batches); past the
-  // connection's hard limit or the daemon's budget the subscriber is too slow,
-  // so one slow reader, or many, cost bounded memory.
+  // The bus listener (see Outbound.deliver): one slow reader, or many, cost bounded memory.
   function deliver(entry: BusEntry): void {
     if (stopped) return;
     if (queue.length === 0 && ws.bufferedAmount + outBytes < limits.highWatermark) {
@@ -195,38 +233,11 @@ export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
       syncSocket();
     },
     sendPage(frame) {
-      if (!open()) return;
       sendFrame(frame);
       writeOut();
     },
-    pageRoom() {
-      if (backlog() >= limits.highWatermark) return 0;
-      // Pages may use half of the daemon's budget; the other half is kept
-      // for live events, except for small pages, which never wait behind big ones.
-      const free = budget.available() - budget.limit / 2;
-      if (free >= PAGE_MIN) return Math.min(PAGE_MAX, free);
-      return budget.available() >= PAGE_MIN ? PAGE_MIN : 0;
-    },
-    whenRoom(fn) {
-      let done = false;
-      const fire = () => {
-        if (done) return;
-        done = true;
-        cancel();
-        fn();
-      };
-      const cancelBudget = budget.whenAvailable(fire);
-      const poll = setInterval(fire, ROOM_POLL_MS);
-      poll.unref();
-      roomWaiter = fire;
-      function cancel(): void {
-        done = true;
-        cancelBudget();
-        clearInterval(poll);
-        if (roomWaiter === fire) roomWaiter = null;
-      }
-      return cancel;
-    },
+    pageRoom: () => pageRoom(backlog(), limits, budget),
+    whenRoom: (fn) => whenRoom(budget, (w) => (roomWaiter = w), fn),
     clearQueue: releaseQueue,
     flushGathered: writeOut,
     backlog,
@@ -237,8 +248,6 @@ export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
       budget.release(socketCharge);
       socketCharge = 0;
     },
-    endSocket() {
-      if (socket && !socket.destroyed) socket.end();
-    },
+    endSocket: () => void (socket && !socket.destroyed && socket.end()),
   };
 }

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { filterTooBig } from '../bus/filter.js';
-import type { Bus } from '../bus/types.js';
+import type { Bus, BusEntry } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
-import { EventFilterSchema, RegisterDataSchema, type EventFilter } from '../schema/messages.js';
-import { CORRAL_SOURCE, clientEventIssues, type RuleIssue } from '../schema/publisher-rules.js';
-import { didYouMean } from '../config/suggest.js';
+import type { EventFilter } from '../schema/messages.js';
 import type { Logger } from '../plugins/types.js';
+import { parseClientMessage, publishClientEvents, type ClientMessage } from './client-messages.js';
 import { compatJson, errorFrame, initialFrame } from './frames.js';
 import { createInboundGate, type RawMessage } from './inbound-gate.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { createOutbound } from './outbound-queue.js';
-import { resolveTimePoints } from './query-filter.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
 /** What a connection needs from the hub. */
@@ -60,8 +57,14 @@ export interface Connection {
   dispose(): void;
 }
 
-function schemaError(message: string, context?: unknown): ErrorData {
-  return makeError('WS003', 'corral', message, { severity: 'warning', ...(context !== undefined ? { context } : {}) });
+/** The `initial` page: a replay after `after` (at most `replayCap` events), else the newest `history` events; at most `room` characters. */
+function initialPage(bus: Bus, filter: EventFilter, counts: { replayCap: number; history: number }, room: number): { entries: BusEntry[]; extra: { truncated?: true; next_cursor?: string } } {
+  if (filter.after !== undefined) {
+    const page = bus.history(filter, { order: 'asc', limit: counts.replayCap, maxBytes: room });
+    return { entries: page.events, extra: page.next_cursor !== null ? { truncated: true, next_cursor: page.next_cursor } : {} };
+  }
+  // History is the newest events that fit; older ones are GET /events's.
+  return { entries: counts.history > 0 ? bus.history(filter, { order: 'desc', limit: counts.history, maxBytes: room }).events : [], extra: {} };
 }
 
 /**
@@ -96,9 +99,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     onRateLimited: rateLimited,
   });
 
-  function sendError(error: ErrorData): void {
-    outbound.send(errorFrame(error));
-  }
+  const sendError = (error: ErrorData): void => outbound.send(errorFrame(error));
 
   function stopLive(): void {
     cancelWait?.();
@@ -107,8 +108,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     unsubscribe = null;
   }
 
-  // Close, then cut the socket shortly after: a peer that stopped reading
-  // would never read the close frame, and its buffers must be freed.
+  // Then cut shortly after: a peer that stopped reading never reads the close frame.
   function closeWith(code: number, reason: string): void {
     if (closing) return;
     // What was sent before the close goes before the close frame.
@@ -146,44 +146,10 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       });
       return;
     }
-    let extra: { truncated?: boolean; next_cursor?: string | null } = {};
-    let entries;
-    if (filter.after !== undefined) {
-      const page = bus.history(filter, { order: 'asc', limit: deps.replayCap, maxBytes: room });
-      entries = page.events;
-      if (page.next_cursor !== null) extra = { truncated: true, next_cursor: page.next_cursor };
-    } else {
-      // History is the newest events that fit; older ones are GET /events's.
-      entries = deps.history > 0 ? bus.history(filter, { order: 'desc', limit: deps.history, maxBytes: room }).events : [];
-    }
+    const { entries, extra } = initialPage(bus, filter, deps, room);
     // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
     outbound.sendPage(initialFrame(entries, extra, filter.after ?? bus.lastSeq(), json));
     unsubscribe = bus.subscribe(filter, outbound.deliver);
-  }
-
-  function handlePublish(data: unknown): void {
-    const items = Array.isArray(data) ? data : [data];
-    items.forEach((item, index) => {
-      const rules = clientEventIssues(item);
-      if (rules.length > 0) {
-        const where = (i: RuleIssue) => (Array.isArray(data) ? `[${index}].${i.path}` : i.path);
-        sendError(schemaError(`event refused: ${rules.map((i) => `${where(i)}: ${i.message}`).join('; ')}`, { issues: rules, ...(Array.isArray(data) ? { index } : {}) }));
-        return;
-      }
-      let res;
-      try {
-        res = bus.publish(item);
-      } catch (err) {
-        // Nothing one client sends may take the daemon down: answer it and carry on.
-        deps.logger?.warn('publishing a client event failed', { remote, error: (err as Error).message });
-        sendError(schemaError(`event could not be published: ${(err as Error).message}`, Array.isArray(data) ? { index } : undefined));
-        return;
-      }
-      if (!res.ok) {
-        const ctx = (res.error.context ?? {}) as Record<string, unknown>;
-        sendError({ ...res.error, context: Array.isArray(data) ? { ...ctx, index } : ctx });
-      }
-    });
   }
 
   /** Runs a step of this connection; an exception ends this connection only (1011), logged, never the daemon. */
@@ -197,68 +163,22 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   function guarded(raw: RawMessage): void {
-    if (!closing) guardedCall(() => handleMessage(raw));
+    if (!closing) guardedCall(() => dispatch(parseClientMessage(raw)));
   }
 
-  function handleMessage(raw: RawMessage): void {
-    const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      sendError(makeError('WS002', 'corral', `message is not parseable JSON: ${(err as Error).message}`, { severity: 'warning' }));
-      return;
+  function dispatch(msg: ClientMessage): void {
+    if (msg.kind === 'error') return sendError(msg.error);
+    if (msg.kind === 'subscribe') return subscribe(msg.filter);
+    if (msg.kind === 'register') {
+      const previous = conn.component;
+      conn.component = msg.data.component;
+      // Kept so who is connected, and what each client can do (the monitor's display, filtering), can be seen.
+      conn.version = msg.data.version ?? null;
+      conn.capabilities = msg.data.capabilities ?? [];
+      return deps.onRegister(conn, previous);
     }
-    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
-      sendError(schemaError('message must be a JSON object with a "type" field', { issues: [{ path: '(root)', message: 'expected an object' }] }));
-      return;
-    }
-    const { type, data } = msg as { type?: unknown; data?: unknown };
-    if (type === 'event') {
-      if (Array.isArray(data) && data.length > 1 && !inbound.take(data.length - 1)) return rateLimited();
-      if (data === undefined) {
-        sendError(schemaError('data: an event message needs "data" (one event or an array)', { issues: [{ path: 'data', message: 'required' }] }));
-        return;
-      }
-      handlePublish(data);
-    } else if (type === 'register') handleRegister(data);
-    else if (type === 'subscribe') handleSubscribe(data);
-    else {
-      sendError(schemaError(`type: expected "register", "subscribe" or "event", got ${JSON.stringify(type)}`, { issues: [{ path: 'type', message: 'unknown message type' }] }));
-    }
-  }
-
-  function handleRegister(data: unknown): void {
-    const unknown = unknownKeys(data, REGISTER_KEYS);
-    if (unknown.length > 0) return sendError(issuesError('register', unknown));
-    const parsed = RegisterDataSchema.safeParse(data);
-    if (!parsed.success) return sendError(zodError('register', parsed.error.issues));
-    // Only the daemon speaks as corral: a client registered under its name would put the daemon's own start and stop in the history.
-    if (parsed.data.component === CORRAL_SOURCE) {
-      return sendError(issuesError('register', [{ path: 'data.component', message: `"${CORRAL_SOURCE}" is reserved for the daemon itself; register under your component's name` }]));
-    }
-    const previous = conn.component;
-    conn.component = parsed.data.component;
-    // Kept so who is connected, and what each client can do (the monitor's display, filtering), can be seen.
-    conn.version = parsed.data.version ?? null;
-    conn.capabilities = parsed.data.capabilities ?? [];
-    deps.onRegister(conn, previous);
-  }
-
-  function handleSubscribe(data: unknown): void {
-    // A refused subscribe leaves the previous filter in force.
-    const unknown = unknownKeys(data, FILTER_KEYS);
-    if (unknown.length > 0) return sendError(issuesError('subscribe', unknown));
-    // since/until as the HTTP API takes them: Unix ms, an ISO date or an age (5m).
-    const isObject = data !== null && typeof data === 'object' && !Array.isArray(data);
-    const raw: unknown = isObject ? { ...(data as Record<string, unknown>) } : (data ?? {});
-    const bad = isObject ? resolveTimePoints(raw as Record<string, unknown>) : null;
-    if (bad) return sendError(issuesError('subscribe', [{ path: `data.${bad.key}`, message: bad.message }]));
-    const parsed = EventFilterSchema.safeParse(raw);
-    if (!parsed.success) return sendError(zodError('subscribe', parsed.error.issues));
-    const big = filterTooBig(parsed.data);
-    if (big) return sendError(issuesError('subscribe', [{ path: `data.${big.key}`, message: big.message }]));
-    subscribe(parsed.data);
+    if (Array.isArray(msg.data) && msg.data.length > 1 && !inbound.take(msg.data.length - 1)) return rateLimited();
+    publishClientEvents(bus, msg.data, sendError, (err) => deps.logger?.warn('publishing a client event failed', { remote, error: err.message }));
   }
 
   // Messages read but not handled yet are dropped with the rest, and the
@@ -298,28 +218,6 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       outbound.dispose();
     },
   };
-  ws.on('pong', () => {
-    conn.alive = true;
-    conn.lastSeen = Date.now();
-  });
+  ws.on('pong', () => ((conn.alive = true), (conn.lastSeen = Date.now())));
   return conn;
-}
-
-const REGISTER_KEYS = Object.keys(RegisterDataSchema.shape);
-const FILTER_KEYS = Object.keys(EventFilterSchema.shape);
-
-/** Keys of `data` the message does not know, each with the likely correction: a typo must not pass as "no filter". */
-function unknownKeys(data: unknown, known: readonly string[]): RuleIssue[] {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [];
-  return Object.keys(data)
-    .filter((key) => !known.includes(key))
-    .map((key) => ({ path: `data.${key}`, message: `unknown key "${key}"${didYouMean(key, known) || ` (known: ${known.join(', ')})`}` }));
-}
-
-function issuesError(type: string, list: RuleIssue[]): ErrorData {
-  return schemaError(`${type} message fails the schema: ${list.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues: list });
-}
-
-function zodError(type: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorData {
-  return issuesError(type, issues.map((i) => ({ path: ['data', ...i.path.map(String)].join('.'), message: i.message })));
 }

@@ -6,6 +6,7 @@ import type { EventFilter } from '../schema/messages.js';
 import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
 import { createMemoryBudget, type MemoryBudget } from './memory-budget.js';
+import { createRegistrations } from './registrations.js';
 import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
@@ -64,117 +65,17 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
-
-export function createWsHub(opts: ServerOptions): WsHub {
-  const { bus } = opts;
-  const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
-  // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
-  const budget = opts.memoryBudget ?? createMemoryBudget();
-  const conns = new Set<Connection>();
-  // Connections registered under the name of a component the supervisor runs.
-  const asSupervised = new WeakSet<Connection>();
-  // The connection whose register published component.started for a name:
-  // only it publishes that name's component.stopped (when it leaves, another
-  // connection registered under the name takes over, with its own started).
-  const owners = new Map<string, Connection>();
-  const isSupervised = (name: string): boolean => {
-    try {
-      return Object.hasOwn(opts.heartbeat(), name);
-    } catch {
-      return false;
-    }
-  };
-
-  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
-    try {
-      const res = bus.publish({ source: CORRAL_SOURCE, session_id: bus.sessionId, event_type: eventType, payload });
-      if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
-    } catch (err) {
-      opts.logger?.error(`cannot publish ${eventType}`, { error: (err as Error).message });
-    }
+/** True for a component the supervisor runs (its heartbeat lists it). */
+function supervises(opts: ServerOptions, name: string): boolean {
+  try {
+    return Object.hasOwn(opts.heartbeat(), name);
+  } catch {
+    return false;
   }
+}
 
-  function componentStarted(conn: Connection): void {
-    publishSelf('component.started', {
-      component: conn.component,
-      pid: null,
-      generation: 1,
-      plugin: 'websocket',
-      command: null,
-      client_id: conn.id,
-      remote_address: conn.remote,
-      ...(conn.version !== null ? { version: conn.version } : {}),
-      capabilities: conn.capabilities,
-    });
-  }
-
-  function componentStopped(conn: Connection, name: string, reason: string, code: number | null): void {
-    publishSelf('component.stopped', {
-      component: name,
-      pid: null,
-      generation: 1,
-      exit_code: null,
-      signal: null,
-      reason,
-      runtime_ms: Date.now() - conn.connectedAt,
-      restarts: 0,
-      next_restart_in_ms: null,
-      client_id: conn.id,
-      close_code: code,
-    });
-  }
-
-  /**
-   * `c` leaves `name` (closed, or registered as something else): when its
-   * register published the name's component.started, component.stopped is
-   * published, and another connection still registered under the name takes
-   * it over (with its own component.started). A connection that registered a
-   * name someone else holds publishes neither.
-   */
-  function releaseName(c: Connection, name: string, reason: string, code: number | null): void {
-    if (owners.get(name) !== c) return;
-    owners.delete(name);
-    componentStopped(c, name, reason, code);
-    for (const other of conns) {
-      if (other === c || other.component !== name || asSupervised.has(other)) continue;
-      owners.set(name, other);
-      componentStarted(other);
-      return;
-    }
-  }
-
-  function onRegister(c: Connection, previous: string | null): void {
-    if (previous && previous !== c.component) releaseName(c, previous, 'stopped', null);
-    asSupervised.delete(c);
-    // A component corral supervises (one of its processes registering, or anyone using its name) is
-    // reported by the supervisor: component.started/stopped here would contradict `corral ps`.
-    if (c.component && isSupervised(c.component)) {
-      asSupervised.add(c);
-      return;
-    }
-    if (!c.component || owners.has(c.component)) {
-      const owner = c.component ? owners.get(c.component) : undefined;
-      if (owner && owner !== c) opts.logger?.debug('a second bus client registered a name already registered', { component: c.component, client: c.id, owner: owner.id });
-      return;
-    }
-    owners.set(c.component, c);
-    componentStarted(c);
-  }
-
-  // corral's own errors (error.* events it published) also go to every
-  // connection as `error` messages; a client's error.* event is an ordinary event.
-  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*', source: CORRAL_SOURCE }, (entry) => {
-    if (conns.size === 0) return;
-    broadcast(errorEventFrame(entry));
-  });
-
-  function broadcast(frame: string | Buffer): void {
-    const buf = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    for (const c of conns) c.sendControl(buf);
-  }
-
+/** The heartbeat broadcast, and pings: a peer that has not answered the previous ping is gone (terminated). Returns the stop. */
+function startTimers(opts: ServerOptions, conns: ReadonlySet<Connection>, broadcast: (frame: string) => void): () => void {
   const heartbeatTimer = setInterval(() => {
     if (conns.size === 0) return;
     let components: ReturnType<ServerOptions['heartbeat']> = {};
@@ -202,6 +103,46 @@ export function createWsHub(opts: ServerOptions): WsHub {
     }
   }, opts.pingMs ?? opts.heartbeatMs);
   pingTimer.unref();
+  return () => {
+    clearInterval(heartbeatTimer);
+    clearInterval(pingTimer);
+  };
+}
+
+const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
+
+export function createWsHub(opts: ServerOptions): WsHub {
+  const { bus } = opts;
+  const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
+  // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const budget = opts.memoryBudget ?? createMemoryBudget();
+  const conns = new Set<Connection>();
+
+  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
+    try {
+      const res = bus.publish({ source: CORRAL_SOURCE, session_id: bus.sessionId, event_type: eventType, payload });
+      if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+    } catch (err) {
+      opts.logger?.error(`cannot publish ${eventType}`, { error: (err as Error).message });
+    }
+  }
+
+  const names = createRegistrations({ conns, publishSelf, isSupervised: (name) => supervises(opts, name), ...(opts.logger ? { logger: opts.logger } : {}) });
+
+  // corral's own errors (error.* events it published) also go to every
+  // connection as `error` messages; a client's error.* event is an ordinary event.
+  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*', source: CORRAL_SOURCE }, (entry) => {
+    if (conns.size === 0) return;
+    broadcast(errorEventFrame(entry));
+  });
+
+  function broadcast(frame: string | Buffer): void {
+    const buf = typeof frame === 'string' ? Buffer.from(frame) : frame;
+    for (const c of conns) c.sendControl(buf);
+  }
+
+  const stopTimers = startTimers(opts, conns, broadcast);
 
   function onConnection(ws: WebSocket, req: IncomingMessage, filter: EventFilter, compat: boolean): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
@@ -215,7 +156,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       compat,
       budget,
       ...(opts.logger ? { logger: opts.logger } : {}),
-      onRegister,
+      onRegister: names.onRegister,
     });
     conns.add(conn);
     ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
@@ -235,7 +176,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
     conn.dispose();
     const code = conn.serverClose?.code ?? peerCode;
     const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
-    if (conn.component) releaseName(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
+    if (conn.component) names.release(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
     publishSelf('ws.disconnected', {
       client_id: conn.id,
       remote_address: conn.remote,
@@ -292,8 +233,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
     },
     async close(how = SHUTDOWN) {
       const reason = closeReason(how.reason);
-      clearInterval(heartbeatTimer);
-      clearInterval(pingTimer);
+      stopTimers();
       unsubscribeErrors();
       const closed = [...conns].map(
         (c) =>

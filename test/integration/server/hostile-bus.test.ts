@@ -26,6 +26,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // A daemon that died says why in its log.
+  if (pid && !running(pid)) console.log(readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8').slice(-4000));
   for (const c of opened) c.close();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await p.cleanup();
