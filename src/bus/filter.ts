@@ -16,6 +16,29 @@ export function parseList(value: string | undefined): string[] {
     .filter((v) => v !== '');
 }
 
+/** Most values one list filter (`event_type`, `source`, `session_id`) may hold. */
+export const MAX_FILTER_VALUES = 1000;
+/** Most bytes one filter field may hold. */
+export const MAX_FILTER_BYTES = 64 * 1024;
+
+/**
+ * Why a filter is too big to accept (null when it is fine): each of
+ * `event_type`, `source`, `session_id` at most MAX_FILTER_VALUES values and
+ * MAX_FILTER_BYTES bytes. Checked where a filter comes in (query string,
+ * `subscribe`), so no later step (SQL, matching) meets an unbounded one.
+ */
+export function filterTooBig(filter: Partial<Record<'event_type' | 'source' | 'session_id', unknown>>): { key: string; message: string } | null {
+  for (const key of ['event_type', 'source', 'session_id'] as const) {
+    const value = filter[key];
+    if (typeof value !== 'string') continue;
+    const bytes = Buffer.byteLength(value);
+    if (bytes > MAX_FILTER_BYTES) return { key, message: `${bytes} bytes; a filter field may hold at most ${MAX_FILTER_BYTES} bytes` };
+    const count = parseList(value).length;
+    if (count > MAX_FILTER_VALUES) return { key, message: `${count} values; a filter field may list at most ${MAX_FILTER_VALUES}` };
+  }
+  return null;
+}
+
 /** Splits an `event_type` filter (`a,b.*, c`) into its terms; empty terms are ignored. */
 export function parseTypeTerms(eventType: string | undefined): TypeTerm[] {
   const terms: TypeTerm[] = [];

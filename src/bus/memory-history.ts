@@ -1,6 +1,6 @@
 import type { EventFilter } from '../schema/messages.js';
 import { compileFilter } from './filter.js';
-import type { BusEntry, QueryOptions, QueryPage } from './types.js';
+import { HISTORY_PAGE_BYTES, createPageBuilder, type BusEntry, type QueryOptions, type QueryPage } from './types.js';
 
 /** History over the in-memory ring of a bus without a store; same paging as the store's query. */
 export function queryMemory(entries: readonly BusEntry[], filter: EventFilter, options: QueryOptions = {}): QueryPage {
@@ -12,10 +12,14 @@ export function queryMemory(entries: readonly BusEntry[], filter: EventFilter, o
   const all = entries.filter(
     (e) => e.seq > after && (cursor === undefined || (desc ? e.seq < cursor : e.seq > cursor)) && match(e.event),
   );
-  if (!desc) {
-    const events = all.slice(0, limit);
-    return { events, next_cursor: all.length > limit ? String(events[events.length - 1]!.seq) : null };
+  const page = createPageBuilder(limit, Math.max(1, options.maxBytes ?? HISTORY_PAGE_BYTES));
+  if (desc) {
+    for (let i = all.length - 1; i >= 0 && page.take(all[i]!); i--);
+    page.events.reverse();
+  } else {
+    for (let i = 0; i < all.length && page.take(all[i]!); i++);
   }
-  const events = all.slice(-limit);
-  return { events, next_cursor: all.length > limit ? String(events[0]!.seq) : null };
+  const events = page.events;
+  if (!page.more) return { events, next_cursor: null };
+  return { events, next_cursor: String(desc ? events[0]!.seq : events[events.length - 1]!.seq) };
 }

@@ -37,9 +37,27 @@ function prefixUpperBound(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
+/** Up to this many prefixes are index range scans joined by OR; more are one json_each lookup (see filterToWhere). */
+const MAX_RANGE_PREFIXES = 8;
+
+/** `column` is one of `values`: `= ?` for one, else one parameter holding a JSON array, so any number of values is one SQL variable. */
+function inList(column: string, values: string[], parts: string[], params: unknown[]): void {
+  if (values.length === 1) {
+    parts.push(`${column} = ?`);
+    params.push(values[0]);
+  } else {
+    parts.push(`${column} IN (SELECT value FROM json_each(?))`);
+    params.push(JSON.stringify(values));
+  }
+}
+
 /**
- * Translates a filter into SQL. Prefixes become index range scans rather than
- * LIKE, which would need escaping and, with SQLite's case-insensitive LIKE, skip the index.
+ * Translates a filter into SQL whose size does not grow with the filter: a
+ * list is one `IN (SELECT value FROM json_each(?))` (a chain of 1,000 ORs
+ * went past SQLite's expression depth and 32,766 variables, and threw). A
+ * few prefixes are index range scans rather than LIKE, which would need
+ * escaping and, with SQLite's case-insensitive LIKE, skip the index; many are
+ * one EXISTS over a JSON array of [low, high) bounds.
  */
 export function filterToWhere(filter: EventFilter, seqBound?: { op: '>' | '<'; seq: number }): WhereClause {
   const parts: string[] = [];
@@ -47,22 +65,23 @@ export function filterToWhere(filter: EventFilter, seqBound?: { op: '>' | '<'; s
   const terms = parseTypeTerms(filter.event_type);
   if (terms.length > 0 && !terms.some((t) => t.prefix && t.value === '')) {
     const ors: string[] = [];
-    for (const t of terms) {
-      if (t.prefix) {
+    const exact = terms.filter((t) => !t.prefix).map((t) => t.value);
+    const prefixes = terms.filter((t) => t.prefix).map((t) => t.value);
+    if (exact.length > 0) inList('event_type', exact, ors, params);
+    if (prefixes.length > MAX_RANGE_PREFIXES) {
+      ors.push("EXISTS (SELECT 1 FROM json_each(?) AS p WHERE event_type >= json_extract(p.value, '$[0]') AND event_type < json_extract(p.value, '$[1]'))");
+      params.push(JSON.stringify(prefixes.map((p) => [p, prefixUpperBound(p)])));
+    } else {
+      for (const p of prefixes) {
         ors.push('(event_type >= ? AND event_type < ?)');
-        params.push(t.value, prefixUpperBound(t.value));
-      } else {
-        ors.push('event_type = ?');
-        params.push(t.value);
+        params.push(p, prefixUpperBound(p));
       }
     }
-    parts.push(`(${ors.join(' OR ')})`);
+    parts.push(ors.length === 1 ? ors[0]! : `(${ors.join(' OR ')})`);
   }
   for (const column of ['source', 'session_id'] as const) {
     const values = parseList(filter[column]);
-    if (values.length === 0) continue;
-    parts.push(values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`);
-    params.push(...values);
+    if (values.length > 0) inList(column, values, parts, params);
   }
   if (filter.since !== undefined) {
     parts.push('timestamp >= ?');

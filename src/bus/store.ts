@@ -1,12 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EventFilter } from '../schema/messages.js';
-import type { CorralEvent } from '../schema/events.js';
-import { compileFilter } from './filter.js';
-import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
+import { SCHEMA_SQL } from './store-sql.js';
+import { createStoreReader } from './store-query.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
-import { FILTER_OPTIONS_MAX, type BusEntry, type EventStore, type QueryOptions, type QueryPage } from './types.js';
+import type { BusEntry, EventStore } from './types.js';
 
 /** Options of the SQLite event store. */
 export interface EventStoreOptions {
@@ -40,14 +38,6 @@ interface Batch {
   reject: (err: Error) => void;
 }
 
-interface Row {
-  seq: number;
-  json: string;
-}
-
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 10_000;
-
 function newBatch(): Batch {
   let resolve!: () => void;
   let reject!: (err: Error) => void;
@@ -58,16 +48,6 @@ function newBatch(): Batch {
   // Callers may drop the promise; a failed write is also reported through onError.
   promise.catch(() => {});
   return { entries: [], promise, resolve, reject };
-}
-
-function parseCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  if (!/^\d+$/.test(cursor)) throw new Error(`invalid cursor ${JSON.stringify(cursor)}: expected the cursor a previous page returned`);
-  return Number(cursor);
-}
-
-function toEntry(row: Row): BusEntry {
-  return { seq: row.seq, event: JSON.parse(row.json) as CorralEvent, json: row.json };
 }
 
 /**
@@ -109,17 +89,6 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   let closed = false;
   let writtenSincePrune = 0;
   let pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
-  const statements = new Map<string, Database.Statement>();
-
-  function statement(sql: string): Database.Statement {
-    let s = statements.get(sql);
-    if (!s) {
-      if (statements.size > 200) statements.clear();
-      s = db.prepare(sql);
-      statements.set(sql, s);
-    }
-    return s;
-  }
 
   function settled(batch: Batch, err: Error | null): void {
     // After close, close() itself has settled every batch.
@@ -176,42 +145,8 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     return byCount + byAge;
   }
 
-  function pendingMatching(filter: EventFilter, bound?: { op: '>' | '<'; seq: number }): BusEntry[] {
-    if (queued === 0) return [];
-    const match = compileFilter(filter);
-    const out: BusEntry[] = [];
-    for (const batch of inflight ? [inflight, ...queue] : queue) {
-      for (const e of batch.entries) {
-        if (filter.after !== undefined && e.seq <= filter.after) continue;
-        if (bound && (bound.op === '>' ? e.seq <= bound.seq : e.seq >= bound.seq)) continue;
-        if (match(e.event)) out.push(e);
-      }
-    }
-    return out;
-  }
-
-  function query(filter: EventFilter, options: QueryOptions = {}): QueryPage {
-    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? DEFAULT_LIMIT)), MAX_LIMIT);
-    const cursor = parseCursor(options.cursor);
-    const desc = options.order === 'desc';
-    const bound = cursor === undefined ? undefined : { op: desc ? ('<' as const) : ('>' as const), seq: cursor };
-    const where = filterToWhere(filter, bound);
-    const rows = statement(`SELECT seq, json FROM events ${where.sql} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...where.params, limit + 1) as Row[];
-    let events = rows.map(toEntry);
-    // Queued entries are newer than every committed one; the batch in flight may
-    // have committed already, so entries the database returned are not added twice.
-    const pending = pendingMatching(filter, bound);
-    if (pending.length > 0) {
-      const have = new Set(events.map((e) => e.seq));
-      events = events.concat(pending.filter((e) => !have.has(e.seq)));
-      events.sort(desc ? (a, b) => b.seq - a.seq : (a, b) => a.seq - b.seq);
-    }
-    const more = events.length > limit;
-    if (more) events.length = limit;
-    if (desc) events.reverse();
-    if (!more) return { events, next_cursor: null };
-    return { events, next_cursor: String(desc ? events[0]!.seq : events[events.length - 1]!.seq) };
-  }
+  // The read side (store-query.ts) sees the committed rows and what is queued, oldest first.
+  const reader = createStoreReader(db, () => (queued === 0 ? [] : inflight ? [inflight, ...queue] : queue));
 
   prune();
   // The periodic pass runs here only when no batch is on its way; otherwise the
@@ -247,14 +182,9 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
       schedule();
       return batch.promise;
     },
-    query,
+    query: reader.query,
+    filterOptions: reader.filterOptions,
     lastSeq: () => last,
-    filterOptions() {
-      // Every event, in the dashboard's shape (compatJson): source_app else source, hook_event_type else event_type.
-      const distinct = (expr: string) =>
-        (statement(`SELECT DISTINCT ${expr} AS v FROM events WHERE v IS NOT NULL AND v != '' ORDER BY v LIMIT ${FILTER_OPTIONS_MAX}`).all() as { v: string }[]).map((r) => r.v);
-      return { source_apps: distinct('COALESCE(source_app, source)'), session_ids: distinct('session_id'), hook_event_types: distinct('COALESCE(hook_event_type, event_type)') };
-    },
     pending: () => queued,
     flush(): Promise<void> {
       const waits = (inflight ? [inflight, ...queue] : queue).map((b) => b.promise);

@@ -29,6 +29,41 @@ export interface QueryOptions {
   cursor?: string;
   /** `asc` (oldest first, default) pages forward; `desc` takes the newest `limit` events (returned oldest first). */
   order?: 'asc' | 'desc';
+  /**
+   * Most characters of event JSON in the page (default HISTORY_PAGE_BYTES);
+   * the page always holds at least one event, and stops short (with a
+   * `next_cursor`) at whichever of `limit` and `maxBytes` comes first.
+   */
+  maxBytes?: number;
+}
+
+/** Most characters of event JSON one history page holds by default (GET /events, a replay, `initial`). */
+export const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Collects a page: events are offered in page order; `take` returns false
+ * (and the page has `more`) once `limit` events or `maxBytes` characters are
+ * reached. The first event is always taken, whatever its size.
+ */
+export function createPageBuilder(limit: number, maxBytes: number): { events: BusEntry[]; take(e: BusEntry): boolean; readonly more: boolean } {
+  const events: BusEntry[] = [];
+  let bytes = 0;
+  let more = false;
+  return {
+    events,
+    take(e) {
+      if (events.length >= limit || (events.length > 0 && bytes + e.json.length > maxBytes)) {
+        more = true;
+        return false;
+      }
+      events.push(e);
+      bytes += e.json.length;
+      return true;
+    },
+    get more() {
+      return more;
+    },
+  };
 }
 
 export interface QueryPage {

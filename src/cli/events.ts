@@ -52,9 +52,16 @@ async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: nu
   }
   if (limit !== undefined || filter.since === undefined) {
     // A desc cursor is exclusive: `before + 1` keeps `before` itself.
-    const cursor = before !== undefined && before > 0 ? String(before + 1) : undefined;
-    const page = await fetchPage(target, filterQuery(filter, { order: 'desc', limit: limit ?? 100, cursor }));
-    return page.events;
+    let cursor = before !== undefined && before > 0 ? String(before + 1) : undefined;
+    const want = limit ?? 100;
+    let events: CorralEvent[] = [];
+    // A page is bounded by bytes too (4 MiB): older pages until `want` events.
+    do {
+      const page = await fetchPage(target, filterQuery(filter, { order: 'desc', limit: want - events.length, cursor }));
+      events = page.events.concat(events);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined && events.length < want);
+    return events;
   }
   const all: CorralEvent[] = [];
   let next: string | null | undefined;

@@ -126,9 +126,10 @@ function urlFromStateDir(stateDir: string, fallback: string | null): string {
  * Creates a bus client. It reconnects with jittered exponential backoff and
  * resumes from the last `metadata.seq` it saw by connecting with `?after=SEQ`:
  * the server replays what was missed in its `initial` message, so nothing is
- * lost and nothing arrives twice. A replay the server cut short (`truncated`)
- * is continued with a `subscribe` from the new cursor, and live events are
- * ignored until that replay arrives, since it contains them.
+ * lost and nothing arrives twice. A replay comes in pages bounded by count
+ * and bytes: a page the server cut short (`truncated`, `next_cursor`) is
+ * followed by a `subscribe` from the new cursor, page after page, and live
+ * events are ignored until the last page arrives, since it contains them.
  *
  * The address (and token) are worked out again before every attempt. A
  * client that finds the daemon through its state directory (`stateDir`, or

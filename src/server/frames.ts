@@ -2,6 +2,7 @@ import { uuid as randomUUID } from '../util/uuid.js';
 import type { BusEntry } from '../bus/types.js';
 import type { ErrorData } from '../schema/errors.js';
 import type { HeartbeatData } from '../schema/messages.js';
+import { textFrame, textFrameOf } from './ws-internals.js';
 
 // One frame per event, whatever the number of subscribers: the bus delivers
 // an entry to every listener synchronously, so the first listener builds the
@@ -20,7 +21,7 @@ let lastFrame: Buffer | null = null;
  */
 export function eventWireFrame(entry: BusEntry): Buffer {
   if (entry !== lastEntry || lastFrame === null) {
-    lastFrame = wireFrame(EVENT_HEAD, entry.json, `,"metadata":${metadata(entry.seq)}}`);
+    lastFrame = textFrame(EVENT_HEAD, entry.json, `,"metadata":${metadata(entry.seq)}}`);
     lastEntry = entry;
   }
   return lastFrame;
@@ -47,37 +48,14 @@ let lastCompatFrame: Buffer | null = null;
 export function compatWireFrame(entry: BusEntry): Buffer {
   if (entry.event.source_app !== undefined && entry.event.hook_event_type !== undefined) return eventWireFrame(entry);
   if (entry !== lastCompatEntry || lastCompatFrame === null) {
-    lastCompatFrame = wireFrame(EVENT_HEAD, compatJson(entry), `,"metadata":${metadata(entry.seq)}}`);
+    lastCompatFrame = textFrame(EVENT_HEAD, compatJson(entry), `,"metadata":${metadata(entry.seq)}}`);
     lastCompatEntry = entry;
   }
   return lastCompatFrame;
 }
 
-/**
- * A text message, given as consecutive pieces, as one final unmasked
- * WebSocket frame in one buffer. The pieces are written where they belong
- * (joining them first would copy the event's JSON once more).
- */
-export function wireFrame(...pieces: string[]): Buffer {
-  let len = 0;
-  for (const p of pieces) len += Buffer.byteLength(p);
-  const head = len < 126 ? 2 : len < 65_536 ? 4 : 10;
-  const buf = Buffer.allocUnsafe(head + len);
-  buf[0] = 0x81; // FIN + opcode 1 (text)
-  if (len < 126) {
-    buf[1] = len;
-  } else if (len < 65_536) {
-    buf[1] = 126;
-    buf.writeUInt16BE(len, 2);
-  } else {
-    buf[1] = 127;
-    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
-    buf.writeUInt32BE(len >>> 0, 6);
-  }
-  let at = head;
-  for (const p of pieces) at += buf.write(p, at, 'utf8');
-  return buf;
-}
+/** A text message, given as consecutive pieces, as one complete WebSocket frame (built with ws's Sender.frame). */
+export const wireFrame = textFrame;
 
 function metadata(seq: number, extra = ''): string {
   return `{"server_time":${Date.now()},"message_id":"${randomUUID()}","seq":${seq}${extra}}`;
@@ -87,23 +65,35 @@ function metadata(seq: number, extra = ''): string {
 export type EntryJson = (entry: BusEntry) => string;
 const stored: EntryJson = (e) => e.json;
 
-/** An `event` message whose data is an array: a slow subscriber's coalesced backlog. */
-export function batchFrame(entries: readonly BusEntry[], json: EntryJson = stored): string {
-  const last = entries[entries.length - 1];
-  return `{"type":"event","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`;
+/** The pieces of `[json,json,…]` for textFrameOf: the events are not joined into one more string first. */
+function arrayPieces(head: string, entries: readonly BusEntry[], json: EntryJson, tail: string): string[] {
+  const pieces: string[] = [head];
+  entries.forEach((e, i) => pieces.push(i === 0 ? json(e) : `,${json(e)}`));
+  pieces.push(tail);
+  return pieces;
 }
 
-/** The `initial` message: events oldest first; `truncated` when a replay hit its cap. */
+/** An `event` message whose data is an array (a slow subscriber's coalesced backlog), as a wire frame. */
+export function batchFrame(entries: readonly BusEntry[], json: EntryJson = stored): Buffer {
+  const last = entries[entries.length - 1];
+  return textFrameOf(arrayPieces('{"type":"event","data":[', entries, json, `],"metadata":${metadata(last ? last.seq : 0, `,"batch":${entries.length}`)}}`));
+}
+
+/**
+ * The `initial` message, as a wire frame: events oldest first; `truncated`
+ * and `next_cursor` when a replay stopped at its page bound (the client asks
+ * for the next page with a `subscribe` whose `after` is that cursor).
+ */
 export function initialFrame(
   entries: readonly BusEntry[],
   extra: { truncated?: boolean; next_cursor?: string | null } = {},
   /** The cursor when no entry is sent: where the client stands (the bus's last seq, or its own `after`). */
   emptySeq = 0,
   json: EntryJson = stored,
-): string {
+): Buffer {
   const last = entries[entries.length - 1];
   const more = extra.truncated ? `,"truncated":true,"next_cursor":${JSON.stringify(extra.next_cursor ?? null)}` : '';
-  return `{"type":"initial","data":[${entries.map(json).join(',')}],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`;
+  return textFrameOf(arrayPieces('{"type":"initial","data":[', entries, json, `],"metadata":${metadata(last ? last.seq : emptySeq, more)}}`));
 }
 
 /** An `error` message to one client or to all. */

@@ -1,3 +1,4 @@
+import { filterTooBig } from '../bus/filter.js';
 import { EventFilterSchema, type EventFilter } from '../schema/messages.js';
 import { parseTimePoint, TIME_POINT_FORMS } from '../util/time-point.js';
 
@@ -10,6 +11,8 @@ export function filterFromQuery(url: URL): { ok: true; filter: EventFilter } | {
   }
   const bad = resolveTimePoints(raw);
   if (bad) return { ok: false, message: `${bad.key}: ${bad.message}` };
+  const big = filterTooBig(raw);
+  if (big) return { ok: false, message: `${big.key}: ${big.message}` };
   const parsed = EventFilterSchema.safeParse(raw);
   if (parsed.success) return { ok: true, filter: parsed.data };
   return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };

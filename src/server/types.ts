@@ -3,6 +3,7 @@ import type { ErrorData } from '../schema/errors.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
+import type { MemoryBudget } from './memory-budget.js';
 
 /** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
 export interface RateLimit {
@@ -58,6 +59,8 @@ export interface ServerOptions {
   storeHighWater?: number;
   /** WebSocket ping period (default: heartbeatMs); a peer that missed a pong is terminated. */
   pingMs?: number;
+  /** The daemon-wide budget of bytes clients can make it hold (default: a new one of DEFAULT_MEMORY_BUDGET, memory-budget.ts). */
+  memoryBudget?: MemoryBudget;
   /** Version reported by GET /health. */
   version?: string;
   /** Request-body bytes held at once across all requests (default 64 MiB, body-budget.ts); past it, 503 with Retry-After. */

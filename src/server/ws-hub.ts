@@ -6,6 +6,9 @@ import type { EventFilter } from '../schema/messages.js';
 import { abortHandshake } from './http-util.js';
 import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
+import { createMemoryBudget, type MemoryBudget } from './memory-budget.js';
+import { createRegistrations } from './registrations.js';
+import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
 
@@ -21,6 +24,8 @@ export interface WsHub {
   broadcastError(error: ErrorData): void;
   /** Closes every connection with `how` (default 1001 "corral is shutting down"), then the WebSocket server. */
   close(how?: CloseHow): Promise<void>;
+  /** The daemon-wide budget of unread output (and, later, request bodies) the connections count against. */
+  readonly budget: MemoryBudget;
 }
 
 /** One bus client as GET /health lists it; `version` and `capabilities` are what its `register` message said. */
@@ -53,70 +58,19 @@ function closeReason(reason: string): string {
   return cut;
 }
 
-const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
+/** An HTTP refusal of an upgrade, on the raw socket; ended once written (so the body is not cut off). */
 
-export function createWsHub(opts: ServerOptions): WsHub {
-  const { bus } = opts;
-  const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
-  // permessage-deflate stays off: its per-socket zlib memory under ws is a known cost.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
-  const conns = new Set<Connection>();
-  // Connections registered under the name of a component the supervisor runs.
-  const asSupervised = new WeakSet<Connection>();
-  const isSupervised = (name: string): boolean => {
-    try {
-      return Object.hasOwn(opts.heartbeat(), name);
-    } catch {
-      return false;
-    }
-  };
-
-  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
-    const res = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type: eventType, payload });
-    if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+/** True for a component the supervisor runs (its heartbeat lists it). */
+function supervises(opts: ServerOptions, name: string): boolean {
+  try {
+    return Object.hasOwn(opts.heartbeat(), name);
+  } catch {
+    return false;
   }
+}
 
-  function componentStarted(conn: Connection): void {
-    publishSelf('component.started', {
-      component: conn.component,
-      pid: null,
-      generation: 1,
-      plugin: 'websocket',
-      command: null,
-      client_id: conn.id,
-      remote_address: conn.remote,
-      ...(conn.version !== null ? { version: conn.version } : {}),
-      capabilities: conn.capabilities,
-    });
-  }
-
-  function componentStopped(conn: Connection, name: string, reason: string, code: number | null): void {
-    publishSelf('component.stopped', {
-      component: name,
-      pid: null,
-      generation: 1,
-      exit_code: null,
-      signal: null,
-      reason,
-      runtime_ms: Date.now() - conn.connectedAt,
-      restarts: 0,
-      next_restart_in_ms: null,
-      client_id: conn.id,
-      close_code: code,
-    });
-  }
-
-  // Ecosystem errors (error.* events) also go to every connection as `error` messages.
-  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*' }, (entry) => {
-    if (conns.size === 0) return;
-    broadcast(errorEventFrame(entry));
-  });
-
-  function broadcast(frame: string | Buffer): void {
-    const buf = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    for (const c of conns) c.sendControl(buf);
-  }
-
+/** The heartbeat broadcast, and pings: a peer that has not answered the previous ping is gone (terminated). Returns the stop. */
+function startTimers(opts: ServerOptions, conns: ReadonlySet<Connection>, broadcast: (frame: string) => void): () => void {
   const heartbeatTimer = setInterval(() => {
     if (conns.size === 0) return;
     let components: ReturnType<ServerOptions['heartbeat']> = {};
@@ -144,6 +98,46 @@ export function createWsHub(opts: ServerOptions): WsHub {
     }
   }, opts.pingMs ?? opts.heartbeatMs);
   pingTimer.unref();
+  return () => {
+    clearInterval(heartbeatTimer);
+    clearInterval(pingTimer);
+  };
+}
+
+const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
+
+export function createWsHub(opts: ServerOptions): WsHub {
+  const { bus } = opts;
+  const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
+  // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const budget = opts.memoryBudget ?? createMemoryBudget();
+  const conns = new Set<Connection>();
+
+  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
+    try {
+      const res = bus.publish({ source: CORRAL_SOURCE, session_id: bus.sessionId, event_type: eventType, payload });
+      if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
+    } catch (err) {
+      opts.logger?.error(`cannot publish ${eventType}`, { error: (err as Error).message });
+    }
+  }
+
+  const names = createRegistrations({ conns, publishSelf, isSupervised: (name) => supervises(opts, name), ...(opts.logger ? { logger: opts.logger } : {}) });
+
+  // corral's own errors (error.* events it published) also go to every
+  // connection as `error` messages; a client's error.* event is an ordinary event.
+  const unsubscribeErrors = bus.subscribe({ event_type: 'error.*', source: CORRAL_SOURCE }, (entry) => {
+    if (conns.size === 0) return;
+    broadcast(errorEventFrame(entry));
+  });
+
+  function broadcast(frame: string | Buffer): void {
+    const buf = typeof frame === 'string' ? Buffer.from(frame) : frame;
+    for (const c of conns) c.sendControl(buf);
+  }
+
+  const stopTimers = startTimers(opts, conns, broadcast);
 
   function onConnection(ws: WebSocket, req: IncomingMessage, filter: EventFilter, compat: boolean): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
@@ -155,52 +149,62 @@ export function createWsHub(opts: ServerOptions): WsHub {
       replayCap: opts.replayCap ?? 10_000,
       storeHighWater: opts.storeHighWater ?? 10_000,
       compat,
+      budget,
       ...(opts.logger ? { logger: opts.logger } : {}),
-      onRegister(c, previous) {
-        if (previous && previous !== c.component && !asSupervised.has(c)) componentStopped(c, previous, 'stopped', null);
-        asSupervised.delete(c);
-        // A component corral supervises (one of its processes registering, or anyone using its name) is
-        // reported by the supervisor: component.started/stopped here would contradict `corral ps`.
-        if (c.component && isSupervised(c.component)) {
-          asSupervised.add(c);
-          return;
-        }
-        if (previous !== c.component) componentStarted(c);
-      },
+      onRegister: names.onRegister,
     });
     conns.add(conn);
     ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
     ws.on('close', (peerCode, peerReason) => {
-      conns.delete(conn);
-      conn.dispose();
-      const code = conn.serverClose?.code ?? peerCode;
-      const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
-      if (conn.component && !asSupervised.has(conn)) componentStopped(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
-      publishSelf('ws.disconnected', {
-        client_id: conn.id,
-        remote_address: conn.remote,
-        component: conn.component,
-        code,
-        reason,
-        duration_ms: Date.now() - conn.connectedAt,
-      });
+      try {
+        closed(conn, peerCode, peerReason);
+      } catch (err) {
+        opts.logger?.error('cleaning up a closed WebSocket connection failed', { client: conn.id, error: (err as Error).stack ?? String(err) });
+      }
     });
     conn.subscribe(filter);
     publishSelf('ws.connected', { client_id: conn.id, remote_address: conn.remote, component: null, path: new URL(req.url ?? '/', 'http://x').pathname });
   }
 
+  function closed(conn: Connection, peerCode: number, peerReason: Buffer): void {
+    conns.delete(conn);
+    conn.dispose();
+    const code = conn.serverClose?.code ?? peerCode;
+    const reason = conn.serverClose?.reason ?? peerReason.toString('utf8');
+    if (conn.component) names.release(conn, conn.component, ORDERLY_CLOSE.has(code) ? 'stopped' : 'exited', code);
+    publishSelf('ws.disconnected', {
+      client_id: conn.id,
+      remote_address: conn.remote,
+      component: conn.component,
+      code,
+      reason,
+      duration_ms: Date.now() - conn.connectedAt,
+    });
+  }
+
   return {
     accept(req, socket, head, url) {
-      const f = filterFromQuery(url);
-      if (!f.ok) {
-        abortHandshake(socket, 400, `bad filter in the query string: ${f.message}`);
-        return;
+      // Nothing in an upgrade may throw past it: a failure ends this one request, logged.
+      try {
+        const f = filterFromQuery(url);
+        if (!f.ok) return abortHandshake(socket, 400, `bad filter in the query string: ${f.message}`);
+        // The observability dashboard's stream gets every event in its shape.
+        const path = url.pathname.replace(/\/+$/, '');
+        const compat = path === COMPAT_STREAM_PATH && path !== (opts.path ?? '/events');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          try {
+            onConnection(ws, req, f.filter, compat);
+          } catch (err) {
+            opts.logger?.error('a WebSocket connection could not be set up; closing it', { error: (err as Error).stack ?? String(err) });
+            ws.terminate();
+          }
+        });
+      } catch (err) {
+        opts.logger?.error('a WebSocket upgrade failed; refusing it', { url: req.url?.slice(0, 200), error: (err as Error).stack ?? String(err) });
+        abortHandshake(socket, 500, 'internal error setting up the WebSocket; see the corral log');
       }
-      // The observability dashboard's stream gets every event in its shape.
-      const path = url.pathname.replace(/\/+$/, '');
-      const compat = path === COMPAT_STREAM_PATH && path !== (opts.path ?? '/events');
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, f.filter, compat));
     },
+    budget,
     clientCount: () => conns.size,
     backlog() {
       let n = 0;
@@ -224,8 +228,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
     },
     async close(how = SHUTDOWN) {
       const reason = closeReason(how.reason);
-      clearInterval(heartbeatTimer);
-      clearInterval(pingTimer);
+      stopTimers();
       unsubscribeErrors();
       const closed = [...conns].map(
         (c) =>
