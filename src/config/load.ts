@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { ConfigSchema, type CorralConfig } from './schema.js';
-import { checkDependencies, checkEnvNumbers, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
+import { checkDependencies, checkEnvNumbers, checkEnvSizes, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
 import { keyPathAt, locatePath, positionOf } from './locate.js';
@@ -38,6 +38,24 @@ export interface LoadOptions {
   resolvePluginSchema?: PluginSchemaResolver;
 }
 
+/**
+ * Bounds of a config file, checked before the expensive steps. The YAML parser
+ * builds a long quoted value one character at a time (a 50 MB value took a
+ * minute and gigabytes), so the file's size is checked before it is parsed.
+ * One env string over 128 KiB is refused by Linux's execve (MAX_ARG_STRLEN),
+ * so such a value could never reach the process anyway.
+ */
+export const CONFIG_LIMITS = {
+  /** Largest config file, in bytes. */
+  fileBytes: 1024 * 1024,
+  /** Most entries under `components:`. */
+  components: 2000,
+  /** Largest `env` value, in UTF-8 bytes (with its name and "=", what execve accepts for one string). */
+  envStringBytes: 128 * 1024 - 1,
+} as const;
+
+const KIB = 1024;
+
 interface Parsed {
   data: unknown;
   doc: Document;
@@ -51,7 +69,15 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      // Size first: a huge file is refused without reading it.
+      const { size } = await handle.stat();
+      if (size > CONFIG_LIMITS.fileBytes) return { ok: false, errors: [tooLargeIssue(size)] };
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     // Printed after the file's name (`nope.yaml: cannot read (ENOENT: no such file)`), so the path is not repeated.
     const code = (err as NodeJS.ErrnoException).code;
@@ -64,6 +90,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 /** `loadConfig` for text already read; `file` names it and decides the format (`.json` or YAML). */
 export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const path = resolve(file);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > CONFIG_LIMITS.fileBytes) return { ok: false, errors: [tooLargeIssue(bytes)] };
   const parsed = parseText(text, extname(path).toLowerCase() === '.json');
   if ('errors' in parsed) return { ok: false, errors: parsed.errors };
   if (parsed.data === null || parsed.data === undefined) {
@@ -71,13 +99,30 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   }
 
   const data = withoutExtensions(parsed.data);
+  // Counted before the schema runs: its cost grows with the count.
+  const count = componentCount(data);
+  if (count > CONFIG_LIMITS.components) {
+    const message = `${count} components: at most ${CONFIG_LIMITS.components} are supported in one config`;
+    return { ok: false, errors: placeIssues([{ path: ['components'], message, atKey: true }], parsed) };
+  }
   const result = ConfigSchema.safeParse(data);
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
   raw.push(...checkDependencies(data));
   raw.push(...checkEnvNumbers(parsed.doc));
+  raw.push(...checkEnvSizes(data, CONFIG_LIMITS.envStringBytes));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
   if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
   return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
+}
+
+function tooLargeIssue(bytes: number): ConfigIssue {
+  const size = (n: number) => (n >= KIB * KIB ? `${(n / KIB / KIB).toFixed(1)} MiB` : `${Math.ceil(n / KIB)} KiB`);
+  return { path: '', message: `the file is ${size(bytes)}: a config may be at most ${size(CONFIG_LIMITS.fileBytes)}` };
+}
+
+function componentCount(data: unknown): number {
+  const components = (data as { components?: unknown } | null)?.components;
+  return components !== null && typeof components === 'object' && !Array.isArray(components) ? Object.keys(components).length : 0;
 }
 
 /**
