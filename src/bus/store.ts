@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { EventFilter } from '../schema/messages.js';
 import type { CorralEvent } from '../schema/events.js';
 import { compileFilter } from './filter.js';
-import { SCHEMA_SQL, filterToWhere } from './store-sql.js';
+import { SCHEMA_SQL, ensureUniqueIds, filterToWhere } from './store-sql.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
 import { FILTER_OPTIONS_MAX, type BusEntry, type EventStore, type QueryOptions, type QueryPage } from './types.js';
 
@@ -85,6 +85,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA_SQL);
+  ensureUniqueIds(db);
 
   let retention = opts.retention ?? { events: 100_000, age: 7 * 86_400_000 };
   const batchMs = opts.batchMs ?? 0;
