@@ -6,6 +6,8 @@ import { planReload, type ReloadPlan } from '../config/diff.js';
 import { watchConfig } from '../config/watch.js';
 import { makeError } from '../schema/errors.js';
 import type { ReloadResult } from '../supervisor/types.js';
+import { publishOwn } from '../bus/own-events.js';
+import type { ConfigChangedPayload } from '../schema/payloads.js';
 
 type LoadOk = Extract<LoadResult, { ok: true }>;
 
@@ -59,19 +61,14 @@ export function createReloader(opts: ReloaderOptions): Reloader {
         opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);
         // Subscribers saw the CFG001: tell them it is over, with the (empty) plan.
         const unchanged = Object.values(result.config.components).filter((c) => c.enabled).length;
-        opts.bus.publish({
-          event_type: 'config.changed',
-          source: 'corral',
-          session_id: opts.bus.sessionId,
-          payload: { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true },
-        });
+        publishOwn(opts.bus, 'config.changed', { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true });
       }
       failing = false;
       return { ok: true, message: 'config unchanged' };
     }
     failing = false;
     const plan = planReload(current.config, result.config);
-    const payload = {
+    const payload: ConfigChangedPayload = {
       added: plan.added,
       removed: plan.removed,
       restarted: plan.restarted,
@@ -84,7 +81,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       ...(plan.bus.changed.length > 0 ? { bus: plan.bus } : {}),
     };
     // The plan goes out first, then the component events it causes.
-    opts.bus.publish({ event_type: 'config.changed', source: 'corral', session_id: opts.bus.sessionId, payload });
+    publishOwn(opts.bus, 'config.changed', payload);
     try {
       await opts.apply(result.config, plan);
     } catch (err) {

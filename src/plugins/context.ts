@@ -10,6 +10,8 @@ import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type Tmu
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
+import { publishOwnEvent } from '../bus/own-events.js';
+import type { OwnEvent } from '../schema/payloads.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
@@ -134,7 +136,7 @@ function buildContext(
       disposers.push({ what: 'subscription', run: once });
       return once;
     },
-    runners: withTmuxEvents(opts.runners, name, (e) => bus.publish({ ...e, session_id: bus.sessionId }), logger, disposers),
+    runners: withTmuxEvents(opts.runners, name, (e) => publishOwnEvent(bus, e), logger, disposers),
     signal,
   };
 }
@@ -208,7 +210,7 @@ function messageOf(err: unknown): string {
 function withTmuxEvents(
   runners: Runners,
   component: string,
-  publish: (e: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult,
+  publish: (e: OwnEvent) => PublishResult,
   logger: Logger,
   disposers: Array<{ what: string; run: () => unknown }>,
 ): Runners {
@@ -242,7 +244,7 @@ function withTmuxEvents(
           sessionId: instance.sessionId ?? '',
           session: o.session,
           window,
-          publish: (e) => publish({ ...e, payload: { ...e.payload, component } }),
+          publish: (e) => publish(e.event_type === 'tmux.session.created' ? { ...e, payload: { ...e.payload, component } } : e),
         });
       }
       return instance;

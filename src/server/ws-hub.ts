@@ -7,6 +7,8 @@ import { filterFromQuery } from './query-filter.js';
 import { createConnection, type Connection } from './ws-connection.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
+import { publishOwn } from '../bus/own-events.js';
+import type { OwnEventPayloads, OwnEventType, StopReason } from '../schema/payloads.js';
 
 /** The WebSocket side of the server: accepted connections, heartbeat, pings, error broadcast. */
 export interface WsHub {
@@ -70,14 +72,14 @@ export function createWsHub(opts: ServerOptions): WsHub {
     }
   };
 
-  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
-    const res = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type: eventType, payload });
+  function publishSelf<K extends OwnEventType>(eventType: K, payload: OwnEventPayloads[K]): void {
+    const res = publishOwn(bus, eventType, payload);
     if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
   }
 
-  function componentStarted(conn: Connection): void {
+  function componentStarted(conn: Connection, name: string): void {
     publishSelf('component.started', {
-      component: conn.component,
+      component: name,
       pid: null,
       generation: 1,
       plugin: 'websocket',
@@ -89,7 +91,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
     });
   }
 
-  function componentStopped(conn: Connection, name: string, reason: string, code: number | null): void {
+  function componentStopped(conn: Connection, name: string, reason: StopReason, code: number | null): void {
     publishSelf('component.stopped', {
       component: name,
       pid: null,
@@ -164,7 +166,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
           asSupervised.add(c);
           return;
         }
-        if (previous !== c.component) componentStarted(c);
+        if (previous !== c.component && c.component) componentStarted(c, c.component);
       },
     });
     conns.add(conn);
