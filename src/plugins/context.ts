@@ -12,6 +12,7 @@ import { killTmuxSession } from '../runners/tmux/leftovers.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
 import { publishOwnEvent } from '../bus/own-events.js';
 import type { OwnEvent } from '../schema/payloads.js';
+import { CorralError } from '../errors.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
@@ -32,8 +33,10 @@ export interface CreateLifecycleOptions {
 }
 
 /** Raised when a plugin fails to set up (throws, hangs, or its keys are invalid); the message names the plugin. */
-export class PluginSetupError extends Error {
-  override name = 'PluginSetupError';
+export class PluginSetupError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PLG002', [message], options);
+  }
 }
 
 /**

@@ -1,17 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { CorralError } from '../errors.js';
 
 const gzipAsync = promisify(gzip);
 
 /** A request body that could not be read: the status to answer and why. */
-export class BodyError extends Error {
-  constructor(
-    readonly status: 400 | 413,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BodyError';
+export class BodyError extends CorralError {
+  declare readonly status: 400 | 413;
+  constructor(status: 400 | 413, message: string) {
+    super(status === 413 ? 'HTTP002' : 'HTTP001', [message]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { UnknownComponentError } from '../supervisor/types.js';
+import { CorralError, httpStatusOf } from '../errors.js';
 import { hasToken } from './guard.js';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
 import type { RouteContext } from './route-context.js';
@@ -59,9 +59,8 @@ export async function handleControl(ctx: RouteContext, method: string, parts: st
     const info = controller.list().find((c) => c.name === name) ?? null;
     return await sendJson(req, res, 200, { ok: true, component: info });
   } catch (err) {
-    if (err instanceof UnknownComponentError) return sendError(req, res, 404, err.message);
-    // A disabled component cannot be started: the request conflicts with the config, it did not fail.
-    if ((err as Error).name === 'ComponentDisabledError') return sendError(req, res, 409, (err as Error).message);
+    // The catalogue's answers (src/errors.ts): an unknown component 404, a disabled one 409 (the request conflicts with the config).
+    if (err instanceof CorralError && httpStatusOf(err) < 500) return sendError(req, res, httpStatusOf(err), err.message);
     opts.logger?.error(`${route} failed`, { error: (err as Error).message });
     return sendError(req, res, 500, `${route} failed: ${(err as Error).message}`);
   }

@@ -1,10 +1,10 @@
 import type { ComponentLifecycle, Instance } from '../plugins/types.js';
+import { CorralError } from '../errors.js';
 
 /** A lifecycle's start that did not finish within `start_timeout` (CMP001). */
-export class StartTimeoutError extends Error {
+export class StartTimeoutError extends CorralError {
   constructor(readonly limitMs: number) {
-    super(`start did not complete within ${limitMs} ms`);
-    this.name = 'StartTimeoutError';
+    super('CMP005', [limitMs]);
   }
 }
 
