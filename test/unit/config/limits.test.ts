@@ -74,6 +74,14 @@ describe('config size limits', () => {
   });
 });
 
+describe('duplicate keys, found without comparing every key with every other', () => {
+  test('a key repeated among 2,000 components is reported at the repeat; 1 and "1" are different keys', async () => {
+    const text = `${chain(1999)}  c5:\n    command: again\n    env: { 1: a, "1": b }\n`;
+    const errors = errorsOf(await loadConfigText(text, 'corral.yaml'));
+    expect(errors).toEqual([{ path: 'components.c5', message: 'duplicate key "c5": it appears more than once in the same mapping (keep one)', line: 1999 * 3 + 3, column: 3 }]);
+  });
+});
+
 describe('dependency graph of a long chain', () => {
   const graph: Record<string, string[]> = {};
   const N = 50_000;
