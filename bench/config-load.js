@@ -63,7 +63,7 @@ try {
   const info = JSON.parse(readFileSync(join(dir, '.corral', 'daemon.json'), 'utf8'));
   const base = `http://127.0.0.1:${info.port}`;
   const big = config(1999, { disabled: true, pad: 12 });
-  const before = (await (await fetch(`${base}/events?limit=1`)).json()).events?.at(-1)?.seq ?? 0;
+  const before = (await (await fetch(`${base}/events?limit=1`, { headers: { connection: 'close' } })).json()).events?.at(-1)?.seq ?? 0;
   let worst = 0;
   let polling = true;
   const poll = (async () => {
@@ -83,7 +83,9 @@ try {
   let outcome = 'none within 120 s';
   let took = NaN;
   while (now() - t0 < 120_000) {
-    const page = await (await fetch(`${base}/events?after=${before}&limit=50`)).json();
+    const page = await fetch(`${base}/events?after=${before}&limit=50`, { headers: { connection: 'close' } })
+      .then((r) => r.json())
+      .catch(() => ({ events: [] }));
     const e = (page.events ?? []).find((x) => x.event_type === 'config.changed' || x.event_type === 'error.CFG001');
     if (e) {
       took = now() - t0;
