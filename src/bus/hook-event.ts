@@ -9,7 +9,7 @@ import { truncateString } from './redact.js';
  * `cwd`. The server's `POST /hooks/EVENT` and the spool replay both use it, so
  * a spooled hook becomes exactly the event the route would have made.
  */
-export function hookToEvent(eventName: string, body: unknown, timestamp?: number): EventInput {
+export function hookToEvent(eventName: string, body: unknown, timestamp?: number, id?: string): EventInput {
   const payload: Record<string, unknown> =
     body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : { body };
   const session = typeof payload.session_id === 'string' && payload.session_id !== '' ? payload.session_id : 'unknown';
@@ -22,8 +22,16 @@ export function hookToEvent(eventName: string, body: unknown, timestamp?: number
     session_id: session.slice(0, 256),
     payload,
     ...(timestamp !== undefined ? { timestamp } : {}),
+    ...(id !== undefined ? { id } : {}),
   };
 }
+
+/**
+ * The request header `corral hook` sends its event id in (a UUID): a hook
+ * that is both stored and spooled (its POST outlived the hook's budget) is
+ * stored once, the store ignoring an id it already has.
+ */
+export const HOOK_EVENT_ID_HEADER = 'x-corral-event-id';
 
 /**
  * The largest hook body `POST /hooks/EVENT` (and an observability hook body
@@ -108,4 +116,11 @@ export function fitHookBody(body: unknown, maxBytes: number, options: FitOptions
   }
   const note: HookTruncation = { original_bytes: original, kept_bytes: byteLength(out), ...(cutTo !== undefined ? { strings_cut_to: cutTo } : {}), ...(dropped.length ? { dropped_keys: dropped } : {}) };
   return { ...out, _corral_truncated: note };
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The id of a `x-corral-event-id` header when it is one UUID; anything else is left to the bus to choose. */
+export function hookEventId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && UUID_RE.test(header) ? header.toLowerCase() : undefined;
 }

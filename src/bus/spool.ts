@@ -5,6 +5,12 @@ import { hookToEvent } from './hook-event.js';
 
 /** One spooled hook: the hook name, when it was received, and Claude Code's body (secrets masked). */
 export interface SpoolRecord {
+  /**
+   * The event id `corral hook` chose and also sent with its POST: when that
+   * POST was stored after all (it outlived the hook's budget), the replay's
+   * copy has the same id and the store keeps one.
+   */
+  id?: string;
   hook_event_name: string;
   received_at: number;
   /**
@@ -43,6 +49,7 @@ export interface SpoolReplayOptions {
   resolveName?: (name: string, body: unknown) => { ok: true; name: string } | { ok: false; error: string };
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SPOOL_FILE = /\.jsonl(\.replaying-\d+)?$/;
 const REPLAYING = /\.replaying-(\d+)$/;
 
@@ -71,6 +78,7 @@ function parseRecord(text: string): SpoolRecord | string {
   const received = typeof r.received_at === 'number' && r.received_at >= 0 ? r.received_at : undefined;
   const record: SpoolRecord = { hook_event_name: r.hook_event_name, received_at: received ?? Date.now(), body: r.body ?? {} };
   if (typeof r.url === 'string') record.url = r.url;
+  if (typeof r.id === 'string' && UUID_RE.test(r.id)) record.id = r.id;
   return record;
 }
 
@@ -167,7 +175,7 @@ export async function replaySpool(
         result.skipped.push({ file: name, line: i + 1, reason: resolved.error });
         return;
       }
-      const published = publish(hookToEvent(resolved.name, record.body, record.received_at));
+      const published = publish(hookToEvent(resolved.name, record.body, record.received_at, record.id));
       if (!published.ok) {
         result.skipped.push({ file: name, line: i + 1, reason: published.error.error_message });
         return;

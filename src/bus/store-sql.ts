@@ -25,6 +25,21 @@ CREATE INDEX IF NOT EXISTS events_timestamp ON events(timestamp);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
+/**
+ * One event per id: a hook both stored and replayed from the spool (its POST
+ * outlived `corral hook`'s budget) carries one id, and the insert ignores the
+ * second. A store written before the index may hold a repeated id (a client
+ * may choose its ids): the later copies go, so that the index can be made.
+ */
+export function ensureUniqueIds(db: { exec(sql: string): unknown }): void {
+  try {
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id)');
+  } catch {
+    db.exec('DELETE FROM events WHERE seq NOT IN (SELECT MIN(seq) FROM events GROUP BY id)');
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id)');
+  }
+}
+
 /** A WHERE clause and its parameters. */
 export interface WhereClause {
   sql: string;

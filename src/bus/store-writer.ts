@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { BusEntry } from './types.js';
 
 export const INSERT_SQL =
-  'INSERT OR REPLACE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT OR IGNORE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 export const SET_LAST_SQL =
   "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value";
 export const PRUNE_COUNT_SQL = 'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)';
@@ -137,7 +137,7 @@ interface Posted {
  * Writes in a worker thread, so that SQLite's inserts and index updates cost
  * the publishing thread nothing but a postMessage. If the worker dies, what it
  * had not acknowledged (and everything later) goes to `fallback` instead;
- * rewriting a batch that did commit is harmless (INSERT OR REPLACE by seq).
+ * rewriting a batch that did commit is harmless (INSERT OR IGNORE: same seq, same id).
  */
 export function createWorkerWriter(file: string, fallback: () => StoreWriter): StoreWriter {
   const shared = new SharedArrayBuffer(4);

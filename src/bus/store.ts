@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_SQL } from './store-sql.js';
+import { SCHEMA_SQL, ensureUniqueIds } from './store-sql.js';
 import { createStoreReader } from './store-query.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
 import type { BusEntry, EventStore } from './types.js';
@@ -65,6 +65,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA_SQL);
+  ensureUniqueIds(db);
 
   let retention = opts.retention ?? { events: 100_000, age: 7 * 86_400_000 };
   const batchMs = opts.batchMs ?? 0;

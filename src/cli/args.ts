@@ -1,3 +1,5 @@
+import { CorralError } from '../errors.js';
+
 /** Parsed command-line arguments: flags by long name, and positionals. */
 export interface ParsedArgs {
   flags: Record<string, string | boolean>;
@@ -5,8 +7,10 @@ export interface ParsedArgs {
 }
 
 /** Thrown for bad usage; the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends CorralError {
+  constructor(message: string) {
+    super('CLI001', [message]);
+  }
 }
 
 /**

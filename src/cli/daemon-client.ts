@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { ClientOptions } from '../client/client.js';
 import { daemonBaseUrl, describeStateDirOwner, findConfig, readDaemonInfo, readToken, stateDirFor, stateDirOwner, type DaemonInfo } from '../daemon/paths.js';
 import { readStateDirSetting } from './state-dir.js';
+import { CorralError } from '../errors.js';
 
 /** Where the CLI reaches the daemon: its base URL, token and state directory. */
 export interface DaemonTarget {
@@ -13,16 +14,20 @@ export interface DaemonTarget {
 }
 
 /** Thrown when no daemon answers; the CLI says so and exits 1. */
-export class DaemonNotRunningError extends Error {
-  override name = 'DaemonNotRunningError';
+export class DaemonNotRunningError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CLI002', [message], options);
+  }
 }
 
 /**
  * Thrown when this config's state directory is held by another config's
  * daemon (two configs in one directory); the CLI prints it and exits 2.
  */
-export class StateDirConflictError extends Error {
-  override name = 'StateDirConflictError';
+export class StateDirConflictError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CLI003', [message], options);
+  }
 }
 
 /** The state directory of a config; throws StateDirConflictError when another config's daemon holds it. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, UsageError } from './args.js';
-import { apiRequest, DaemonNotRunningError, findDaemon, StateDirConflictError } from './daemon-client.js';
+import { apiRequest, findDaemon } from './daemon-client.js';
+import { exitCodeOf } from '../errors.js';
 import { commandUsage, usageLine } from './main.js';
 
 const USAGE = usageLine('emit');
@@ -77,11 +78,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`corral emit: the daemon refused the event (HTTP ${res.status}): ${res.body?.error ?? JSON.stringify(res.body)}\n`);
     return 1;
   } catch (err) {
-    if (err instanceof DaemonNotRunningError || err instanceof StateDirConflictError) {
-      process.stderr.write(`corral emit: ${err.message}\n`);
-      return err instanceof StateDirConflictError ? 2 : 1;
-    }
     process.stderr.write(`corral emit: ${(err as Error).message}\n`);
-    return 1;
+    return exitCodeOf(err);
   }
 }

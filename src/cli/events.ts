@@ -3,10 +3,11 @@ import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import { parseArgs, UsageError, useColor } from './args.js';
-import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, StateDirConflictError, type DaemonTarget } from './daemon-client.js';
+import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
 import { commandUsage, usageLine } from './main.js';
 import { parseTimeArg } from './time-arg.js';
+import { CorralError, exitCodeOf } from '../errors.js';
 
 const USAGE = usageLine('events');
 
@@ -16,12 +17,12 @@ interface HistoryPage {
 }
 
 /** Thrown for an answer of the daemon that is not a page of history. */
-class HistoryError extends Error {
+class HistoryError extends CorralError {
   constructor(
     message: string,
     readonly usage: boolean,
   ) {
-    super(message);
+    super(usage ? 'CLI005' : 'CLI004', [message]);
   }
 }
 
@@ -137,7 +138,7 @@ async function follow(locate: () => DaemonTarget, filter: EventFilter, limit: nu
       })
       .catch((err: Error) => {
         failed = err;
-        void client.close().then(() => finish((err instanceof HistoryError && err.usage) || err instanceof StateDirConflictError ? 2 : 1));
+        void client.close().then(() => finish(exitCodeOf(err)));
       });
   });
   client.on('close', (info) => {
@@ -225,9 +226,10 @@ export async function run(args: string[]): Promise<number> {
     for (const e of await fetchHistory(findDaemon(configFlag), filter, limit)) print(e);
     return 0;
   } catch (err) {
-    if (err instanceof DaemonNotRunningError || err instanceof HistoryError || err instanceof StateDirConflictError) {
+    // The catalogue's errors (no daemon, a state dir held by another config, a refused query) are told and mapped; any other is a bug.
+    if (err instanceof CorralError) {
       process.stderr.write(`${err.message.startsWith('corral') ? '' : 'corral events: '}${err.message}\n`);
-      return (err instanceof HistoryError && err.usage) || err instanceof StateDirConflictError ? 2 : 1;
+      return exitCodeOf(err);
     }
     throw err;
   }

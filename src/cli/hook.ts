@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createRedactor } from '../bus/redact.js';
 import { DEFAULT_DAEMON_URL, spoolHook } from '../bus/spool.js';
+import { HOOK_EVENT_ID_HEADER } from '../bus/hook-event.js';
 import { fallbackStateDir, statePaths } from '../daemon/paths.js';
 import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
@@ -10,29 +12,42 @@ import { readBusUrl } from './state-dir.js';
 
 // Claude Code waits for its hooks: the whole command stays within about a second.
 const TOTAL_MS = 1000;
-const STDIN_MS = 500;
+/** How long the hook waits for the end of its stdin; what is left of the second is the POST's. */
+export const STDIN_MS = 750;
 const MAX_STDIN = 16 * 1024 * 1024;
 
+/** stdin as read: its text, and why it is not the whole of it when it is not. */
+interface StdinRead {
+  text: string;
+  /** Bytes received (all of them, also those past the size cap). */
+  bytes: number;
+  /** Set when the text is not all of stdin: no end within the budget, or over the size cap. */
+  incomplete?: string;
+}
+
 /** Reads stdin to its end, or what arrived within `ms`; a terminal or a missing stdin reads as empty. */
-function readStdin(ms: number): Promise<string> {
+function readStdin(ms: number): Promise<StdinRead> {
   const stdin = process.stdin;
-  if (stdin.isTTY) return Promise.resolve('');
+  if (stdin.isTTY) return Promise.resolve({ text: '', bytes: 0 });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = () => {
+    const done = (why?: string) => {
       clearTimeout(timer);
       stdin.removeAllListeners('data');
       stdin.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      const text = Buffer.concat(chunks).toString('utf8');
+      const incomplete = why ?? (size > MAX_STDIN ? `more than ${MAX_STDIN} bytes` : undefined);
+      resolve(incomplete === undefined ? { text, bytes: size } : { text, bytes: size, incomplete });
     };
-    const timer = setTimeout(done, ms);
+    // A closed or absent stdin has ended by then; one still open is a hook body that is late or cut short.
+    const timer = setTimeout(() => done(`no end of input within ${ms} ms`), ms);
     stdin.on('data', (c: Buffer) => {
       size += c.length;
       if (size <= MAX_STDIN) chunks.push(c);
     });
-    stdin.once('end', done);
-    stdin.once('error', done);
+    stdin.once('end', () => done());
+    stdin.once('error', (err) => done(size > 0 ? `read error: ${err.message}` : undefined));
   });
 }
 
@@ -43,7 +58,7 @@ interface Answer {
 }
 
 /** POSTs the body; resolves with the daemon's answer. */
-function post(target: DaemonTarget, name: string, body: string, ms: number): Promise<Answer> {
+function post(target: DaemonTarget, name: string, body: string, id: string, ms: number): Promise<Answer> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (status: number, error?: string) => {
@@ -66,6 +81,8 @@ function post(target: DaemonTarget, name: string, body: string, ms: number): Pro
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
+          // The event's id, chosen here: a POST that outlives the budget is spooled too, and the store keeps one of the two.
+          [HOOK_EVENT_ID_HEADER]: id,
           ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
         },
       },
@@ -120,15 +137,44 @@ async function isCorral(baseUrl: string, ms: number): Promise<boolean> {
   return 'status' in answer && answer.status === 200 && isCorralHealth(answer.body);
 }
 
-function parseBody(text: string): { body: unknown; name: string | undefined } {
-  if (text.trim() === '') return { body: {}, name: undefined };
-  try {
-    const body = JSON.parse(text) as unknown;
-    const name = body && typeof body === 'object' ? (body as { hook_event_name?: unknown }).hook_event_name : undefined;
-    return { body, name: typeof name === 'string' && name !== '' ? name : undefined };
-  } catch {
-    return { body: { raw: text, parse_error: 'hook body is not JSON' }, name: undefined };
+/** The fields that identify a hook, picked out of a body cut short (so its session is not "unknown"). */
+const SALVAGED = ['session_id', 'hook_event_name', 'cwd', 'transcript_path', 'tool_name'] as const;
+
+function salvage(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of SALVAGED) {
+    const m = new RegExp(`"${key}"\\s*:\\s*("(?:[^"\\\\]|\\\\.){0,4096}")`).exec(text);
+    if (!m) continue;
+    try {
+      out[key] = JSON.parse(m[1]!) as string;
+    } catch {}
   }
+  return out;
+}
+
+/**
+ * The hook body. A stdin cut short says so in `_corral.stdin` ("incomplete",
+ * with the bytes received and why), and what can be read of it is kept: the
+ * whole body when it parses anyway, else the raw text with the identifying
+ * fields picked out.
+ */
+export function parseBody(read: StdinRead): { body: unknown; name: string | undefined } {
+  const { text } = read;
+  let body: unknown;
+  let whole = false;
+  try {
+    body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+    // A whole JSON object is the whole hook, even when its writer left stdin open.
+    whole = text.trim() !== '' && body !== null && typeof body === 'object' && !Array.isArray(body);
+  } catch {
+    body = { ...(read.incomplete === undefined ? {} : salvage(text)), raw: text, parse_error: read.incomplete === undefined ? 'hook body is not JSON' : 'hook body is cut short' };
+  }
+  if (read.incomplete !== undefined && !whole) {
+    const mark = { stdin: 'incomplete', bytes: read.bytes, reason: read.incomplete };
+    body = body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...body, _corral: mark } : { body, _corral: mark };
+  }
+  const name = body && typeof body === 'object' ? (body as { hook_event_name?: unknown }).hook_event_name : undefined;
+  return { body, name: typeof name === 'string' && name !== '' ? name : undefined };
 }
 
 /**
@@ -156,8 +202,11 @@ export async function run(args: string[]): Promise<number> {
     positionals = args.filter((a) => !a.startsWith('-'));
   }
   try {
-    const text = await readStdin(STDIN_MS);
-    const { body, name: bodyName } = parseBody(text);
+    const read = await readStdin(STDIN_MS);
+    const { body, name: bodyName } = parseBody(read);
+    // Sent as read when it parsed as it was; rebuilt when it was cut short or marked.
+    const text = read.incomplete === undefined ? read.text : JSON.stringify(body);
+    const id = randomUUID();
     const name = positionals[0] ?? bodyName ?? 'Unknown';
     let target: DaemonTarget | null = null;
     try {
@@ -169,7 +218,7 @@ export async function run(args: string[]): Promise<number> {
     // No config: the port (4000 unless CORRAL_URL says otherwise) may be anyone's, say a dev server that logs
     // request bodies. Send the hook (prompts, tool input) only when what answers there says it is corral.
     if (reachable && target?.configPath === null) reachable = await isCorral(target.baseUrl, left() / 2);
-    const answer = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, left()) : { status: 0 };
+    const answer = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, id, left()) : { status: 0 };
     if (answer.status >= 200 && answer.status < 300) return 0;
     if (refused(answer.status)) {
       process.stderr.write(`corral hook: the daemon refused ${JSON.stringify(name)}: ${answer.error ?? `HTTP ${answer.status}`}\n`);
@@ -183,7 +232,7 @@ export async function run(args: string[]): Promise<number> {
     // daemon that is down is meant at the address its config asks for, not at CORRAL_URL or the default.
     const configUrl = target?.configPath && !target.info ? await readBusUrl(target.configPath) : null;
     const url = configUrl ?? target?.baseUrl ?? process.env.CORRAL_URL ?? DEFAULT_DAEMON_URL;
-    spoolHook(spoolDir, { hook_event_name: name, received_at: started, url, body: masked });
+    spoolHook(spoolDir, { id, hook_event_name: name, received_at: started, url, body: masked });
   } catch (err) {
     process.stderr.write(`corral hook: ${(err as Error).message}\n`);
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { COMPONENT_NAME_RE } from '../config/schema.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { DEFAULT_TMUX_SESSION } from '../runners/tmux/tmux-command.js';
 import { findConfig, statePaths } from '../daemon/paths.js';
@@ -19,6 +20,12 @@ export function run(args: string[]): Promise<number> {
     const { flags, positionals } = parseArgs(args, { follow: 'boolean', lines: 'value', timestamps: 'boolean' }, { f: 'follow', n: 'lines', t: 'timestamps' });
     const lines = flags.lines === undefined ? 50 : Number(flags.lines);
     if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`-n expects a whole number of lines, got "${String(flags.lines)}"`);
+    // A name picks a file in the state directory: only a component name (or the daemon's own) may, never a path.
+    for (const name of positionals) {
+      if (!COMPONENT_NAME_RE.test(name)) {
+        throw new UsageError(`"${name}" is not a component name (names use letters, digits, _ . - and start with a letter or digit)`);
+      }
+    }
 
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath) {

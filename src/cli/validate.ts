@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { getPluginSchema } from '../plugins/loader.js';
 import { findConfig } from '../daemon/paths.js';
@@ -35,9 +33,9 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
 
-  const pluginDirs = readPluginDirs(file);
+  // The plugin_dirs come from the same parse as the rest (the file used to be parsed twice).
   const result = await loadConfig(file, {
-    resolvePluginSchema: (plugin) => getPluginSchema(plugin, { configDir: dirname(file), pluginDirs }),
+    resolvePluginSchema: (plugin, _component, { pluginDirs }) => getPluginSchema(plugin, { configDir: dirname(file), pluginDirs }),
   });
   const shown = displayPath(file);
   if (json) {
@@ -59,15 +57,4 @@ export async function run(args: string[]): Promise<number> {
   const count = plural(components.length, 'component');
   process.stdout.write(`${shown}: ${paint('valid', 'green', color)} (${count}${disabled > 0 ? `, ${disabled} disabled` : ''})\n`);
   return 0;
-}
-
-/** The config's `plugin_dirs`, read before validation because plugins are needed to validate it. */
-function readPluginDirs(file: string): string[] {
-  try {
-    const text = readFileSync(file, 'utf8');
-    const raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { plugin_dirs?: unknown } | null;
-    return Array.isArray(raw?.plugin_dirs) ? raw.plugin_dirs.filter((d): d is string => typeof d === 'string') : [];
-  } catch {
-    return [];
-  }
 }

@@ -6,8 +6,13 @@ import { fromZodIssues, type RawIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
 import { objectKeysAt, stripsUnknownKeys } from './schema-keys.js';
 
+/** What the file being checked says about where plugins are (its `plugin_dirs`, as written). */
+export interface PluginSchemaContext {
+  pluginDirs: string[];
+}
+
 /** Finds the config schema of a plugin's own keys; null when no such plugin exists. */
-export type PluginSchemaResolver = (pluginName: string, component: string) => Promise<z.ZodType | null>;
+export type PluginSchemaResolver = (pluginName: string, component: string, context: PluginSchemaContext) => Promise<z.ZodType | null>;
 
 /** The keys the core understands in a component entry; anything else belongs to its plugin. */
 export const CORE_COMPONENT_KEYS: readonly string[] = Object.keys(ComponentSchema.shape);
@@ -84,6 +89,8 @@ export function checkDependencies(raw: unknown): RawIssue[] {
  */
 export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolver): Promise<RawIssue[]> {
   const issues: RawIssue[] = [];
+  const dirs = isRecord(raw) && Array.isArray(raw.plugin_dirs) ? raw.plugin_dirs : [];
+  const context: PluginSchemaContext = { pluginDirs: dirs.filter((d): d is string => typeof d === 'string') };
   for (const [name, entry] of rawComponents(raw)) {
     const plugin = pluginOf(entry);
     const extra = Object.keys(entry).filter((key) => !CORE_COMPONENT_KEYS.includes(key));
@@ -102,7 +109,7 @@ export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolv
     if (!resolve) continue;
     let schema: z.ZodType | null;
     try {
-      schema = await resolve(plugin, name);
+      schema = await resolve(plugin, name, context);
     } catch (err) {
       // A switched-off entry (say claude-router on a machine without it) must not fail the file: it is checked when enabled.
       if (entry.enabled === false) continue;
@@ -177,6 +184,27 @@ export function checkEnvNumbers(doc: Document): RawIssue[] {
       issues.push({
         path: ['components', name, 'env', key],
         message: `the number ${value.source} would be passed as ${String(value.value)}: write it in quotes (${JSON.stringify(value.source)}) to pass it as written`,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * `env` values that the kernel would refuse: Linux limits one environment
+ * string (`NAME=value`) to 128 KiB, so the process could never be started.
+ */
+export function checkEnvSizes(raw: unknown, maxBytes: number): RawIssue[] {
+  const issues: RawIssue[] = [];
+  for (const [name, entry] of rawComponents(raw)) {
+    if (!isRecord(entry.env)) continue;
+    for (const [key, value] of Object.entries(entry.env)) {
+      if (typeof value !== 'string' || value.length * 3 + key.length < maxBytes) continue;
+      const bytes = Buffer.byteLength(key, 'utf8') + 1 + Buffer.byteLength(value, 'utf8');
+      if (bytes <= maxBytes) continue;
+      issues.push({
+        path: ['components', name, 'env', key],
+        message: `${key}=… is ${Math.ceil(bytes / 1024)} KiB: one environment string may be at most ${Math.floor((maxBytes + 1) / 1024)} KiB (Linux refuses a longer one when starting the process); pass large data in a file`,
       });
     }
   }

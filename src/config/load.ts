@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { ConfigSchema, type CorralConfig } from './schema.js';
-import { checkDependencies, checkEnvNumbers, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
+import { checkDependencies, checkEnvNumbers, checkEnvSizes, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
-import { keyPathAt, locatePath, positionOf } from './locate.js';
+import { locatePath, positionOf } from './locate.js';
 
 export type { ConfigIssue } from './issues.js';
 export type { PluginSchemaResolver } from './checks.js';
@@ -38,6 +38,24 @@ export interface LoadOptions {
   resolvePluginSchema?: PluginSchemaResolver;
 }
 
+/**
+ * Bounds of a config file, checked before the expensive steps. The YAML parser
+ * builds a long quoted value one character at a time (a 50 MB value took a
+ * minute and gigabytes), so the file's size is checked before it is parsed.
+ * One env string over 128 KiB is refused by Linux's execve (MAX_ARG_STRLEN),
+ * so such a value could never reach the process anyway.
+ */
+export const CONFIG_LIMITS = {
+  /** Largest config file, in bytes. */
+  fileBytes: 1024 * 1024,
+  /** Most entries under `components:`. */
+  components: 2000,
+  /** Largest `env` value, in UTF-8 bytes (with its name and "=", what execve accepts for one string). */
+  envStringBytes: 128 * 1024 - 1,
+} as const;
+
+const KIB = 1024;
+
 interface Parsed {
   data: unknown;
   doc: Document;
@@ -51,7 +69,15 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      // Size first: a huge file is refused without reading it.
+      const { size } = await handle.stat();
+      if (size > CONFIG_LIMITS.fileBytes) return { ok: false, errors: [tooLargeIssue(size)] };
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     // Printed after the file's name (`nope.yaml: cannot read (ENOENT: no such file)`), so the path is not repeated.
     const code = (err as NodeJS.ErrnoException).code;
@@ -64,6 +90,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 /** `loadConfig` for text already read; `file` names it and decides the format (`.json` or YAML). */
 export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const path = resolve(file);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > CONFIG_LIMITS.fileBytes) return { ok: false, errors: [tooLargeIssue(bytes)] };
   const parsed = parseText(text, extname(path).toLowerCase() === '.json');
   if ('errors' in parsed) return { ok: false, errors: parsed.errors };
   if (parsed.data === null || parsed.data === undefined) {
@@ -71,13 +99,30 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   }
 
   const data = withoutExtensions(parsed.data);
+  // Counted before the schema runs: its cost grows with the count.
+  const count = componentCount(data);
+  if (count > CONFIG_LIMITS.components) {
+    const message = `${count} components: at most ${CONFIG_LIMITS.components} are supported in one config`;
+    return { ok: false, errors: placeIssues([{ path: ['components'], message, atKey: true }], parsed) };
+  }
   const result = ConfigSchema.safeParse(data);
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
   raw.push(...checkDependencies(data));
   raw.push(...checkEnvNumbers(parsed.doc));
+  raw.push(...checkEnvSizes(data, CONFIG_LIMITS.envStringBytes));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
   if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
   return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
+}
+
+function tooLargeIssue(bytes: number): ConfigIssue {
+  const size = (n: number) => (n >= KIB * KIB ? `${(n / KIB / KIB).toFixed(1)} MiB` : `${Math.ceil(n / KIB)} KiB`);
+  return { path: '', message: `the file is ${size(bytes)}: a config may be at most ${size(CONFIG_LIMITS.fileBytes)}` };
+}
+
+function componentCount(data: unknown): number {
+  const components = (data as { components?: unknown } | null)?.components;
+  return components !== null && typeof components === 'object' && !Array.isArray(components) ? Object.keys(components).length : 0;
 }
 
 /**
@@ -100,15 +145,14 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
     }
   }
   // YAML 1.2 reads JSON too, so both formats get node positions from one parser.
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true });
+  // uniqueKeys off: the parser compares each key with every earlier one of its mapping (quadratic:
+  // 0.6 s for 2,000 components); duplicateKeys below finds the same keys with one set per mapping.
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true, uniqueKeys: false });
   // A duplicate key leaves a usable document (the last value wins in it): report it together with
   // every schema error rather than alone. Any other syntax error stops here.
-  const describe = (err: YAMLError): ConfigIssue =>
-    err.code === 'DUPLICATE_KEY'
-      ? duplicateKeyIssue(doc, counter, err.pos[0])
-      : { path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, ...positionOf(counter, err.pos[0]) };
-  if (doc.errors.some((err) => err.code !== 'DUPLICATE_KEY')) return { errors: doc.errors.map(describe) };
-  const issues = doc.errors.map(describe);
+  const describe = (err: YAMLError): ConfigIssue => ({ path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, ...positionOf(counter, err.pos[0]) });
+  if (doc.errors.length > 0) return { errors: doc.errors.map(describe) };
+  const issues = duplicateKeys(doc).map(({ path, offset }) => duplicateKeyIssue(path, counter, offset));
   try {
     return { data: doc.toJS({ maxAliasCount: 1000 }), doc, counter, issues };
   } catch (err) {
@@ -117,14 +161,41 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
 }
 
 /** A key written twice in one mapping, with the path of the repeated entry and its own line. */
-function duplicateKeyIssue(doc: Document, counter: LineCounter, offset: number): ConfigIssue {
-  const path = keyPathAt(doc, offset);
-  const key = path && path.length > 0 ? String(path[path.length - 1]) : undefined;
+function duplicateKeyIssue(path: PropertyKey[], counter: LineCounter, offset: number): ConfigIssue {
+  const key = path.length > 0 ? String(path[path.length - 1]) : undefined;
   return {
-    path: path ? formatPath(path) : '',
+    path: formatPath(path),
     message: `duplicate key${key === undefined ? '' : ` "${key}"`}: it appears more than once in the same mapping (keep one)`,
     ...positionOf(counter, offset),
   };
+}
+
+/**
+ * Every key written again in the same mapping (the parser's own check, as
+ * it compares them: scalar keys of equal value), with its path and where the
+ * repeated key starts. One set per mapping, so linear in the document's size.
+ */
+export function duplicateKeys(doc: Document): { path: PropertyKey[]; offset: number }[] {
+  const found: { path: PropertyKey[]; offset: number }[] = [];
+  const stack: { node: unknown; path: PropertyKey[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const value = pair.key.value;
+        const id = `${typeof value}:${String(value)}`;
+        const at = [...path, String(value)];
+        if (seen.has(id)) found.push({ path: at, offset: pair.key.range?.[0] ?? 0 });
+        seen.add(id);
+        stack.push({ node: pair.value, path: at });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
 }
 
 function jsonSyntaxIssue(text: string, message: string): ConfigIssue {

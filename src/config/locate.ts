@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
 /** A 1-based position in the file. */
 export interface Position {
@@ -9,6 +9,23 @@ export interface Position {
 function rangeStart(node: unknown): number | undefined {
   const range = (node as Node | null | undefined)?.range;
   return range ? range[0] : undefined;
+}
+
+// Each map's entries by key, built the first time an issue looks inside it: a lookup per issue
+// by scanning the map made a file with an error in each of thousands of components quadratic.
+const pairIndex = new WeakMap<object, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      // The first entry of a key, as the scan found it (a duplicate key is reported separately).
+      if (isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p as Pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
 }
 
 /**
@@ -27,7 +44,7 @@ export function locatePath(doc: Document, counter: LineCounter, path: readonly P
     // An alias (`restart: *defaults`) stands for its anchored node; look inside that.
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, String(segment));
       if (pair) {
         keyOffset = rangeStart(pair.key);
         next = pair.value;

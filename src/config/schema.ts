@@ -170,6 +170,9 @@ export const LogsSchema = z
   .prefault({});
 
 /** The whole config file. */
+/** What a component name may be: it names a log file and a tmux window, so no `/` and no leading `.`. */
+export const COMPONENT_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
@@ -183,7 +186,7 @@ export const ConfigSchema = z.strictObject({
     .record(
       z
         .string()
-        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'component names use letters, digits, _ . -')
+        .regex(COMPONENT_NAME_RE, 'component names use letters, digits, _ . -')
         // The daemon's own name: its resource alerts and bus registration use it.
         .refine((name) => name !== 'corral', '"corral" is the daemon\'s own name (its resource alerts carry it); choose another'),
       ComponentSchema,

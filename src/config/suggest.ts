@@ -1,19 +1,33 @@
 /**
  * Edit distance with adjacent transpositions (optimal string alignment), so
- * `restrat` is one edit from `restart`, as a typo feels.
+ * `restrat` is one edit from `restart`, as a typo feels. Gives up (returns
+ * limit + 1) as soon as the distance must exceed `limit`: a file with an
+ * unknown name in each of thousands of components compares every one with
+ * every known name, so each comparison has to be cheap.
  */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+// Three rows (two back, for transpositions), reused by every comparison.
+let rows = [new Uint32Array(64), new Uint32Array(64), new Uint32Array(64)] as const;
+
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const width = b.length + 1;
+  if (rows[0].length < width) rows = [new Uint32Array(width * 2), new Uint32Array(width * 2), new Uint32Array(width * 2)];
+  let [before, prev, row] = rows;
+  for (let j = 0; j < width; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
+      let best = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, before[j - 2]! + 1);
+      row[j] = best;
+      if (best < rowMin) rowMin = best;
     }
+    if (rowMin > limit) return limit + 1;
+    [before, prev, row] = [prev, row, before];
   }
-  return d[a.length]![b.length]!;
+  return prev[b.length]!;
 }
 
 /** The known name closest to `word`, when it is close enough to be a likely typo; else undefined. */
@@ -21,15 +35,17 @@ export function suggestName(word: string, known: Iterable<string>): string | und
   const lower = word.toLowerCase();
   const limit = lower.length <= 4 ? 1 : 2;
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = limit + 1;
   for (const candidate of known) {
-    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    const distance = other === lower ? 0 : editDistance(lower, other, Math.min(limit, bestDistance - 1));
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
+      if (distance === 0) break;
     }
   }
-  return bestDistance <= limit ? best : undefined;
+  return best;
 }
 
 /** ` (did you mean "x"?)` or an empty string. */

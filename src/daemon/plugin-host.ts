@@ -77,7 +77,7 @@ export function createPluginHost(opts: PluginHostOptions) {
       pluginDirs = dirs;
     },
     /** For the config loader: the schema of a plugin's own keys (throws with the reason when it cannot load). */
-    resolveSchema: async (plugin: string) => getPluginSchema(plugin, lookup()),
+    resolveSchema: async (plugin: string, _component?: string, ctx?: { pluginDirs: string[] }) => getPluginSchema(plugin, ctx ? { configDir: opts.configDir, pluginDirs: ctx.pluginDirs } : lookup()),
     async createLifecycle(o: CreateComponentOptions): Promise<ComponentLifecycle> {
       const plugin = await loadPlugin(o.component.plugin, lookup());
       const entry = entryFor(o.name, o.stateDir, o.config, o.component);

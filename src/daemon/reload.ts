@@ -7,6 +7,8 @@ import { watchConfig } from '../config/watch.js';
 import { makeError } from '../schema/errors.js';
 import type { ReloadResult } from '../supervisor/types.js';
 import type { BusApplied } from './bus-endpoint.js';
+import { publishOwn } from '../bus/own-events.js';
+import type { ConfigChangedPayload } from '../schema/payloads.js';
 
 type LoadOk = Extract<LoadResult, { ok: true }>;
 
@@ -66,12 +68,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
         opts.logger.info(`config is valid again (${opts.configPath}); it is the one already applied, nothing to change`);
         // Subscribers saw the CFG001: tell them it is over, with the (empty) plan.
         const unchanged = Object.values(result.config.components).filter((c) => c.enabled).length;
-        opts.bus.publish({
-          event_type: 'config.changed',
-          source: 'corral',
-          session_id: opts.bus.sessionId,
-          payload: { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true },
-        });
+        publishOwn(opts.bus, 'config.changed', { added: [], removed: [], restarted: [], updated: [], settings: [], unchanged, hash: result.hash, trigger, valid_again: true });
       }
       failing = false;
       return { ok: true, message: 'config unchanged' };
@@ -79,7 +76,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     failing = false;
     const plan = planReload(current.config, result.config);
     const bus = plan.bus.changed.length > 0 ? await opts.applyBus(result.config, plan) : null;
-    const payload = {
+    const payload: ConfigChangedPayload = {
       added: plan.added,
       removed: plan.removed,
       restarted: plan.restarted,
@@ -93,7 +90,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       ...(bus ? { bus: busPayload(plan.bus.changed, bus) } : {}),
     };
     // The plan goes out first, then the component events it causes.
-    opts.bus.publish({ event_type: 'config.changed', source: 'corral', session_id: opts.bus.sessionId, payload });
+    publishOwn(opts.bus, 'config.changed', payload);
     let failure: string | null = bus?.error ? bus.error.message : null;
     try {
       await opts.apply(result.config, plan, !bus?.error);

@@ -2,10 +2,13 @@ import type { MonitorTarget } from './target.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { ComponentInfo } from '../supervisor/types.js';
+import { CorralError } from '../errors.js';
 
 /** Thrown when the daemon answers with an error status; the message says what it answered. */
-export class MonitorFetchError extends Error {
-  override name = 'MonitorFetchError';
+export class MonitorFetchError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MON001', [message], options);
+  }
 }
 
 function describeBody(body: unknown): string {

@@ -12,6 +12,9 @@ import { acquireTmuxWatch, announceSessionCreated, announceWindowAdded, type Tmu
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import { killTmuxSession } from '../runners/tmux/leftovers.js';
 import type { TmuxInstance } from '../runners/tmux/run-tmux.js';
+import { publishOwnEvent } from '../bus/own-events.js';
+import type { OwnEvent } from '../schema/payloads.js';
+import { CorralError } from '../errors.js';
 
 /** Setup time a plugin gets when it does not say (ms). */
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
@@ -32,8 +35,10 @@ export interface CreateLifecycleOptions {
 }
 
 /** Raised when a plugin fails to set up (throws, hangs, or its keys are invalid); the message names the plugin. */
-export class PluginSetupError extends Error {
-  override name = 'PluginSetupError';
+export class PluginSetupError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PLG002', [message], options);
+  }
 }
 
 /**
@@ -136,7 +141,7 @@ function buildContext(
       disposers.push({ what: 'subscription', run: once });
       return once;
     },
-    runners: withTmuxEvents(opts.runners, name, (e) => bus.publish({ ...e, session_id: bus.sessionId }), logger, disposers),
+    runners: withTmuxEvents(opts.runners, name, (e) => publishOwnEvent(bus, e), logger, disposers),
     runOptions: (overrides) => runOptionsFor(name, opts.component, opts.configDir, overrides),
     signal,
   };
@@ -215,7 +220,7 @@ function messageOf(err: unknown): string {
 function withTmuxEvents(
   runners: BuiltinRunners,
   component: string,
-  publish: (e: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult,
+  publish: (e: OwnEvent) => PublishResult,
   logger: Logger,
   disposers: DisposerStack,
 ): Runners {
@@ -249,7 +254,7 @@ function withTmuxEvents(
           sessionId: instance.sessionId ?? '',
           session: o.session,
           window,
-          publish: (e) => publish({ ...e, payload: { ...e.payload, component } }),
+          publish: (e) => publish(e.event_type === 'tmux.session.created' ? { ...e, payload: { ...e.payload, component } } : e),
         });
       }
       return instance;

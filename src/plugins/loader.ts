@@ -7,6 +7,7 @@ import type { PluginDefinition } from './types.js';
 import { BUILTIN_PLUGINS, isBuiltinPlugin } from './builtin.js';
 import { parseRange, satisfies } from './version-range.js';
 import { corralVersion } from '../version.js';
+import { CorralError } from '../errors.js';
 
 /** Where plugins are looked up. */
 export interface PluginLookup {
@@ -19,8 +20,10 @@ export interface PluginLookup {
 }
 
 /** Thrown when a plugin cannot be found or is not a plugin; the message says what and where. */
-export class PluginLoadError extends Error {
-  override name = 'PluginLoadError';
+export class PluginLoadError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PLG001', [message], options);
+  }
 }
 
 /**

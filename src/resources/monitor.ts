@@ -2,6 +2,7 @@ import type { Bus } from '../bus/types.js';
 import type { ErrorData } from '../schema/errors.js';
 import { createAlertEngine, type ResourceAlert, type ResourceThresholds } from './alerts.js';
 import { createTreeSampler, type TreeSample, type TreeSampler } from './sampler.js';
+import { publishOwn } from '../bus/own-events.js';
 
 /** One component the monitor measures. */
 export interface ResourceTarget {
@@ -99,12 +100,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
   });
 
   function publishAlert(alert: ResourceAlert, error: ErrorData | undefined): void {
-    options.bus.publish({
-      source: 'corral',
-      session_id: options.bus.sessionId ?? '',
-      event_type: 'resource.alert',
-      payload: alert,
-    });
+    publishOwn(options.bus, 'resource.alert', alert);
     if (error) options.bus.publishError(error);
     if (alert.alert_level !== 'critical') restarted.delete(alert.component);
     else if (policies.get(alert.component) === 'restart') restartOnce(alert.component, alert.message ?? 'critical resource alert');

@@ -1,22 +1,14 @@
 import { z } from 'zod';
+import { ERRORS, WIRE_ERROR_CODES, type WireErrorCode } from '../errors.js';
 
 /**
- * Every error code corral speaks, with its meaning. The spec defines the first
- * six; corral adds WS003–WS006. `docs/errors.md` lists the same table and a
- * test keeps the two in step.
+ * Every error code corral speaks on the wire, with its meaning: the wire's
+ * entries of the catalogue in src/errors.ts. `docs/errors.md` lists the same
+ * table and a test keeps the two in step.
  */
-export const ERROR_CODES = {
-  WS001: 'WebSocket connection failed',
-  WS002: 'message is not parseable JSON',
-  WS003: 'message or event fails the schema',
-  WS004: 'rate limited',
-  WS005: 'unauthorized',
-  WS006: 'message too large',
-  CMP001: 'component timed out (start or health probe)',
-  CMP002: 'component crashed too often (crash loop) or could not start',
-  RES001: 'resource limit exceeded (critical alert)',
-  CFG001: 'configuration error',
-} as const;
+export const ERROR_CODES = Object.fromEntries(WIRE_ERROR_CODES.map((code) => [code, ERRORS[code].message])) as {
+  readonly [K in WireErrorCode]: (typeof ERRORS)[K]['message'];
+};
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);

@@ -54,3 +54,135 @@ export const ChatMessageSchema = z.looseObject({
   content: z.any().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+// ---------------------------------------------------------------------------
+// The payloads of the events corral publishes itself (`source: corral`). Each
+// event type has one payload type, in OwnEventPayloads below; publishOwn
+// (src/bus/own-events.ts) takes the type from it, so an event and its
+// payload cannot disagree.
+
+/** Why a generation ended, as `component.stopped` reports it. */
+export type StopReason = 'exited' | 'crashed' | 'stopped' | 'killed' | 'failed';
+
+/** `component.started`: a supervised generation began, or a client registered a component over the bus. */
+export interface StartedPayload {
+  component: string;
+  /** null for a component that registered over the bus (corral did not start it). */
+  pid: number | null;
+  generation: number;
+  /** The runner, or `websocket` for a component that registered over the bus. */
+  plugin: string;
+  /** The command as configured; null for a component that registered over the bus. */
+  command: string | null;
+  /** Bus registrations only: the connection and what the client said of itself. */
+  client_id?: string;
+  remote_address?: string;
+  version?: string;
+  capabilities?: string[];
+}
+
+/** `component.stopped`: a generation ended, or a registered client went away. */
+export interface StoppedPayload {
+  component: string;
+  pid: number | null;
+  generation: number;
+  exit_code: number | null;
+  signal: string | null;
+  reason: StopReason;
+  runtime_ms: number;
+  restarts: number;
+  next_restart_in_ms: number | null;
+  /** Why it failed, when reason is `failed`. */
+  error?: string;
+  /** Bus registrations only: the connection and its close code. */
+  client_id?: string;
+  close_code?: number | null;
+}
+
+/** `component.health`: a health probe's verdict changed. */
+export interface HealthPayload {
+  component: string;
+  status: 'healthy' | 'unhealthy';
+  previous: 'healthy' | 'unhealthy' | 'unknown';
+  probe: string;
+  detail: string;
+  generation: number;
+}
+
+/** `ws.connected`: a bus client connected. */
+export interface WsConnectedPayload {
+  client_id: string;
+  remote_address: string;
+  component: string | null;
+  path: string;
+}
+
+/** `ws.disconnected`: a bus client's connection closed. */
+export interface WsDisconnectedPayload {
+  client_id: string;
+  remote_address: string;
+  component: string | null;
+  code: number;
+  reason: string;
+  duration_ms: number;
+}
+
+/** `config.changed`: a reload's plan (what is started, stopped, restarted, updated in place). */
+export interface ConfigChangedPayload {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  updated: string[];
+  /** Changed ecosystem-wide sections (resources, logs, …). */
+  settings: string[];
+  unchanged: number;
+  hash: string;
+  /** What caused the reload (a file change, `corral reload`, …). */
+  trigger: string;
+  /** Changed `bus` keys, when any. */
+  bus?: { changed: string[]; rebind: boolean; not_applied?: string[]; error?: string };
+  /** Set when a config that failed is valid again and is the one already applied. */
+  valid_again?: true;
+}
+
+/** A tmux window as corral's tmux events name it. */
+export interface TmuxWindowRef {
+  index: number;
+  name: string;
+  id: string;
+}
+
+/** `tmux.session.created`. */
+export interface TmuxSessionCreatedPayload {
+  session: string;
+  window: TmuxWindowRef | null;
+  change: 'added';
+  component?: string;
+}
+
+/** `tmux.window.changed`. */
+export interface TmuxWindowChangedPayload {
+  session: string;
+  window: TmuxWindowRef;
+  change: 'added' | 'closed' | 'renamed' | 'selected';
+  component?: string;
+}
+
+/** Every event type corral publishes itself, with its payload type (errors go through `Bus.publishError`). */
+export interface OwnEventPayloads {
+  'component.started': StartedPayload;
+  'component.stopped': StoppedPayload;
+  'component.health': HealthPayload;
+  'ws.connected': WsConnectedPayload;
+  'ws.disconnected': WsDisconnectedPayload;
+  'config.changed': ConfigChangedPayload;
+  'resource.alert': ResourcePayload;
+  'tmux.session.created': TmuxSessionCreatedPayload;
+  'tmux.window.changed': TmuxWindowChangedPayload;
+}
+
+/** An event type corral publishes itself. */
+export type OwnEventType = keyof OwnEventPayloads;
+
+/** One of corral's own events before it is published: its type and the payload that type has. */
+export type OwnEvent = { [K in OwnEventType]: { event_type: K; payload: OwnEventPayloads[K] } }[OwnEventType];

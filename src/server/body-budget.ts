@@ -1,3 +1,5 @@
+import type { MemoryBudget } from './memory-budget.js';
+
 /**
  * The request-body bytes the daemon holds at once, across every request:
  * each body is counted from the moment it is accepted (its Content-Length
@@ -19,7 +21,12 @@ export interface ByteBudget {
 /** The default budget: 64 MiB of request bodies at once (four 16 MiB hook bodies). */
 export const DEFAULT_BODY_BUDGET = 64 * 1024 * 1024;
 
-export function createByteBudget(limit: number = DEFAULT_BODY_BUDGET): ByteBudget {
+/**
+ * Request bodies get at most `limit` bytes, and only of what the daemon-wide
+ * memory budget (memory-budget.ts, which unread WebSocket output draws on too)
+ * has free: a body and the output the clients leave unread count against one bound.
+ */
+export function createByteBudget(limit: number = DEFAULT_BODY_BUDGET, shared?: MemoryBudget): ByteBudget {
   if (!(limit > 0)) throw new RangeError(`a byte budget must be positive, got ${limit}`);
   let used = 0;
   return {
@@ -27,11 +34,14 @@ export function createByteBudget(limit: number = DEFAULT_BODY_BUDGET): ByteBudge
     inUse: () => used,
     tryTake(n) {
       if (used + n > limit) return false;
+      if (shared && !shared.tryReserve(n)) return false;
       used += n;
       return true;
     },
     give(n) {
-      used = Math.max(0, used - n);
+      const back = Math.min(n, used);
+      used -= back;
+      shared?.release(back);
     },
   };
 }

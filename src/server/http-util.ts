@@ -3,17 +3,15 @@ import type { Duplex } from 'node:stream';
 import type { ByteBudget } from './body-budget.js';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { CorralError } from '../errors.js';
 
 const gzipAsync = promisify(gzip);
 
 /** A request body that could not be read: the status to answer and why (503: the daemon-wide body budget is full, try again). */
-export class BodyError extends Error {
-  constructor(
-    readonly status: 400 | 413 | 503,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BodyError';
+export class BodyError extends CorralError {
+  declare readonly status: 400 | 413 | 503;
+  constructor(status: 400 | 413 | 503, message: string) {
+    super(status === 413 ? 'HTTP002' : status === 503 ? 'HTTP003' : 'HTTP001', [message]);
   }
 }
 

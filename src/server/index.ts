@@ -8,6 +8,7 @@ import type { RouteContext } from './route-context.js';
 import { routeTable } from './route-table.js';
 import { allowHeader, matchRoute, pathMethods, type RouteAuth } from './routes.js';
 import type { CorralServer, ServerOptions } from './types.js';
+import { createMemoryBudget } from './memory-budget.js';
 import { createWsHub } from './ws-hub.js';
 
 export type { CorralServer, ServerOptions, RateLimit, SlowConsumerLimits } from './types.js';
@@ -31,10 +32,12 @@ function authRefusal(guard: GuardConfig, auth: RouteAuth, req: IncomingMessage, 
 export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const wsPath = opts.path ?? '/events';
   const guard: GuardConfig = { host: opts.host, port: opts.port, token: opts.token, auth: opts.auth, allowedOrigins: opts.allowedOrigins };
-  const hub = createWsHub(opts);
+  // One daemon-wide bound on what clients can make the daemon hold: unread output and request bodies draw on it alike.
+  const memory = opts.memoryBudget ?? createMemoryBudget();
+  const hub = createWsHub({ ...opts, memoryBudget: memory });
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
-  const bodies = createByteBudget(opts.bodyBudget);
+  const bodies = createByteBudget(opts.bodyBudget, memory);
   const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url));
 
   function cors(req: IncomingMessage, res: ServerResponse, allow: readonly string[]): void {

@@ -1,11 +1,12 @@
 import type { Logger } from '../plugins/types.js';
+import type { OwnEventPayloads, OwnEventType, StopReason } from '../schema/payloads.js';
 import type { Connection } from './ws-connection.js';
 
 /** What the registrations need from the hub. */
 export interface RegistrationDeps {
   /** The open connections (another one registered under a name may take it over). */
   conns: ReadonlySet<Connection>;
-  publishSelf(eventType: string, payload: Record<string, unknown>): void;
+  publishSelf<K extends OwnEventType>(eventType: K, payload: OwnEventPayloads[K]): void;
   /** True for a component the supervisor runs: it reports that one's start and stop itself. */
   isSupervised(name: string): boolean;
   logger?: Logger;
@@ -26,7 +27,7 @@ export interface Registrations {
    * it over (with its own component.started). A connection that registered a
    * name someone else holds publishes neither.
    */
-  release(c: Connection, name: string, reason: string, code: number | null): void;
+  release(c: Connection, name: string, reason: StopReason, code: number | null): void;
 }
 
 export function createRegistrations(deps: RegistrationDeps): Registrations {
@@ -37,6 +38,7 @@ export function createRegistrations(deps: RegistrationDeps): Registrations {
   const owners = new Map<string, Connection>();
 
   function componentStarted(conn: Connection): void {
+    if (conn.component === null) return;
     publishSelf('component.started', {
       component: conn.component,
       pid: null,
@@ -50,7 +52,7 @@ export function createRegistrations(deps: RegistrationDeps): Registrations {
     });
   }
 
-  function componentStopped(conn: Connection, name: string, reason: string, code: number | null): void {
+  function componentStopped(conn: Connection, name: string, reason: StopReason, code: number | null): void {
     publishSelf('component.stopped', {
       component: name,
       pid: null,
@@ -73,7 +75,7 @@ export function createRegistrations(deps: RegistrationDeps): Registrations {
    * it over (with its own component.started). A connection that registered a
    * name someone else holds publishes neither.
    */
-  function releaseName(c: Connection, name: string, reason: string, code: number | null): void {
+  function releaseName(c: Connection, name: string, reason: StopReason, code: number | null): void {
     if (owners.get(name) !== c) return;
     owners.delete(name);
     componentStopped(c, name, reason, code);

@@ -1,5 +1,5 @@
-import { UnknownComponentError } from '../supervisor/types.js';
 import { sendError, sendJson } from './http-util.js';
+import { CorralError, httpStatusOf } from '../errors.js';
 import type { RouteContext } from './route-context.js';
 import type { Route } from './routes.js';
 
@@ -18,9 +18,8 @@ async function control(ctx: RouteContext, what: string, act: (c: Controller) => 
   try {
     await act(controller);
   } catch (err) {
-    if (err instanceof UnknownComponentError) return sendError(req, res, 404, err.message);
-    // A disabled component cannot be started: the request conflicts with the config, it did not fail.
-    if ((err as Error).name === 'ComponentDisabledError') return sendError(req, res, 409, (err as Error).message);
+    // The catalogue's answers (src/errors.ts): an unknown component 404, a disabled one 409 (the request conflicts with the config).
+    if (err instanceof CorralError && httpStatusOf(err) < 500) return sendError(req, res, httpStatusOf(err), err.message);
     opts.logger?.error(`${what} failed`, { error: (err as Error).message });
     return sendError(req, res, 500, `${what} failed: ${(err as Error).message}`);
   }

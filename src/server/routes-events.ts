@@ -1,5 +1,5 @@
 import { FILTER_OPTIONS_MAX, type BusEntry } from '../bus/types.js';
-import { fitHookBody, HOOK_MAX_BODY, hookToEvent } from '../bus/hook-event.js';
+import { fitHookBody, HOOK_EVENT_ID_HEADER, HOOK_MAX_BODY, hookEventId, hookToEvent } from '../bus/hook-event.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { completeEvent, MAX_EVENT_DEPTH, tooDeepAt, type CorralEvent } from '../schema/events.js';
 import { clientEventIssues } from '../schema/publisher-rules.js';
@@ -203,7 +203,7 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   }
   const name = resolved.name;
   if (name !== urlName) opts.logger?.debug(`hook sent as ${JSON.stringify(urlName.slice(0, 140))} stored as its body's hook_event_name ${name}`);
-  const r = opts.bus.publish(hookToEvent(name, body));
+  const r = opts.bus.publish(hookToEvent(name, body, undefined, hookEventId(req.headers[HOOK_EVENT_ID_HEADER])));
   if (!r.ok) {
     opts.logger?.warn(`hook ${name} refused: ${r.error.error_message}`);
     return sendError(req, res, 400, `hook ${name} refused: ${r.error.error_message}; nothing was stored`, { code: r.error.error_code });

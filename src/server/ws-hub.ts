@@ -11,6 +11,8 @@ import { createRegistrations } from './registrations.js';
 import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
+import { publishOwn } from '../bus/own-events.js';
+import type { OwnEventPayloads, OwnEventType, StopReason } from '../schema/payloads.js';
 
 /** The WebSocket side of the server: accepted connections, heartbeat, pings, error broadcast. */
 export interface WsHub {
@@ -114,9 +116,9 @@ export function createWsHub(opts: ServerOptions): WsHub {
   const budget = opts.memoryBudget ?? createMemoryBudget();
   const conns = new Set<Connection>();
 
-  function publishSelf(eventType: string, payload: Record<string, unknown>): void {
+  function publishSelf<K extends OwnEventType>(eventType: K, payload: OwnEventPayloads[K]): void {
     try {
-      const res = bus.publish({ source: CORRAL_SOURCE, session_id: bus.sessionId, event_type: eventType, payload });
+      const res = publishOwn(bus, eventType, payload);
       if (!res.ok) opts.logger?.warn(`cannot publish ${eventType}`, { error: res.error.error_message });
     } catch (err) {
       opts.logger?.error(`cannot publish ${eventType}`, { error: (err as Error).message });

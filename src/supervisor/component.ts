@@ -9,6 +9,7 @@ import { CommandQueue } from './command-queue.js';
 import { MET, type DependencyVerdict } from './dependencies.js';
 import { LIVE } from './states.js';
 import { ComponentRecord } from './component-record.js';
+import { CorralError } from '../errors.js';
 
 export interface ComponentOptions {
   name: string;
@@ -31,10 +32,9 @@ export interface ComponentOptions {
 }
 
 /** Thrown by commands on a component that `enabled: false` keeps off. */
-export class ComponentDisabledError extends Error {
+export class ComponentDisabledError extends CorralError {
   constructor(readonly component: string) {
-    super(`component "${component}" is disabled (enabled: false in the config)`);
-    this.name = 'ComponentDisabledError';
+    super('CMP004', [component]);
   }
 }
 

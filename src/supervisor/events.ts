@@ -1,39 +1,9 @@
 import type { Bus } from '../bus/types.js';
+import { publishOwn } from '../bus/own-events.js';
+import type { HealthPayload, OwnEventPayloads, StartedPayload, StoppedPayload } from '../schema/payloads.js';
 import { makeError, type ErrorCode } from '../schema/errors.js';
 
-/** Why a generation ended, as `component.stopped` reports it (docs/protocol.md). */
-export type StopReason = 'exited' | 'crashed' | 'stopped' | 'killed' | 'failed';
-
-export interface StartedPayload {
-  component: string;
-  pid: number | null;
-  generation: number;
-  plugin: string;
-  command: string;
-}
-
-export interface StoppedPayload {
-  component: string;
-  pid: number | null;
-  generation: number;
-  exit_code: number | null;
-  signal: string | null;
-  reason: StopReason;
-  runtime_ms: number;
-  restarts: number;
-  next_restart_in_ms: number | null;
-  /** Why it failed, when reason is `failed`. */
-  error?: string;
-}
-
-export interface HealthPayload {
-  component: string;
-  status: 'healthy' | 'unhealthy';
-  previous: 'healthy' | 'unhealthy' | 'unknown';
-  probe: string;
-  detail: string;
-  generation: number;
-}
+export type { HealthPayload, StartedPayload, StopReason, StoppedPayload } from '../schema/payloads.js';
 
 /** Publishes corral's own events about one component (`source: corral`). */
 export interface ComponentEvents {
@@ -45,9 +15,9 @@ export interface ComponentEvents {
 
 /** The event publisher backed by the bus. A refused publish is a bug in corral, so it is logged, not thrown. */
 export function createComponentEvents(bus: Bus, onRefused: (message: string) => void = () => {}): ComponentEvents {
-  const publish = (event_type: string, payload: object) => {
-    const result = bus.publish({ source: 'corral', session_id: bus.sessionId, event_type, payload });
-    if (!result.ok) onRefused(`${event_type} refused by the bus: ${result.error.error_message}`);
+  const publish = <K extends 'component.started' | 'component.stopped' | 'component.health'>(type: K, payload: OwnEventPayloads[K]) => {
+    const result = publishOwn(bus, type, payload);
+    if (!result.ok) onRefused(`${type} refused by the bus: ${result.error.error_message}`);
   };
   return {
     started: (p) => publish('component.started', p),

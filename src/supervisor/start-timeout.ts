@@ -1,11 +1,11 @@
 import type { ComponentLifecycle, Instance } from '../runners/types.js';
 import { abortable, abortedBy } from '../util/abort.js';
+import { CorralError } from '../errors.js';
 
 /** A lifecycle's start that did not finish within `start_timeout` (CMP001). */
-export class StartTimeoutError extends Error {
+export class StartTimeoutError extends CorralError {
   constructor(readonly limitMs: number) {
-    super(`start did not complete within ${limitMs} ms`);
-    this.name = 'StartTimeoutError';
+    super('CMP005', [limitMs]);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ComponentStatus } from '../schema/messages.js';
 import type { AttachInfo } from '../runners/types.js';
 import type { ConfigIssue } from '../config/issues.js';
+import { CorralError } from '../errors.js';
 
 /** States of one component's state machine. */
 export const COMPONENT_STATES = [
@@ -70,9 +71,8 @@ export interface Controller {
 }
 
 /** Thrown by controller methods for a name the config does not have. */
-export class UnknownComponentError extends Error {
+export class UnknownComponentError extends CorralError {
   constructor(readonly component: string) {
-    super(`no component named "${component}"`);
-    this.name = 'UnknownComponentError';
+    super('CMP003', [component]);
   }
 }

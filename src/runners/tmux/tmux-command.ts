@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { CorralError } from '../../errors.js';
 
 /** corral's own tmux server socket (`tmux -L corral`), so it never touches the user's default server. */
 export const DEFAULT_TMUX_SOCKET = 'corral';
@@ -12,8 +13,10 @@ export function defaultTmuxSocket(): string {
 }
 
 /** Thrown when a tmux command fails; carries tmux's own message. */
-export class TmuxError extends Error {
-  override name = 'TmuxError';
+export class TmuxError extends CorralError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TMX001', [message], options);
+  }
 }
 
 /** Runs `tmux -L socket ARGS...` and returns its stdout; rejects with tmux's stderr (or ENOENT when tmux is missing). */

@@ -2,8 +2,10 @@ import type { PublishResult } from '../../bus/types.js';
 import type { Logger } from '../types.js';
 import { startControlClient, type ControlClient, type ControlNotification } from './control.js';
 import { defaultTmuxSocket, hasTmuxSession, isTmuxSessionGone, listTmuxSessions, listTmuxWindows, type TmuxWindow } from './tmux-command.js';
+import type { OwnEvent } from '../../schema/payloads.js';
 
-type Publish = (event: { event_type: string; source?: string; payload: Record<string, unknown> }) => PublishResult | void;
+/** Hands one of corral's own tmux events up to the bus (publishOwnEvent in src/bus/own-events.ts). */
+type Publish = (event: OwnEvent) => PublishResult | void;
 
 export interface TmuxWatchOptions {
   socket?: string;
@@ -177,7 +179,7 @@ async function handle(w: Watch, n: ControlNotification): Promise<void> {
       for (const s of now) {
         if (w.sessions.has(s.id)) continue;
         const first = [...w.windows.values()].filter((x) => x.session === s.name).sort((a, b) => a.index - b.index)[0];
-        announceSessionCreated({ socket: w.socket, sessionId: s.id, session: s.name, window: first, publish: (e) => publish(w, e.event_type, e.payload) });
+        announceSessionCreated({ socket: w.socket, sessionId: s.id, session: s.name, window: first, publish: (e) => publish(w, e) });
       }
       w.sessions = new Set(now.map((s) => s.id));
       return;
@@ -227,14 +229,12 @@ function emitWindow(w: Watch, win: TmuxWindow, change: 'added' | 'closed' | 'ren
   // The opener's word, else the mark corral put on the window when it opened it.
   const component = w.owners.get(win.id) ?? win.component;
   if (change === 'added') {
-    announceWindowAdded({ socket: w.socket, window: win, component, publish: (e) => publish(w, e.event_type, e.payload) });
+    announceWindowAdded({ socket: w.socket, window: win, component, publish: (e) => publish(w, e) });
     return;
   }
-  publish(w, 'tmux.window.changed', {
-    session: win.session,
-    window: { index: win.index, name: win.name, id: win.id },
-    change,
-    ...(component ? { component } : {}),
+  publish(w, {
+    event_type: 'tmux.window.changed',
+    payload: { session: win.session, window: { index: win.index, name: win.name, id: win.id }, change, ...(component ? { component } : {}) },
   });
 }
 
@@ -252,7 +252,6 @@ export function announceWindowAdded(o: { socket: string; window: TmuxWindow; com
   announcedWindows.add(key);
   o.publish({
     event_type: 'tmux.window.changed',
-    source: 'corral',
     payload: {
       session: o.window.session,
       window: { index: o.window.index, name: o.window.name, id: o.window.id },
@@ -283,7 +282,6 @@ export function announceSessionCreated(o: {
   if (o.sessionId) announced.add(key);
   o.publish({
     event_type: 'tmux.session.created',
-    source: 'corral',
     payload: {
       session: o.session,
       window: o.window ? { index: o.window.index, name: o.window.name, id: o.window.id } : null,
@@ -293,12 +291,12 @@ export function announceSessionCreated(o: {
   return true;
 }
 
-function publish(w: Pick<Watch, 'holders'>, event_type: string, payload: Record<string, unknown>): void {
+function publish(w: Pick<Watch, 'holders'>, event: OwnEvent): void {
   const holder = w.holders[0];
   if (!holder) return;
   try {
-    holder.publish({ event_type, source: 'corral', payload });
+    holder.publish(event);
   } catch (err) {
-    holder.logger?.error(`publishing ${event_type} failed: ${(err as Error).message}`);
+    holder.logger?.error(`publishing ${event.event_type} failed: ${(err as Error).message}`);
   }
 }
