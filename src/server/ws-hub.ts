@@ -12,7 +12,7 @@ import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { errorEventFrame, errorFrame, heartbeatFrame } from './frames.js';
 import type { CloseHow, ServerOptions, SlowConsumerLimits } from './types.js';
 import { publishOwn } from '../bus/own-events.js';
-import type { OwnEventPayloads, OwnEventType, StopReason } from '../schema/payloads.js';
+import type { OwnEventPayloads, OwnEventType } from '../schema/payloads.js';
 
 /** The WebSocket side of the server: accepted connections, heartbeat, pings, error broadcast. */
 export interface WsHub {
