@@ -12,6 +12,7 @@ import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
 import { replaySpool, spoolTargets, type SpoolRecord } from '../bus/spool.js';
 import { resolveHookName } from '../bus/hook-name.js';
 import { createServer, ensureToken, describePortOwner, type CorralServer } from '../server/index.js';
+import { createSampleHistory } from '../server/sample-history.js';
 import { createSupervisor, type GroupInfo, type Supervisor } from '../supervisor/supervisor.js';
 import { createLogLoad, createLogSink } from '../logs/index.js';
 import { createResourceMonitor } from '../resources/monitor.js';
@@ -176,6 +177,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     shutdown: async () => void setImmediate(() => void shutdown('corral down')),
   };
 
+  const samples = createSampleHistory();
   const serve = (cfg: CorralConfig) =>
     createServer({
       bus,
@@ -195,6 +197,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       heartbeat: () => supervisor.statuses(),
       logger,
       version: opts.version,
+      dashboard: { samples, logsDir: paths.logs, redact: () => current.bus.redact },
     });
 
   let server: CorralServer;
@@ -227,7 +230,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
     getTargets: () => resourceTargets(current, supervisor),
     onRestart: (name, cause) => supervisor.autoRestart(name, cause),
     self: () => ({ active_connections: server.clientCount(), event_queue_size: server.backlog() + store.pending() }),
-    setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    setSample: (name, metrics) => (supervisor.setSample(name, metrics), samples.record(name, metrics)),
     // The daemon is judged by the ecosystem-wide settings, like a component that sets none.
     selfTarget: () => selfTarget(current),
     onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
@@ -307,7 +310,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       current = busError ? { ...next, bus: previousConfig.bus } : next;
       pluginHost.setPluginDirs(next.plugin_dirs);
       await supervisor.applyPlan(next, plan);
-      for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) monitor.forget(name);
+      for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) (monitor.forget(name), samples.forget(name));
       if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
       if (next.resources.enabled !== previousConfig.resources.enabled) monitor.setEnabled(next.resources.enabled);
       if (busError) throw busError;

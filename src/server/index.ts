@@ -5,6 +5,8 @@ import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
 import { createBucketMap } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
 import { handleControl } from './routes-control.js';
+import { createDashboardRoutes } from './routes-dashboard.js';
+import { createStaticFiles } from './static.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import type { CorralServer, ServerOptions } from './types.js';
 import { COMPAT_STREAM_PATH, createWsHub } from './ws-hub.js';
@@ -40,6 +42,8 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const hub = createWsHub(opts);
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
+  const handleDashboard = createDashboardRoutes(opts.dashboard);
+  const serveStatic = createStaticFiles(opts.dashboard?.webDir);
 
   function cors(req: IncomingMessage, res: ServerResponse): void {
     const origin = req.headers.origin;
@@ -73,6 +77,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     const ctx: RouteContext = { req, res, url, opts, guard, hub, bucket: () => buckets.get(req.socket.remoteAddress ?? '?'), startedAt };
     const parts = path.split('/').filter(Boolean);
     if (parts[0] === 'api') return handleControl(ctx, method, parts);
+    if (parts[0] === 'dashboard') return handleDashboard(ctx, method, parts);
     if (path === '/events' && method === 'POST') return postEvents(ctx);
     if (path === '/events' && method === 'GET') return getEvents(ctx);
     if (path === '/events/recent' && method === 'GET') return getRecent(ctx);
@@ -85,6 +90,8 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
       return sendJson(req, res, 200, health());
     }
     req.resume();
+    // The web dashboard's files at `/` (and index.html for a browser navigating to its views).
+    if (serveStatic(req, res, path)) return;
     const allow = allowedMethods(path, parts);
     if (allow) return sendMethodNotAllowed(req, res, asked, path, allow);
     return sendError(req, res, 404, `no route ${asked} ${path}`);

@@ -3,6 +3,7 @@ import type { ErrorData } from '../schema/errors.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
+import type { DashboardSource } from './routes-dashboard.js';
 
 /** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
 export interface RateLimit {
@@ -60,6 +61,8 @@ export interface ServerOptions {
   pingMs?: number;
   /** Version reported by GET /health. */
   version?: string;
+  /** The web dashboard's read-only data (routes-dashboard.ts) and, for tests, where its built files are. */
+  dashboard?: DashboardSource & { webDir?: string };
 }
 
 /** The close frame sent to every WebSocket client when the server closes. */

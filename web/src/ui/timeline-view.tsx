@@ -1,0 +1,169 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import { cssVar, fmtTime, listen, useTopics } from '../core.js';
+import { describe, isAlert, planText, severity, timeline } from '../model/timeline.js';
+import type { CorralEvent } from '../types.js';
+
+const LANES = ['started', 'stopped', 'health', 'alerts', 'config', 'errors'];
+
+/** The series of the chart: which lane, which colour, which events. */
+const SERIES: Array<{ label: string; lane: number; color: string; test(e: CorralEvent): boolean }> = [
+  { label: 'started', lane: 0, color: '--ok', test: (e) => e.event_type === 'component.started' },
+  { label: 'stopped', lane: 1, color: '--muted', test: (e) => e.event_type === 'component.stopped' && severity(e) === 'muted' },
+  { label: 'crashed', lane: 1, color: '--critical', test: (e) => e.event_type === 'component.stopped' && severity(e) !== 'muted' },
+  { label: 'healthy', lane: 2, color: '--ok', test: (e) => e.event_type === 'component.health' && severity(e) === 'ok' },
+  { label: 'unhealthy', lane: 2, color: '--warning', test: (e) => e.event_type === 'component.health' && severity(e) !== 'ok' },
+  { label: 'alert info', lane: 3, color: '--info', test: (e) => e.event_type === 'resource.alert' && severity(e) === 'info' },
+  { label: 'alert warning', lane: 3, color: '--warning', test: (e) => e.event_type === 'resource.alert' && severity(e) === 'warning' },
+  { label: 'alert critical', lane: 3, color: '--critical', test: (e) => e.event_type === 'resource.alert' && severity(e) === 'critical' },
+  { label: 'config', lane: 4, color: '--purple', test: (e) => e.event_type === 'config.changed' },
+  { label: 'error', lane: 5, color: '--critical', test: (e) => e.event_type.startsWith('error.') },
+];
+
+const SPANS = [
+  { label: '5m', ms: 300_000 },
+  { label: '1h', ms: 3_600_000 },
+];
+
+function toData(events: CorralEvent[]): uPlot.AlignedData {
+  const xs = new Array<number>(events.length);
+  const ys = SERIES.map(() => new Array<number | null>(events.length).fill(null));
+  events.forEach((e, i) => {
+    xs[i] = e.timestamp / 1000;
+    const k = SERIES.findIndex((s) => s.test(e));
+    if (k >= 0) ys[k]![i] = SERIES[k]!.lane;
+  });
+  return [xs, ...ys];
+}
+
+/** Starts, stops, health changes, alerts, config changes and errors of the last hour on one zoomable canvas. */
+export function TimelineChart({ theme }: { theme: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [hover, setHover] = useState<CorralEvent | null>(null);
+  const [span, setSpan] = useState<number | null>(3_600_000);
+  const spanRef = useRef(span);
+  spanRef.current = span;
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const grid = { stroke: cssVar('--grid'), width: 1 };
+    const axisColor = cssVar('--muted');
+    const u = new uPlot(
+      {
+        width: Math.max(300, el.clientWidth),
+        height: 180,
+        legend: { show: false },
+        cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
+        scales: { x: { time: true }, y: { range: [-0.6, LANES.length - 0.4] } },
+        axes: [
+          { stroke: axisColor, grid, ticks: grid },
+          { stroke: axisColor, grid, ticks: grid, size: 64, splits: () => LANES.map((_, i) => i), values: (_u, splits) => splits.map((i) => LANES[i] ?? '') },
+        ],
+        series: [
+          {},
+          ...SERIES.map((s) => ({
+            label: s.label,
+            stroke: cssVar(s.color),
+            fill: cssVar(s.color),
+            paths: () => null,
+            points: { show: true, size: 8, width: 1 },
+          })),
+        ],
+        hooks: {
+          setCursor: [
+            (u) => {
+              const i = u.cursor.idx;
+              setHover(i === null || i === undefined ? null : (timeline.events[i] ?? null));
+            },
+          ],
+          setSelect: [
+            (u) => {
+              if (u.select.width > 0) setSpan(null);
+            },
+          ],
+        },
+      },
+      toData(timeline.events),
+      el,
+    );
+    const follow = () => {
+      u.setData(toData(timeline.events), false);
+      const s = spanRef.current;
+      if (s !== null) {
+        const now = Date.now() / 1000;
+        u.setScale('x', { min: now - s / 1000, max: now + s / 60_000 });
+      }
+    };
+    follow();
+    const off = listen('timeline', follow);
+    const tick = window.setInterval(follow, 5000);
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(300, el.clientWidth), height: 180 }));
+    ro.observe(el);
+    (el as HTMLDivElement & { follow?: () => void }).follow = follow;
+    return () => {
+      off();
+      window.clearInterval(tick);
+      ro.disconnect();
+      u.destroy();
+    };
+  }, [theme]);
+
+  useEffect(() => {
+    (host.current as (HTMLDivElement & { follow?: () => void }) | null)?.follow?.();
+  }, [span]);
+
+  return (
+    <>
+      <div class="span-tools">
+        {SPANS.map((s) => (
+          <button key={s.label} class={`btn ${span === s.ms ? 'on' : ''}`} onClick={() => setSpan(s.ms)}>
+            last {s.label}
+          </button>
+        ))}
+        <span class="count">{span === null ? 'zoomed: pick a span to follow again' : 'drag across the chart to zoom'}</span>
+      </div>
+      <div class="timeline-chart" ref={host} />
+      <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : '\u00a0'}</div>
+    </>
+  );
+}
+
+/** Alerts and errors, newest first, in their colour; and the last config plan. */
+export function AlertsList() {
+  useTopics('timeline');
+  const rows: CorralEvent[] = [];
+  for (let i = timeline.events.length - 1; i >= 0 && rows.length < 100; i--) {
+    const e = timeline.events[i]!;
+    if (isAlert(e) || (e.event_type === 'component.stopped' && severity(e) === 'critical')) rows.push(e);
+  }
+  const cfg = timeline.lastConfig;
+  return (
+    <>
+      <div class="alerts">
+        {rows.length === 0 && <div class="empty">{timeline.loaded ? 'No alerts, crashes or errors in the last hour.' : 'Reading the last hour…'}</div>}
+        {rows.map((e) => {
+          const sev = severity(e);
+          const p = e.payload as Record<string, unknown>;
+          const alert = isAlert(e);
+          return (
+            <div key={e.id} class="alert-row" data-testid={alert ? 'alert-row' : 'crash-row'} data-level={sev} data-event-type={e.event_type}>
+              <span class="mono">{fmtTime(e.timestamp)}</span>
+              <span class={`acomp sev-${sev}`}>{String(p.component ?? '')}</span>
+              <span class={`sev-${sev}`}>{describe(e)}</span>
+            </div>
+          );
+        })}
+      </div>
+      <div class="plan" data-testid="config-plan">
+        {cfg ? (
+          <>
+            <b>Last config change</b> {fmtTime(cfg.timestamp)}: {planText(cfg.payload as Record<string, unknown>)}
+          </>
+        ) : (
+          'No config change since the history began.'
+        )}
+      </div>
+    </>
+  );
+}
