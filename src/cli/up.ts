@@ -164,6 +164,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
     // Give up once something is lost and the rest is either lost or waiting (for it, likely).
     if (Date.now() > deadline || (lost.length > 0 && notReady.every((c) => isLost(c) || c.state === 'pending'))) {
       process.stdout.write(renderComponents(last, useColor()));
+      process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
       process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
       return 1;
     }
