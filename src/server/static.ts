@@ -141,13 +141,26 @@ function etagMatches(header: string | undefined, etag: string): boolean {
  */
 export function createStaticFiles(dir: string = defaultWebDir()) {
   let files: Map<string, WebFile> | null = null;
-  const load = (): Map<string, WebFile> => (files ??= loadWebFiles(dir));
+  let builtAt = -1;
+  // Read once; again when index.html changed (`npm run build` while the daemon runs): a stat per page load.
+  const load = (page: boolean): Map<string, WebFile> => {
+    if (files && !page) return files;
+    let mtime = 0;
+    try {
+      mtime = statSync(join(dir, 'index.html')).mtimeMs;
+    } catch {}
+    if (!files || mtime !== builtAt) {
+      files = loadWebFiles(dir);
+      builtAt = mtime;
+    }
+    return files;
+  };
 
   return function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): boolean {
     const method = req.method === 'HEAD' ? 'HEAD' : req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const web = load();
     const navigation = /\btext\/html\b/.test(String(req.headers.accept ?? ''));
+    const web = load(path === '/' || path === '/index.html' || navigation);
     let file = web.get(path === '/' ? '/index.html' : path);
     if (!file) {
       const last = path.slice(path.lastIndexOf('/') + 1);

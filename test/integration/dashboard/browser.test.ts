@@ -5,6 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, record } from '../../helpers/browser.js';
 import { cli, project, ps, until } from '../daemon/helpers.js';
 
+// What the functions run inside the page use (this file is compiled without the DOM library).
+declare const document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null };
+declare const sessionStorage: { getItem(key: string): string | null };
+
 // The web dashboard in a real Chromium against a real daemon (the built CLI, port 0, a temp
 // project). One daemon and one browser for the file; a fresh browser context per test.
 // CORRAL_DASHBOARD_SCREENSHOTS=DIR also saves the screenshots the README and docs/dashboard.md show.

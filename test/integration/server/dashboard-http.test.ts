@@ -160,7 +160,7 @@ components:
     expect(mem).toBeGreaterThan(0);
     // Only what came after `since`.
     const newer = json(await get(port, `/dashboard/components?since=${at}`)).components.find((c: any) => c.name === 'painter');
-    expect(newer.samples.every((p: number[]) => p[0] > at)).toBe(true);
+    expect(newer.samples.every((p: [number, number, number]) => p[0] > at)).toBe(true);
     expect((await get(port, '/dashboard/components?since=yesterday')).status).toBe(400);
 
     const log = await (async () => {

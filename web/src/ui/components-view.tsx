@@ -95,7 +95,7 @@ function ComponentRow({ c, now, selected, token, busy, theme, onSelect, act }: R
   const live = LIVE.has(c.state);
   return (
     <tr data-testid="component-row" data-component={c.name} class={selected ? 'selected' : ''} onClick={() => onSelect(c.name)} title="show its log below">
-      <td>
+      <td class="c-name">
         <span class="name">{c.name}</span>
         <span class="plugin">{c.plugin}</span>
         {why && <div class={`reason ${c.state === 'failed' ? 'bad' : ''}`}>{why}</div>}
@@ -107,19 +107,25 @@ function ComponentRow({ c, now, selected, token, busy, theme, onSelect, act }: R
         </span>
       </td>
       <td class="num mono hide-narrow">{c.pid ?? '–'}</td>
-      <td class="num">{fmtDuration(uptime)}</td>
-      <td class="num">
+      <td class="num" data-label="up">
+        {fmtDuration(uptime)}
+      </td>
+      <td class="num" data-label="restarts">
         <span data-testid="component-restarts" class={`restarts ${c.restarts > 0 ? 'bumped' : ''}`}>
           {c.restarts}
         </span>
       </td>
       <td class="hide-narrow">{c.health ?? '–'}</td>
-      <td class="num">{c.cpu_percent === null ? '–' : `${c.cpu_percent.toFixed(1)}%`}</td>
-      <td class="num">{fmtMb(c.memory_mb)}</td>
+      <td class="num" data-label="cpu">
+        {c.cpu_percent === null ? '–' : `${c.cpu_percent.toFixed(1)}%`}
+      </td>
+      <td class="num" data-label="mem">
+        {fmtMb(c.memory_mb)}
+      </td>
       <td class="hide-narrow">
         <Spark points={c.samples} theme={theme} />
       </td>
-      <td onClick={(e) => e.stopPropagation()}>
+      <td class="c-ctl" onClick={(e) => e.stopPropagation()}>
         <div class="actions">
           <button class="btn" data-testid="component-start" disabled={!token || !!busy || live} title={noControl ?? `start ${c.name}`} onClick={() => act(c.name, 'start')}>
             Start

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, useTopics } from '../core.js';
+import { api, fmtTime, useTopics } from '../core.js';
 import { components } from '../model/components.js';
 import type { DashboardLog } from '../types.js';
 
@@ -72,7 +72,7 @@ export function LogsView({ name, onSelect }: { name: string | null; onSelect(nam
         {log?.note && <span class="lt">{`${log.note}\n`}</span>}
         {log?.lines.map((l, i) => (
           <span key={i} class={l.stream === 'err' ? 'err' : ''}>
-            <span class="lt">{l.time ? `${l.time.slice(11, 19)} ` : ''}</span>
+            <span class="lt">{l.time ? `${fmtTime(Date.parse(l.time))} ` : ''}</span>
             {`${l.text}\n`}
           </span>
         ))}

@@ -22,8 +22,17 @@ const SERIES: Array<{ label: string; lane: number; color: string; test(e: Corral
 
 const SPANS = [
   { label: '5m', ms: 300_000 },
+  { label: '15m', ms: 900_000 },
   { label: '1h', ms: 3_600_000 },
 ];
+/** `fit`: from the first event of the last hour to now (at least 2 minutes). */
+type Span = number | 'fit' | null;
+
+function fitSpan(now: number): number {
+  const first = timeline.events.find((e) => e.timestamp >= now - 3_600_000);
+  if (!first) return 300_000;
+  return Math.min(3_600_000, Math.max(120_000, (now - first.timestamp) * 1.1));
+}
 
 function toData(events: CorralEvent[]): uPlot.AlignedData {
   const xs = new Array<number>(events.length);
@@ -40,7 +49,7 @@ function toData(events: CorralEvent[]): uPlot.AlignedData {
 export function TimelineChart({ theme }: { theme: string }) {
   const host = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<CorralEvent | null>(null);
-  const [span, setSpan] = useState<number | null>(3_600_000);
+  const [span, setSpan] = useState<Span>('fit');
   const spanRef = useRef(span);
   spanRef.current = span;
 
@@ -89,10 +98,11 @@ export function TimelineChart({ theme }: { theme: string }) {
     );
     const follow = () => {
       u.setData(toData(timeline.events), false);
-      const s = spanRef.current;
-      if (s !== null) {
-        const now = Date.now() / 1000;
-        u.setScale('x', { min: now - s / 1000, max: now + s / 60_000 });
+      const chosen = spanRef.current;
+      if (chosen !== null) {
+        const now = Date.now();
+        const s = chosen === 'fit' ? fitSpan(now) : chosen;
+        u.setScale('x', { min: (now - s) / 1000, max: (now + s / 60) / 1000 });
       }
     };
     follow();
@@ -116,12 +126,15 @@ export function TimelineChart({ theme }: { theme: string }) {
   return (
     <>
       <div class="span-tools">
+        <button class={`btn ${span === 'fit' ? 'on' : ''}`} onClick={() => setSpan('fit')} title="from the first event of the last hour to now">
+          fit
+        </button>
         {SPANS.map((s) => (
           <button key={s.label} class={`btn ${span === s.ms ? 'on' : ''}`} onClick={() => setSpan(s.ms)}>
-            last {s.label}
+            {s.label}
           </button>
         ))}
-        <span class="count">{span === null ? 'zoomed: pick a span to follow again' : 'drag across the chart to zoom'}</span>
+        <span class="count">{span === null ? 'zoomed: pick a span to follow now again' : 'drag across the chart to zoom'}</span>
       </div>
       <div class="timeline-chart" ref={host} />
       <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : '\u00a0'}</div>
@@ -129,28 +142,50 @@ export function TimelineChart({ theme }: { theme: string }) {
   );
 }
 
-/** Alerts and errors, newest first, in their colour; and the last config plan. */
+interface Group {
+  key: string;
+  first: CorralEvent;
+  last: CorralEvent;
+  count: number;
+}
+
+/** What makes two rows the same story: a crash loop is one row with its count, not a screenful. */
+function groupKey(e: CorralEvent): string {
+  const p = e.payload as Record<string, unknown>;
+  return `${e.event_type}|${String(p.component ?? '')}|${String(p.reason ?? p.alert_level ?? p.error_code ?? '')}|${String(p.exit_code ?? '')}`;
+}
+
+/** Alerts, errors and crashes, newest first, in their colour (a run of the same one folded into one row); and the last config plan. */
 export function AlertsList() {
   useTopics('timeline');
-  const rows: CorralEvent[] = [];
-  for (let i = timeline.events.length - 1; i >= 0 && rows.length < 100; i--) {
+  const groups: Group[] = [];
+  for (let i = timeline.events.length - 1; i >= 0 && groups.length < 100; i--) {
     const e = timeline.events[i]!;
-    if (isAlert(e) || (e.event_type === 'component.stopped' && severity(e) === 'critical')) rows.push(e);
+    if (!isAlert(e) && !(e.event_type === 'component.stopped' && severity(e) === 'critical')) continue;
+    const key = groupKey(e);
+    const g = groups[groups.length - 1];
+    if (g && g.key === key) {
+      g.first = e;
+      g.count++;
+    } else groups.push({ key, first: e, last: e, count: 1 });
   }
   const cfg = timeline.lastConfig;
   return (
     <>
       <div class="alerts">
-        {rows.length === 0 && <div class="empty">{timeline.loaded ? 'No alerts, crashes or errors in the last hour.' : 'Reading the last hour…'}</div>}
-        {rows.map((e) => {
+        {groups.length === 0 && <div class="empty">{timeline.loaded ? 'No alerts, crashes or errors in the last hour.' : 'Reading the last hour…'}</div>}
+        {groups.map(({ first, last: e, count }) => {
           const sev = severity(e);
           const p = e.payload as Record<string, unknown>;
           const alert = isAlert(e);
           return (
-            <div key={e.id} class="alert-row" data-testid={alert ? 'alert-row' : 'crash-row'} data-level={sev} data-event-type={e.event_type}>
+            <div key={e.id} class="alert-row" data-testid={alert ? 'alert-row' : 'crash-row'} data-level={sev} data-event-type={e.event_type} data-count={count}>
               <span class="mono">{fmtTime(e.timestamp)}</span>
               <span class={`acomp sev-${sev}`}>{String(p.component ?? '')}</span>
-              <span class={`sev-${sev}`}>{describe(e)}</span>
+              <span class={`sev-${sev}`}>
+                {describe(e)}
+                {count > 1 && <span class="times"> ×{count} since {fmtTime(first.timestamp)}</span>}
+              </span>
             </div>
           );
         })}
