@@ -11,20 +11,50 @@ const listeners = new Map<Topic, Set<() => void>>();
 const dirty = new Set<Topic>();
 let scheduled = false;
 
+/**
+ * The shortest time between two renders of an area. Nobody reads a stream
+ * that scrolls sixty times a second; rendering the event list ten times a
+ * second keeps a firehose from taking the page's main thread.
+ */
+const MIN_INTERVAL: Partial<Record<Topic, number>> = { events: 100, sessions: 250, timeline: 500 };
+const lastFlush = new Map<Topic, number>();
+const waiting = new Set<Topic>();
+
 function flush(): void {
   scheduled = false;
-  const topics = [...dirty];
-  dirty.clear();
+  const now = performance.now();
+  const topics: Topic[] = [];
+  for (const t of dirty) {
+    const min = MIN_INTERVAL[t] ?? 0;
+    const since = now - (lastFlush.get(t) ?? -Infinity);
+    if (since >= min) topics.push(t);
+    else if (!waiting.has(t)) {
+      // Too soon: render it when its interval is over.
+      waiting.add(t);
+      window.setTimeout(() => {
+        waiting.delete(t);
+        schedule();
+      }, min - since);
+    }
+  }
+  for (const t of topics) {
+    dirty.delete(t);
+    lastFlush.set(t, now);
+  }
   for (const t of topics) for (const l of listeners.get(t) ?? []) l();
 }
 
-/** Marks an area changed; its views render on the next frame (or within 250 ms in a hidden tab). */
-export function touch(topic: Topic): void {
-  dirty.add(topic);
-  if (scheduled) return;
+function schedule(): void {
+  if (scheduled || dirty.size === 0) return;
   scheduled = true;
   if (document.visibilityState === 'hidden') window.setTimeout(flush, 250);
   else requestAnimationFrame(flush);
+}
+
+/** Marks an area changed; its views render on the next frame (no more often than its MIN_INTERVAL). */
+export function touch(topic: Topic): void {
+  dirty.add(topic);
+  if (!waiting.has(topic)) schedule();
 }
 
 export function listen(topic: Topic, fn: () => void): () => void {
@@ -99,9 +129,12 @@ export async function api<T>(path: string, init: { method?: string; signal?: Abo
 
 // ---- formatting
 
+const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** HH:MM:SS in local time. By hand: toLocaleTimeString costs a formatter per call, and it runs per row. */
 export function fmtTime(ms: number): string {
   const d = new Date(ms);
-  return d.toLocaleTimeString(undefined, { hour12: false });
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 export function fmtDuration(ms: number | null): string {

@@ -33,6 +33,8 @@ export interface Session {
   failures: number;
   prompts: number;
   ended: boolean;
+  /** Bumped at each change (the view re-renders only the lanes that changed). */
+  version: number;
 }
 
 export const sessions = {
@@ -71,9 +73,10 @@ function add(e: CorralEvent): boolean {
   const sid = e.session_id || '(no session)';
   let s = sessions.byId.get(sid);
   if (!s) {
-    s = { id: sid, app: e.source_app ?? e.source, model: null, first: e.timestamp, last: e.timestamp, items: [], tools: 0, failures: 0, prompts: 0, ended: false };
+    s = { id: sid, app: e.source_app ?? e.source, model: null, first: e.timestamp, last: e.timestamp, items: [], tools: 0, failures: 0, prompts: 0, ended: false, version: 0 };
     sessions.byId.set(sid, s);
   }
+  s.version++;
   s.first = Math.min(s.first, e.timestamp);
   s.last = Math.max(s.last, e.timestamp);
   if (e.model_name) s.model = e.model_name;

@@ -41,22 +41,28 @@ export function EventsView() {
   const n = list.length;
 
   // New events land on top: when the reader has scrolled down, keep what they read where it was.
+  // The position comes from the scroll events (reading scrollTop here would force a layout per render).
+  const at = useRef(0);
   useLayoutEffect(() => {
     const el = box.current;
     const s = seen.current;
     if (!el) return;
     const newest = n > 0 ? list[n - 1]!.id : '';
-    if (s.generation !== stream.generation) {
-      el.scrollTop = 0;
-    } else if (el.scrollTop > 0 && newest !== s.last && n > 0) {
+    let top = at.current;
+    if (s.generation !== stream.generation) top = 0;
+    else if (top > 0 && newest !== s.last && n > 0) {
       let added = 0;
       for (let i = n - 1; i >= 0 && list[i]!.id !== s.last; i--) added++;
-      if (added < n) el.scrollTop += added * ROW;
+      if (added < n) top += added * ROW;
+    }
+    if (top !== at.current || (s.generation !== stream.generation && el.scrollTop !== 0)) {
+      el.scrollTop = top;
+      at.current = top;
+      setScroll(top);
     }
     s.length = n;
     s.generation = stream.generation;
     s.last = newest;
-    setScroll(el.scrollTop);
   });
 
   useEffect(() => {
@@ -79,7 +85,6 @@ export function EventsView() {
         data-testid="event-row"
         data-event-type={e.event_type}
         data-event-id={e.id}
-        style={{ top: `${i * ROW}px` }}
         onClick={() => setSelected(selected?.id === e.id ? null : e)}
       >
         <span class="mono">{fmtTime(e.timestamp)}</span>
@@ -115,9 +120,19 @@ export function EventsView() {
         </button>
       </form>
       {stream.formError && <div class="form-error">{stream.formError}</div>}
-      <div class="vlist" ref={box} onScroll={(ev) => setScroll((ev.target as HTMLDivElement).scrollTop)}>
+      <div
+        class="vlist"
+        ref={box}
+        onScroll={(ev) => {
+          at.current = (ev.target as HTMLDivElement).scrollTop;
+          setScroll(at.current);
+        }}
+      >
         <div class="vlist-inner" style={{ height: `${n * ROW}px` }}>
-          {rows}
+          {/* The rows in view, in normal flow, moved down to where they belong: a new event inserts one row and removes one. */}
+          <div class="vlist-window" style={{ transform: `translateY(${first * ROW}px)` }}>
+            {rows}
+          </div>
         </div>
         {n === 0 && <div class="empty">{stream.loading ? 'Reading the history…' : 'No events match yet.'}</div>}
       </div>

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, fmtTime, useTopics } from '../core.js';
 import { components } from '../model/components.js';
 import type { DashboardLog } from '../types.js';
@@ -40,6 +40,18 @@ export function LogsView({ name, onSelect }: { name: string | null; onSelect(nam
     };
   }, [name]);
 
+  // Rendered once per answer, not at every render of the page.
+  const lines = useMemo(
+    () =>
+      log?.lines.map((l, i) => (
+        <span key={i} class={l.stream === 'err' ? 'err' : ''}>
+          <span class="lt">{l.time ? `${fmtTime(Date.parse(l.time))} ` : ''}</span>
+          {`${l.text}\n`}
+        </span>
+      )),
+    [log],
+  );
+
   useLayoutEffect(() => {
     const el = box.current;
     if (el && atBottom.current) el.scrollTop = el.scrollHeight;
@@ -70,12 +82,7 @@ export function LogsView({ name, onSelect }: { name: string | null; onSelect(nam
       >
         {error && <span class="err">{error}</span>}
         {log?.note && <span class="lt">{`${log.note}\n`}</span>}
-        {log?.lines.map((l, i) => (
-          <span key={i} class={l.stream === 'err' ? 'err' : ''}>
-            <span class="lt">{l.time ? `${fmtTime(Date.parse(l.time))} ` : ''}</span>
-            {`${l.text}\n`}
-          </span>
-        ))}
+        {lines}
         {!name && 'Pick a component (or click its row) to follow its log.'}
       </pre>
     </>

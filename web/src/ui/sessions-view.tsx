@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { memo } from 'preact/compat';
 import { fmtDuration, fmtTime, useTopics } from '../core.js';
 import { sessions, type Item, type Session } from '../model/sessions.js';
 
@@ -11,13 +11,13 @@ function itemTitle(i: Item): string {
   return `${when} ${i.label}`;
 }
 
-function Lane({ s }: { s: Session }) {
-  const strip = useRef<HTMLDivElement>(null);
-  // The newest marks are at the right: keep them in view as they arrive.
-  useEffect(() => {
-    const el = strip.current;
-    if (el) el.scrollLeft = el.scrollWidth;
-  }, [s.items.length]);
+/** Marks shown per lane (the newest); the counts in the head cover them all. */
+const SHOWN = 60;
+
+const Lane = memo(
+  function Lane({ s }: { s: Session; version: number }) {
+    const shown: Item[] = [];
+    for (let i = s.items.length - 1; i >= 0 && shown.length < SHOWN; i--) shown.push(s.items[i]!);
   return (
     <div class="session-lane" data-testid="session-lane" data-session={s.id}>
       <div class="lane-head">
@@ -34,8 +34,8 @@ function Lane({ s }: { s: Session }) {
           {s.ended ? 'ended' : 'last'} {fmtTime(s.last)}
         </span>
       </div>
-      <div class="lane-items" ref={strip}>
-        {s.items.map((i) => (
+      <div class="lane-items">
+        {shown.map((i) => (
           <span key={i.id} class={`chip ${i.kind} ${i.open ? 'open' : ''} ${i.failed ? 'failed' : ''}`} title={itemTitle(i)} data-kind={i.kind}>
             {i.kind === 'prompt' ? `“${i.label}”` : i.label}
           </span>
@@ -43,7 +43,9 @@ function Lane({ s }: { s: Session }) {
       </div>
     </div>
   );
-}
+  },
+  (a, b) => a.s === b.s && a.version === b.version,
+);
 
 /** One lane per Claude Code session of the last day, newest first. */
 export function SessionsView() {
@@ -64,7 +66,7 @@ export function SessionsView() {
   return (
     <div class="lanes">
       {sessions.order.map((s) => (
-        <Lane key={s.id} s={s} />
+        <Lane key={s.id} s={s} version={s.version} />
       ))}
     </div>
   );
