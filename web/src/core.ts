@@ -108,12 +108,13 @@ export interface Answer<T> {
 }
 
 /** One request to the daemon (same origin); the token as a Bearer header when the page has one. */
-export async function api<T>(path: string, init: { method?: string; signal?: AbortSignal } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function api<T>(path: string, init: { method?: string; signal?: AbortSignal; preloaded?: boolean } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   try {
-    const res = await fetch(path, { method: init.method ?? 'GET', headers, signal: init.signal, cache: 'no-store' });
+    // A request index.html preloaded is asked exactly as the preload was (no header, default cache), so the browser hands that answer over.
+    const res = await fetch(path, init.preloaded ? { credentials: 'same-origin', mode: 'cors' } : { method: init.method ?? 'GET', headers: { accept: 'application/json', ...headers }, signal: init.signal, cache: 'no-store' });
     const text = await res.text();
     let body: unknown = null;
     try {

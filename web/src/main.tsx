@@ -12,11 +12,10 @@ import { loadTimeline, timelineEvent } from './model/timeline.js';
 // First of all: the token leaves the address bar (and the history) before anything can read it.
 takeTokenFromUrl();
 
-const root = document.getElementById('app')!;
-render(<App />, root);
-
-// The table first (the first view), then the live bus, then the history of the other views.
-pollComponents(2000);
+// The table first (the first view): its request leaves before the page renders, and the history
+// the other views read waits for it (the daemon answers one request at a time).
+const first = pollComponents(2000);
+render(<App />, document.getElementById('app')!);
 connectBus({
   onEvent(e) {
     streamEvent(e);
@@ -25,5 +24,7 @@ connectBus({
     if (e.event_type.startsWith('component.') || e.event_type === 'config.changed' || e.event_type === 'error.CMP002') componentsChanged();
   },
 });
-void loadTimeline();
-void loadSessions();
+void first.finally(() => {
+  void loadTimeline();
+  void loadSessions();
+});

@@ -30,7 +30,11 @@ export async function refreshComponents(): Promise<void> {
   }
   inFlight = true;
   try {
-    const r = await api<DashboardComponents>(`/dashboard/components${lastSample ? `?since=${lastSample}` : ''}`);
+    const path = `/dashboard/components${lastSample ? `?since=${lastSample}` : ''}`;
+    // The first read is the one index.html preloaded; that one carries no token (auth: required wants it): then ask again with it.
+    const preloaded = !components.loaded && lastSample === 0 && !components.error;
+    let r = await api<DashboardComponents>(path, { preloaded });
+    if (preloaded && r.status === 401) r = await api<DashboardComponents>(path);
     if (!r.body) {
       components.error = r.error;
       touch('components');
@@ -69,9 +73,9 @@ export function componentsChanged(): void {
   }, 100);
 }
 
-/** Reads the table now, then every `ms` (the resource samples and uptimes). */
-export function pollComponents(ms: number): void {
+/** Reads the table now, then every `ms` (the resource samples and uptimes); resolves after the first read. */
+export function pollComponents(ms: number): Promise<void> {
   window.clearInterval(pollTimer);
-  void refreshComponents();
   pollTimer = window.setInterval(() => void refreshComponents(), ms);
+  return refreshComponents();
 }
