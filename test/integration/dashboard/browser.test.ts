@@ -179,9 +179,9 @@ async function saveScreenshots(controlled: Page): Promise<void> {
     await post('/hooks/Notification', { session_id: session, message: 'Claude needs your permission to use Bash' });
     await post('/hooks/Stop', { session_id: session });
   }
-  await controlled.waitForTimeout(1500);
+  // Past the restart's toast (3 s).
+  await controlled.waitForTimeout(3500);
   await controlled.screenshot({ path: join(dir, 'dashboard-dark.png') });
-  await controlled.screenshot({ path: join(dir, 'dashboard-dark-full.png'), fullPage: true });
   const light = await open('/', { scheme: 'light' });
   await row(light.page, 'worker').waitFor();
   await light.page.waitForTimeout(2500);

@@ -31,7 +31,13 @@ type Span = number | 'fit' | null;
 function fitSpan(now: number): number {
   const first = timeline.events.find((e) => e.timestamp >= now - 3_600_000);
   if (!first) return 300_000;
-  return Math.min(3_600_000, Math.max(120_000, (now - first.timestamp) * 1.1));
+  return Math.min(3_600_000, Math.max(60_000, (now - first.timestamp) * 1.1));
+}
+
+/** A tick's time: with seconds under a 10-minute span. */
+function clock(seconds: number, span: number): string {
+  const text = fmtTime(seconds * 1000);
+  return span < 600 ? text : text.slice(0, 5);
 }
 
 function toData(events: CorralEvent[]): uPlot.AlignedData {
@@ -66,7 +72,8 @@ export function TimelineChart({ theme }: { theme: string }) {
         cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
         scales: { x: { time: true }, y: { range: [-0.6, LANES.length - 0.4] } },
         axes: [
-          { stroke: axisColor, grid, ticks: grid },
+          // One line per tick (uPlot's default adds a date line that collides at phone width).
+          { stroke: axisColor, grid, ticks: grid, space: 64, values: (u, splits) => splits.map((t) => clock(t, (u.scales.x!.max ?? 0) - (u.scales.x!.min ?? 0))) },
           { stroke: axisColor, grid, ticks: grid, size: 64, splits: () => LANES.map((_, i) => i), values: (_u, splits) => splits.map((i) => LANES[i] ?? '') },
         ],
         series: [
@@ -74,9 +81,8 @@ export function TimelineChart({ theme }: { theme: string }) {
           ...SERIES.map((s) => ({
             label: s.label,
             stroke: cssVar(s.color),
-            fill: cssVar(s.color),
             paths: () => null,
-            points: { show: true, size: 8, width: 1 },
+            points: { show: true, size: 8, width: 1, fill: cssVar(s.color), stroke: cssVar(s.color) },
           })),
         ],
         hooks: {
