@@ -23,7 +23,8 @@ function useTheme(): string {
 }
 
 function ConnectionStatus() {
-  useTopics('conn', 'events');
+  // Not on every event: a change outside the event list lays the whole page out again.
+  useTopics('conn');
   const [, tick] = useState(0);
   useEffect(() => {
     const t = window.setInterval(() => tick((n) => n + 1), 1000);
@@ -128,7 +129,12 @@ export function App() {
   );
 }
 
+/** The count in the section's title, once a second (not at every render of the list, for the reason above). */
 function EventCount() {
-  useTopics('events');
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const t = window.setInterval(() => tick((n) => n + 1), 1000);
+    return () => window.clearInterval(t);
+  }, []);
   return <span class="count">{stream.list.length > 0 ? `${stream.list.length} shown${stream.paused ? ' · paused' : ''}` : ''}</span>;
 }

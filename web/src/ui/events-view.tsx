@@ -4,7 +4,7 @@ import { applyFilter, setPaused, stream, type FilterForm } from '../model/events
 import type { CorralEvent } from '../types.js';
 
 const ROW = 26;
-const OVERSCAN = 8;
+const OVERSCAN = 4;
 
 function typeClass(t: string): string {
   if (t.startsWith('component.')) return 't-component';
