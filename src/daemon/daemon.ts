@@ -310,7 +310,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       current = busError ? { ...next, bus: previousConfig.bus } : next;
       pluginHost.setPluginDirs(next.plugin_dirs);
       await supervisor.applyPlan(next, plan);
-      for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) (monitor.forget(name), samples.forget(name));
+      for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) [monitor, samples].forEach((m) => m.forget(name));
       if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
       if (next.resources.enabled !== previousConfig.resources.enabled) monitor.setEnabled(next.resources.enabled);
       if (busError) throw busError;
