@@ -119,9 +119,9 @@ describe('the web dashboard in Chromium', () => {
     const lane = page.locator(`[data-testid=session-lane][data-session="${session}"]`);
     await lane.waitFor();
     await lane.locator('.chip.prompt', { hasText: 'make the tests pass' }).waitFor();
-    // PreToolUse and PostToolUse are one call, marked failed.
-    await expect(lane.locator('.chip.tool').count()).resolves.toBe(1);
+    // PreToolUse and PostToolUse are one call, marked failed (once the PostToolUse is drawn: count() does not wait).
     await lane.locator('.chip.tool.failed', { hasText: 'Bash: npm test' }).waitFor();
+    await expect(lane.locator('.chip.tool').count()).resolves.toBe(1);
   });
 
   it('without the token, control is disabled and refused', async () => {
