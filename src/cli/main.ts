@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   emit: './emit.js',
   daemon: './daemon.js',
   mcp: './mcp.js',
+  dashboard: './dashboard.js',
 };
 
 /** Other names of a command (PM2's and docker's words for `ps`). */
@@ -45,6 +46,7 @@ usage: corral <command> [options]
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]
                               publish one event (@FILE: the payload read from FILE, -: from stdin)
+  dashboard [--print]         open the web dashboard with control (prints its address where there is no display)
   mcp [--allow-control]       a Model Context Protocol server on stdio, for Claude Code
                               (claude mcp add corral -- corral mcp); control tools only with --allow-control
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { corralVersion } from '../version.js';
-import { ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
+import { daemonBaseUrl, ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs, useColor } from './args.js';
 import { apiRequest, findDaemon, ownStateDir, DaemonNotRunningError } from './daemon-client.js';
@@ -36,6 +36,7 @@ async function upForeground(configPath: string): Promise<number> {
   try {
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
+    process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
     const stopView = showLiveStatus(daemon);
     await daemon.done;
     stopView();
@@ -157,11 +158,13 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
       process.stdout.write(
         `corral is up (pid ${child.pid}, port ${target.info?.port}): ${plural(last.length - disabled, 'component')} ready${disabled ? `, ${disabled} disabled` : ''}\n`,
       );
+      process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
       return 0;
     }
     // Give up once something is lost and the rest is either lost or waiting (for it, likely).
     if (Date.now() > deadline || (lost.length > 0 && notReady.every((c) => isLost(c) || c.state === 'pending'))) {
       process.stdout.write(renderComponents(last, useColor()));
+      process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
       process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
       return 1;
     }

@@ -19,6 +19,7 @@ import { createGroupRecorder } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
+import { createSampleHistory } from '../server/sample-history.js';
 import { createBusEndpoint } from './bus-endpoint.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
 import { DaemonStartError } from './start-error.js';
@@ -53,8 +54,11 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     onGroupsChanged: (g) => groups.set(g),
     logger,
   });
+  // The last resource samples of each component, for the dashboard's sparklines.
+  const samples = createSampleHistory();
   const endpoint = createBusEndpoint({
     bus,
+    dashboard: { samples, logsDir: paths.logs, redact: () => current.bus.redact },
     store,
     token,
     heartbeat: () => supervisor.statuses(),
@@ -76,7 +80,10 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     getTargets: () => resourceTargets(current, supervisor),
     onRestart: (name, cause) => supervisor.autoRestart(name, cause),
     self: () => ({ active_connections: endpoint.listening?.clientCount() ?? 0, event_queue_size: (endpoint.listening?.backlog() ?? 0) + store.pending() }),
-    setSample: (name, metrics) => supervisor.setSample(name, metrics),
+    setSample: (name, metrics) => {
+      supervisor.setSample(name, metrics);
+      samples.record(name, metrics);
+    },
     // The daemon is judged by the ecosystem-wide settings, like a component that sets none.
     selfTarget: () => selfTarget(current),
     onError: (err, component) => logger.warn(`resource sampling${component ? ` of ${component}` : ''} failed: ${(err as Error).message}`),
@@ -97,7 +104,10 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       pluginHost.applyLogSettings(next);
       logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
       await supervisor.applyPlan(next, plan);
-      for (const name of plan.removed) monitor.forget(name);
+      for (const name of plan.removed) {
+        monitor.forget(name);
+        samples.forget(name);
+      }
       // Gone from the file (not `enabled: false`, which keeps it listed), now or since it was disabled: its log is closed.
       for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
       if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);

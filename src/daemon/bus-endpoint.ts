@@ -3,7 +3,7 @@ import type { Bus, EventStore } from '../bus/types.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
 import type { ComponentStatus } from '../schema/messages.js';
-import { createServer, describePortOwner, type CorralServer } from '../server/index.js';
+import { createServer, describePortOwner, type CorralServer, type ServerOptions } from '../server/index.js';
 import { DaemonStartError } from './start-error.js';
 
 export interface BusEndpointOptions {
@@ -14,6 +14,8 @@ export interface BusEndpointOptions {
   logger: Logger;
   version: string;
   configPath: string;
+  /** The web dashboard's read-only data (src/server/routes-dashboard.ts). */
+  dashboard?: ServerOptions['dashboard'];
   /** The bus is served at a new address (first listen, or a rebind): daemon.json and CORRAL_URL follow it. */
   onAddress(host: string, port: number, url: string): void;
 }
@@ -57,6 +59,7 @@ export function createBusEndpoint(o: BusEndpointOptions) {
       heartbeat: o.heartbeat,
       logger: o.logger,
       version: o.version,
+      ...(o.dashboard ? { dashboard: o.dashboard } : {}),
     });
 
   const current = (): CorralServer => {

@@ -1,35 +1,7 @@
 import { z } from 'zod';
+import { HOOK_EVENT_TYPES } from './hook-types.js';
 
-/**
- * Claude Code hook events. The spec lists the first seven; the rest are the
- * events Claude Code has gained since. Unknown hook types are still accepted
- * as plain strings wherever a hook type is read (see `HookEventTypeName`).
- */
-export const HOOK_EVENT_TYPES = [
-  'PreToolUse',
-  'PostToolUse',
-  'Notification',
-  'Stop',
-  'SubagentStop',
-  'UserPromptSubmit',
-  'PreCompact',
-  // Added by Claude Code after the spec was written.
-  'PostToolUseFailure',
-  'PostCompact',
-  'SessionStart',
-  'SessionEnd',
-  'SubagentStart',
-  'PermissionRequest',
-  'StopFailure',
-  'TaskCompleted',
-  'TeammateIdle',
-  'ConfigChange',
-  'InstructionsLoaded',
-  'WorktreeCreate',
-  'WorktreeRemove',
-  'Elicitation',
-  'ElicitationResult',
-] as const;
+export { HOOK_EVENT_TYPES };
 
 export const HookEventTypeSchema = z.enum(HOOK_EVENT_TYPES);
 /** A known Claude Code hook type. */

@@ -10,6 +10,8 @@ import { allowHeader, matchRoute, pathMethods, type RouteAuth } from './routes.j
 import type { CorralServer, ServerOptions } from './types.js';
 import { createMemoryBudget } from './memory-budget.js';
 import { createWsHub } from './ws-hub.js';
+import { createDashboardRoutes } from './routes-dashboard.js';
+import { createStaticFiles } from './static.js';
 
 export type { CorralServer, ServerOptions, RateLimit, SlowConsumerLimits } from './types.js';
 export { ensureToken } from './token.js';
@@ -38,7 +40,9 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
   const bodies = createByteBudget(opts.bodyBudget, memory);
-  const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url));
+  const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url), createDashboardRoutes(opts.dashboard));
+  // The web dashboard's files at `/` (and index.html for a browser navigating to one of its views): what no route answers.
+  const serveStatic = createStaticFiles(opts.dashboard?.webDir);
 
   function cors(req: IncomingMessage, res: ServerResponse, allow: readonly string[]): void {
     const origin = req.headers.origin;
@@ -63,6 +67,7 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
     const methods = pathMethods(routes, path, 'handler');
     if (methods.length === 0) {
       req.resume();
+      if (serveStatic(req, res, path)) return;
       return sendError(req, res, 404, `no route ${asked} ${path}`);
     }
     cors(req, res, methods);

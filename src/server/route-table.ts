@@ -2,6 +2,10 @@ import { CONTROL_ROUTES } from './routes-control.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import { getHealth } from './routes-health.js';
 import type { Route, UpgradeContext } from './routes.js';
+import type { RouteContext } from './route-context.js';
+
+/** The dashboard's data routes (createDashboardRoutes in routes-dashboard.ts). */
+type DashboardHandler = (ctx: RouteContext, method: string, parts: string[]) => Promise<void>;
 import { COMPAT_STREAM_PATH } from './ws-hub.js';
 
 /**
@@ -10,7 +14,7 @@ import { COMPAT_STREAM_PATH } from './ws-hub.js';
  * observability dashboard's `/stream`). 404, 405 and `Allow` are derived
  * from it (routes.ts); each route's `auth` is checked before its handler runs.
  */
-export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void): Route[] {
+export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, dashboard: DashboardHandler): Route[] {
   return [
     { method: 'GET', path: '/health', auth: 'none', handler: getHealth },
     { method: 'GET', path: '/events', auth: 'publish', handler: getEvents },
@@ -18,6 +22,9 @@ export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void):
     { method: 'GET', path: '/events/recent', auth: 'publish', handler: getRecent },
     { method: 'GET', path: '/events/filter-options', auth: 'publish', handler: getFilterOptions },
     { method: 'POST', path: '/hooks/:event', auth: 'publish', handler: (ctx, p) => postHook(ctx, p.event!) },
+    // The web dashboard's read-only data: the same access as reading the bus (routes-dashboard.ts).
+    { method: 'GET', path: '/dashboard/components', auth: 'publish', handler: (ctx) => dashboard(ctx, 'GET', ['dashboard', 'components']) },
+    { method: 'GET', path: '/dashboard/logs/:name', auth: 'publish', handler: (ctx, p) => dashboard(ctx, 'GET', ['dashboard', 'logs', p.name!]) },
     ...CONTROL_ROUTES,
     { method: 'GET', path: wsPath, auth: 'publish', upgrade: accept },
     ...(wsPath !== COMPAT_STREAM_PATH ? [{ method: 'GET', path: COMPAT_STREAM_PATH, auth: 'publish', upgrade: accept } as const] : []),

@@ -4,6 +4,7 @@ import type { ComponentStatus } from '../schema/messages.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
 import type { MemoryBudget } from './memory-budget.js';
+import type { DashboardSource } from './routes-dashboard.js';
 
 /** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
 export interface RateLimit {
@@ -65,6 +66,8 @@ export interface ServerOptions {
   version?: string;
   /** Request-body bytes held at once across all requests (default 64 MiB, body-budget.ts); past it, 503 with Retry-After. */
   bodyBudget?: number;
+  /** The web dashboard's read-only data (routes-dashboard.ts) and, for tests, where its built files are. */
+  dashboard?: DashboardSource & { webDir?: string };
 }
 
 /** The close frame sent to every WebSocket client when the server closes. */

@@ -1,0 +1,121 @@
+import { api, touch } from '../core.js';
+import type { CorralEvent } from '../types.js';
+
+/** What the timeline tells: lifecycle, health, resource alerts, config changes and errors. */
+export const TIMELINE_TYPES = 'component.started,component.stopped,component.health,resource.alert,config.changed,error.*';
+export const TIMELINE_MAX = 5000;
+/** The window the page reads at start. */
+export const TIMELINE_SPAN_MS = 3_600_000;
+
+export function isTimelineEvent(e: CorralEvent): boolean {
+  const t = e.event_type;
+  return t === 'component.started' || t === 'component.stopped' || t === 'component.health' || t === 'resource.alert' || t === 'config.changed' || t.startsWith('error.');
+}
+
+/** Alerts and errors: the rows the alert list shows. */
+export function isAlert(e: CorralEvent): boolean {
+  return e.event_type === 'resource.alert' || e.event_type.startsWith('error.');
+}
+
+export const timeline = {
+  /** Oldest first. */
+  events: [] as CorralEvent[],
+  lastConfig: null as CorralEvent | null,
+  loaded: false,
+};
+const ids = new Set<string>();
+
+function add(e: CorralEvent): boolean {
+  if (ids.has(e.id)) return false;
+  ids.add(e.id);
+  const list = timeline.events;
+  // Nearly always the newest: append; otherwise insert in order.
+  if (list.length === 0 || list[list.length - 1]!.timestamp <= e.timestamp) list.push(e);
+  else {
+    let i = list.length - 1;
+    while (i > 0 && list[i - 1]!.timestamp > e.timestamp) i--;
+    list.splice(i, 0, e);
+  }
+  if (list.length > TIMELINE_MAX) for (const old of list.splice(0, list.length - TIMELINE_MAX)) ids.delete(old.id);
+  if (e.event_type === 'config.changed' && (!timeline.lastConfig || timeline.lastConfig.timestamp <= e.timestamp)) timeline.lastConfig = e;
+  return true;
+}
+
+export function timelineEvent(e: CorralEvent): void {
+  if (isTimelineEvent(e) && add(e)) touch('timeline');
+}
+
+/** The last hour, from the history; and the last config plan, however old. */
+export async function loadTimeline(): Promise<void> {
+  const since = Date.now() - TIMELINE_SPAN_MS;
+  const [r, cfg] = await Promise.all([
+    api<{ events: CorralEvent[] }>(`/events?event_type=${encodeURIComponent(TIMELINE_TYPES)}&since=${since}&limit=${TIMELINE_MAX}&order=desc`),
+    api<{ events: CorralEvent[] }>(`/events?event_type=config.changed&limit=1&order=desc`),
+  ]);
+  for (const e of r.body?.events ?? []) add(e);
+  const last = cfg.body?.events[0];
+  if (last && (!timeline.lastConfig || timeline.lastConfig.timestamp < last.timestamp)) timeline.lastConfig = last;
+  timeline.loaded = true;
+  touch('timeline');
+}
+
+/** One line for an event of the timeline (and its tooltip). */
+export function describe(e: CorralEvent): string {
+  const p = e.payload as Record<string, unknown>;
+  const c = typeof p.component === 'string' ? p.component : '';
+  switch (e.event_type) {
+    case 'component.started':
+      return `${c} started (pid ${String(p.pid)}, generation ${String(p.generation)})`;
+    case 'component.stopped': {
+      const how = p.signal ? `signal ${String(p.signal)}` : p.exit_code !== null && p.exit_code !== undefined ? `exit ${String(p.exit_code)}` : '';
+      const cause = typeof p.cause === 'string' ? `: ${p.cause}` : '';
+      const next = typeof p.next_restart_in_ms === 'number' ? `, restart in ${(p.next_restart_in_ms / 1000).toFixed(1)}s` : '';
+      return `${c} ${String(p.reason ?? 'stopped')}${how ? ` (${how})` : ''}${cause}${next}`;
+    }
+    case 'component.health':
+      return `${c} ${String(p.previous ?? '?')} → ${String(p.status)}${p.detail ? `: ${String(p.detail)}` : ''}`;
+    case 'resource.alert':
+      return `${c} ${String(p.alert_level ?? '')}: ${String(p.message ?? '')}`;
+    case 'config.changed':
+      return `config changed: ${planText(p)}`;
+    default:
+      if (e.event_type.startsWith('error.')) return `${e.event_type.slice(6)} ${String(p.component ?? '')}: ${String(p.error_message ?? '')}`;
+      return e.event_type;
+  }
+}
+
+/** `+a −b ↻c ~d` of a config.changed payload, in words. */
+export function planText(p: Record<string, unknown>): string {
+  const list = (k: string) => (Array.isArray(p[k]) ? (p[k] as string[]) : []);
+  const parts: string[] = [];
+  for (const [k, word] of [
+    ['added', 'added'],
+    ['removed', 'removed'],
+    ['restarted', 'restarted'],
+    ['updated', 'updated in place'],
+  ] as const) {
+    const l = list(k);
+    if (l.length > 0) parts.push(`${word} ${l.join(', ')}`);
+  }
+  if (typeof p.unchanged === 'number') parts.push(`${p.unchanged} unchanged`);
+  return parts.join('; ') || 'no change';
+}
+
+/** How serious an event of the timeline is, for its colour. */
+export function severity(e: CorralEvent): 'ok' | 'info' | 'warning' | 'critical' | 'muted' {
+  const p = e.payload as Record<string, unknown>;
+  switch (e.event_type) {
+    case 'component.started':
+      return 'ok';
+    case 'component.stopped':
+      return p.reason === 'stopped' || p.reason === 'exited' ? 'muted' : 'critical';
+    case 'component.health':
+      return p.status === 'healthy' ? 'ok' : 'warning';
+    case 'resource.alert':
+      return p.alert_level === 'critical' ? 'critical' : p.alert_level === 'warning' ? 'warning' : 'info';
+    case 'config.changed':
+      return 'info';
+    default:
+      return 'critical';
+  }
+}
