@@ -40,6 +40,10 @@ export const ERRORS = {
   HTTP001: { message: '%s', status: 400, exitCode: 1, wire: false }, // request body unreadable
   HTTP002: { message: '%s', status: 413, exitCode: 1, wire: false }, // request body too large
   HTTP003: { message: '%s', status: 503, exitCode: 1, wire: false }, // the daemon-wide request-body budget is full: try again
+  // The event store, MCP and the supervisor.
+  STO002: { message: '%s', status: 500, exitCode: 1, wire: false }, // the event store cannot be opened or written where it is
+  MCP001: { message: '%s', status: 502, exitCode: 1, wire: false }, // `corral mcp`: the daemon refused or failed a request
+  SUP001: { message: '%s', status: 500, exitCode: 1, wire: false }, // an illegal component state transition (a bug in corral)
   // Plugins and runners.
   PLG001: { message: '%s', status: 500, exitCode: 1, wire: false }, // a plugin cannot be loaded
   PLG002: { message: '%s', status: 500, exitCode: 1, wire: false }, // a plugin's create failed, hung or its keys are wrong

@@ -1,3 +1,4 @@
+import { CorralError } from '../errors.js';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,14 +11,13 @@ export function storeFiles(file: string): string[] {
 }
 
 /** The event store cannot be opened, and corral cannot fix it itself; the message names the file and what to do. */
-export class StoreOpenError extends Error {
-  override name = 'StoreOpenError';
+export class StoreOpenError extends CorralError {
   constructor(
     message: string,
     /** The file at fault (the database, its -wal or -shm, or their directory). */
     readonly file: string,
   ) {
-    super(message);
+    super('STO002', [message]);
   }
 }
 

@@ -1,3 +1,4 @@
+import { CorralError } from '../errors.js';
 import { apiRequest, findDaemon, type DaemonTarget } from '../cli/daemon-client.js';
 import { statePaths } from '../daemon/paths.js';
 import type { CorralEvent } from '../schema/events.js';
@@ -22,8 +23,10 @@ export interface EventQuery {
 }
 
 /** An answer of the daemon that a tool reports as its error (the model reads `message`). */
-export class DaemonAnswerError extends Error {
-  override name = 'DaemonAnswerError';
+export class DaemonAnswerError extends CorralError {
+  constructor(message: string) {
+    super('MCP001', [message]);
+  }
 }
 
 /**

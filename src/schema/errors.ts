@@ -25,6 +25,7 @@ export const ErrorCodes = {
   COMPONENT_CRASH: 'CMP002',
   RESOURCE_LIMIT_EXCEEDED: 'RES001',
   CONFIGURATION_ERROR: 'CFG001',
+  STORE_LOST: 'STO001',
 } as const satisfies Record<string, ErrorCode>;
 
 export const SeveritySchema = z.enum(['warning', 'error', 'critical']);

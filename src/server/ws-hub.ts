@@ -111,7 +111,7 @@ const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLim
 export function createWsHub(opts: ServerOptions): WsHub {
   const { bus } = opts;
   const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
-  // permessage-deflate stays off (DESIGN §6): its per-socket zlib memory under ws is a known cost.
+  // permessage-deflate stays off (docs/security.md): its per-socket zlib memory under ws is a known cost.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
   const budget = opts.memoryBudget ?? createMemoryBudget();
   const conns = new Set<Connection>();

@@ -1,3 +1,4 @@
+import { CorralError } from '../errors.js';
 import type { ComponentState } from './types.js';
 
 /** States in which a generation is alive and has not been asked to stop. */
@@ -30,14 +31,13 @@ export const NEXT: Readonly<Record<ComponentState, readonly ComponentState[]>> =
 };
 
 /** A move `NEXT` does not allow: a bug in corral's state machine. */
-export class IllegalTransitionError extends Error {
+export class IllegalTransitionError extends CorralError {
   constructor(
     readonly component: string,
     readonly from: ComponentState,
     readonly to: ComponentState,
   ) {
-    super(`component "${component}": illegal state transition ${from} → ${to} (a bug in corral; allowed from ${from}: ${NEXT[from].join(', ')})`);
-    this.name = 'IllegalTransitionError';
+    super('SUP001', [`component "${component}": illegal state transition ${from} → ${to} (a bug in corral; allowed from ${from}: ${NEXT[from].join(', ')})`]);
   }
 }
 

@@ -38,13 +38,11 @@ describe('a reload applies logs: to the logs already open', () => {
     // The same process (a logs change restarts nothing), its log now rotating at 1 KiB, two files kept.
     await waitFor('talker.log to rotate', () => readdirSync(logs).filter((f) => f.startsWith('talker.log.')), (f) => f.length > 0);
     expect(t.pidOf('talker')).toBe(pid);
-    await waitFor('a second rotation', () => statSync(join(logs, 'talker.log.1')).size, (n) => n > 0 && n <= 1024);
+    await waitFor('a second rotation', () => (existsSync(join(logs, 'talker.log.1')) ? statSync(join(logs, 'talker.log.1')).size : 0), (n) => n > 0 && n <= 1024);
     // Two files kept (max_files 2). A rotation renames talker.log before it opens the next one, so talker.log may be missing for a moment.
     const files = readdirSync(logs).filter((f) => f.startsWith('talker.log'));
     expect(files).toContain('talker.log.1');
     expect(files.filter((f) => f !== 'talker.log' && f !== 'talker.log.1')).toEqual([]);
-    const rotated = statSync(join(logs, 'talker.log.1')).size;
-    expect(rotated).toBeLessThanOrEqual(1024);
 
     // `other` left the config: its log file is closed (no open descriptor of the daemon points at it).
     await t.waitFor('other stopped', is('component.stopped', 'other'));
