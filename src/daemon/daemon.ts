@@ -33,6 +33,8 @@ import { endOrphanGroups, processStartTicks, writeGroups } from './groups.js';
 import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
+import { createHookGate } from '../hooks/gate.js';
+import { startNotifications } from '../notify/index.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
 import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
@@ -148,6 +150,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
   }
   const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
   const bus = createBus({ store, redact: current.bus.redact, sessionId });
+  // Hook decisions (hooks:) and notifications (notify:): self-contained, told of each reload, ended at shutdown.
+  const hookGate = createHookGate(current.hooks, (type, payload) => void bus.publish({ event_type: type, source: 'corral', session_id: sessionId, payload }));
+  const notifications = startNotifications({ bus, config: current, configDir, logger });
   // Interpreter-only while quiet (small), compilers on once the bus or the logs are busy (fast).
   const jit = startAdaptiveJit({
     seq: () => bus.lastSeq(),
@@ -195,6 +200,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       heartbeat: () => supervisor.statuses(),
       logger,
       version: opts.version,
+      hooks: hookGate,
+      notifier: notifications,
     });
 
   let server: CorralServer;
@@ -306,6 +313,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
       current = busError ? { ...next, bus: previousConfig.bus } : next;
       pluginHost.setPluginDirs(next.plugin_dirs);
+      hookGate.apply(next.hooks);
+      notifications.apply(next);
       await supervisor.applyPlan(next, plan);
       for (const name of plan.removed) if (!next.components[name] || next.components[name]?.enabled === false) monitor.forget(name);
       if (next.resources.interval !== previousConfig.resources.interval) monitor.setInterval(next.resources.interval);
@@ -381,9 +390,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
       jit.stop();
       await reloader.close();
       monitor.stop();
+      hookGate.close();
       const result = await supervisor.stopAll(opts.downDeadlineMs ?? 60_000);
       if (result.blocked.length > 0) logger.error(`down deadline passed; still stopping: ${result.blocked.join(', ')}`);
       await pluginHost.disposeAll();
+      notifications.dispose();
       await server.close();
       await store.flush();
       store.close();

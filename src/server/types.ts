@@ -3,6 +3,8 @@ import type { ErrorData } from '../schema/errors.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
+import type { HookGate } from '../hooks/gate.js';
+import type { TestResult } from '../notify/notifier.js';
 
 /** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
 export interface RateLimit {
@@ -60,6 +62,10 @@ export interface ServerOptions {
   pingMs?: number;
   /** Version reported by GET /health. */
   version?: string;
+  /** The `hooks:` rules and pending decisions (POST /hooks answers, /api/decisions); without it every hook gets `{}`. */
+  hooks?: HookGate;
+  /** The `notify:` rules, for POST /api/notify/test. */
+  notifier?: { test(rule?: string): Promise<TestResult[]>; ruleNames(): string[] };
   /** Request-body bytes held at once across all requests (default 64 MiB, body-budget.ts); past it, 503 with Retry-After. */
   bodyBudget?: number;
 }
