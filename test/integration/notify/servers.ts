@@ -21,7 +21,11 @@ export async function recordingServer(status: (n: number) => number = () => 200)
       const code = status(got.length);
       res.writeHead(code, { 'content-type': 'text/plain' });
       res.end(code < 300 ? 'ok' : 'down');
-      for (const w of [...waiters]) if (got.length >= w.count) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters]) {
+        if (got.length < w.count) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
