@@ -13,6 +13,8 @@ export interface PendingDecision {
   kind: 'hook' | 'hitl';
   hook: string;
   session_id: string;
+  /** The Claude Code project (the hook's `source_app`: its cwd's last part). */
+  project: string;
   tool: string;
   /** The rule that asked (`ask[0]`), or `humanInTheLoop`. */
   rule: string;

@@ -22,7 +22,7 @@ const oneLine = (s: string, max = 160): string => {
 /** The component an event is about: `payload.component`, a hook's project (its cwd's last part), else its source. */
 export function componentOf(e: CorralEvent): string {
   const p = obj(e.payload);
-  return str(p.component) ?? (e.source === 'claude-code' ? (str(e.source_app) ?? (str(p.cwd) ? basename(p.cwd as string) : 'claude-code')) : e.source);
+  return str(p.component) ?? str(p.project) ?? (e.source === 'claude-code' ? (str(e.source_app) ?? (str(p.cwd) ? basename(p.cwd as string) : 'claude-code')) : e.source);
 }
 
 /** Where to reach a Claude Code session: the tmux window `corral attach` opens, when the daemon knows one for its cwd. */
@@ -78,7 +78,7 @@ function corralOwn(e: CorralEvent, p: Obj, component: string): { title: string; 
   if (type === 'hook.decision.pending') {
     const id = str(p.decision_id) ?? '?';
     return {
-      title: `corral: approve ${str(p.tool) ?? 'a tool'}? (${component})`,
+      title: p.kind === 'hitl' ? `corral: ${component} asks: ${oneLine(str(p.question) ?? 'a question', 120)}` : `corral: approve ${str(p.tool) ?? 'a tool'}? (${component})`,
       lines: [oneLine(str(p.question) ?? '', 300), ...(str(p.input) ? [oneLine(p.input as string, 300)] : []), `corral approve ${id}   or   corral deny ${id}`, `answered ${str(p.rule) === 'humanInTheLoop' ? 'at its own timeout' : 'by default'} at ${new Date(Number(p.expires_at)).toISOString()}`],
     };
   }

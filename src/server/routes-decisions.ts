@@ -24,7 +24,7 @@ export async function answerHook(ctx: RouteContext, gate: HookGate | undefined, 
     return end(res, 200, headers, JSON.stringify(decisionAnswer(hook, 'deny', verdict.reason)));
   }
   const input = (body as { tool_input?: unknown }).tool_input;
-  const held = gate!.decisions.hold({ kind: 'hook', hook, session_id: entry.event.session_id, tool: verdict.tool, rule: verdict.rule, question: verdict.reason, event_id: entry.event.id, input: (JSON.stringify(input) ?? '').slice(0, 300) });
+  const held = gate!.decisions.hold({ kind: 'hook', hook, session_id: entry.event.session_id, project: entry.event.source_app ?? '', tool: verdict.tool, rule: verdict.rule, question: verdict.reason, event_id: entry.event.id, input: (JSON.stringify(input) ?? '').slice(0, 300) });
   if (!held) {
     ctx.opts.logger?.warn(`hooks.${verdict.rule}: ${gate!.decisions.list().length} decisions already pending; ${verdict.tool} left to Claude Code's own permission prompt`);
     // Escalated to Claude Code's own permission prompt rather than let through unasked.
@@ -89,7 +89,7 @@ export function holdHitl(ctx: RouteContext, entry: BusEntry): void {
   if (!gate || !h || typeof h !== 'object') return;
   const seconds = typeof h.timeout === 'number' && h.timeout > 0 ? Math.min(h.timeout, 3600) : undefined;
   const held = gate.decisions.hold(
-    { kind: 'hitl', hook: String(e.hook_event_type ?? e.event_type), session_id: entry.event.session_id, tool: typeof h.type === 'string' ? h.type : 'question', rule: 'humanInTheLoop', question: typeof h.question === 'string' ? h.question.slice(0, 2000) : '', event_id: entry.event.id },
+    { kind: 'hitl', hook: String(e.hook_event_type ?? e.event_type), session_id: entry.event.session_id, project: entry.event.source_app ?? entry.event.source, tool: typeof h.type === 'string' ? h.type : 'question', rule: 'humanInTheLoop', question: typeof h.question === 'string' ? h.question.slice(0, 2000) : '', event_id: entry.event.id },
     seconds === undefined ? undefined : seconds * 1000,
   );
   if (!held) return;

@@ -21,9 +21,9 @@ export async function startProject(yaml: string) {
     token,
     cli: (args: string[]) => cli(args, p.dir),
     /** POST a hook; resolves with the status, the headers and the body text. */
-    async hook(name: string, body: unknown, signal?: AbortSignal) {
+    async hook(name: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; headers: Record<string, string>; text: string }> {
       const res = await fetch(`${url}/hooks/${name}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
-      return { status: res.status, headers: res.headers, text: await res.text() };
+      return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
     },
     /** corral's events of a type prefix, oldest first. */
     async events(type: string): Promise<{ event_type: string; payload: Record<string, unknown> }[]> {
