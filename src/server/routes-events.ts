@@ -157,8 +157,9 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
 }
 
 /**
- * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with an empty body
- * (a body could be read as a hook decision) once the event is stored; a hook
+ * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with `{}` (Claude
+ * Code's output for nothing to decide; plain text would reach the model's
+ * context) once the event is stored, or the decision of a `hooks:` rule; a hook
  * that cannot be stored as sent is still stored (a body that is not JSON, too
  * big or too deep is recorded as such). A name that is invalid or reserved by
  * corral gives way to the body's own `hook_event_name`; without a usable one
