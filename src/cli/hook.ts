@@ -1,9 +1,6 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createRedactor } from '../bus/redact.js';
-import { DEFAULT_DAEMON_URL, spoolHook } from '../bus/spool.js';
 import { fallbackStateDir, statePaths } from '../daemon/paths.js';
-import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
 import { findDaemon, type DaemonTarget } from './daemon-client.js';
 import { readBusUrl } from './state-dir.js';
@@ -141,6 +138,8 @@ async function isCorral(baseUrl: string, ms: number): Promise<boolean> {
   } catch {
     return false;
   }
+  // Loaded only here (no config): most hooks run in a project and never need it.
+  const { isCorralHealth, readHealth } = await import('../server/port-owner.js');
   const answer = await readHealth(url, ms);
   return 'status' in answer && answer.status === 200 && isCorralHealth(answer.body);
 }
@@ -207,6 +206,9 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`corral hook: the daemon refused ${JSON.stringify(name)}: ${answer.error ?? `HTTP ${answer.status}`}\n`);
       return 0;
     }
+    // The spool and the redactor are loaded only when a hook is spooled: most hooks are sent, and every
+    // module less is start-up time less on the path Claude Code waits on.
+    const [{ createRedactor }, { DEFAULT_DAEMON_URL, spoolHook }] = await Promise.all([import('../bus/redact.js'), import('../bus/spool.js')]);
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
     // The bus's default masking (API keys, tokens, secret-named keys) before the body touches the disk; its size cap
     // is left to the replay, which applies the bus's own settings.
