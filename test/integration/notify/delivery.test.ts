@@ -109,6 +109,8 @@ notify:
 `);
     const r = await d.daemon.controller.reload();
     expect(r.ok).toBe(true);
+    const changed = await d.waitFor('config.changed', (e) => e.event.event_type === 'config.changed');
+    expect(payloadOf(changed).settings).toEqual(['notify']);
     const mark = d.seen.length;
     emit(d, 'app.alert', 'a');
     emit(d, 'app.other', 'b');
