@@ -66,6 +66,16 @@ export interface Notifier {
   dispose(): void;
 }
 
+/** Dropped and throttled notifications since the last outcome, said once and reset. */
+function counts(s: RuleState): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (s.dropped > 0) out.dropped = s.dropped;
+  if (s.throttled > 0) out.throttled = s.throttled;
+  s.dropped = 0;
+  s.throttled = 0;
+  return out;
+}
+
 const ruleName = (r: NotifyRule, i: number): string => r.name ?? `rule-${i}`;
 
 /**
@@ -167,16 +177,6 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     if (!job.test) s.downSince = now();
     logger?.warn(`notify rule ${s.name} (${destination}) failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${error}`);
     publish('notify.failed', { rule: s.name, destination, attempt, error, component: job.n.component, event_type: job.n.event_type, event_id: job.n.event.id, ...(job.test ? { test: true } : {}), ...counts(s) });
-  }
-
-  /** Dropped and throttled notifications since the last outcome, said once and reset. */
-  function counts(s: RuleState): Record<string, number> {
-    const out: Record<string, number> = {};
-    if (s.dropped > 0) out.dropped = s.dropped;
-    if (s.throttled > 0) out.throttled = s.throttled;
-    s.dropped = 0;
-    s.throttled = 0;
-    return out;
   }
 
   function apply(rules: NotifyRule[]): void {
