@@ -9,6 +9,7 @@
 //              typical body (~600 bytes), a new connection each time (as a hook
 //              client that keeps none would), at --rate hooks/s for --seconds;
 //              the client-side round trip, answer read (`{}`).
+//              Then the same with connections kept alive.
 //   curl       a bare `curl -s -d @- URL/hooks/PreToolUse` process, --runs times.
 //   hook       `bin/corral hook PreToolUse` (the `corral` command, a sh script
 //              that runs Node), whole process with the body on stdin, --runs times.
@@ -61,10 +62,12 @@ const pct = (v, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 
-function post(port, path, text) {
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+function post(port, path, text, agent = false) {
   return new Promise((ok, fail) => {
     const t0 = now();
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
       let out = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (out += c));
@@ -76,7 +79,7 @@ function post(port, path, text) {
 }
 
 /** `rate` hooks a second for `seconds`, each on its own schedule (a slow answer does not delay the next). */
-async function httpCase(port) {
+async function httpCase(port, agent = false) {
   const times = [];
   const total = Math.round(rate * seconds);
   const t0 = now();
@@ -85,7 +88,7 @@ async function httpCase(port) {
     const due = t0 + (i * 1000) / rate;
     const wait = due - now();
     if (wait > 0) await sleep(wait);
-    pending.push(post(port, '/hooks/PreToolUse', body).then((ms) => times.push(ms)));
+    pending.push(post(port, '/hooks/PreToolUse', body, agent).then((ms) => times.push(ms)));
   }
   await Promise.all(pending);
   return times;
@@ -120,6 +123,7 @@ try {
   const rows = [];
   const row = (name, what, times, note = '') => rows.push([name, what, String(times.length), fmt(pct(times, 50), 1), fmt(pct(times, 99), 1), fmt(Math.max(...times), 1), note]);
   row('http hook → corral', `POST /hooks, new connection, ${rate}/s for ${seconds} s`, await httpCase(port), 'target p50 < 2, p99 < 10');
+  row('http hook, kept-alive', `same, connections reused (as an HTTP client that keeps them does)`, await httpCase(port, keepAlive), 'target p50 < 2, p99 < 10');
   row('curl', 'curl -s -d @- URL/hooks/PreToolUse', processCase('curl', ['-s', '-o', '/dev/null', '-H', 'content-type: application/json', '--data-binary', '@-', `${url}/hooks/PreToolUse`]));
   const hookEnv = { ...env };
   row('corral hook', 'bin/corral hook PreToolUse (whole process)', processCase(join(root, 'bin', 'corral'), ['hook', 'PreToolUse'], { cwd: dir, env: hookEnv }), 'target p50 < 60');
@@ -136,6 +140,7 @@ try {
   printTable(`One Claude Code hook, side by side (ms; ${machine()})`, ['hook', 'what is measured', 'n', 'p50', 'p99', 'max', 'note'], rows);
   console.log(`\nevery hook stored: ${stored.events.length === 1 ? 'yes' : 'NO'} (the store is on; the last PreToolUse read back)`);
 } finally {
+  keepAlive.destroy();
   corral(['down']);
   if (daemonPid) {
     try {
