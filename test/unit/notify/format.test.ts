@@ -3,7 +3,7 @@ import { completeEvent, type CorralEvent } from '../../../src/schema/events.js';
 import { formatNotification } from '../../../src/notify/format.js';
 import { substitute } from '../../../src/notify/destinations.js';
 import { compileHookRules, decisionAnswer } from '../../../src/hooks/rules.js';
-import { HooksSchema } from '../../../src/config/notify-schema.js';
+import { HooksSchema, NotifySchema } from '../../../src/config/notify-schema.js';
 
 function ev(input: Record<string, unknown>): CorralEvent {
   const r = completeEvent({ session_id: 'sess-12345678-abc', ...input });
@@ -60,5 +60,21 @@ describe('hooks rules', () => {
   });
   it("answers in Claude Code's shape", () => {
     expect(decisionAnswer('PermissionRequest', 'allow', 'ok')).toEqual({ hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'allow' } } });
+  });
+});
+
+describe('notify rules in the config', () => {
+  it('a rule on notify.* (or *) is refused: notify.* events never trigger rules', () => {
+    for (const on of ['notify.sent', 'error.*, notify.*', '*']) {
+      const r = NotifySchema.safeParse([{ on, desktop: true }]);
+      expect(r.success).toBe(false);
+      expect(r.error!.issues[0]!.message).toMatch(/notify\.\* events never trigger rules/);
+    }
+  });
+  it('exactly one destination; unique names (rule-N by default)', () => {
+    expect(NotifySchema.safeParse([{ on: 'a', desktop: true, ntfy: 'http://x/t' }]).error!.issues[0]!.message).toMatch(/exactly one destination .*; it has ntfy and desktop/);
+    expect(NotifySchema.safeParse([{ on: 'a' }]).error!.issues[0]!.message).toMatch(/exactly one destination/);
+    expect(NotifySchema.safeParse([{ on: 'a', desktop: true }, { name: 'rule-0', on: 'b', desktop: true }]).error!.issues[0]!.message).toBe('two notify rules are named "rule-0"');
+    expect(NotifySchema.parse([{ on: 'a', desktop: true }])[0]).toMatchObject({ every: 60_000, retry: 60_000 });
   });
 });
