@@ -26,12 +26,7 @@ export function hookToEvent(eventName: string, body: unknown, timestamp?: number
   };
 }
 
-/**
- * The request header `corral hook` sends its event id in (a UUID): a hook
- * that is both stored and spooled (its POST outlived the hook's budget) is
- * stored once, the store ignoring an id it already has.
- */
-export const HOOK_EVENT_ID_HEADER = 'x-corral-event-id';
+export { HOOK_EVENT_ID_HEADER } from './hook-header.js';
 
 /**
  * The largest hook body `POST /hooks/EVENT` (and an observability hook body

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createRedactor } from '../bus/redact.js';
-import { DEFAULT_DAEMON_URL, spoolHook } from '../bus/spool.js';
-import { HOOK_EVENT_ID_HEADER } from '../bus/hook-event.js';
+import { HOOK_EVENT_ID_HEADER } from '../bus/hook-header.js';
 import { fallbackStateDir, statePaths } from '../daemon/paths.js';
-import { isCorralHealth, readHealth } from '../server/port-owner.js';
 import { parseArgs } from './args.js';
 import { findDaemon, type DaemonTarget } from './daemon-client.js';
 import { readBusUrl } from './state-dir.js';
@@ -55,17 +52,27 @@ function readStdin(ms: number): Promise<StdinRead> {
 interface Answer {
   status: number;
   error?: string;
+  /** A 2xx body: Claude Code's hook output when a `hooks:` rule decided (`{}` otherwise). */
+  text?: string;
+}
+
+/** Ends the process at this time whatever else happens (moved later while a decision is pending). */
+let hardStop: NodeJS.Timeout | null = null;
+function stopAt(ms: number): void {
+  if (hardStop) clearTimeout(hardStop);
+  hardStop = setTimeout(() => process.exit(0), ms);
+  hardStop.unref();
 }
 
 /** POSTs the body; resolves with the daemon's answer. */
 function post(target: DaemonTarget, name: string, body: string, id: string, ms: number): Promise<Answer> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (status: number, error?: string) => {
+    const settle = (status: number, error?: string, text?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(error === undefined ? { status } : { status, error });
+      resolve({ status, ...(error === undefined ? {} : { error }), ...(text === undefined ? {} : { text }) });
     };
     let url: URL;
     try {
@@ -87,17 +94,32 @@ function post(target: DaemonTarget, name: string, body: string, id: string, ms: 
         },
       },
       (res) => {
+        // An `ask` rule holds the hook until a person (or the timeout) decides: wait for it, not for the usual second.
+        if (res.headers['x-corral-decision'] === 'pending') {
+          const wait = Number(res.headers['x-corral-ask-timeout-ms']) || 60_000;
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            req.destroy();
+            settle(0);
+          }, wait + 5000);
+          stopAt(wait + 10_000);
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
           if (size <= 64 * 1024) chunks.push(c);
         });
-        res.on('end', () => settle(res.statusCode ?? 0, errorOf(Buffer.concat(chunks).toString('utf8'))));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) settle(status, undefined, text);
+          else settle(status, errorOf(text));
+        });
         res.on('error', () => settle(0));
       },
     );
-    const timer = setTimeout(() => {
+    let timer = setTimeout(() => {
       req.destroy();
       settle(0);
     }, ms);
@@ -133,6 +155,8 @@ async function isCorral(baseUrl: string, ms: number): Promise<boolean> {
   } catch {
     return false;
   }
+  // Loaded only here (no config): most hooks run in a project and never need it.
+  const { isCorralHealth, readHealth } = await import('../server/port-owner.js');
   const answer = await readHealth(url, ms);
   return 'status' in answer && answer.status === 200 && isCorralHealth(answer.body);
 }
@@ -185,12 +209,14 @@ export function parseBody(read: StdinRead): { body: unknown; name: string | unde
  * only when a corral answers there (its `GET /health`), else spools to the
  * fallback state directory, with that URL, for the daemon at that address.
  * Spooled bodies are redacted as the bus would.
- * Never writes to stdout (Claude Code reads a hook's stdout) and always exits 0.
+ * Writes to stdout only the decision a `hooks:` rule made (Claude Code reads a
+ * hook's stdout as its output), and always exits 0.
  */
 export async function run(args: string[]): Promise<number> {
   const started = Date.now();
+  if (args.includes('--print-settings')) return (await import('./hook-settings.js')).printSettings(args);
   // Whatever else happens, this command does not outlive its budget by much.
-  setTimeout(() => process.exit(0), TOTAL_MS * 3).unref();
+  stopAt(TOTAL_MS * 3);
   let positionals: string[] = [];
   let config: string | undefined;
   try {
@@ -219,11 +245,19 @@ export async function run(args: string[]): Promise<number> {
     // request bodies. Send the hook (prompts, tool input) only when what answers there says it is corral.
     if (reachable && target?.configPath === null) reachable = await isCorral(target.baseUrl, left() / 2);
     const answer = reachable && target ? await post(target, name, text.trim() === '' ? '{}' : text, id, left()) : { status: 0 };
-    if (answer.status >= 200 && answer.status < 300) return 0;
+    if (answer.status >= 200 && answer.status < 300) {
+      // A decision (deny, or the outcome of an `ask`) is Claude Code's to read; `{}` says nothing and is not printed.
+      const out = answer.text?.trim() ?? '';
+      if (out !== '' && out !== '{}') process.stdout.write(`${out}\n`);
+      return 0;
+    }
     if (refused(answer.status)) {
       process.stderr.write(`corral hook: the daemon refused ${JSON.stringify(name)}: ${answer.error ?? `HTTP ${answer.status}`}\n`);
       return 0;
     }
+    // The spool and the redactor are loaded only when a hook is spooled: most hooks are sent, and every
+    // module less is start-up time less on the path Claude Code waits on.
+    const [{ createRedactor }, { DEFAULT_DAEMON_URL, spoolHook }] = await Promise.all([import('../bus/redact.js'), import('../bus/spool.js')]);
     const spoolDir = target?.stateDir ? statePaths(target.stateDir).spool : join(fallbackStateDir(), 'spool');
     // The bus's default masking (API keys, tokens, secret-named keys) before the body touches the disk; its size cap
     // is left to the replay, which applies the bus's own settings.

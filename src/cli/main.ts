@@ -18,6 +18,10 @@ const COMMANDS: Record<string, string> = {
   daemon: './daemon.js',
   mcp: './mcp.js',
   dashboard: './dashboard.js',
+  notify: './notify.js',
+  decisions: './decisions.js',
+  approve: './decisions.js',
+  deny: './decisions.js',
 };
 
 /** Other names of a command (PM2's and docker's words for `ps`). */
@@ -44,6 +48,12 @@ usage: corral <command> [options]
                               WINDOW: another window of a tmux component's session, by name or index
   validate [-c FILE] [--json] check a config file
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
+  hook --print-settings [--http]
+                              print Claude Code's hooks settings for corral (--http: http hooks, no process)
+  notify test [RULE]          send a sample notification through one notify rule (or each)
+  decisions [--json]          the hook decisions waiting for an answer (hooks.ask, humanInTheLoop)
+  approve ID                  allow a pending decision
+  deny ID [--reason R]        deny a pending decision (R is told to Claude Code)
   emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]
                               publish one event (@FILE: the payload read from FILE, -: from stdin)
   dashboard [--print]         open the web dashboard with control (prints its address where there is no display)

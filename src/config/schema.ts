@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration, Size } from './units.js';
+import { HooksSchema, NotifySchema } from './notify-schema.js';
 
 /** Names that built-in runners answer to; any other `plugin` value is a plugin name or path. */
 export const BUILTIN_RUNNERS = ['process', 'pty', 'tmux'] as const;
@@ -182,6 +183,10 @@ export const ConfigSchema = z.strictObject({
   logs: LogsSchema,
   /** Extra directories where plugins are looked up by name (besides `plugins/`). */
   plugin_dirs: z.array(z.string()).default([]),
+  /** Notification rules (docs/notify.md). */
+  notify: NotifySchema,
+  /** Decisions on Claude Code hooks (docs/hooks.md). */
+  hooks: HooksSchema,
   components: z
     .record(
       z

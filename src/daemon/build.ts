@@ -20,6 +20,9 @@ import { createLogger } from './logger.js';
 import { createPluginHost } from './plugin-host.js';
 import { createReloader } from './reload.js';
 import { createSampleHistory } from '../server/sample-history.js';
+import { createHookGate } from '../hooks/gate.js';
+import { startNotifications } from '../notify/index.js';
+import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { createBusEndpoint } from './bus-endpoint.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
 import { DaemonStartError } from './start-error.js';
@@ -42,6 +45,10 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   let current: CorralConfig = loaded.config;
   const token = ensureToken(stateDir);
   const { store, bus } = await openBus(prepared);
+  // Hook decisions (hooks:) and notifications (notify:): self-contained, told of each reload, ended at shutdown.
+  const hookGate = createHookGate(current.hooks, (type, payload) => void bus.publish({ event_type: type, source: CORRAL_SOURCE, session_id: bus.sessionId, payload }));
+  const notifications = startNotifications({ bus, config: current, configDir: dirname(configPath), logger });
+  stack.push({ what: 'stop the notifications', run: () => notifications.dispose() });
 
   const groups = createGroupRecorder(stateDir, logger);
   // What the last shutdown step left running (stopAll's `blocked`), for the group record.
@@ -59,6 +66,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   const endpoint = createBusEndpoint({
     bus,
     dashboard: { samples, logsDir: paths.logs, redact: () => current.bus.redact },
+    hooks: hookGate,
+    notifier: notifications,
     store,
     token,
     heartbeat: () => supervisor.statuses(),
@@ -72,6 +81,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     },
   });
   stack.push({ what: 'close the bus', run: () => endpoint.close() });
+  // Held hook decisions are answered (their default) before the bus closes, so no request keeps it open.
+  stack.push({ what: 'answer the pending hook decisions', run: () => hookGate.close() });
   const monitor = createResourceMonitor({
     bus,
     interval: current.resources.interval,
@@ -101,6 +112,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
       current = busApplied ? next : { ...next, bus: previous.bus };
       pluginHost.setPluginDirs(next.plugin_dirs);
+      hookGate.apply(next.hooks);
+      notifications.apply(next);
       pluginHost.applyLogSettings(next);
       logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
       await supervisor.applyPlan(next, plan);

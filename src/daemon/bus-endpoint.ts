@@ -16,6 +16,9 @@ export interface BusEndpointOptions {
   configPath: string;
   /** The web dashboard's read-only data (src/server/routes-dashboard.ts). */
   dashboard?: ServerOptions['dashboard'];
+  /** The `hooks:` rules and pending decisions, and the `notify:` rules (for /api/notify/test). */
+  hooks?: ServerOptions['hooks'];
+  notifier?: ServerOptions['notifier'];
   /** The bus is served at a new address (first listen, or a rebind): daemon.json and CORRAL_URL follow it. */
   onAddress(host: string, port: number, url: string): void;
 }
@@ -60,6 +63,8 @@ export function createBusEndpoint(o: BusEndpointOptions) {
       logger: o.logger,
       version: o.version,
       ...(o.dashboard ? { dashboard: o.dashboard } : {}),
+      ...(o.hooks ? { hooks: o.hooks } : {}),
+      ...(o.notifier ? { notifier: o.notifier } : {}),
     });
 
   const current = (): CorralServer => {

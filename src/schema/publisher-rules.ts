@@ -19,6 +19,8 @@ const RESERVED_TYPES: readonly { test: (t: string) => boolean; what: string }[] 
   { test: (t) => t.startsWith('component.'), what: 'corral publishes component.* events itself (register on the bus to get component.started/stopped for your component)' },
   { test: (t) => t === 'config.changed', what: 'corral publishes config.changed when it reloads its config' },
   { test: (t) => t.startsWith('ws.'), what: 'corral publishes ws.* events about bus connections' },
+  { test: (t) => t.startsWith('notify.'), what: 'corral publishes notify.sent and notify.failed about its notifications' },
+  { test: (t) => t.startsWith('hook.decision.'), what: 'corral publishes hook.decision.* about the decisions it holds' },
 ];
 
 /** Event types whose payload has a shape of the spec: subscribers rely on it, so it is checked. */

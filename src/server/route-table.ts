@@ -1,4 +1,6 @@
 import { CONTROL_ROUTES } from './routes-control.js';
+import { DECISION_ROUTES } from './routes-decisions.js';
+import { NOTIFY_ROUTES } from './routes-notify.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import { getHealth } from './routes-health.js';
 import type { Route, UpgradeContext } from './routes.js';
@@ -26,6 +28,8 @@ export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, 
     { method: 'GET', path: '/dashboard/components', auth: 'publish', handler: (ctx) => dashboard(ctx, 'GET', ['dashboard', 'components']) },
     { method: 'GET', path: '/dashboard/logs/:name', auth: 'publish', handler: (ctx, p) => dashboard(ctx, 'GET', ['dashboard', 'logs', p.name!]) },
     ...CONTROL_ROUTES,
+    ...DECISION_ROUTES,
+    ...NOTIFY_ROUTES,
     { method: 'GET', path: wsPath, auth: 'publish', upgrade: accept },
     ...(wsPath !== COMPAT_STREAM_PATH ? [{ method: 'GET', path: COMPAT_STREAM_PATH, auth: 'publish', upgrade: accept } as const] : []),
   ];

@@ -8,6 +8,7 @@ import { compatJson } from './frames.js';
 import { filterFromQuery } from './query-filter.js';
 import { messageCost } from './rate-limit.js';
 import type { RouteContext } from './route-context.js';
+import { answerHook, holdHitl } from './routes-decisions.js';
 
 const MAX_LIMIT = 10_000;
 
@@ -63,6 +64,13 @@ function fitCompatBody(item: Record<string, unknown>, maxBytes: number): Record<
   return { ...rest, payload: { ...payload, _corral_truncated: note } };
 }
 
+/** The observability server stores a humanInTheLoop question with `humanInTheLoopStatus: {status: "pending"}`; so does corral. */
+function withHitlStatus(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const o = input as Record<string, unknown>;
+  return o.humanInTheLoop !== undefined && o.humanInTheLoopStatus === undefined ? { ...o, humanInTheLoopStatus: { status: 'pending' } } : input;
+}
+
 /** A body in the observability hook sender's own shape: `source_app` and `hook_event_type`, none of corral's `source` and `event_type`. */
 function isCompatHook(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
@@ -113,7 +121,7 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
       errors.push({ index, path: 'hook_event_type', message: c.issue });
       return;
     }
-    const checked = completeEvent(c.input);
+    const checked = completeEvent(withHitlStatus(c.input));
     if (!checked.ok) {
       for (const i of checked.issues) errors.push({ index, path: i.path, message: i.message });
       return;
@@ -141,14 +149,17 @@ export async function postEvents(ctx: RouteContext): Promise<void> {
   } catch (err) {
     return sendError(req, res, 503, `the event store could not commit: ${(err as Error).message}`, { ids: entries.map((x) => x.event.id) });
   }
+  // A humanInTheLoop question waits for its answer (POST /events/ID/respond) as a pending decision.
+  for (const entry of entries) if ((entry.event as { humanInTheLoop?: unknown }).humanInTheLoop !== undefined) holdHitl(ctx, entry);
   // The observability server answers its hook sender 200 with the saved event.
   if (compat && !Array.isArray(body)) return sendJson(req, res, 200, entries[0]!.json);
   return sendJson(req, res, 202, { ids: entries.map((x) => x.event.id), seqs: entries.map((x) => x.seq) });
 }
 
 /**
- * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with an empty body
- * (a body could be read as a hook decision) once the event is stored; a hook
+ * POST /hooks/EVENT: Claude Code's hook input. Answers 202 with `{}` (Claude
+ * Code's output for nothing to decide; plain text would reach the model's
+ * context) once the event is stored, or the decision of a `hooks:` rule; a hook
  * that cannot be stored as sent is still stored (a body that is not JSON, too
  * big or too deep is recorded as such). A name that is invalid or reserved by
  * corral gives way to the body's own `hook_event_name`; without a usable one
@@ -213,8 +224,8 @@ export async function postHook(ctx: RouteContext, rawName: string): Promise<void
   } catch (err) {
     return sendError(req, res, 503, `the event store could not commit: ${(err as Error).message}`);
   }
-  res.writeHead(202, { 'content-length': 0, 'x-corral-event-id': r.entry.event.id, ...(name !== urlName ? { 'x-corral-hook-event': name } : {}) });
-  res.end();
+  // `{}` (nothing to decide), or the decision a `hooks:` rule makes (routes-decisions.ts).
+  return answerHook(ctx, opts.hooks, name, body, r.entry, { 'x-corral-event-id': r.entry.event.id, ...(name !== urlName ? { 'x-corral-hook-event': name } : {}) });
 }
 
 function parseLimit(url: URL, fallback: number): number | string {

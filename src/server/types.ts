@@ -5,6 +5,8 @@ import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { DashboardSource } from './routes-dashboard.js';
+import type { HookGate } from '../hooks/gate.js';
+import type { TestResult } from '../notify/notifier.js';
 
 /** Token-bucket settings: `rate` tokens a second, at most `burst` saved up. */
 export interface RateLimit {
@@ -64,6 +66,10 @@ export interface ServerOptions {
   memoryBudget?: MemoryBudget;
   /** Version reported by GET /health. */
   version?: string;
+  /** The `hooks:` rules and pending decisions (POST /hooks answers, /api/decisions); without it every hook gets `{}`. */
+  hooks?: HookGate;
+  /** The `notify:` rules, for POST /api/notify/test. */
+  notifier?: { test(rule?: string): Promise<TestResult[]>; ruleNames(): string[] };
   /** Request-body bytes held at once across all requests (default 64 MiB, body-budget.ts); past it, 503 with Retry-After. */
   bodyBudget?: number;
   /** The web dashboard's read-only data (routes-dashboard.ts) and, for tests, where its built files are. */

@@ -119,7 +119,8 @@ describe('HTTP API', () => {
     const hook = { session_id: 'sess-1', cwd: '/home/u/proj', hook_event_name: 'UserPromptSubmit', prompt: 'hi' };
     const res = await http(ts.server.url, 'POST', '/hooks/UserPromptSubmit', hook);
     expect(res.status).toBe(202);
-    expect(res.text).toBe('');
+    // Claude Code's hook output for "nothing to decide" (never plain text, which it would add to the model's context).
+    expect(res.text).toBe('{}');
     const ev = await sub.waitFor((m) => m.type === 'event', 'hook event');
     expect(ev.data).toMatchObject({ event_type: 'UserPromptSubmit', hook_event_type: 'UserPromptSubmit', session_id: 'sess-1', source_app: 'proj', payload: hook });
     expect(res.headers.get('x-corral-event-id')).toBe(ev.data.id);
