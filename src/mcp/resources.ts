@@ -13,6 +13,8 @@ export const ERRORS_URI = 'corral://errors';
 const TABLE_EVENTS = 'component.*';
 const ERROR_EVENTS = 'error.*,resource.alert';
 const NOTIFY_MS = 100;
+/** How long a subscribe waits for the bus follow to be live before it answers anyway. */
+const FOLLOW_WAIT_MS = 3000;
 
 /**
  * The component table and the last errors as MCP resources. A client that
@@ -57,13 +59,15 @@ export function registerResources(server: McpServer, link: DaemonLink): { close(
     );
   };
 
-  const follow = () => {
-    if (client) return;
+  // Resolved once the bus follow is live (its first `initial` came), so a change right after subscribing is not missed.
+  let live: Promise<void> = Promise.resolve();
+  const follow = (): Promise<void> => {
+    if (client) return live;
     let target;
     try {
       target = link.target();
     } catch {
-      return;
+      return Promise.resolve();
     }
     const c = createClient({ ...busClientTarget(target), filter: { event_type: `${TABLE_EVENTS},${ERROR_EVENTS}` } });
     c.on('event', (event, meta) => {
@@ -76,8 +80,18 @@ export function registerResources(server: McpServer, link: DaemonLink): { close(
     });
     // The client reconnects by itself; a daemon that is not up yet is not an error here.
     c.on('error', () => {});
+    live = new Promise<void>((resolve) => {
+      // A daemon that is not up yet: the subscription stands, and the follow starts when it comes.
+      const timer = setTimeout(resolve, FOLLOW_WAIT_MS);
+      const off = c.on('initial', () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
     c.connect().catch(() => {});
     client = c;
+    return live;
   };
   const unfollow = async () => {
     const c = client;
@@ -93,7 +107,7 @@ export function registerResources(server: McpServer, link: DaemonLink): { close(
     const uri = req.params.uri;
     if (uri !== COMPONENTS_URI && uri !== ERRORS_URI) throw new Error(`no resource ${uri} to subscribe to (${COMPONENTS_URI}, ${ERRORS_URI})`);
     subscribed.add(uri);
-    follow();
+    await follow();
     return {};
   });
   server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
