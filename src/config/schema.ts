@@ -53,6 +53,8 @@ export const HealthSchema = z
     timeout: Duration.prefault('2s'),
     failures: z.number().int().positive().default(3),
     initial_delay: Duration.prefault('0s'),
+    /** `restart`: a probe failing `failures` times in a row after the component was healthy restarts it (liveness). */
+    on_failure: z.enum(['alert', 'restart']).default('alert'),
   })
   .refine((h) => [h.http, h.tcp, h.exec].filter((x) => x !== undefined).length === 1, {
     message: 'health needs exactly one probe: http, tcp or exec',

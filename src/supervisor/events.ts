@@ -24,6 +24,8 @@ export interface StoppedPayload {
   next_restart_in_ms: number | null;
   /** Why it failed, when reason is `failed`. */
   error?: string;
+  /** Why corral stopped it (a stop command, a reload, a failed health check). */
+  cause?: string;
 }
 
 export interface HealthPayload {
