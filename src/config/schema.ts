@@ -90,6 +90,9 @@ export const ResourceLimitsSchema = z.strictObject({
   on_critical: z.enum(['restart', 'alert']).default('alert'),
 });
 
+/** Most instances one entry may run (`replicas`). */
+export const MAX_REPLICAS = 100;
+
 export const DEPENDENCY_CONDITIONS = ['started', 'healthy', 'completed'] as const;
 
 /**
@@ -128,6 +131,13 @@ export const ComponentSchema = z.looseObject({
   /** tmux runner: session and window names. */
   session: z.string().optional(),
   window: z.string().optional(),
+  replicas: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_REPLICAS)
+    .optional()
+    .describe('runs N instances named NAME-1 … NAME-N, each with CORRAL_REPLICA (1 … N) in its env'),
   logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional().describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') }).optional(),
 });
 export type ComponentConfig = z.infer<typeof ComponentSchema>;
@@ -171,6 +181,18 @@ export const LogsSchema = z
   .strictObject({ max_size: Size.prefault('10MiB'), max_files: z.number().int().positive().default(3).describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') })
   .prefault({});
 
+/** An entry named like a replica of another (`web-1` beside `web` with `replicas`) would be two components of one name. */
+function noReplicaNames(components: Record<string, { replicas?: number | undefined }>, ctx: z.RefinementCtx): void {
+  for (const [base, c] of Object.entries(components)) {
+    if (c.replicas === undefined) continue;
+    const pattern = new RegExp(`^${base.replace(/[.]/g, '\\.')}-\\d+$`);
+    for (const name of Object.keys(components)) {
+      if (!pattern.test(name)) continue;
+      ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is named like a replica of "${base}" (replicas: ${c.replicas}, named ${base}-1 … ${base}-${c.replicas}): rename it` });
+    }
+  }
+}
+
 /** The whole config file. */
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -190,6 +212,7 @@ export const ConfigSchema = z.strictObject({
         .refine((name) => name !== 'corral', '"corral" is the daemon\'s own name (its resource alerts carry it); choose another'),
       ComponentSchema,
     )
+    .superRefine(noReplicaNames)
     .default({}),
 });
 export type CorralConfig = z.infer<typeof ConfigSchema>;
