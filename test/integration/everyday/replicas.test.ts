@@ -21,12 +21,13 @@ afterEach(async () => {
 });
 
 const idle = `["node", "-e", "setInterval(() => {}, 1000)"]`;
+const says = `["node", "-e", "console.log('replica ' + process.env.CORRAL_REPLICA); setInterval(() => {}, 1000)"]`;
 const config = (marker: string, n: number) => `version: 1
 bus: { port: 0 }
 resources: { enabled: false }
 components:
   web:
-    command: ${idle}
+    command: ${says}
     replicas: ${n}
     ready_after: 0s
     env: { MARK: "${marker}" }
@@ -58,6 +59,13 @@ describe('replicas', () => {
       expect(envOf(c.pid!, 'CORRAL_COMPONENT')).toBe(c.name);
     }
     expect(processesWithMarker(marker)).toHaveLength(3);
+    // `logs web` shows every replica's log.
+    const logs = await waitFor(
+      'logs of web-1..3',
+      () => cli(['logs', 'web'], p.dir),
+      (r) => r.code === 0 && ['replica 1', 'replica 2', 'replica 3'].every((l) => r.stdout.includes(l)),
+    );
+    expect(logs.stdout).toMatch(/web-2/);
 
     // The base name acts on every replica.
     expect((await cli(['stop', 'web'], p.dir)).code).toBe(0);
