@@ -138,6 +138,14 @@ export const ComponentSchema = z.looseObject({
     .max(MAX_REPLICAS)
     .optional()
     .describe('runs N instances named NAME-1 … NAME-N, each with CORRAL_REPLICA (1 … N) in its env'),
+  watch: z
+    .strictObject({
+      paths: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1)).min(1)]),
+      ignore: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1))]).default([]),
+      debounce: Duration.prefault('500ms'),
+    })
+    .optional()
+    .describe('restart when a file under these globs (relative to cwd) changes; .gitignore files under them apply'),
   logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional().describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') }).optional(),
 });
 export type ComponentConfig = z.infer<typeof ComponentSchema>;

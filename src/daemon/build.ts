@@ -53,6 +53,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
     onGroupsChanged: (g) => groups.set(g),
     logger,
+    // Relative `cwd`s (exec probes, `watch` paths) are the config directory's, as the runners' are.
+    configDir: dirname(configPath),
   });
   const endpoint = createBusEndpoint({
     bus,
