@@ -81,4 +81,53 @@ components:
     await waitFor('the watcher of web closed', inotifyWatches, (n) => n <= watching - 3);
     expect(d.daemon.controller.list().find((c) => c.name === 'web')!.state).toBe('stopped');
   });
+
+  it('a reload that changes the paths watches the new ones; one that removes the component closes its watcher', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    cleanups.push(() => killMarked(marker));
+    const app = mkdtempSync(join(tmpdir(), 'corral-watch-'));
+    cleanups.push(() => rmSync(app, { recursive: true, force: true }));
+    for (const sub of ['src/one', 'src/two', 'lib/three']) mkdirSync(join(app, sub), { recursive: true });
+    const config = (watch: string | null) => `version: 1
+bus: { port: 0 }
+resources: { enabled: false }
+components:
+  other:
+    command: ["node", "-e", "setInterval(() => {}, 1000)"]
+    env: { MARK: "${marker}" }
+${
+  watch === null
+    ? ''
+    : `  web:
+    command: ["node", "-e", "setInterval(() => {}, 1000)"]
+    cwd: ${app}
+    env: { MARK: "${marker}" }
+    watch: { paths: ["${watch}"], debounce: 100ms }
+`
+}`;
+    const baseline = inotifyWatches();
+    d = await daemonFor(config('src/**'));
+    await d.waitFor('web started', is('component.started', 'web'));
+    await d.daemon.supervisor.watchReady('web');
+    expect(inotifyWatches()).toBeGreaterThanOrEqual(baseline + 3);
+
+    let mark = d.seen.length;
+    writeFileSync(d.config, config('lib/**'));
+    const changed = await d.waitFor('config.changed', is('config.changed'), 20_000, mark);
+    expect(changed.event.payload).toMatchObject({ updated: ['web'], restarted: [] });
+    // config.changed comes before the apply; reloads are serialised, so this one returns once that apply is done.
+    await d.daemon.controller.reload();
+    await d.daemon.supervisor.watchReady('web');
+    writeFileSync(join(app, 'src', 'one', 'old.js'), '1');
+    writeFileSync(join(app, 'lib', 'three', 'new.js'), '1');
+    const stopped = await d.waitFor('web restarted by lib/', is('component.stopped', 'web'), 20_000, mark);
+    expect((stopped.event.payload as { cause?: string }).cause).toBe('file changed: lib/three/new.js');
+    await d.waitFor('web started again', is('component.started', 'web'), 20_000, d.seen.indexOf(stopped));
+
+    const watching = inotifyWatches();
+    mark = d.seen.length;
+    writeFileSync(d.config, config(null));
+    await d.waitFor('web removed', is('component.stopped', 'web'), 20_000, mark);
+    await waitFor('the watcher of the removed web closed', inotifyWatches, (n) => n <= watching - 2);
+  });
 });
