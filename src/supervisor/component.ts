@@ -203,7 +203,7 @@ export class Component extends ComponentRecord {
 
   /** Swaps the config in place: policies and thresholds apply from now on, a changed probe restarts the check. */
   updateConfig(config: ComponentConfig): void {
-    const probeChanged = JSON.stringify(config.health) !== JSON.stringify(this._config.health);
+    const probeChanged = JSON.stringify({ ...config.health, on_failure: 0 }) !== JSON.stringify({ ...this._config.health, on_failure: 0 }); // on_failure is read when it applies
     this._config = config;
     if (probeChanged && this.instance && this.lifecycle) {
       this.healthTracker.begin(this._generation, config, this.lifecycle, false);

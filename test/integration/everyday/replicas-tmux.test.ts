@@ -50,7 +50,8 @@ components:
     expect(up.code, up.stderr).toBe(0);
     const names = ['agent-1', 'agent-2', 'shell-1', 'shell-2'];
     const list = await waitFor('four replicas running', () => ps(p.dir), (l) => names.every((n) => l.some((c) => c.name === n && c.state === 'running')));
-    const socket = list.find((c) => c.attach?.kind === 'tmux')?.attach?.socket;
+    const attach = list.find((c) => c.attach?.kind === 'tmux')?.attach;
+    const socket = attach?.kind === 'tmux' ? attach.socket : undefined;
     expect(socket).toBeTruthy();
     cleanups.unshift(() => killTestTmuxServer(socket!)); // runs last, after `down`
     expect(windows(socket!, 'work')).toEqual(['agent-1', 'agent-2', 'sh-1', 'sh-2']);

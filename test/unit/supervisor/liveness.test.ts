@@ -59,4 +59,15 @@ describe('health.on_failure: restart', () => {
     expect(a.web().state).toBe('unhealthy');
     expect(a.web().generation).toBe(1);
   });
+
+  it('a reload that turns on_failure on applies to the running generation, its probe kept', async () => {
+    const s = setup({ health: { tcp: '1' }, restart: fast });
+    await s.supervisor.startAll();
+    s.watches[0]!.onStatus('healthy', 'ok', false);
+    await s.supervisor.applyPlan(corralConfig({ web: { health: probe, restart: fast } }), { added: [], removed: [], restarted: [], updated: ['web'] });
+    expect(s.watches).toHaveLength(1);
+    expect(s.web().state).toBe('healthy');
+    s.watches[0]!.onStatus('unhealthy', 'refused', false);
+    await waitFor('web restarted', () => s.web().generation === 2);
+  });
 });
