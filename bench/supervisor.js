@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { corralTool, pm2Tool, supervisordTool } from './tools.js';
+import { everydayBench } from './everyday.js';
 import { cpuTicks, descendants, fmt, helloServer, machine, median, now, printTable, rssMb, sleep, stillAlive, waitFor } from './lib.js';
 
 const args = process.argv.slice(2);
@@ -33,7 +34,8 @@ const IDLE_MS = Number(opt('idle-window', 20)) * 1000;
 const ONLY = opt('only', 'corral,PM2,supervisord').split(',');
 const FIXTURE = opt('fixture', 'bash');
 const helloJs = resolve(import.meta.dirname, 'fixtures', 'hello.js');
-const HELLO_SH = `printf '{"name":"%s","pid":%d}' "$BENCH_NAME" $$ > /dev/udp/127.0.0.1/$BENCH_UDP_PORT`;
+// A replica (bench/everyday.js) has no BENCH_NAME of its own: it says its CORRAL_COMPONENT.
+const HELLO_SH = `printf '{"name":"%s","pid":%d}' "\${BENCH_NAME:-$CORRAL_COMPONENT}" $$ > /dev/udp/127.0.0.1/$BENCH_UDP_PORT`;
 /** A component that says hello once started and then idles, as an argv. */
 const helloArgv = () => (FIXTURE === 'node' ? [process.execPath, helloJs] : ['/bin/bash', '-c', `${HELLO_SH}; exec sleep 1000000`]);
 /** A tree: the hello component and two sleeps under one shell. */
@@ -173,6 +175,11 @@ for (const make of [corralTool, pm2Tool, supervisordTool]) {
     results[tool.name] = { crash, ...ss, ...idle };
   });
 }
+let everyday = null;
+if (ONLY.includes('corral') && !args.includes('--no-everyday')) {
+  console.error('corral: replicas, watch…');
+  everyday = await everydayBench({ server, runs: RUNS, argv: helloArgv(), settleMs: SETTLE_MS, idleMs: IDLE_MS });
+}
 server.close();
 
 const rows = Object.entries(results).map(([name, r]) => [
@@ -191,3 +198,10 @@ printTable(
   ['tool', 'crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'left behind', 'start 20', 'status', `RSS MB (${IDLE} idle)`, `idle CPU %`],
   rows,
 );
+if (everyday) {
+  printTable(
+    `corral's everyday features (medians of ${RUNS} runs; ${FIXTURE} fixture). Times in ms.`,
+    ['start replicas: 20', 'start 20 entries', 'watch 10k files: idle CPU %', 'watch: change→new pid (200 ms debounce)'],
+    [[fmt(everyday.replicas), fmt(everyday.entries), fmt(everyday.watchCpu, 2), fmt(everyday.watchChange)]],
+  );
+}

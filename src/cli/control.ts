@@ -37,7 +37,11 @@ export function run(args: string[], command: string): Promise<number> {
     }
     const components = Array.isArray(list.body) ? list.body : (list.body?.components ?? []);
     const known = components.map((c) => c.name);
-    const names = resolveNames(positionals, components);
+    // The name of an entry with `replicas` stands for its replicas (NAME-1 … NAME-N).
+    const names = resolveNames(positionals, components).flatMap((n) => {
+      const replicas = known.includes(n) ? [] : components.filter((c) => c.replica_of === n).map((c) => c.name);
+      return replicas.length > 0 ? replicas : [n];
+    });
     const unknown = names.filter((n) => !known.includes(n));
     if (unknown.length > 0) {
       const listed = unknown.map((n) => `"${n}"`).join(', ');

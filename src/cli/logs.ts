@@ -17,11 +17,11 @@ import { runCommand } from './run-command.js';
  */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags, positionals } = parseArgs(args, { follow: 'boolean', lines: 'value', timestamps: 'boolean' }, { f: 'follow', n: 'lines', t: 'timestamps' });
+    const { flags, positionals: given } = parseArgs(args, { follow: 'boolean', lines: 'value', timestamps: 'boolean' }, { f: 'follow', n: 'lines', t: 'timestamps' });
     const lines = flags.lines === undefined ? 50 : Number(flags.lines);
     if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`-n expects a whole number of lines, got "${String(flags.lines)}"`);
     // A name picks a file in the state directory: only a component name (or the daemon's own) may, never a path.
-    for (const name of positionals) {
+    for (const name of given) {
       if (!COMPONENT_NAME_RE.test(name)) {
         throw new UsageError(`"${name}" is not a component name (names use letters, digits, _ . - and start with a letter or digit)`);
       }
@@ -37,7 +37,12 @@ export function run(args: string[]): Promise<number> {
 
     const available = listLogNames(dir);
     // What the running daemon says of the named components (none when it is not running).
-    const live = positionals.length > 0 ? await daemonComponents(configPath) : [];
+    const live = given.length > 0 ? await daemonComponents(configPath) : [];
+    // The name of an entry with `replicas` stands for its replicas (NAME-1 … NAME-N), as the daemon lists them.
+    const positionals = given.flatMap((n) => {
+      const replicas = live.some((c) => c.name === n) ? [] : live.filter((c) => c.replica_of === n).map((c) => c.name);
+      return replicas.length > 0 ? replicas : [n];
+    });
     // A tmux component's output goes to its tmux window, not to a log: say where it is instead.
     const inTmux = positionals.length > 0 ? tmuxComponents(configPath, positionals, live) : new Map<string, string>();
     for (const [name, session] of inTmux) {

@@ -54,6 +54,8 @@ export const HealthSchema = z
     timeout: Duration.prefault('2s'),
     failures: z.number().int().positive().default(3),
     initial_delay: Duration.prefault('0s'),
+    /** `restart`: a probe failing `failures` times in a row after the component was healthy restarts it (liveness). */
+    on_failure: z.enum(['alert', 'restart']).default('alert'),
   })
   .refine((h) => [h.http, h.tcp, h.exec].filter((x) => x !== undefined).length === 1, {
     message: 'health needs exactly one probe: http, tcp or exec',
@@ -88,6 +90,9 @@ export const ResourceLimitsSchema = z.strictObject({
   samples: z.number().int().positive().optional(),
   on_critical: z.enum(['restart', 'alert']).default('alert'),
 });
+
+/** Most instances one entry may run (`replicas`). */
+export const MAX_REPLICAS = 100;
 
 export const DEPENDENCY_CONDITIONS = ['started', 'healthy', 'completed'] as const;
 
@@ -127,6 +132,21 @@ export const ComponentSchema = z.looseObject({
   /** tmux runner: session and window names. */
   session: z.string().optional(),
   window: z.string().optional(),
+  replicas: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_REPLICAS)
+    .optional()
+    .describe('runs N instances named NAME-1 … NAME-N, each with CORRAL_REPLICA (1 … N) in its env'),
+  watch: z
+    .strictObject({
+      paths: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1)).min(1)]),
+      ignore: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1))]).default([]),
+      debounce: Duration.prefault('500ms'),
+    })
+    .optional()
+    .describe('restart when a file under these globs (relative to cwd) changes; .gitignore files under them apply'),
   logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional().describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') }).optional(),
 });
 export type ComponentConfig = z.infer<typeof ComponentSchema>;
@@ -170,6 +190,18 @@ export const LogsSchema = z
   .strictObject({ max_size: Size.prefault('10MiB'), max_files: z.number().int().positive().default(3).describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') })
   .prefault({});
 
+/** An entry named like a replica of another (`web-1` beside `web` with `replicas`) would be two components of one name. */
+function noReplicaNames(components: Record<string, { replicas?: number | undefined }>, ctx: z.RefinementCtx): void {
+  for (const [base, c] of Object.entries(components)) {
+    if (c.replicas === undefined) continue;
+    const pattern = new RegExp(`^${base.replace(/[.]/g, '\\.')}-\\d+$`);
+    for (const name of Object.keys(components)) {
+      if (!pattern.test(name)) continue;
+      ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is named like a replica of "${base}" (replicas: ${c.replicas}, named ${base}-1 … ${base}-${c.replicas}): rename it` });
+    }
+  }
+}
+
 /** The whole config file. */
 /** What a component name may be: it names a log file and a tmux window, so no `/` and no leading `.`. */
 export const COMPONENT_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -196,6 +228,7 @@ export const ConfigSchema = z.strictObject({
         .refine((name) => name !== 'corral', '"corral" is the daemon\'s own name (its resource alerts carry it); choose another'),
       ComponentSchema,
     )
+    .superRefine(noReplicaNames)
     .default({}),
 });
 export type CorralConfig = z.infer<typeof ConfigSchema>;

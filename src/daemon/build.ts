@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { CorralConfig } from '../config/schema.js';
 import type { Controller } from '../supervisor/types.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
+import { replicaBase, replicasOf, withReplicas } from '../config/replicas.js';
 import { createBus } from '../bus/bus.js';
 import { openCheckedStore, StoreOpenError } from '../bus/store-open.js';
 import { createStoreHandle } from '../bus/store-handle.js';
@@ -60,6 +61,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     resolveLifecycle: (name, component) => pluginHost.createLifecycle({ name, component, bus, stateDir, logger, config: current }),
     onGroupsChanged: (g) => groups.set(g),
     logger,
+    // Relative `cwd`s (exec probes, `watch` paths) are the config directory's, as the runners' are.
+    configDir: dirname(configPath),
   });
   // The last resource samples of each component, for the dashboard's sparklines.
   const samples = createSampleHistory();
@@ -142,12 +145,20 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       return { blocked: outcome.blocked };
     })());
 
+  const eachReplica = async (name: string, act: (name: string) => Promise<void>): Promise<void> => {
+    await Promise.all((replicasOf(current.components, name) ?? [name]).map(act));
+  };
   const controller: Controller = {
-    list: () => supervisor.list(),
+    list: () =>
+      supervisor.list().map((c) => {
+        const base = replicaBase(current.components, c.name);
+        return base === undefined ? c : { ...c, replica_of: base };
+      }),
     statuses: () => supervisor.statuses(),
-    start: (name) => supervisor.start(name),
-    stop: (name) => supervisor.stop(name),
-    restart: (name) => supervisor.restart(name),
+    // The name of an entry with `replicas` means all of its replicas.
+    start: (name) => eachReplica(name, (n) => supervisor.start(n)),
+    stop: (name) => eachReplica(name, (n) => supervisor.stop(n)),
+    restart: (name) => eachReplica(name, (n) => supervisor.restart(n)),
     reload: () => reloader.reload('api'),
     // The HTTP answer goes out first; the shutdown runs right after it.
     shutdown: async () => void setImmediate(() => void shutdown('corral down')),
@@ -200,7 +211,7 @@ async function prepare(opts: StartDaemonOptions) {
     // CORRAL_STATE_DIR/daemon.json on each reconnect (corral's own does) follows it when it moves.
     baseEnv: () => ({ CORRAL_URL: where.url, CORRAL_CONFIG: configPath, CORRAL_STATE_DIR: stateDir }),
   });
-  const loaded = await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema });
+  const loaded = withReplicas(await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema }));
   if (!loaded.ok) {
     const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
     throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);

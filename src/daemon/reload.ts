@@ -2,6 +2,7 @@ import type { Bus } from '../bus/types.js';
 import type { CorralConfig } from '../config/schema.js';
 import type { Logger } from '../plugins/types.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
+import { withReplicas } from '../config/replicas.js';
 import { planReload, type ReloadPlan } from '../config/diff.js';
 import { watchConfig } from '../config/watch.js';
 import { makeError } from '../schema/errors.js';
@@ -50,6 +51,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   let watcher: { close(): Promise<void> } | null = null;
 
   async function handle(result: LoadResult, trigger: string): Promise<ReloadResult> {
+    result = withReplicas(result);
     if (!result.ok) {
       const lines = result.errors.map((e) => {
         const where = [e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ');

@@ -94,6 +94,8 @@ export interface StoppedPayload {
   next_restart_in_ms: number | null;
   /** Why it failed, when reason is `failed`. */
   error?: string;
+  /** Why corral stopped it (a stop command, a reload, a failed health check, a changed file). */
+  cause?: string;
   /** Bus registrations only: the connection and its close code. */
   client_id?: string;
   close_code?: number | null;

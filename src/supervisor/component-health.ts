@@ -12,7 +12,7 @@ export interface HealthTrackerOptions {
   /** Whether generation `gen` is still the live one and in a state health may change. */
   isLive(gen: number): boolean;
   /** A new status for the live generation (the component moves to that state). */
-  onChange(status: HealthStatus, detail: string): void;
+  onChange(status: HealthStatus, detail: string, previous: HealthStatus | 'unknown'): void;
 }
 
 /**
@@ -75,7 +75,7 @@ export class HealthTracker {
       clearTimeout(this.readiness);
       this.readiness = null;
     }
-    this.opts.onChange(status, detail);
+    this.opts.onChange(status, detail, previous);
     this.opts.events.health({ component: this.opts.name, status, previous, probe, detail, generation: gen });
   }
 

@@ -72,7 +72,10 @@ export class Component extends ComponentRecord {
       startHealthWatch: opts.startHealthWatch,
       configDir: opts.configDir,
       isLive: (gen) => gen === this._generation && this.instance !== null && LIVE.has(this._state),
-      onChange: (status, detail) => this.setState(status, status === 'unhealthy' ? detail : null),
+      onChange: (status, detail, previous) => {
+        this.setState(status, status === 'unhealthy' ? detail : null);
+        if (status === 'unhealthy' && previous === 'healthy') this.healthFailed(detail);
+      },
     });
   }
 
@@ -200,7 +203,7 @@ export class Component extends ComponentRecord {
 
   /** Swaps the config in place: policies and thresholds apply from now on, a changed probe restarts the check. */
   updateConfig(config: ComponentConfig): void {
-    const probeChanged = JSON.stringify(config.health) !== JSON.stringify(this._config.health);
+    const probeChanged = JSON.stringify({ ...config.health, on_failure: 0 }) !== JSON.stringify({ ...this._config.health, on_failure: 0 }); // on_failure is read when it applies
     this._config = config;
     if (probeChanged && this.instance && this.lifecycle) {
       this.healthTracker.begin(this._generation, config, this.lifecycle, false);
@@ -360,20 +363,40 @@ export class Component extends ComponentRecord {
     this.nextRestartAt = now + delay;
     this.setState('backoff', crashed ? describeExit(info) : null);
     this.opts.events.stopped({ ...base, reason: exitReason, restarts: this._restarts, next_restart_in_ms: delay });
-    // A real timer: the daemon sleeps until it fires, however many crashes came before.
+    this.scheduleRestart(delay);
+  }
+
+  /**
+   * Liveness (`health.on_failure: restart`): the probe failed `failures` times after the generation was
+   * healthy. Stopped like a stop (signal, `stop.timeout`), restarted like a crash (backoff, crash-loop count).
+   */
+  private healthFailed(detail: string): void {
+    if (this._config.health?.on_failure !== 'restart' || this._config.restart.policy === 'never') return;
+    const gen = this._generation;
+    const run = async () => {
+      if (gen !== this._generation || !this.instance || this._state !== 'unhealthy') return;
+      const cause = `health check failed (${detail})`;
+      const now = this.now();
+      const decision = this.restartPolicy.decide(this._config.restart, true, now - (this.startedAt ?? now), now, cause);
+      await this.halt(decision.kind === 'restart' ? 'backoff' : 'stopped', cause, decision.kind === 'restart' ? decision.delay : null);
+      if (decision.kind === 'restart') return this.scheduleRestart(decision.delay);
+      if (decision.kind !== 'fail') return;
+      this.setState('failed', decision.reason);
+      this.opts.events.error('CMP002', this.name, decision.reason, { generation: gen, restarts: this._restarts });
+    };
+    void this.queue.run(run).catch(() => {});
+  }
+
+  /** Arms the restart after a backoff of `delay` ms (state `backoff`); a real timer the daemon sleeps through. */
+  private scheduleRestart(delay: number): void {
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
-      void this.queue
-        .run(async () => {
-          if (this._state !== 'backoff') return;
-          await this.launchWhenReady('crash');
-        })
-        .catch(() => {});
+      void this.queue.run(async () => (this._state === 'backoff' ? this.launchWhenReady('crash') : undefined)).catch(() => {});
     }, delay);
   }
 
-  /** Stops the live generation if any and settles in `finalState`. Runs inside the queue. */
-  private async halt(finalState: 'stopped' | 'disabled', cause?: string): Promise<void> {
+  /** Stops the live generation if any and settles in `finalState` (`backoff`: a restart in `nextRestartMs`). Runs inside the queue. */
+  private async halt(finalState: 'stopped' | 'disabled' | 'backoff', cause?: string, nextRestartMs: number | null = null): Promise<void> {
     this.clearBackoff();
     const instance = this.instance;
     if (!instance) {
@@ -402,9 +425,10 @@ export class Component extends ComponentRecord {
       ...(cause ? { cause } : {}),
       runtime_ms: runtime,
       restarts: this._restarts,
-      next_restart_in_ms: null,
+      next_restart_in_ms: nextRestartMs,
     });
-    this.setState(finalState, null);
+    if (nextRestartMs !== null) this.nextRestartAt = this.now() + nextRestartMs;
+    this.setState(finalState, finalState === 'backoff' ? (cause ?? null) : null);
   }
 
   private endRun(): void {

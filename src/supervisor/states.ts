@@ -21,7 +21,8 @@ export const NEXT: Readonly<Record<ComponentState, readonly ComponentState[]>> =
   running: ['running', 'healthy', 'unhealthy', 'stopping', 'exited', 'backoff', 'failed'],
   healthy: ['running', 'unhealthy', 'stopping', 'exited', 'backoff', 'failed'],
   unhealthy: ['running', 'healthy', 'stopping', 'exited', 'backoff', 'failed'],
-  stopping: ['stopped', 'disabled'],
+  // `backoff` from `stopping`: a restart by a failed health check (`health.on_failure: restart`), waiting its backoff.
+  stopping: ['stopped', 'disabled', 'backoff'],
   // `failed` from `stopped`: an automatic restart (on_critical) that the crash-loop rule refuses after its stop.
   stopped: ['pending', 'starting', 'disabled', 'failed'],
   exited: AT_REST,

@@ -8,6 +8,7 @@ import { createComponentEvents, type ComponentEvents } from './events.js';
 import { startHealthWatch as realHealthWatch, type StartHealthWatch } from './health-watch.js';
 import { createDependencyGraph } from './graph.js';
 import { applyReloadPlan, type SupervisorPlan } from './apply-plan.js';
+import { createWatchers } from './watchers.js';
 
 /** A live process group, for the state-directory record that lets a later daemon end what this one left. */
 export interface GroupInfo {
@@ -46,6 +47,8 @@ export interface Supervisor extends Pick<Controller, 'list' | 'statuses' | 'star
   pidsOf(name: string): number[];
   /** Records the last resource sample, shown by `list()`. */
   setSample(name: string, sample: { cpu_percent: number; memory_mb: number }): void;
+  /** Settles once the component's file watcher (`watch:`) has scanned its paths; at once when it has none. */
+  watchReady(name: string): Promise<void>;
   /** The component's state machine (tests, plugins that need more than `list()`). */
   component(name: string): Component | undefined;
 }
@@ -95,8 +98,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const graph = createDependencyGraph(components, opts.logger);
   const { judge, rejudge, startDependencies, startBudget, untilSettled } = graph;
 
+  const watchers = createWatchers({ components, configDir: opts.configDir, logger: opts.logger });
   const onComponentChange = (changed: Component) => {
     reportGroups();
+    watchers.sync(changed);
     for (const c of components.values()) {
       if (c.waiting && changed.name in c.config.depends_on) rejudge(c);
     }
@@ -148,7 +153,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       await Promise.all([...components.values()].map((c) => startAndSettle(c, () => c.start())));
     },
 
-    stopAll: (deadlineMs) => graph.stopAll(deadlineMs),
+    async stopAll(deadlineMs) {
+      const result = await graph.stopAll(deadlineMs);
+      await watchers.closeAll();
+      return result;
+    },
 
     async start(name) {
       const c = get(name);
@@ -183,7 +192,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       return out;
     },
 
-    applyPlan: (config, plan) => applyReloadPlan({ components, add, launch, rejudge, reportGroups, logger: opts.logger }, config, plan),
+    async applyPlan(config, plan) {
+      await applyReloadPlan({ components, add, launch, rejudge, reportGroups, logger: opts.logger }, config, plan);
+      // A `watch` changed in place, or a component removed: its watcher follows.
+      watchers.syncAll();
+    },
 
     pidsOf(name) {
       return components.get(name)?.pids() ?? [];
@@ -192,6 +205,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     setSample(name, sample) {
       components.get(name)?.setSample(sample);
     },
+
+    watchReady: (name) => watchers.ready(name),
 
     component(name) {
       return components.get(name);

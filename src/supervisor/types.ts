@@ -41,6 +41,8 @@ export interface ComponentInfo {
   /** How the last generation that ended by itself ended (`exit code 3`, `signal SIGKILL`), or null if none has; stops by corral do not count. */
   last_exit: string | null;
   depends_on: Record<string, string>;
+  /** The entry this component is a replica of (`replicas: N` makes NAME-1 … NAME-N), when it is one. */
+  replica_of?: string;
   /** How `corral attach` reaches a running pty or tmux component (absent otherwise). */
   attach?: AttachInfo;
 }
