@@ -30,7 +30,7 @@ import { DaemonStartError } from './start-error.js';
 import { STATE_LOST_CODE } from './state-watch.js';
 import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
-import type { StartDaemonOptions } from './daemon.js';
+import type { StartDaemonOptions } from './types.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 

@@ -6,7 +6,7 @@ import { installPluginSafetyNet } from '../plugins/safety-net.js';
 import { fallbackStateDir, writeDaemonInfo, type DaemonInfo } from './paths.js';
 import { watchStateDir } from './state-watch.js';
 import type { BuiltDaemon } from './build.js';
-import type { Daemon } from './daemon.js';
+import type { Daemon } from './types.js';
 
 /**
  * Makes a built daemon reachable: the bus listens (every operation of the

@@ -1,3 +1,4 @@
+import type { DashboardSource } from './types.js';
 import { createRedactor, type RedactOptions, type Redactor } from '../bus/redact.js';
 import { readLogTail } from '../logs/read-log-tail.js';
 import type { DashboardComponent, DashboardComponents, DashboardLog, DashboardLogLine } from '../schema/dashboard.js';
@@ -6,16 +7,6 @@ import { checkPublishAuth } from './guard.js';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
 import type { RouteContext } from './route-context.js';
 import type { SampleHistory } from './sample-history.js';
-
-/** What the daemon gives the dashboard's read-only routes (ServerOptions.dashboard). */
-export interface DashboardSource {
-  /** The recent resource samples of every component. */
-  samples: SampleHistory;
-  /** The components' log directory (STATE_DIR/logs). */
-  logsDir: string;
-  /** The bus's redaction settings as they stand now (config `bus.redact`): log lines get the same masking as events. */
-  redact?: () => RedactOptions | undefined;
-}
 
 /** Default and largest number of log lines one request returns. */
 export const LOG_LINES_DEFAULT = 200;

@@ -4,7 +4,8 @@ import type { ComponentStatus } from '../schema/messages.js';
 import type { Controller } from '../supervisor/types.js';
 import type { Logger } from '../plugins/types.js';
 import type { MemoryBudget } from './memory-budget.js';
-import type { DashboardSource } from './routes-dashboard.js';
+import type { RedactOptions } from '../bus/redact.js';
+import type { SampleHistory } from './sample-history.js';
 import type { HookGate } from '../hooks/gate.js';
 import type { TestResult } from '../notify/notifier.js';
 
@@ -101,4 +102,14 @@ export interface CorralServer {
   backlog(): number;
   /** Sends an error message to every connection without storing it. */
   broadcastError(error: ErrorData): void;
+}
+
+/** What the daemon gives the dashboard's read-only routes (ServerOptions.dashboard). */
+export interface DashboardSource {
+  /** The recent resource samples of every component. */
+  samples: SampleHistory;
+  /** The components' log directory (STATE_DIR/logs). */
+  logsDir: string;
+  /** The bus's redaction settings as they stand now (config `bus.redact`): log lines get the same masking as events. */
+  redact?: () => RedactOptions | undefined;
 }
