@@ -4,6 +4,7 @@ import { makeError, type ErrorData } from '../schema/errors.js';
 import type { CorralEvent, EventInput } from '../schema/events.js';
 import type { EventFilter, HeartbeatData, MessageMetadata, RegisterData } from '../schema/messages.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { dialBus } from './socket.js';
 import { busUrl } from './url.js';
 
 /** A value, or a function that gives it; the client calls the function before every connection attempt. */
@@ -105,6 +106,24 @@ interface ServerFrame {
   metadata?: Partial<MessageMetadata> & { truncated?: boolean };
 }
 
+type Emit = <K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>) => void;
+
+/** What received frames read and move: the filter, the cursor, and whether a paged replay is under way. */
+interface StreamState {
+  filter: EventFilter;
+  lastSeq: number | undefined;
+  catchingUp: boolean;
+}
+
+/** What handling a received frame needs from its client. */
+interface Receiver {
+  stream: StreamState;
+  emit: Emit;
+  sendNow(frame: string): void;
+  /** An `initial` arrived: the connection works, the backoff starts over. */
+  resetBackoff(): void;
+}
+
 function withoutAfter(filter: EventFilter): EventFilter {
   const { after: _after, ...rest } = filter;
   return rest;
@@ -120,6 +139,87 @@ function urlFromStateDir(stateDir: string, fallback: string | null): string {
   if (info && typeof info.port === 'number') return daemonBaseUrl(info);
   if (fallback !== null) return fallback;
   throw new Error(`corral is not running for the state directory ${stateDir} (no daemon.json there)`);
+}
+
+/** Where the client connects and with which token, from its options and the environment (see `ClientOptions.url`). */
+function resolveTarget(opts: ClientOptions): { url: Resolvable<string>; token: Resolvable<string | null> } {
+  const fallbackUrl = process.env.CORRAL_URL ?? 'http://127.0.0.1:4000';
+  // The environment's state directory counts only when the caller named no daemon.
+  const envStateDir = opts.url === undefined && opts.stateDir === undefined ? process.env.CORRAL_STATE_DIR || undefined : undefined;
+  const stateDir = opts.stateDir ?? envStateDir;
+  return {
+    url: opts.url ?? (stateDir ? () => urlFromStateDir(stateDir, envStateDir ? fallbackUrl : null) : fallbackUrl),
+    token: opts.token ?? (stateDir ? () => readToken(stateDir) : null),
+  };
+}
+
+/** The client's listener sets, and `emit`, which calls those of one event. */
+function createEmitter(): { listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> }; emit: Emit } {
+  const listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
+    event: new Set(),
+    error: new Set(),
+    heartbeat: new Set(),
+    initial: new Set(),
+    open: new Set(),
+    close: new Set(),
+  };
+  function emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
+    for (const l of listeners[name]) (l as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+  }
+  return { listeners, emit };
+}
+
+function noteSeq(stream: StreamState, seq: unknown): void {
+  if (typeof seq === 'number' && (stream.lastSeq === undefined || seq > stream.lastSeq)) stream.lastSeq = seq;
+}
+
+function receiveInitial(rx: Receiver, frame: ServerFrame): void {
+  const { stream, emit } = rx;
+  stream.catchingUp = false;
+  rx.resetBackoff();
+  const events = Array.isArray(frame.data) ? (frame.data as CorralEvent[]) : [];
+  const meta = frame.metadata ?? {};
+  for (const e of events) emit('event', e, { replay: true, ...(meta.server_time !== undefined ? { server_time: meta.server_time } : {}) });
+  if (events.length > 0) noteSeq(stream, meta.seq);
+  // An empty answer to a query without a cursor means no matching event exists yet:
+  // a resume from 0 then misses nothing.
+  else if (stream.lastSeq === undefined) stream.lastSeq = 0;
+  const truncated = Boolean(meta.truncated) && stream.lastSeq !== undefined;
+  if (truncated) {
+    stream.catchingUp = true;
+    rx.sendNow(JSON.stringify({ type: 'subscribe', data: { ...stream.filter, after: stream.lastSeq } }));
+  }
+  emit('initial', { count: events.length, seq: stream.lastSeq, truncated });
+}
+
+function receiveEvent(rx: Receiver, frame: ServerFrame): void {
+  const { stream, emit } = rx;
+  if (stream.catchingUp) return;
+  const meta = frame.metadata ?? {};
+  const seq = typeof meta.seq === 'number' ? meta.seq : undefined;
+  if (seq !== undefined && stream.lastSeq !== undefined && seq <= stream.lastSeq) return;
+  const events = (Array.isArray(frame.data) ? frame.data : [frame.data]) as CorralEvent[];
+  const time = meta.server_time !== undefined ? { server_time: meta.server_time } : {};
+  events.forEach((e, i) => {
+    const last = i === events.length - 1;
+    emit('event', e, { replay: false, ...time, ...(last && seq !== undefined ? { seq } : {}) });
+  });
+  noteSeq(stream, seq);
+}
+
+function receiveMessage(rx: Receiver, raw: WebSocket.RawData): void {
+  let frame: ServerFrame;
+  try {
+    frame = JSON.parse(raw.toString()) as ServerFrame;
+  } catch (err) {
+    rx.emit('error', makeError('WS002', 'client', `the server sent unparseable JSON: ${(err as Error).message}`, { severity: 'warning' }));
+    return;
+  }
+  if (frame.type === 'event') receiveEvent(rx, frame);
+  else if (frame.type === 'initial') receiveInitial(rx, frame);
+  else if (frame.type === 'heartbeat') rx.emit('heartbeat', frame.data as HeartbeatData);
+  // Not noting the seq of an error message: the same event may still come as an `event`.
+  else if (frame.type === 'error') rx.emit('error', frame.data as ErrorData);
 }
 
 /**
@@ -142,38 +242,20 @@ function urlFromStateDir(stateDir: string, fallback: string | null): string {
  * some other way.
  */
 export function createClient(opts: ClientOptions = {}): CorralClient {
-  const fallbackUrl = process.env.CORRAL_URL ?? 'http://127.0.0.1:4000';
-  // The environment's state directory counts only when the caller named no daemon.
-  const envStateDir = opts.url === undefined && opts.stateDir === undefined ? process.env.CORRAL_STATE_DIR || undefined : undefined;
-  const stateDir = opts.stateDir ?? envStateDir;
-  const url: Resolvable<string> = opts.url ?? (stateDir ? () => urlFromStateDir(stateDir, envStateDir ? fallbackUrl : null) : fallbackUrl);
-  const token: Resolvable<string | null> = opts.token ?? (stateDir ? () => readToken(stateDir) : null);
+  const { url, token } = resolveTarget(opts);
   const backoff = opts.reconnect === false ? null : (opts.reconnect ?? DEFAULT_BACKOFF);
   const maxQueue = opts.maxQueue ?? 10_000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 75_000;
-  const listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
-    event: new Set(),
-    error: new Set(),
-    heartbeat: new Set(),
-    initial: new Set(),
-    open: new Set(),
-    close: new Set(),
-  };
-  let filter = withoutAfter(opts.filter ?? {});
+  const { listeners, emit } = createEmitter();
+  const stream: StreamState = { filter: withoutAfter(opts.filter ?? {}), lastSeq: opts.after, catchingUp: false };
   let component = opts.component;
-  let lastSeq = opts.after;
   let ws: WebSocket | null = null;
   let connected = false;
   let closedByUser = false;
   let everOpened = false;
   let attempt = 0;
-  let catchingUp = false;
   let timer: NodeJS.Timeout | null = null;
   const outbox: string[] = [];
-
-  function emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
-    for (const l of listeners[name]) (l as (...a: Parameters<ClientEvents[K]>) => void)(...args);
-  }
 
   function sendNow(frame: string): void {
     ws?.send(frame);
@@ -185,56 +267,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     if (outbox.length > maxQueue) outbox.shift();
   }
 
-  function noteSeq(seq: unknown): void {
-    if (typeof seq === 'number' && (lastSeq === undefined || seq > lastSeq)) lastSeq = seq;
-  }
-
-  function onInitial(frame: ServerFrame): void {
-    catchingUp = false;
-    attempt = 0;
-    const events = Array.isArray(frame.data) ? (frame.data as CorralEvent[]) : [];
-    const meta = frame.metadata ?? {};
-    for (const e of events) emit('event', e, { replay: true, ...(meta.server_time !== undefined ? { server_time: meta.server_time } : {}) });
-    if (events.length > 0) noteSeq(meta.seq);
-    // An empty answer to a query without a cursor means no matching event exists yet:
-    // a resume from 0 then misses nothing.
-    else if (lastSeq === undefined) lastSeq = 0;
-    const truncated = Boolean(meta.truncated) && lastSeq !== undefined;
-    if (truncated) {
-      catchingUp = true;
-      sendNow(JSON.stringify({ type: 'subscribe', data: { ...filter, after: lastSeq } }));
-    }
-    emit('initial', { count: events.length, seq: lastSeq, truncated });
-  }
-
-  function onEvent(frame: ServerFrame): void {
-    if (catchingUp) return;
-    const meta = frame.metadata ?? {};
-    const seq = typeof meta.seq === 'number' ? meta.seq : undefined;
-    if (seq !== undefined && lastSeq !== undefined && seq <= lastSeq) return;
-    const events = (Array.isArray(frame.data) ? frame.data : [frame.data]) as CorralEvent[];
-    const time = meta.server_time !== undefined ? { server_time: meta.server_time } : {};
-    events.forEach((e, i) => {
-      const last = i === events.length - 1;
-      emit('event', e, { replay: false, ...time, ...(last && seq !== undefined ? { seq } : {}) });
-    });
-    noteSeq(seq);
-  }
-
-  function onMessage(raw: WebSocket.RawData): void {
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(raw.toString()) as ServerFrame;
-    } catch (err) {
-      emit('error', makeError('WS002', 'client', `the server sent unparseable JSON: ${(err as Error).message}`, { severity: 'warning' }));
-      return;
-    }
-    if (frame.type === 'event') onEvent(frame);
-    else if (frame.type === 'initial') onInitial(frame);
-    else if (frame.type === 'heartbeat') emit('heartbeat', frame.data as HeartbeatData);
-    // Not noting the seq of an error message: the same event may still come as an `event`.
-    else if (frame.type === 'error') emit('error', frame.data as ErrorData);
-  }
+  const receiver: Receiver = { stream, emit, sendNow, resetBackoff: () => (attempt = 0) };
 
   function scheduleReconnect(): void {
     if (!backoff || closedByUser) return;
@@ -252,7 +285,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     let tok: string | null;
     try {
       [base, tok] = await Promise.all([resolveValue(url), resolveValue(token)]);
-      const f = lastSeq !== undefined ? { ...filter, after: lastSeq } : filter;
+      const f = stream.lastSeq !== undefined ? { ...stream.filter, after: stream.lastSeq } : stream.filter;
       wsUrl = busUrl(base, f, tok);
     } catch (err) {
       const message = `cannot connect: ${(err as Error).message}`;
@@ -268,69 +301,36 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
 
   function attach(base: string, url: string, token: string | null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const sock = new WebSocket(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, handshakeTimeout: 10_000 });
-      ws = sock;
-      let opened = false;
-      let idle: NodeJS.Timeout | null = null;
-      const alive = () => {
-        if (idleTimeoutMs <= 0) return;
-        if (idle) idle.refresh();
-        else {
-          idle = setTimeout(() => sock.terminate(), idleTimeoutMs);
-          idle.unref();
-        }
-      };
-      let failure: Error | null = null;
-      let refusedWith: number | undefined;
-      sock.on('open', () => {
-        opened = true;
-        connected = true;
-        const reconnect = everOpened;
-        everOpened = true;
-        if (component) sendNow(JSON.stringify({ type: 'register', data: component }));
-        for (const frame of outbox.splice(0)) sendNow(frame);
-        alive();
-        emit('open', { reconnect });
-        resolve();
-      });
-      sock.on('message', (raw) => {
-        alive();
-        onMessage(raw);
-      });
-      sock.on('ping', alive);
-      // A refused upgrade (401, 403): keep the daemon's reason, not just the status.
-      sock.on('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8').trim().slice(0, 300);
-          failure = new Error(`HTTP ${res.statusCode}${text ? `: ${text}` : ''}`);
-          refusedWith = res.statusCode;
-          sock.terminate();
-        });
-        res.on('error', () => sock.terminate());
-      });
-      sock.on('error', (err) => {
-        failure ??= err;
-      });
-      sock.on('close', (code, reason) => {
-        if (idle) clearTimeout(idle);
-        if (ws === sock) ws = null;
-        connected = false;
-        catchingUp = false;
-        if (!opened) {
-          const message = `cannot connect to ${base}: ${failure?.message ?? `closed with ${code}`}`;
-          reject(Object.assign(new Error(message), refusedWith !== undefined ? { status: refusedWith } : {}));
-          if (everOpened && !closedByUser) {
-            emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
-            scheduleReconnect();
+      const sock = dialBus(url, token, idleTimeoutMs, {
+        onOpen() {
+          connected = true;
+          const reconnect = everOpened;
+          everOpened = true;
+          if (component) sendNow(JSON.stringify({ type: 'register', data: component }));
+          for (const frame of outbox.splice(0)) sendNow(frame);
+          emit('open', { reconnect });
+          resolve();
+        },
+        onMessage: (raw) => receiveMessage(receiver, raw),
+        onClose(code, reason, { opened, failure, refusedWith }) {
+          if (ws === sock) ws = null;
+          connected = false;
+          stream.catchingUp = false;
+          if (!opened) {
+            const message = `cannot connect to ${base}: ${failure?.message ?? `closed with ${code}`}`;
+            reject(Object.assign(new Error(message), refusedWith !== undefined ? { status: refusedWith } : {}));
+            if (everOpened && !closedByUser) {
+              emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
+              scheduleReconnect();
+            }
+            return;
           }
-          return;
-        }
-        const reconnecting = Boolean(backoff) && !closedByUser;
-        emit('close', { code, reason: reason.toString(), reconnecting });
-        scheduleReconnect();
+          const reconnecting = Boolean(backoff) && !closedByUser;
+          emit('close', { code, reason: reason.toString(), reconnecting });
+          scheduleReconnect();
+        },
       });
+      ws = sock;
     });
   }
 
@@ -347,9 +347,9 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
       send(JSON.stringify({ type: 'event', data: event }));
     },
     subscribe(next) {
-      filter = withoutAfter(next);
-      catchingUp = false;
-      if (connected) sendNow(JSON.stringify({ type: 'subscribe', data: filter }));
+      stream.filter = withoutAfter(next);
+      stream.catchingUp = false;
+      if (connected) sendNow(JSON.stringify({ type: 'subscribe', data: stream.filter }));
     },
     on(name, listener) {
       listeners[name].add(listener);
@@ -371,7 +371,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
       });
     },
     get lastSeq() {
-      return lastSeq;
+      return stream.lastSeq;
     },
     get connected() {
       return connected;

@@ -36,6 +36,127 @@ export interface InteractiveOptions {
   frameMs?: number;
 }
 
+/** Frames of the monitor: `draw` now, or `requestDraw`, which coalesces bursts into one frame per `frameMs`. */
+interface Painter {
+  draw(): void;
+  requestDraw(): void;
+  /** Drops a frame still waiting. */
+  cancel(): void;
+}
+
+function createPainter(state: MonitorState, output: NodeJS.WriteStream, color: boolean, frameMs: number): Painter {
+  let lastFrame = 0;
+  let frameTimer: NodeJS.Timeout | null = null;
+  const draw = () => {
+    frameTimer = null;
+    lastFrame = Date.now();
+    const cols = output.columns || 80;
+    const rows = output.rows || 24;
+    drawFrame(output, renderScreen(state, cols, rows, color), Math.min(cols, 3 + state.input.length));
+  };
+  // Bursts of events coalesce into one frame per `frameMs`.
+  const requestDraw = () => {
+    if (frameTimer) return;
+    frameTimer = setTimeout(draw, Math.max(0, lastFrame + frameMs - Date.now()));
+  };
+  const cancel = () => {
+    if (frameTimer) clearTimeout(frameTimer);
+  };
+  return { draw, requestDraw, cancel };
+}
+
+/** Polls the component table into `state`; returns one poll (the timer runs every `pollMs`) and the timer. */
+function startPolling(state: MonitorState, target: MonitorTarget, pollMs: number, requestDraw: () => void): { poll: () => Promise<void>; timer: NodeJS.Timeout } {
+  // A poll failure stays on the status line until a poll succeeds again (the daemon came back).
+  let pollError: string | null = null;
+  const poll = async () => {
+    try {
+      applyComponents(state, await fetchComponents(target));
+      if (pollError !== null && state.status === pollError) state.status = PROMPT_HELP;
+      pollError = null;
+    } catch (err) {
+      pollError = `error: ${(err as Error).message}`;
+      state.status = pollError;
+    }
+    requestDraw();
+  };
+  return { poll, timer: setInterval(() => void poll(), pollMs) };
+}
+
+/** What a key asks of the monitor beyond changing `state`. */
+type KeyOutcome = { kind: 'redraw' } | { kind: 'quit' } | { kind: 'filter'; filter: EventFilter };
+
+/** Applies one key to the prompt and the scroll position; `pageRows` is how far a page key scrolls. */
+function applyKey(state: MonitorState, key: Key, pageRows: number): KeyOutcome {
+  switch (key.name) {
+    case 'char':
+      state.input += key.text;
+      break;
+    case 'backspace':
+      state.input = state.input.slice(0, -1);
+      break;
+    case 'ctrl-u':
+    case 'escape':
+      state.input = '';
+      break;
+    case 'ctrl-c':
+    case 'ctrl-d':
+      return { kind: 'quit' };
+    case 'up':
+      state.scroll++;
+      break;
+    case 'down':
+      state.scroll = Math.max(0, state.scroll - 1);
+      break;
+    case 'pageup':
+      state.scroll += pageRows;
+      break;
+    case 'pagedown':
+      state.scroll = Math.max(0, state.scroll - pageRows);
+      break;
+    case 'home':
+      state.scroll = state.events.length;
+      break;
+    case 'end':
+      state.scroll = 0;
+      break;
+    case 'ctrl-l':
+      break;
+    case 'enter': {
+      const line = state.input;
+      state.input = '';
+      const cmd = parsePromptLine(line, state.filter);
+      if (cmd.kind === 'quit') return { kind: 'quit' };
+      if (cmd.kind === 'help') state.status = PROMPT_HELP;
+      else if (cmd.kind === 'error') state.status = `error: ${cmd.message}`;
+      else if (cmd.kind === 'filter') return { kind: 'filter', filter: cmd.filter };
+      break;
+    }
+  }
+  return { kind: 'redraw' };
+}
+
+/** The live feed's handlers: they put what it tells into `state` and ask for a frame. */
+function liveHandlers(state: MonitorState, requestDraw: () => void): LiveHandlers {
+  return {
+    onEvents(events, replay) {
+      addEvents(state, events);
+      // History can be older than what is shown: keep the stream in time order.
+      if (replay) state.events.sort((a, b) => a.timestamp - b.timestamp);
+      requestDraw();
+    },
+    onError(message) {
+      state.status = `error: ${message}`;
+      requestDraw();
+    },
+    onConnection(connected, detail) {
+      state.connected = connected;
+      if (detail) state.status = connected ? detail : `error: ${detail}`;
+      requestDraw();
+    },
+  };
+}
+
 /**
  * The interactive monitor: takes the terminal, polls the component table,
  * streams events, reads filter commands at the prompt. Resolves with the
@@ -47,22 +168,7 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
   const state: MonitorState = createMonitorState(opts.target.baseUrl, opts.filter);
   state.status = PROMPT_HELP;
   const term = takeTerminal(input, output);
-  const frameMs = opts.frameMs ?? 100;
-
-  let lastFrame = 0;
-  let frameTimer: NodeJS.Timeout | null = null;
-  const draw = () => {
-    frameTimer = null;
-    lastFrame = Date.now();
-    const cols = output.columns || 80;
-    const rows = output.rows || 24;
-    drawFrame(output, renderScreen(state, cols, rows, opts.color), Math.min(cols, 3 + state.input.length));
-  };
-  // Bursts of events coalesce into one frame per `frameMs`.
-  const requestDraw = () => {
-    if (frameTimer) return;
-    frameTimer = setTimeout(draw, Math.max(0, lastFrame + frameMs - Date.now()));
-  };
+  const { draw, requestDraw, cancel: cancelDraw } = createPainter(state, output, opts.color, opts.frameMs ?? 100);
 
   let feed: LiveFeed | null = null;
   let quitting = false;
@@ -73,20 +179,7 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
     resolveFinished(code);
   };
 
-  // A poll failure stays on the status line until a poll succeeds again (the daemon came back).
-  let pollError: string | null = null;
-  const poll = async () => {
-    try {
-      applyComponents(state, await fetchComponents(opts.target));
-      if (pollError !== null && state.status === pollError) state.status = PROMPT_HELP;
-      pollError = null;
-    } catch (err) {
-      pollError = `error: ${(err as Error).message}`;
-      state.status = pollError;
-    }
-    requestDraw();
-  };
-  const pollTimer = setInterval(() => void poll(), opts.pollMs ?? 2000);
+  const { poll, timer: pollTimer } = startPolling(state, opts.target, opts.pollMs ?? 2000, requestDraw);
 
   const applyFilter = (filter: EventFilter) => {
     state.filter = filter;
@@ -98,53 +191,9 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
   };
 
   const onKey = (key: Key) => {
-    const page = Math.max(1, (output.rows || 24) - 10);
-    switch (key.name) {
-      case 'char':
-        state.input += key.text;
-        break;
-      case 'backspace':
-        state.input = state.input.slice(0, -1);
-        break;
-      case 'ctrl-u':
-      case 'escape':
-        state.input = '';
-        break;
-      case 'ctrl-c':
-      case 'ctrl-d':
-        done(0);
-        return;
-      case 'up':
-        state.scroll++;
-        break;
-      case 'down':
-        state.scroll = Math.max(0, state.scroll - 1);
-        break;
-      case 'pageup':
-        state.scroll += page;
-        break;
-      case 'pagedown':
-        state.scroll = Math.max(0, state.scroll - page);
-        break;
-      case 'home':
-        state.scroll = state.events.length;
-        break;
-      case 'end':
-        state.scroll = 0;
-        break;
-      case 'ctrl-l':
-        break;
-      case 'enter': {
-        const line = state.input;
-        state.input = '';
-        const cmd = parsePromptLine(line, state.filter);
-        if (cmd.kind === 'quit') return done(0);
-        if (cmd.kind === 'help') state.status = PROMPT_HELP;
-        else if (cmd.kind === 'error') state.status = `error: ${cmd.message}`;
-        else if (cmd.kind === 'filter') applyFilter(cmd.filter);
-        break;
-      }
-    }
+    const outcome = applyKey(state, key, Math.max(1, (output.rows || 24) - 10));
+    if (outcome.kind === 'quit') return done(0);
+    if (outcome.kind === 'filter') applyFilter(outcome.filter);
     requestDraw();
   };
   const onData = (chunk: string | Buffer) => {
@@ -168,43 +217,25 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
     draw();
     void poll();
     // Connecting runs beside the prompt, so the user can quit even while the bus does not answer.
-    void opts
-      .connect(opts.target, state.filter, {
-        onEvents(events, replay) {
-          addEvents(state, events);
-          // History can be older than what is shown: keep the stream in time order.
-          if (replay) state.events.sort((a, b) => a.timestamp - b.timestamp);
-          requestDraw();
-        },
-        onError(message) {
-          state.status = `error: ${message}`;
-          requestDraw();
-        },
-        onConnection(connected, detail) {
-          state.connected = connected;
-          if (detail) state.status = connected ? detail : `error: ${detail}`;
-          requestDraw();
-        },
-      })
-      .then(
-        (f) => {
-          if (quitting) f.close();
-          else {
-            feed = f;
-            // A filter typed while connecting applies now.
-            f.subscribe(state.filter);
-          }
-        },
-        (err: Error) => {
-          state.status = `error: cannot reach the bus: ${err.message}`;
-          requestDraw();
-        },
-      );
+    void opts.connect(opts.target, state.filter, liveHandlers(state, requestDraw)).then(
+      (f) => {
+        if (quitting) f.close();
+        else {
+          feed = f;
+          // A filter typed while connecting applies now.
+          f.subscribe(state.filter);
+        }
+      },
+      (err: Error) => {
+        state.status = `error: cannot reach the bus: ${err.message}`;
+        requestDraw();
+      },
+    );
     requestDraw();
     return await finished;
   } finally {
     clearInterval(pollTimer);
-    if (frameTimer) clearTimeout(frameTimer);
+    cancelDraw();
     input.off('data', onData);
     output.off('resize', onResize);
     process.off('SIGINT', onSignal);
