@@ -3,7 +3,7 @@ import { daemonBaseUrl, readDaemonInfo, readToken } from '../daemon/paths.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { CorralEvent, EventInput } from '../schema/events.js';
 import type { EventFilter, HeartbeatData, MessageMetadata, RegisterData } from '../schema/messages.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { createReconnector, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { dialBus } from './socket.js';
 import { busUrl } from './url.js';
 
@@ -222,6 +222,28 @@ function receiveMessage(rx: Receiver, raw: WebSocket.RawData): void {
   else if (frame.type === 'error') rx.emit('error', frame.data as ErrorData);
 }
 
+/** Frames published while disconnected, oldest dropped first beyond `maxQueue`. */
+function createOutbox(maxQueue: number): { push(frame: string): void; drain(): string[] } {
+  const frames: string[] = [];
+  return {
+    push(frame) {
+      frames.push(frame);
+      if (frames.length > maxQueue) frames.shift();
+    },
+    drain: () => frames.splice(0),
+  };
+}
+
+/** Closes a socket for good; resolves once it is closed. */
+function closeSocket(sock: WebSocket | null): Promise<void> {
+  if (!sock || sock.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    sock.once('close', () => resolve());
+    if (sock.readyState === WebSocket.CONNECTING) sock.terminate();
+    else sock.close(1000, 'client closed');
+  });
+}
+
 /**
  * Creates a bus client. It reconnects with jittered exponential backoff and
  * resumes from the last `metadata.seq` it saw by connecting with `?after=SEQ`:
@@ -244,7 +266,6 @@ function receiveMessage(rx: Receiver, raw: WebSocket.RawData): void {
 export function createClient(opts: ClientOptions = {}): CorralClient {
   const { url, token } = resolveTarget(opts);
   const backoff = opts.reconnect === false ? null : (opts.reconnect ?? DEFAULT_BACKOFF);
-  const maxQueue = opts.maxQueue ?? 10_000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 75_000;
   const { listeners, emit } = createEmitter();
   const stream: StreamState = { filter: withoutAfter(opts.filter ?? {}), lastSeq: opts.after, catchingUp: false };
@@ -253,9 +274,8 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
   let connected = false;
   let closedByUser = false;
   let everOpened = false;
-  let attempt = 0;
-  let timer: NodeJS.Timeout | null = null;
-  const outbox: string[] = [];
+  const outbox = createOutbox(opts.maxQueue ?? 10_000);
+  const reconnector = createReconnector(backoff, () => closedByUser, () => open());
 
   function sendNow(frame: string): void {
     ws?.send(frame);
@@ -264,18 +284,16 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
   function send(frame: string): void {
     if (connected) return sendNow(frame);
     outbox.push(frame);
-    if (outbox.length > maxQueue) outbox.shift();
   }
 
-  const receiver: Receiver = { stream, emit, sendNow, resetBackoff: () => (attempt = 0) };
+  const receiver: Receiver = { stream, emit, sendNow, resetBackoff: () => reconnector.reset() };
 
-  function scheduleReconnect(): void {
-    if (!backoff || closedByUser) return;
-    const delay = backoffDelay(attempt++, backoff);
-    timer = setTimeout(() => {
-      timer = null;
-      void open().catch(() => {});
-    }, delay);
+  /** An attempt after the first connection failed: say so, and try again later. */
+  function attemptFailed(message: string): void {
+    if (everOpened && !closedByUser) {
+      emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
+      reconnector.schedule();
+    }
   }
 
   /** One attempt: works out the address and token, then connects. */
@@ -289,10 +307,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
       wsUrl = busUrl(base, f, tok);
     } catch (err) {
       const message = `cannot connect: ${(err as Error).message}`;
-      if (everOpened && !closedByUser) {
-        emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
-        scheduleReconnect();
-      }
+      attemptFailed(message);
       throw new Error(message);
     }
     if (closedByUser) throw new Error('the client was closed');
@@ -307,7 +322,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
           const reconnect = everOpened;
           everOpened = true;
           if (component) sendNow(JSON.stringify({ type: 'register', data: component }));
-          for (const frame of outbox.splice(0)) sendNow(frame);
+          for (const frame of outbox.drain()) sendNow(frame);
           emit('open', { reconnect });
           resolve();
         },
@@ -319,15 +334,12 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
           if (!opened) {
             const message = `cannot connect to ${base}: ${failure?.message ?? `closed with ${code}`}`;
             reject(Object.assign(new Error(message), refusedWith !== undefined ? { status: refusedWith } : {}));
-            if (everOpened && !closedByUser) {
-              emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
-              scheduleReconnect();
-            }
+            attemptFailed(message);
             return;
           }
           const reconnecting = Boolean(backoff) && !closedByUser;
           emit('close', { code, reason: reason.toString(), reconnecting });
-          scheduleReconnect();
+          reconnector.schedule();
         },
       });
       ws = sock;
@@ -360,15 +372,8 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
     },
     close() {
       closedByUser = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      const sock = ws;
-      if (!sock || sock.readyState === WebSocket.CLOSED) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        sock.once('close', () => resolve());
-        if (sock.readyState === WebSocket.CONNECTING) sock.terminate();
-        else sock.close(1000, 'client closed');
-      });
+      reconnector.cancel();
+      return closeSocket(ws);
     },
     get lastSeq() {
       return stream.lastSeq;
