@@ -50,6 +50,96 @@ function newBatch(): Batch {
   return { entries: [], promise, resolve, reject };
 }
 
+/** The batch a new entry joins: the last queued one, or a new one when it is full (or none is queued). */
+function tailBatch(queue: Batch[], maxBatch: number): Batch {
+  let batch = queue[queue.length - 1];
+  if (!batch || batch.entries.length >= maxBatch) {
+    batch = newBatch();
+    queue.push(batch);
+  }
+  return batch;
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Creates the database file (and its directory) when missing, and its schema. */
+function openDatabase(file: string): Database.Database {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA_SQL);
+  ensureUniqueIds(db);
+  return db;
+}
+
+/** The highest seq ever stored. */
+function readLastSeq(db: Database.Database): number {
+  const metaLast = (db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined)?.value ?? 0;
+  const rowLast = (db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
+  // The meta row keeps the cursor rising even after retention emptied the table.
+  return Math.max(metaLast, rowLast);
+}
+
+/** Retention of the store: the limits, and when a pass is due. */
+interface Retention {
+  set(next: { events: number; age: number }): void;
+  /** Runs a pass here, on this thread; returns the events deleted. */
+  prune(): number;
+  /** Counts events committed since the last pass. */
+  written(count: number): void;
+  /** Makes a pass due: the next batch carries it to the writer. */
+  markDue(): void;
+  /** The pass the next batch carries, when one is due (after heavy writing). */
+  takeRequest(): PruneRequest | undefined;
+}
+
+function createRetention(db: Database.Database, initial: { events: number; age: number }, now: () => number): Retention {
+  let retention = initial;
+  const pruneByCount = db.prepare(PRUNE_COUNT_SQL);
+  const pruneByAge = db.prepare(PRUNE_AGE_SQL);
+  let writtenSincePrune = 0;
+  let pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
+  return {
+    set(next) {
+      retention = { ...next };
+      pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
+    },
+    prune() {
+      writtenSincePrune = 0;
+      const byCount = pruneByCount.run(retention.events).changes;
+      const byAge = pruneByAge.run(now() - retention.age).changes;
+      return byCount + byAge;
+    },
+    written(count) {
+      writtenSincePrune += count;
+    },
+    markDue() {
+      writtenSincePrune = pruneEvery;
+    },
+    takeRequest() {
+      if (writtenSincePrune < pruneEvery) return undefined;
+      writtenSincePrune = 0;
+      return { keep: retention.events, before: now() - retention.age };
+    },
+  };
+}
+
+/** Writes the batches still queued at close on this thread, settling each one's promise. */
+function writeQueuedSync(syncWriter: ReturnType<typeof createSyncWriter>, batches: Batch[]): void {
+  for (const batch of batches) {
+    try {
+      syncWriter.writeSync(toRows(batch.entries));
+      batch.resolve();
+    } catch (err) {
+      batch.reject(toError(err));
+    }
+  }
+}
+
 /**
  * Opens (or creates) the event store. Appends are queued and written in one
  * transaction per batch off the publish path (in a worker thread by default);
@@ -59,37 +149,21 @@ function newBatch(): Batch {
  * meanwhile forms the next batch, so batches grow with the load.
  */
 export function createEventStore(opts: EventStoreOptions): EventStore {
-  mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
-  const db = new Database(opts.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA_SQL);
-  ensureUniqueIds(db);
-
-  let retention = opts.retention ?? { events: 100_000, age: 7 * 86_400_000 };
+  const db = openDatabase(opts.file);
   const batchMs = opts.batchMs ?? 0;
   const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
-  const now = opts.now ?? Date.now;
+  const retention = createRetention(db, opts.retention ?? { events: 100_000, age: 7 * 86_400_000 }, opts.now ?? Date.now);
   const syncWriter = createSyncWriter(db);
   const mode = opts.worker ?? 'auto';
   const writer = mode === false ? syncWriter : mode === true ? createWorkerWriter(opts.file, () => syncWriter) : createLazyWorkerWriter(opts.file, syncWriter);
 
-  const pruneByCount = db.prepare(PRUNE_COUNT_SQL);
-  const pruneByAge = db.prepare(PRUNE_AGE_SQL);
-
-  const metaLast = (db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined)?.value ?? 0;
-  const rowLast = (db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
-  // The meta row keeps the cursor rising even after retention emptied the table.
-  let last = Math.max(metaLast, rowLast);
+  let last = readLastSeq(db);
 
   const queue: Batch[] = [];
   let inflight: Batch | null = null;
   let queued = 0;
   let scheduled = false;
   let closed = false;
-  let writtenSincePrune = 0;
-  let pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
 
   function settled(batch: Batch, err: Error | null): void {
     // After close, close() itself has settled every batch.
@@ -101,7 +175,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
       batch.reject(err);
     } else {
       batch.resolve();
-      writtenSincePrune += batch.entries.length;
+      retention.written(batch.entries.length);
     }
     // What arrived during the write is the next batch: send it at once.
     if (queue.length > 0 && !closed) {
@@ -116,14 +190,9 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     if (!batch) return;
     inflight = batch;
     // After heavy writing, retention rides along with the batch (run by the writer, off this thread).
-    let pruneRequest: PruneRequest | undefined;
-    if (writtenSincePrune >= pruneEvery) {
-      writtenSincePrune = 0;
-      pruneRequest = { keep: retention.events, before: now() - retention.age };
-    }
-    writer.write(toRows(batch.entries), pruneRequest).then(
+    writer.write(toRows(batch.entries), retention.takeRequest()).then(
       () => settled(batch, null),
-      (err: unknown) => settled(batch, err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => settled(batch, toError(err)),
     );
   }
 
@@ -139,31 +208,23 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     else setImmediate(run);
   }
 
-  function prune(): number {
-    writtenSincePrune = 0;
-    const byCount = pruneByCount.run(retention.events).changes;
-    const byAge = pruneByAge.run(now() - retention.age).changes;
-    return byCount + byAge;
-  }
-
   // The read side (store-query.ts) sees the committed rows and what is queued, oldest first.
   const reader = createStoreReader(db, () => (queued === 0 ? [] : inflight ? [inflight, ...queue] : queue));
 
-  prune();
+  retention.prune();
   // The periodic pass runs here only when no batch is on its way; otherwise the
   // next batch carries it to the writer (see dispatch).
   const pruneTimer = setInterval(() => {
     if (closed) return;
-    if (inflight || queue.length > 0) writtenSincePrune = pruneEvery;
-    else prune();
+    if (inflight || queue.length > 0) retention.markDue();
+    else retention.prune();
   }, opts.pruneIntervalMs ?? 60_000);
   pruneTimer.unref();
 
   return {
     setRetention(next: { events: number; age: number }): void {
-      retention = { ...next };
-      pruneEvery = Math.max(1000, Math.floor(retention.events / 10));
-      if (!closed) prune();
+      retention.set(next);
+      if (!closed) retention.prune();
     },
     append(entry: BusEntry): Promise<void> {
       if (closed) {
@@ -172,11 +233,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
         refused.catch(() => {});
         return refused;
       }
-      let batch = queue[queue.length - 1];
-      if (!batch || batch.entries.length >= maxBatch) {
-        batch = newBatch();
-        queue.push(batch);
-      }
+      const batch = tailBatch(queue, maxBatch);
       batch.entries.push(entry);
       queued++;
       if (entry.seq > last) last = entry.seq;
@@ -192,7 +249,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
       dispatch();
       return Promise.all(waits).then(() => undefined);
     },
-    prune,
+    prune: () => retention.prune(),
     close(): void {
       if (closed) return;
       closed = true;
@@ -204,14 +261,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
       if (inflight) queue.unshift(inflight);
       inflight = null;
       writer.close();
-      for (const batch of queue.splice(0)) {
-        try {
-          syncWriter.writeSync(toRows(batch.entries));
-          batch.resolve();
-        } catch (err) {
-          batch.reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      }
+      writeQueuedSync(syncWriter, queue.splice(0));
       queued = 0;
       db.close();
     },

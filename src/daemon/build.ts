@@ -3,26 +3,27 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CorralConfig } from '../config/schema.js';
 import type { Controller } from '../supervisor/types.js';
+import type { ReloadPlan } from '../config/diff.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { replicaBase, replicasOf, withReplicas } from '../config/replicas.js';
 import { createBus } from '../bus/bus.js';
 import { openCheckedStore, StoreOpenError } from '../bus/store-open.js';
 import { createStoreHandle } from '../bus/store-handle.js';
 import { ensureToken } from '../server/token.js';
-import { createSupervisor } from '../supervisor/supervisor.js';
-import { createLogLoad, createLogSink } from '../logs/index.js';
-import { createResourceMonitor } from '../resources/monitor.js';
+import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
+import { createLogLoad, createLogSink, type LogSink } from '../logs/index.js';
+import { createResourceMonitor, type ResourceMonitor } from '../resources/monitor.js';
 import { DisposerStack } from '../util/disposers.js';
 import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
 import { describeStateDirOwner, ensureDir, isAlive, isCorralProcess, readDaemonInfo, stateDirFor, stateDirOwner, statePaths, writeDaemonInfo, type DaemonInfo } from './paths.js';
 import { endOrphanGroups } from './groups.js';
 import { createGroupRecorder } from './groups.js';
 import { createLogger } from './logger.js';
-import { createPluginHost } from './plugin-host.js';
-import { createReloader } from './reload.js';
-import { createSampleHistory } from '../server/sample-history.js';
-import { createHookGate } from '../hooks/gate.js';
-import { startNotifications } from '../notify/index.js';
+import { createPluginHost, type PluginHost } from './plugin-host.js';
+import { createReloader, type Reloader } from './reload.js';
+import { createSampleHistory, type SampleHistory } from '../server/sample-history.js';
+import { createHookGate, type HookGate } from '../hooks/gate.js';
+import { startNotifications, type Notifications } from '../notify/index.js';
 import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
 import { createBusEndpoint } from './bus-endpoint.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
@@ -114,55 +115,12 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       const previous = current;
       // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
       current = busApplied ? next : { ...next, bus: previous.bus };
-      pluginHost.setPluginDirs(next.plugin_dirs);
-      hookGate.apply(next.hooks);
-      notifications.apply(next);
-      pluginHost.applyLogSettings(next);
-      logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
-      await supervisor.applyPlan(next, plan);
-      for (const name of plan.removed) {
-        monitor.forget(name);
-        samples.forget(name);
-      }
-      // Gone from the file (not `enabled: false`, which keeps it listed), now or since it was disabled: its log is closed.
-      for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
-      if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);
-      if (next.resources.enabled !== previous.resources.enabled) monitor.setEnabled(next.resources.enabled);
+      await applyReload({ pluginHost, hookGate, notifications, logSink, supervisor, monitor, samples }, previous, next, plan);
     },
   });
 
-  // The shutdown waits for serve() to finish (a `corral down` may come while it replays the spool): the stack is then complete.
-  const serving = { done: Promise.resolve() as Promise<unknown> };
-  let stopping: Promise<{ blocked: string[] }> | null = null;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const shutdown = (reason = 'shutdown'): Promise<{ blocked: string[] }> =>
-    (stopping ??= (async () => {
-      await serving.done.catch(() => undefined);
-      logger.info(`shutting down (${reason})`);
-      await stack.dispose();
-      resolveDone();
-      return { blocked: outcome.blocked };
-    })());
-
-  const eachReplica = async (name: string, act: (name: string) => Promise<void>): Promise<void> => {
-    await Promise.all((replicasOf(current.components, name) ?? [name]).map(act));
-  };
-  const controller: Controller = {
-    list: () =>
-      supervisor.list().map((c) => {
-        const base = replicaBase(current.components, c.name);
-        return base === undefined ? c : { ...c, replica_of: base };
-      }),
-    statuses: () => supervisor.statuses(),
-    // The name of an entry with `replicas` means all of its replicas.
-    start: (name) => eachReplica(name, (n) => supervisor.start(n)),
-    stop: (name) => eachReplica(name, (n) => supervisor.stop(n)),
-    restart: (name) => eachReplica(name, (n) => supervisor.restart(n)),
-    reload: () => reloader.reload('api'),
-    // The HTTP answer goes out first; the shutdown runs right after it.
-    shutdown: async () => void setImmediate(() => void shutdown('corral down')),
-  };
+  const { serving, done, shutdown } = createShutdown(logger, stack, outcome);
+  const controller = createController(supervisor, reloader, () => current, shutdown);
 
   return {
     opts,
@@ -284,6 +242,76 @@ async function openBus(p: Prepared) {
 }
 
 export type BuiltDaemon = Awaited<ReturnType<typeof buildDaemon>>;
+
+/** The parts of the daemon a reload tells of the new config. */
+interface ReloadTargets {
+  pluginHost: PluginHost;
+  hookGate: HookGate;
+  notifications: Notifications;
+  logSink: LogSink;
+  supervisor: Supervisor;
+  monitor: ResourceMonitor;
+  samples: SampleHistory;
+}
+
+/** Applies a reloaded config (all but the bus, which the endpoint applies first) to each part of the daemon. */
+async function applyReload(t: ReloadTargets, previous: CorralConfig, next: CorralConfig, plan: ReloadPlan): Promise<void> {
+  const { pluginHost, monitor, samples } = t;
+  pluginHost.setPluginDirs(next.plugin_dirs);
+  t.hookGate.apply(next.hooks);
+  t.notifications.apply(next);
+  pluginHost.applyLogSettings(next);
+  t.logSink.setLimits?.({ maxSize: next.logs.max_size, maxFiles: next.logs.max_files });
+  await t.supervisor.applyPlan(next, plan);
+  for (const name of plan.removed) {
+    monitor.forget(name);
+    samples.forget(name);
+  }
+  // Gone from the file (not `enabled: false`, which keeps it listed), now or since it was disabled: its log is closed.
+  for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
+  if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);
+  if (next.resources.enabled !== previous.resources.enabled) monitor.setEnabled(next.resources.enabled);
+}
+
+/** The daemon's one shutdown (a second call gets the first one's promise), and `done`, settled once it has run. */
+function createShutdown(logger: ReturnType<typeof createLogger>, stack: DisposerStack, outcome: { blocked: string[] }) {
+  // The shutdown waits for serve() to finish (a `corral down` may come while it replays the spool): the stack is then complete.
+  const serving = { done: Promise.resolve() as Promise<unknown> };
+  let stopping: Promise<{ blocked: string[] }> | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const shutdown = (reason = 'shutdown'): Promise<{ blocked: string[] }> =>
+    (stopping ??= (async () => {
+      await serving.done.catch(() => undefined);
+      logger.info(`shutting down (${reason})`);
+      await stack.dispose();
+      resolveDone();
+      return { blocked: outcome.blocked };
+    })());
+  return { serving, done, shutdown };
+}
+
+/** What the API controls: the components (through the supervisor), a reload, the shutdown. */
+function createController(supervisor: Supervisor, reloader: Reloader, config: () => CorralConfig, shutdown: (reason: string) => Promise<unknown>): Controller {
+  const eachReplica = async (name: string, act: (name: string) => Promise<void>): Promise<void> => {
+    await Promise.all((replicasOf(config().components, name) ?? [name]).map(act));
+  };
+  return {
+    list: () =>
+      supervisor.list().map((c) => {
+        const base = replicaBase(config().components, c.name);
+        return base === undefined ? c : { ...c, replica_of: base };
+      }),
+    statuses: () => supervisor.statuses(),
+    // The name of an entry with `replicas` means all of its replicas.
+    start: (name) => eachReplica(name, (n) => supervisor.start(n)),
+    stop: (name) => eachReplica(name, (n) => supervisor.stop(n)),
+    restart: (name) => eachReplica(name, (n) => supervisor.restart(n)),
+    reload: () => reloader.reload('api'),
+    // The HTTP answer goes out first; the shutdown runs right after it.
+    shutdown: async () => void setImmediate(() => void shutdown('corral down')),
+  };
+}
 
 /** Refuses a state directory another config's daemon holds, a second daemon of this config, and an unguarded non-loopback bus. */
 function checkStateDir(stateDir: string, configPath: string, config: CorralConfig): void {
