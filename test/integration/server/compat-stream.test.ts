@@ -1,28 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectReady, http, type TestClient, startTestServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { connectReady, http, startTestServer, type TestServer, useTestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
-const ready = async (url: string): Promise<TestClient> => {
-  const c = await connectReady(url);
-  clients.push(c);
-  return c;
-};
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
+useTestServer();
 
 describe('the observability dashboard\'s /stream and hook sender', () => {
   // Its client pushes `data` as one event: an array there blanked its list until a reload.
   it('a /stream client that falls behind still gets one event per message, never a batch', async () => {
     // Every event past the first waits in the slow-consumer queue: what the dashboard gets when it lags.
     ts = await startTestServer({ slowConsumer: { highWatermark: 1, hardLimit: 64 * 1024 * 1024 } });
-    const stream = await ready(`ws://127.0.0.1:${ts.server.port}/stream?event_type=PostToolUse`);
-    const bus = await ready(ts.wsUrl('?event_type=PostToolUse'));
+    const stream = await connectReady(`ws://127.0.0.1:${ts.server.port}/stream?event_type=PostToolUse`);
+    const bus = await connectReady(ts.wsUrl('?event_type=PostToolUse'));
     for (let i = 0; i < 200; i++) {
       const r = ts.bus.publish({ source_app: 'app', hook_event_type: 'PostToolUse', source: 'app', event_type: 'PostToolUse', session_id: 's', payload: { i, blob: 'z'.repeat(2000) } });
       expect(r.ok).toBe(true);

@@ -1,31 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeError } from '../../../src/schema/errors.js';
-import { connectReady, type Message, type TestClient, type TestServer, startTestServer } from './helpers.js';
+import { connectReady, type TestClient, type Message, type TestServer, startTestServer, useTestServer } from './helpers.js';
 
 // What one client says must not pass for what corral says: an error event it
 // publishes is an ordinary event, and a name it registers after another
 // client does not make the bus report the other's start or stop.
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-const ready = async (url: string): Promise<TestClient> => {
-  const c = await connectReady(url);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await srv?.close();
-  srv = undefined;
-});
+useTestServer();
 
 const ofType = (c: TestClient, type: string) => c.messages.filter((m) => m.type === 'event' && m.data.event_type === type).map((m) => m.data);
 
 describe('forged and borrowed identities', () => {
   it("a client's error.* event is broadcast as an event, never as an `error` message; corral's own errors still are", async () => {
     srv = await startTestServer();
-    const watcher = await ready(srv.wsUrl());
-    const forger = await ready(srv.wsUrl());
+    const watcher = await connectReady(srv.wsUrl());
+    const forger = await connectReady(srv.wsUrl());
     forger.send({ type: 'event', data: { event_type: 'error.CMP002', source: 'forger', session_id: 's', payload: makeError('CMP002', 'forger', 'everything crashed') } });
     forger.send({ type: 'event', data: { event_type: 'forger.done', source: 'forger', session_id: 's', payload: {} } });
     await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'forger.done', 'the event after the forged one');
@@ -39,11 +29,11 @@ describe('forged and borrowed identities', () => {
 
   it('a second client registering the same name and dropping publishes nothing for it; the first one’s stop is its own', async () => {
     srv = await startTestServer();
-    const watcher = await ready(srv.wsUrl('?event_type=component.*,ws.*'));
-    const first = await ready(srv.wsUrl());
+    const watcher = await connectReady(srv.wsUrl('?event_type=component.*,ws.*'));
+    const first = await connectReady(srv.wsUrl());
     first.send({ type: 'register', data: { component: 'tool' } });
     await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.started', 'the first started');
-    const second = await ready(srv.wsUrl());
+    const second = await connectReady(srv.wsUrl());
     second.send({ type: 'register', data: { component: 'tool' } });
     second.close();
     await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'ws.disconnected' && m.data.payload.component === 'tool', 'the second disconnected');
@@ -57,11 +47,11 @@ describe('forged and borrowed identities', () => {
 
   it('when the first client leaves while a second holds the name, the second takes it over with its own started', async () => {
     srv = await startTestServer();
-    const watcher = await ready(srv.wsUrl('?event_type=component.*'));
-    const first = await ready(srv.wsUrl());
+    const watcher = await connectReady(srv.wsUrl('?event_type=component.*'));
+    const first = await connectReady(srv.wsUrl());
     first.send({ type: 'register', data: { component: 'tool' } });
     await watcher.waitFor((m) => m.type === 'event' && m.data.event_type === 'component.started', 'the first started');
-    const second = await ready(srv.wsUrl());
+    const second = await connectReady(srv.wsUrl());
     second.send({ type: 'register', data: { component: 'tool' } });
     // The register is handled before the ping's answer: after it, the second has registered.
     const pong = new Promise<void>((resolve) => second.ws.once('pong', () => resolve()));

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type CorralClient } from '../../../src/client/index.js';
 // The page bound (HISTORY_PAGE_BYTES in src/bus/types.ts).
 const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
-import { connectReady, http, type TestClient, type TestServer, startTestServer } from './helpers.js';
+import { connectReady, http, type TestServer, startTestServer, useTestServer } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 // Replays and history are pages bounded by bytes as well as count: a store
@@ -10,18 +10,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 let srv: TestServer | undefined;
 let client: CorralClient | undefined;
-const clients: TestClient[] = [];
-const ready = async (url: string): Promise<TestClient> => {
-  const c = await connectReady(url);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await client?.close();
-  await srv?.close();
-  client = srv = undefined;
-});
+useTestServer();
 
 // ~184 KB per event (three 60 KiB fields: under the 64 KiB field cap).
 const FIELD = 'x'.repeat(60 * 1024);
@@ -38,7 +27,7 @@ describe('replay and history pages', () => {
     publishBig(60);
     await srv.store.flush();
     const sizes: number[] = [];
-    const c = await ready(srv.wsUrl('?event_type=big.*&after=0'));
+    const c = await connectReady(srv.wsUrl('?event_type=big.*&after=0'));
     c.ws.on('message', (raw: Buffer) => sizes.push(raw.length));
     const got: number[] = [];
     let page = c.messages.find((m) => m.type === 'initial')!;

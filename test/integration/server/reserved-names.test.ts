@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectReady, http, startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { connectReady, http, startTestServer, type TestServer, useTestServer } from './helpers.js';
 
 let ts: TestServer | null = null;
-const clients: TestClient[] = [];
-const ready = async (url: string): Promise<TestClient> => {
-  const c = await connectReady(url);
-  clients.push(c);
-  return c;
-};
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await ts?.close();
-  ts = null;
-});
+useTestServer();
 
 const base = { session_id: 's', payload: {} };
 
@@ -48,7 +38,7 @@ describe('corral\'s own names, whatever their case or spaces', () => {
 
   it('registering on the bus as CORRAL or " corral" is refused', async () => {
     ts = await startTestServer();
-    const c = await ready(ts.wsUrl());
+    const c = await connectReady(ts.wsUrl());
     for (const component of ['CORRAL', ' corral', 'Corral ']) {
       c.messages.length = 0;
       c.send({ type: 'register', data: { component } });
@@ -77,7 +67,7 @@ describe('timestamps', () => {
 
   it('over the WebSocket too: WS003 naming the range', async () => {
     ts = await startTestServer();
-    const c = await ready(ts.wsUrl());
+    const c = await connectReady(ts.wsUrl());
     c.send({ type: 'event', data: { ...base, source: 'app', event_type: 'x', timestamp: 1e300 } });
     const err = await c.waitFor((m) => m.type === 'error', 'the refusal');
     expect(err.data.error_code).toBe('WS003');
