@@ -35,8 +35,8 @@ export function transpileSrc(entry: string, outName: string): string {
     const tmp = `${out}.${process.pid}.tmp`;
     writeFileSync(tmp, outputText);
     renameSync(tmp, out);
-    // Only runtime imports survive transpiling; follow the relative ones.
-    for (const m of outputText.matchAll(/(?:from|import)\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+    // Only runtime imports survive transpiling; follow the relative ones, dynamic `import('./x.js')` included.
+    for (const m of outputText.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
       queue.push(resolve(dirname(file), `${m[1]}.ts`));
     }
   }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli, project, ps, repo, running } from './helpers.js';
 import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { freePort } from '../../helpers/free-port.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -17,7 +18,8 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 describe('the default ecosystem (config/ecosystem.yaml)', () => {
   it.runIf(hasTmux)('comes up with nothing but the project, reports hand-made tmux windows, and down leaves nothing', async () => {
     const socket = `corral-test-${process.pid}-${Date.now()}`;
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the kernel just handed out: a random one could be a port another test's socket holds.
+    const port = await freePort();
     const p = project('');
     cleanups.push(p.cleanup);
     cleanups.push(() => killTestTmuxServer(socket));

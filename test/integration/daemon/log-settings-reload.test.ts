@@ -38,7 +38,7 @@ describe('a reload applies logs: to the logs already open', () => {
     // The same process (a logs change restarts nothing), its log now rotating at 1 KiB, two files kept.
     await waitFor('talker.log to rotate', () => readdirSync(logs).filter((f) => f.startsWith('talker.log.')), (f) => f.length > 0);
     expect(t.pidOf('talker')).toBe(pid);
-    await waitFor('a second rotation', () => (existsSync(join(logs, 'talker.log.1')) ? statSync(join(logs, 'talker.log.1')).size : 0), (n) => n > 0 && n <= 1024);
+    await waitFor('a second rotation', () => sizeOf(join(logs, 'talker.log.1')), (n) => n > 0 && n <= 1024);
     // Two files kept (max_files 2). A rotation renames talker.log before it opens the next one, so talker.log may be missing for a moment.
     const files = readdirSync(logs).filter((f) => f.startsWith('talker.log'));
     expect(files).toContain('talker.log.1');
@@ -59,4 +59,13 @@ function openBy(pid: number, file: string): boolean {
     } catch {}
   }
   return false;
+}
+
+/** A file's size, 0 while it does not exist (a rotation renames it away for a moment). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
