@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, fixtures, killMarked, processesWithMarker, project, ps, running } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { freePort } from '../../helpers/free-port.js';
 
 // Each test marks its components' environment, so it can find every process they
 // started (grandchildren included) and prove none is left.
@@ -36,7 +37,7 @@ components:
 describe('corral up -d / ps / events / down (a new user’s first session)', () => {
   it('starts in dependency order, restarts by hand-killed pids, fails the crasher, and down leaves nothing', async () => {
     const marker = `corral-test-${randomUUID()}`;
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const p = project(threeComponents(marker, port));
     cleanups.push(p.cleanup);
 
@@ -82,7 +83,7 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
 
   it('after the daemon is SIGKILLed, the next up ends what it left (grandchildren too) before starting again', async () => {
     const marker = `corral-test-${randomUUID()}`;
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const p = project(threeComponents(marker, port));
     cleanups.push(p.cleanup);
     await cli(['up', '-d'], p.dir);
