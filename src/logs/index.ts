@@ -4,3 +4,4 @@ export { followLogs, type FollowOptions } from './follow-logs.js';
 export { formatLogLine, parseLogLine, logFileName } from './format.js';
 export type { LogLine, LogSink, LogStream } from './types.js';
 export { createLogLoad, type LogLoad } from './load.js';
+export { terminalText } from './terminal-text.js';

@@ -1,6 +1,6 @@
 // Every tool answer goes into a model's context window: each one is bounded
 // here, in lines and in characters, and says what it left out.
-import { terminalText } from '../cli/log-view.js';
+import { terminalText } from '../logs/terminal-text.js';
 import type { LogLine } from '../logs/types.js';
 import type { CorralEvent } from '../schema/events.js';
 

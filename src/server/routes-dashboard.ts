@@ -1,6 +1,7 @@
 import type { DashboardSource } from './types.js';
 import { createRedactor, type RedactOptions, type Redactor } from '../bus/redact.js';
 import { readLogTail } from '../logs/read-log-tail.js';
+import { terminalText } from '../logs/terminal-text.js';
 import type { DashboardComponent, DashboardComponents, DashboardLog, DashboardLogLine } from '../schema/dashboard.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { checkPublishAuth } from './guard.js';
@@ -11,23 +12,6 @@ import type { SampleHistory } from './sample-history.js';
 /** Default and largest number of log lines one request returns. */
 export const LOG_LINES_DEFAULT = 200;
 export const LOG_LINES_MAX = 2000;
-
-// CSI (colours, cursor moves), OSC (titles, links: up to BEL or ST), other two-byte escapes.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-// Control characters other than tab (a carriage return inside a line is a terminal's redraw).
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
-
-/** A line of terminal output as text: escapes removed; for a line a pty redrew with `\r`, what was left visible. */
-export function cleanTerminalText(text: string): string {
-  let s = text.includes('\u001b') ? text.replace(ANSI, '') : text;
-  if (s.includes('\r')) {
-    const parts = s.split('\r').filter((p) => p !== '');
-    s = parts.length > 0 ? parts[parts.length - 1]! : '';
-  }
-  return s.replace(CONTROL, '');
-}
 
 /** The table row a read-only viewer sees: no attach socket (it drives a terminal), reasons masked like events. */
 export function publicComponent(c: ComponentInfo, samples: SampleHistory, since: number | undefined, redactor: Redactor): DashboardComponent {
@@ -124,7 +108,7 @@ export function createDashboardRoutes(source: DashboardSource | undefined) {
       return sendError(req, res, 404, `no component named "${name}"; the components are: ${names.length > 0 ? names.join(', ') : '(none)'}`);
     }
     const r = currentRedactor();
-    const tail: DashboardLogLine[] = readLogTail(source.logsDir, name, lines).map((l) => ({ time: l.time, stream: l.stream, text: r.redactString(cleanTerminalText(l.text)) }));
+    const tail: DashboardLogLine[] = readLogTail(source.logsDir, name, lines).map((l) => ({ time: l.time, stream: l.stream, text: r.redactString(terminalText(l.text, false)) }));
     const note =
       info.plugin === 'tmux'
         ? `${name} runs in tmux: its output is in its tmux window (corral attach ${name}); below, what corral logged about it`

@@ -2,7 +2,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { formatLine, mergeTails, showLogs, terminalText } from '../../../src/cli/log-view.js';
+import { formatLine, mergeTails, showLogs } from '../../../src/cli/log-view.js';
+import { terminalText } from '../../../src/logs/terminal-text.js';
 import { run } from '../../../src/cli/logs.js';
 import { waitFor } from '../../helpers/wait-for.js';
 

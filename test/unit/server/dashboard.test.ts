@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { browserOpener, dashboardUrl } from '../../../src/cli/dashboard.js';
-import { cleanTerminalText } from '../../../src/server/routes-dashboard.js';
+import { terminalText } from '../../../src/logs/terminal-text.js';
+
+const cleanTerminalText = (text: string) => terminalText(text, false);
 import { createSampleHistory } from '../../../src/server/sample-history.js';
 import { acceptedEncodings, contentSecurityPolicy } from '../../../src/server/static.js';
 
