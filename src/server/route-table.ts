@@ -4,10 +4,7 @@ import { NOTIFY_ROUTES } from './routes-notify.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import { getHealth } from './routes-health.js';
 import type { Route, UpgradeContext } from './routes.js';
-import type { RouteContext } from './route-context.js';
-
-/** The dashboard's data routes (createDashboardRoutes in routes-dashboard.ts). */
-type DashboardHandler = (ctx: RouteContext, method: string, parts: string[]) => Promise<void>;
+import type { DashboardRoutes } from './routes-dashboard.js';
 import { COMPAT_STREAM_PATH } from './ws-hub.js';
 
 /**
@@ -16,7 +13,7 @@ import { COMPAT_STREAM_PATH } from './ws-hub.js';
  * observability dashboard's `/stream`). 404, 405 and `Allow` are derived
  * from it (routes.ts); each route's `auth` is checked before its handler runs.
  */
-export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, dashboard: DashboardHandler): Route[] {
+export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, dashboard: DashboardRoutes): Route[] {
   return [
     { method: 'GET', path: '/health', auth: 'none', handler: getHealth },
     { method: 'GET', path: '/events', auth: 'publish', handler: getEvents },
@@ -25,8 +22,8 @@ export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, 
     { method: 'GET', path: '/events/filter-options', auth: 'publish', handler: getFilterOptions },
     { method: 'POST', path: '/hooks/:event', auth: 'publish', handler: (ctx, p) => postHook(ctx, p.event!) },
     // The web dashboard's read-only data: the same access as reading the bus (routes-dashboard.ts).
-    { method: 'GET', path: '/dashboard/components', auth: 'publish', handler: (ctx) => dashboard(ctx, 'GET', ['dashboard', 'components']) },
-    { method: 'GET', path: '/dashboard/logs/:name', auth: 'publish', handler: (ctx, p) => dashboard(ctx, 'GET', ['dashboard', 'logs', p.name!]) },
+    { method: 'GET', path: '/dashboard/components', auth: 'publish', handler: dashboard.components },
+    { method: 'GET', path: '/dashboard/logs/:name', auth: 'publish', handler: dashboard.log },
     ...CONTROL_ROUTES,
     ...DECISION_ROUTES,
     ...NOTIFY_ROUTES,

@@ -3,9 +3,8 @@ import { createRedactor, type RedactOptions, type Redactor } from '../bus/redact
 import { readLogTail } from '../logs/read-log-tail.js';
 import { terminalText } from '../logs/terminal-text.js';
 import type { DashboardComponent, DashboardComponents, DashboardLog, DashboardLogLine } from '../schema/dashboard.js';
-import type { ComponentInfo } from '../supervisor/types.js';
-import { checkPublishAuth } from './guard.js';
-import { sendError, sendJson, sendMethodNotAllowed } from './http-util.js';
+import type { ComponentInfo, Controller } from '../supervisor/types.js';
+import { sendError, sendJson } from './http-util.js';
 import type { RouteContext } from './route-context.js';
 import type { SampleHistory } from './sample-history.js';
 
@@ -61,21 +60,33 @@ export function createDashboardRoutes(source: DashboardSource | undefined) {
     return redactor;
   };
 
-  return async function handleDashboard(ctx: RouteContext, method: string, parts: string[]): Promise<void> {
-    const { req, res, url } = ctx;
+  /**
+   * What both routes check first (the path, the method and who may ask are
+   * the route table's): the rate limit and a running supervisor. Null when
+   * the request was answered with a refusal.
+   */
+  const admit = (ctx: RouteContext): { controller: Controller; source: DashboardSource } | null => {
+    const { req, res } = ctx;
     req.resume();
-    const path = `/${parts.join('/')}`;
-    const known = path === '/dashboard/components' || (parts.length === 3 && parts[1] === 'logs');
-    if (!known) return sendError(req, res, 404, `no route ${method} ${path}`);
-    if (method !== 'GET') return sendMethodNotAllowed(req, res, method, path, ['GET']);
-    const refusal = checkPublishAuth(ctx.guard, req, url);
-    if (refusal) return sendError(req, res, refusal.status, refusal.message, { code: 'WS005' });
-    if (!ctx.bucket().take(1)) return sendError(req, res, 429, `rate limited: more than ${ctx.opts.rateLimit.rate} requests/s from ${req.socket.remoteAddress}`, { code: 'WS004' }, { 'retry-after': '1' });
+    if (!ctx.bucket().take(1)) {
+      void sendError(req, res, 429, `rate limited: more than ${ctx.opts.rateLimit.rate} requests/s from ${req.socket.remoteAddress}`, { code: 'WS004' }, { 'retry-after': '1' });
+      return null;
+    }
     const controller = ctx.opts.controller;
-    if (!controller || !source) return sendError(req, res, 503, 'no supervisor is running yet');
-    const noStore = { 'cache-control': 'no-store' };
+    if (!controller || !source) {
+      void sendError(req, res, 503, 'no supervisor is running yet');
+      return null;
+    }
+    return { controller, source };
+  };
+  const noStore = { 'cache-control': 'no-store' };
 
-    if (parts[1] === 'components') {
+  return {
+    /** GET /dashboard/components[?since=MS] */
+    async components(ctx: RouteContext): Promise<void> {
+      const ok = admit(ctx);
+      if (!ok) return;
+      const { req, res, url } = ctx;
       const sinceText = url.searchParams.get('since');
       const since = sinceText === null || sinceText === '' ? undefined : Number(sinceText);
       if (since !== undefined && !(Number.isFinite(since) && since >= 0)) {
@@ -83,39 +94,49 @@ export function createDashboardRoutes(source: DashboardSource | undefined) {
       }
       const r = currentRedactor();
       const body: DashboardComponents = {
-        components: controller.list().map((c) => publicComponent(c, source.samples, since, r)),
+        components: ok.controller.list().map((c) => publicComponent(c, ok.source.samples, since, r)),
         server_time: Date.now(),
-        samples_kept: source.samples.capacity,
+        samples_kept: ok.source.samples.capacity,
       };
       return sendJson(req, res, 200, body, noStore);
-    }
+    },
 
-    let name: string;
-    try {
-      name = decodeURIComponent(parts[2]!);
-    } catch {
-      return sendError(req, res, 400, `bad component name ${JSON.stringify(parts[2])}`);
-    }
-    const linesText = url.searchParams.get('lines');
-    const lines = linesText === null ? LOG_LINES_DEFAULT : Number(linesText);
-    if (!Number.isInteger(lines) || lines < 0 || lines > LOG_LINES_MAX) {
-      return sendError(req, res, 400, `lines must be a whole number from 0 to ${LOG_LINES_MAX}, got ${JSON.stringify(linesText)}`);
-    }
-    // Only a component of the config: the name becomes a file name, and the daemon's own log is not a component's.
-    const info = controller.list().find((c) => c.name === name);
-    if (!info) {
-      const names = controller.list().map((c) => c.name);
-      return sendError(req, res, 404, `no component named "${name}"; the components are: ${names.length > 0 ? names.join(', ') : '(none)'}`);
-    }
-    const r = currentRedactor();
-    const tail: DashboardLogLine[] = readLogTail(source.logsDir, name, lines).map((l) => ({ time: l.time, stream: l.stream, text: r.redactString(terminalText(l.text, false)) }));
-    const note =
-      info.plugin === 'tmux'
-        ? `${name} runs in tmux: its output is in its tmux window (corral attach ${name}); below, what corral logged about it`
-        : tail.length === 0
-          ? `${name} has printed nothing yet`
-          : null;
-    const body: DashboardLog = { component: name, lines: tail, note };
-    return sendJson(req, res, 200, body, noStore);
+    /** GET /dashboard/logs/NAME[?lines=N] */
+    async log(ctx: RouteContext, params: Record<string, string>): Promise<void> {
+      const ok = admit(ctx);
+      if (!ok) return;
+      const { req, res, url } = ctx;
+      const { controller } = ok;
+      let name: string;
+      try {
+        name = decodeURIComponent(params.name!);
+      } catch {
+        return sendError(req, res, 400, `bad component name ${JSON.stringify(params.name)}`);
+      }
+      const linesText = url.searchParams.get('lines');
+      const lines = linesText === null ? LOG_LINES_DEFAULT : Number(linesText);
+      if (!Number.isInteger(lines) || lines < 0 || lines > LOG_LINES_MAX) {
+        return sendError(req, res, 400, `lines must be a whole number from 0 to ${LOG_LINES_MAX}, got ${JSON.stringify(linesText)}`);
+      }
+      // Only a component of the config: the name becomes a file name, and the daemon's own log is not a component's.
+      const info = controller.list().find((c) => c.name === name);
+      if (!info) {
+        const names = controller.list().map((c) => c.name);
+        return sendError(req, res, 404, `no component named "${name}"; the components are: ${names.length > 0 ? names.join(', ') : '(none)'}`);
+      }
+      const r = currentRedactor();
+      const tail: DashboardLogLine[] = readLogTail(ok.source.logsDir, name, lines).map((l) => ({ time: l.time, stream: l.stream, text: r.redactString(terminalText(l.text, false)) }));
+      const note =
+        info.plugin === 'tmux'
+          ? `${name} runs in tmux: its output is in its tmux window (corral attach ${name}); below, what corral logged about it`
+          : tail.length === 0
+            ? `${name} has printed nothing yet`
+            : null;
+      const body: DashboardLog = { component: name, lines: tail, note };
+      return sendJson(req, res, 200, body, noStore);
+    },
   };
 }
+
+/** The two data routes, for the route table (route-table.ts). */
+export type DashboardRoutes = ReturnType<typeof createDashboardRoutes>;
