@@ -24,7 +24,7 @@ import { createReloader, type Reloader } from './reload.js';
 import { createSampleHistory, type SampleHistory } from '../server/sample-history.js';
 import { createHookGate, type HookGate } from '../hooks/gate.js';
 import { startNotifications, type Notifications } from '../notify/index.js';
-import { CORRAL_SOURCE } from '../schema/publisher-rules.js';
+import { publishOwn } from '../bus/own-events.js';
 import { createBusEndpoint } from './bus-endpoint.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
 import { DaemonStartError } from './start-error.js';
@@ -48,7 +48,7 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   const token = ensureToken(stateDir);
   const { store, bus } = await openBus(prepared);
   // Hook decisions (hooks:) and notifications (notify:): self-contained, told of each reload, ended at shutdown.
-  const hookGate = createHookGate(current.hooks, (type, payload) => void bus.publish({ event_type: type, source: CORRAL_SOURCE, session_id: bus.sessionId, payload }));
+  const hookGate = createHookGate(current.hooks, (type, payload) => void publishOwn(bus, type, payload));
   const notifications = startNotifications({ bus, config: current, configDir: dirname(configPath), logger });
   stack.push({ what: 'stop the notifications', run: () => notifications.dispose() });
 

@@ -1,32 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { DecidedBy, OwnEventPayloads, PendingDecision } from '../schema/payloads.js';
 
 /** Most decisions held at once; the next `ask` is answered at once with the default (and says so). */
 export const MAX_PENDING = 256;
 
-/** How a pending decision ended. */
-export type DecidedBy = 'user' | 'timeout' | 'client_gone' | 'shutdown';
-
-/** One held request, as `corral decisions` and `GET /api/decisions` list it. */
-export interface PendingDecision {
-  decision_id: string;
-  /** `hook`: a PreToolUse/PermissionRequest held open; `hitl`: the observability dashboard's human-in-the-loop question. */
-  kind: 'hook' | 'hitl';
-  hook: string;
-  session_id: string;
-  /** The Claude Code project (the hook's `source_app`: its cwd's last part). */
-  project: string;
-  tool: string;
-  /** The rule that asked (`ask[0]`), or `humanInTheLoop`. */
-  rule: string;
-  /** What the person is asked (the reason, or the HITL question). */
-  question: string;
-  /** The id of the stored event that asked. */
-  event_id: string;
-  created_at: number;
-  expires_at: number;
-  /** A short view of the tool input. */
-  input?: string;
-}
+export type { DecidedBy, PendingDecision } from '../schema/payloads.js';
 
 /** The outcome a waiting request is given. */
 export interface Outcome {
@@ -43,8 +21,8 @@ interface Held {
   settle: (o: Outcome) => void;
 }
 
-/** Publishes one of corral's own events (the daemon's bus, with `source: corral`). */
-export type PublishOwn = (type: string, payload: Record<string, unknown>) => void;
+/** Publishes one of corral's own decision events (publishOwn on the daemon's bus, src/bus/own-events.ts). */
+export type PublishOwn = <K extends 'hook.decision.pending' | 'hook.decision.made'>(type: K, payload: OwnEventPayloads[K]) => void;
 
 export interface DecisionsOptions {
   publish: PublishOwn;

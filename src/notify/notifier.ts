@@ -1,3 +1,5 @@
+import { publishOwn } from '../bus/own-events.js';
+import type { NotifyPayload } from '../schema/payloads.js';
 import type { NotifyRule } from '../config/notify-schema.js';
 import type { Bus, BusEntry } from '../bus/types.js';
 import type { CorralEvent } from '../schema/events.js';
@@ -67,8 +69,8 @@ export interface Notifier {
 }
 
 /** Dropped and throttled notifications since the last outcome, said once and reset. */
-function counts(s: RuleState): Record<string, number> {
-  const out: Record<string, number> = {};
+function counts(s: RuleState): Pick<NotifyPayload, 'dropped' | 'throttled'> {
+  const out: Pick<NotifyPayload, 'dropped' | 'throttled'> = {};
   if (s.dropped > 0) out.dropped = s.dropped;
   if (s.throttled > 0) out.throttled = s.throttled;
   s.dropped = 0;
@@ -94,8 +96,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   let disposed = false;
   const timers = new Set<NodeJS.Timeout>();
 
-  const publish = (type: 'notify.sent' | 'notify.failed', payload: Record<string, unknown>) => {
-    const r = bus.publish({ event_type: type, source: 'corral', session_id: bus.sessionId, payload });
+  const publish = (type: 'notify.sent' | 'notify.failed', payload: NotifyPayload) => {
+    const r = publishOwn(bus, type, payload);
     if (!r.ok) logger?.warn(`${type} not published: ${r.error.error_message}`);
   };
 

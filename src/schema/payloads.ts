@@ -170,6 +170,72 @@ export interface TmuxWindowChangedPayload {
   component?: string;
 }
 
+/** `notify.sent` / `notify.failed`: one delivery of a `notify:` rule (src/notify/). */
+export interface NotifyPayload {
+  rule: string;
+  destination: string;
+  attempt: number;
+  component: string;
+  event_type: string;
+  event_id: string;
+  /** `notify.sent`: the title sent. */
+  title?: string;
+  /** `notify.failed`: why the last try failed. */
+  error?: string;
+  /** Sent by `corral notify test`. */
+  test?: true;
+  /** Deliveries dropped (queue full) or throttled (`every`) since the last event of this rule. */
+  dropped?: number;
+  throttled?: number;
+  /** The first success after the destination was down: for how long, and how many deliveries failed meanwhile. */
+  recovered_after_ms?: number;
+  failed_while_down?: number;
+}
+
+/** How a pending hook decision ended. */
+export type DecidedBy = 'user' | 'timeout' | 'client_gone' | 'shutdown';
+
+/** `hook.decision.pending`: one held request, as `corral decisions` and `GET /api/decisions` list it. */
+export interface PendingDecision {
+  decision_id: string;
+  /** `hook`: a PreToolUse/PermissionRequest held open; `hitl`: the observability dashboard's human-in-the-loop question. */
+  kind: 'hook' | 'hitl';
+  hook: string;
+  session_id: string;
+  /** The Claude Code project (the hook's `source_app`: its cwd's last part). */
+  project: string;
+  tool: string;
+  /** The rule that asked (`ask[0]`), or `humanInTheLoop`. */
+  rule: string;
+  /** What the person is asked (the reason, or the HITL question). */
+  question: string;
+  /** The id of the stored event that asked. */
+  event_id: string;
+  created_at: number;
+  expires_at: number;
+  /** A short view of the tool input. */
+  input?: string;
+}
+
+/** `hook.decision.made`: how a pending decision ended. */
+export interface DecisionMadePayload {
+  /** Absent for a `deny` rule's answer, which held nothing. */
+  decision_id?: string;
+  kind?: PendingDecision['kind'];
+  hook: string;
+  session_id: string;
+  tool: string;
+  rule: string;
+  event_id: string;
+  decision: 'allow' | 'deny';
+  reason: string;
+  /** `rule`: a `hooks.deny` rule answered at once. */
+  by: DecidedBy | 'rule';
+  waited_ms: number;
+  /** The dashboard's whole answer (a HITL `response`, `choice`, `permission`), when there is one. */
+  response?: Record<string, unknown>;
+}
+
 /** Every event type corral publishes itself, with its payload type (errors go through `Bus.publishError`). */
 export interface OwnEventPayloads {
   'component.started': StartedPayload;
@@ -181,6 +247,10 @@ export interface OwnEventPayloads {
   'resource.alert': ResourcePayload;
   'tmux.session.created': TmuxSessionCreatedPayload;
   'tmux.window.changed': TmuxWindowChangedPayload;
+  'notify.sent': NotifyPayload;
+  'notify.failed': NotifyPayload;
+  'hook.decision.pending': PendingDecision;
+  'hook.decision.made': DecisionMadePayload;
 }
 
 /** An event type corral publishes itself. */

@@ -1,3 +1,4 @@
+import { publishOwn } from '../bus/own-events.js';
 import type { ServerResponse } from 'node:http';
 import WebSocket from 'ws';
 import { decisionAnswer, MAX_PENDING, type HookGate, type Outcome, type RuleVerdict } from '../hooks/gate.js';
@@ -20,7 +21,7 @@ export async function answerHook(ctx: RouteContext, gate: HookGate | undefined, 
   const verdict: RuleVerdict = gate ? gate.judge(hook, body) : { kind: 'none' };
   if (verdict.kind === 'none') return end(res, 202, headers, '{}');
   if (verdict.kind === 'deny') {
-    ctx.opts.bus.publish(own(ctx, 'hook.decision.made', { hook, session_id: entry.event.session_id, tool: verdict.tool, rule: verdict.rule, event_id: entry.event.id, decision: 'deny', reason: verdict.reason, by: 'rule', waited_ms: 0 }));
+    publishOwn(ctx.opts.bus, 'hook.decision.made', { hook, session_id: entry.event.session_id, tool: verdict.tool, rule: verdict.rule, event_id: entry.event.id, decision: 'deny', reason: verdict.reason, by: 'rule', waited_ms: 0 });
     return end(res, 200, headers, JSON.stringify(decisionAnswer(hook, 'deny', verdict.reason)));
   }
   const input = (body as { tool_input?: unknown }).tool_input;
@@ -44,10 +45,6 @@ export async function answerHook(ctx: RouteContext, gate: HookGate | undefined, 
 function end(res: ServerResponse, status: number, headers: Record<string, string | number>, text: string): void {
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function own(ctx: RouteContext, type: string, payload: Record<string, unknown>) {
-  return { event_type: type, source: 'corral', session_id: ctx.opts.bus.sessionId, payload };
 }
 
 interface HitlRequest {
