@@ -27,6 +27,7 @@ export const ERRORS = {
   CMP003: { message: 'no component named "%s"', status: 404, exitCode: 1, wire: false },
   CMP004: { message: 'component "%s" is disabled (enabled: false in the config)', status: 409, exitCode: 1, wire: false },
   CMP005: { message: 'start did not complete within %s ms', status: 504, exitCode: 1, wire: false },
+  CMP006: { message: '%s', status: 400, exitCode: 2, wire: false }, // `up`/`down` named a component or profile the config does not have
   // The command line.
   CLI001: { message: '%s', status: 400, exitCode: 2, wire: false }, // usage: a wrong flag or argument
   CLI002: { message: '%s', status: 503, exitCode: 1, wire: false }, // no daemon runs for this config

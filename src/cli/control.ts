@@ -1,5 +1,5 @@
 import type { ReloadResult } from '../supervisor/types.js';
-import { UsageError, parseArgs, useColor } from './args.js';
+import { UsageError, noWords, parseArgs, useColor } from './args.js';
 import { apiRequest, findDaemon } from './daemon-client.js';
 import { displayPath, formatIssue, plural } from './format.js';
 import { runCommand } from './run-command.js';
@@ -9,6 +9,7 @@ import type { ComponentInfo } from '../supervisor/types.js';
 export function run(args: string[], command: string): Promise<number> {
   return runCommand(async () => {
     const { flags, positionals } = parseArgs(args, {});
+    if (command === 'reload') noWords(positionals, 'reload');
     const target = findDaemon(flags.config as string | undefined);
     if (command === 'reload') {
       const res = await apiRequest<(Partial<ReloadResult> & { error?: string }) | null>(target, 'POST', '/api/reload');

@@ -3,10 +3,13 @@ import { findConfig } from '../daemon/paths.js';
 import { parseArgs } from './args.js';
 import { runCommand } from './run-command.js';
 
-/** `corral daemon -c FILE`: the daemon in the foreground with its log on stderr (what `corral up -d` starts). */
+/**
+ * `corral daemon -c FILE [--profile P]... [NAME...]`: the daemon in the foreground with its log on stderr (what
+ * `corral up -d` starts); the names and profiles are `corral up`'s.
+ */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags } = parseArgs(args, {});
+    const { flags, positionals, lists } = parseArgs(args, { profile: 'list' });
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath) {
       process.stderr.write('corral daemon: no config found (give -c FILE, set CORRAL_CONFIG, or create corral.yaml or config/ecosystem.yaml in this directory or a parent)\n');
@@ -18,6 +21,7 @@ export function run(args: string[]): Promise<number> {
         configPath,
         version: corralVersion(),
         handleSignals: true,
+        selection: { names: positionals, profiles: lists.profile ?? [] },
         echoLog: (line) => process.stderr.write(line),
       });
       await daemon.done;

@@ -2,7 +2,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../client/backoff.js';
 import { createClient } from '../client/client.js';
 import type { CorralEvent } from '../schema/events.js';
 import type { EventFilter } from '../schema/messages.js';
-import { parseArgs, UsageError, useColor } from './args.js';
+import { noWords, parseArgs, UsageError, useColor } from './args.js';
 import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
 import { commandUsage, usageLine } from './main.js';
@@ -193,7 +193,9 @@ export async function run(args: string[]): Promise<number> {
   let limit: number | undefined;
   let flags: Record<string, string | boolean>;
   try {
-    flags = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' }).flags;
+    const parsed = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' });
+    flags = parsed.flags;
+    noWords(parsed.positionals);
     if (flags.help) {
       process.stdout.write(commandUsage('events'));
       return 0;

@@ -1,6 +1,6 @@
-// The CLI entry: finds the command and loads only its module, so a quick
+// The CLI entry: finds the command and loads only its module (COMMANDS), so a quick
 // command such as `corral ps` does not pay for the daemon's imports.
-const COMMANDS: Record<string, string> = {
+export const COMMANDS: Record<string, string> = {
   up: './up.js',
   down: './down.js',
   ps: './ps.js',
@@ -32,9 +32,13 @@ const USAGE = `corral — a supervisor for a local ecosystem, with one event bus
 
 usage: corral <command> [options]
 
-  up [-c FILE] [-d]           start the daemon and every component (foreground; -d detaches)
-  down                        stop every component, then the daemon
-  ps [--json]                 components: state, pid, uptime, restarts, cpu, memory, health
+  up [NAME...] [--profile P] [-d] [--timeout T]
+                              start the daemon and the components (foreground; -d detaches and waits until ready);
+                              NAME: only those and what they depend on; --profile P (repeatable): also the
+                              components in profile P (the others are inactive)
+  down [NAME...] [--timeout T]
+                              stop every component, then the daemon; NAME: those and what depends on them (the daemon stays)
+  ps [NAME...] [--json]       components: state, pid, uptime, restarts, cpu, memory, health
                               (also: ls, list, status)
   start|stop|restart NAME...  act on components; \`all\`: every enabled one
   reload                      re-read the config and apply the changes
@@ -46,7 +50,7 @@ usage: corral <command> [options]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;
                               WINDOW: another window of a tmux component's session, by name or index
-  validate [-c FILE] [--json] check a config file
+  validate [FILE] [--json]     check a config file (FILE, else -c FILE or the one found from here)
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   hook --print-settings [--http]
                               print Claude Code's hooks settings for corral (--http: http hooks, no process)

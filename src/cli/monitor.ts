@@ -3,7 +3,7 @@ import { runInteractive } from '../monitor/app.js';
 import { fetchComponents, fetchRecentEvents } from '../monitor/fetch.js';
 import { addEvents, applyComponents, createMonitorState } from '../monitor/model.js';
 import { renderOnce } from '../monitor/render.js';
-import { parseArgs, UsageError, useColor } from './args.js';
+import { noWords, parseArgs, UsageError, useColor } from './args.js';
 import type { MonitorTarget } from '../monitor/target.js';
 import { apiRequest, busClientTarget, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { runCommand } from './run-command.js';
@@ -20,7 +20,7 @@ export function run(args: string[]): Promise<number> {
       { once: 'boolean', lines: 'value', type: 'value', source: 'value', session: 'value' },
       { n: 'lines' },
     );
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    noWords(positionals, 'monitor');
     const lines = flags.lines === undefined ? 20 : Number(flags.lines);
     if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`--lines needs a whole number, got "${String(flags.lines)}"`);
     const filter: EventFilter = {};

@@ -4,19 +4,34 @@ import { apiRequest, findDaemon } from './daemon-client.js';
 import { renderComponents } from './format.js';
 import { runCommand } from './run-command.js';
 
-/** `corral ps [--json]`: one row per component. */
+/** `corral ps [NAME...] [--json]`: one row per component, or per named one (NAME of an entry with `replicas`: each replica). */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags } = parseArgs(args, { json: 'boolean' });
+    const { flags, positionals } = parseArgs(args, { json: 'boolean' });
     const target = findDaemon(flags.config as string | undefined);
     const res = await apiRequest<{ components: ComponentInfo[] } | ComponentInfo[]>(target, 'GET', '/api/components');
     if (res.status !== 200) {
       process.stderr.write(`corral ps: the daemon answered ${res.status}: ${JSON.stringify(res.body)}\n`);
       return 1;
     }
-    const components = Array.isArray(res.body) ? res.body : res.body.components;
+    const all = Array.isArray(res.body) ? res.body : res.body.components;
+    const components = positionals.length > 0 ? pick(all, positionals) : all;
+    if (components === null) return 2;
     if (flags.json) process.stdout.write(`${JSON.stringify(components)}\n`);
     else process.stdout.write(renderComponents(components, useColor()));
     return 0;
   });
+}
+
+/** The rows of these names, in the daemon's order; null (said on stderr, with the names there are) when one is unknown. */
+function pick(all: ComponentInfo[], names: string[]): ComponentInfo[] | null {
+  const matches = (c: ComponentInfo, n: string) => c.name === n || c.replica_of === n;
+  const unknown = names.filter((n) => !all.some((c) => matches(c, n)));
+  if (unknown.length > 0) {
+    const listed = unknown.map((n) => `"${n}"`).join(', ');
+    const known = all.map((c) => c.name);
+    process.stderr.write(`corral ps: no component${unknown.length > 1 ? 's' : ''} named ${listed}; the components are: ${known.length > 0 ? known.join(', ') : '(none)'}\n`);
+    return null;
+  }
+  return all.filter((c) => names.some((n) => matches(c, n)));
 }

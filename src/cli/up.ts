@@ -5,15 +5,18 @@ import { corralVersion } from '../version.js';
 import { daemonBaseUrl, ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs, useColor } from './args.js';
-import { apiRequest, findDaemon, ownStateDir, DaemonNotRunningError } from './daemon-client.js';
+import { apiRequest, findDaemon, ownStateDir } from './daemon-client.js';
+import { describeNotReady, stillRunningHint, waitReady } from './up-ready.js';
+import type { Selection } from '../supervisor/selection.js';
 import { plural, renderComponents } from './format.js';
 import { runCommand } from './run-command.js';
 import { showLiveStatus } from './up-view.js';
 
-/** `corral up [-c FILE] [-d] [--timeout 60s]`. */
+/** `corral up [NAME...] [--profile P]... [-c FILE] [-d] [--timeout 60s]`. */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags } = parseArgs(args, { detach: 'boolean', timeout: 'value' }, { d: 'detach' });
+    const { flags, positionals, lists } = parseArgs(args, { detach: 'boolean', timeout: 'value', profile: 'list' }, { d: 'detach' });
+    const selection: Selection = { names: positionals, profiles: lists.profile ?? [] };
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath || !existsSync(configPath)) {
       process.stderr.write(
@@ -24,17 +27,24 @@ export function run(args: string[]): Promise<number> {
     const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
     // Another config's daemon may hold this state directory (two configs in one directory): refuse before touching it.
     const stateDir = ownStateDir(configPath);
-    return flags.detach ? upDetached(configPath, stateDir, timeoutMs) : upForeground(configPath);
+    // Names or profiles for a daemon that already runs: it starts them (`up -d` alone says it is up).
+    const existing = readDaemonInfo(stateDir);
+    const chosen = selection.names.length > 0 || selection.profiles.length > 0;
+    if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid) && (flags.detach || chosen)) {
+      if (!chosen) return alreadyUp(configPath, existing);
+      return (await import('./up-running.js')).upOnRunning(findDaemon(configPath), selection, timeoutMs);
+    }
+    return flags.detach ? upDetached(configPath, stateDir, timeoutMs, selection) : upForeground(configPath, selection);
   }, 'up');
 }
 
-async function upForeground(configPath: string): Promise<number> {
+async function upForeground(configPath: string, selection: Selection): Promise<number> {
   // `corral up | tee log` then Ctrl-C: the reader goes first, and a write to the closed pipe (EPIPE)
   // must not kill the daemon half-way through its graceful stop.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const { startDaemon, DaemonStartError } = await import('../daemon/daemon.js');
   try {
-    const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true });
+    const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true, selection });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
     process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
     const stopView = showLiveStatus(daemon);
@@ -53,40 +63,7 @@ async function upForeground(configPath: string): Promise<number> {
   }
 }
 
-/**
- * Whether a component counts as ready for `up -d`: running (healthy when it
- * has a check; without one, up for its `ready_after`) and never ended by
- * itself since the daemon started, which
- * `up -d` has just done. A one-shot that completed (`exited`, no reason) is
- * ready too: that is its ready state.
- */
-export function isReady(c: ComponentInfo): boolean {
-  if (c.state === 'disabled') return true;
-  if (c.state === 'exited') return c.reason === null;
-  if (hasExited(c)) return false; // a crash loop caught between two crashes is not ready
-  if (c.state === 'healthy') return true;
-  // Without a probe, up for `ready_after`: a component that crashes a moment after its start is caught.
-  if (c.state === 'running') return c.health === null && (c.uptime_ms ?? 0) >= (c.ready_after_ms ?? 0);
-  return false;
-}
-
-/** Not ready, and will not become ready by waiting: failed, ended badly, or ended by itself during the wait. */
-export function isLost(c: ComponentInfo): boolean {
-  if (c.state === 'failed') return true;
-  if (c.state === 'exited') return c.reason !== null;
-  return hasExited(c);
-}
-
-/** `NAME (state: reason, last exit: exit code 3)` for the not-ready list. */
-export function describeNotReady(c: ComponentInfo): string {
-  let text = c.state + (c.reason ? `: ${c.reason}` : '');
-  if (hasExited(c) && !text.includes(c.last_exit!)) text += `, last exit: ${c.last_exit}`;
-  return `${c.name} (${text})`;
-}
-
-function hasExited(c: ComponentInfo): boolean {
-  return typeof c.last_exit === 'string';
-}
+export { describeNotReady, isLost, isReady } from './up-ready.js';
 
 /**
  * V8 flags of the detached daemon. A small young generation (2 MB halves):
@@ -107,16 +84,15 @@ export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] 
   return own === undefined ? DAEMON_V8_FLAGS : own.split(/\s+/).filter(Boolean);
 }
 
-async function upDetached(configPath: string, stateDir: string, timeoutMs: number): Promise<number> {
+async function upDetached(configPath: string, stateDir: string, timeoutMs: number, selection: Selection): Promise<number> {
   ensureDir(stateDir);
-  const existing = readDaemonInfo(stateDir);
-  if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid)) return alreadyUp(configPath, existing);
   const paths = statePaths(stateDir);
   ensureDir(paths.logs);
   const stderrFile = `${paths.logs}/daemon.stderr`;
   const fd = openSync(stderrFile, 'w');
   const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
-  const child = spawn(process.execPath, [...daemonNodeFlags(), bin, 'daemon', '-c', configPath], {
+  const chosen = [...selection.profiles.flatMap((p) => ['--profile', p]), '--', ...selection.names];
+  const child = spawn(process.execPath, [...daemonNodeFlags(), bin, 'daemon', '-c', configPath, ...chosen], {
     detached: true,
     stdio: ['ignore', fd, fd],
   });
@@ -139,37 +115,22 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
     await delay(20);
   }
   const target = findDaemon(configPath);
-  let last: ComponentInfo[] = [];
-  for (;;) {
-    try {
-      const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components');
-      last = res.body.components ?? [];
-    } catch (err) {
-      // A reused keep-alive socket that the daemon closed meanwhile (its event loop busy
-      // spawning a hundred children) resets: ask again, like when nothing answers yet.
-      const transient = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes((err as NodeJS.ErrnoException).code ?? '');
-      if (!(err instanceof DaemonNotRunningError) && !transient) throw err;
-    }
-    const lost = last.filter(isLost);
-    const notReady = last.filter((c) => !isReady(c));
-    if (notReady.length === 0) {
-      process.stdout.write(renderComponents(last, useColor()));
-      const disabled = last.filter((c) => c.state === 'disabled').length;
-      process.stdout.write(
-        `corral is up (pid ${child.pid}, port ${target.info?.port}): ${plural(last.length - disabled, 'component')} ready${disabled ? `, ${disabled} disabled` : ''}\n`,
-      );
-      process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
-      return 0;
-    }
-    // Give up once something is lost and the rest is either lost or waiting (for it, likely).
-    if (Date.now() > deadline || (lost.length > 0 && notReady.every((c) => isLost(c) || c.state === 'pending'))) {
-      process.stdout.write(renderComponents(last, useColor()));
-      process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
-      process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
-      return 1;
-    }
-    await delay(50);
+  const { components: last, notReady } = await waitReady(target, deadline);
+  if (notReady.length === 0) {
+    process.stdout.write(renderComponents(last, useColor()));
+    const disabled = last.filter((c) => c.state === 'disabled').length;
+    const inactive = last.filter((c) => c.state === 'inactive').length;
+    process.stdout.write(
+      `corral is up (pid ${child.pid}, port ${target.info?.port}): ${plural(last.length - disabled - inactive, 'component')} ready${disabled ? `, ${disabled} disabled` : ''}${inactive ? `, ${inactive} inactive` : ''}\n`,
+    );
+    process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
+    return 0;
   }
+  process.stdout.write(renderComponents(last, useColor()));
+  process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
+  process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
+  process.stderr.write(stillRunningHint(child.pid, target.baseUrl, notReady));
+  return 1;
 }
 
 /**

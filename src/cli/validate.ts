@@ -5,15 +5,21 @@ import { findConfig } from '../daemon/paths.js';
 import { parseArgs, UsageError, useColor } from './args.js';
 import { displayPath, formatIssue, paint, plural } from './format.js';
 
-const USAGE = 'usage: corral validate [-c FILE] [--json]';
+const USAGE = 'usage: corral validate [FILE | -c FILE] [--json]';
 
 export { formatIssue };
 
-/** `corral validate`: checks a config file and prints every error as FILE:LINE:COL path: message. Exit 2 when invalid. */
+/** `corral validate [FILE]`: checks a config file and prints every error as FILE:LINE:COL path: message. Exit 2 when invalid. */
 export async function run(args: string[]): Promise<number> {
   let flags: Record<string, string | boolean>;
+  let given: string | undefined;
   try {
-    ({ flags } = parseArgs(args, { json: 'boolean', help: 'boolean' }, { h: 'help' }));
+    let positionals: string[];
+    ({ flags, positionals } = parseArgs(args, { json: 'boolean', help: 'boolean' }, { h: 'help' }));
+    // `validate FILE` is `validate -c FILE`; both, or two files, is a usage error: which one was meant?
+    if (positionals.length > 1) throw new UsageError(`takes one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+    if (positionals.length === 1 && typeof flags.config === 'string') throw new UsageError(`give the file once: FILE (${positionals[0]}) or -c FILE (${flags.config}), not both`);
+    given = positionals[0] ?? (typeof flags.config === 'string' ? flags.config : undefined);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`corral validate: ${err.message}\n${USAGE}\n`);
@@ -24,7 +30,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const json = flags.json === true;
-  const file = findConfig(typeof flags.config === 'string' ? flags.config : undefined);
+  const file = findConfig(given);
   if (!file) {
     const message =
       'no config found: pass -c FILE, set CORRAL_CONFIG, or create corral.yaml (or config/ecosystem.yaml) in this directory or a parent';

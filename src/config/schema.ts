@@ -94,6 +94,9 @@ export const ResourceLimitsSchema = z.strictObject({
 /** Most instances one entry may run (`replicas`). */
 export const MAX_REPLICAS = 100;
 
+/** A profile's name (`profiles: [dev]`, `corral up --profile dev`): docker compose's rule. */
+const ProfileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a profile name uses letters, digits, _ . - and starts with a letter or digit');
+
 export const DEPENDENCY_CONDITIONS = ['started', 'healthy', 'completed'] as const;
 
 /**
@@ -105,6 +108,10 @@ export const ComponentSchema = z.looseObject({
   plugin: z.string().min(1).default('process').describe('the runner: process, pty, tmux, or a plugin name or path'),
   enabled: z.boolean().default(true).describe('false keeps the entry in the file without running it'),
   description: z.string().optional(),
+  profiles: z
+    .union([ProfileName.transform((p) => [p]), z.array(ProfileName)])
+    .optional()
+    .describe('runs only when `corral up --profile P` names one of these (a component without profiles always runs)'),
   command: z
     .union([z.string().min(1), z.array(z.string()).min(1)])
     .optional()

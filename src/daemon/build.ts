@@ -32,6 +32,8 @@ import { STATE_LOST_CODE } from './state-watch.js';
 import { endStaleTmuxWindows } from '../runners/tmux/leftovers.js';
 import { defaultTmuxSocket } from '../runners/tmux/tmux-command.js';
 import type { StartDaemonOptions } from './types.js';
+import { checkInitialSelection, createSelectionHolder, type SelectionHolder } from './selection.js';
+import { SelectionError } from '../supervisor/selection.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -52,6 +54,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   const notifications = startNotifications({ bus, config: current, configDir: dirname(configPath), logger });
   stack.push({ what: 'stop the notifications', run: () => notifications.dispose() });
 
+  // What `corral up NAME... --profile P` asked to run (checked against the config in prepare()); held until the next `up`.
+  const selection = createSelectionHolder(opts.selection, () => current, () => supervisor);
   const groups = createGroupRecorder(stateDir, logger);
   // What the last shutdown step left running (stopAll's `blocked`), for the group record.
   const outcome = { blocked: [] as string[] };
@@ -64,6 +68,7 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     logger,
     // Relative `cwd`s (exec probes, `watch` paths) are the config directory's, as the runners' are.
     configDir: dirname(configPath),
+    selected: (name) => selection.selected(name),
   });
   // The last resource samples of each component, for the dashboard's sparklines.
   const samples = createSampleHistory();
@@ -120,7 +125,7 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   });
 
   const { serving, done, shutdown } = createShutdown(logger, stack, outcome);
-  const controller = createController(supervisor, reloader, () => current, shutdown);
+  const controller = createController(supervisor, reloader, () => current, shutdown, selection);
 
   return {
     opts,
@@ -175,6 +180,12 @@ async function prepare(opts: StartDaemonOptions) {
     throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
   }
   const current: CorralConfig = loaded.config;
+  try {
+    if (opts.selection) checkInitialSelection(current, opts.selection);
+  } catch (err) {
+    if (err instanceof SelectionError) throw new DaemonStartError(err.message, 2);
+    throw err;
+  }
   pluginHost.setPluginDirs(current.plugin_dirs);
   stateDir = ensureDir(stateDirFor(configPath, current.state_dir));
   const paths = statePaths(stateDir);
@@ -292,7 +303,13 @@ function createShutdown(logger: ReturnType<typeof createLogger>, stack: Disposer
 }
 
 /** What the API controls: the components (through the supervisor), a reload, the shutdown. */
-function createController(supervisor: Supervisor, reloader: Reloader, config: () => CorralConfig, shutdown: (reason: string) => Promise<unknown>): Controller {
+function createController(
+  supervisor: Supervisor,
+  reloader: Reloader,
+  config: () => CorralConfig,
+  shutdown: (reason: string) => Promise<unknown>,
+  selection: SelectionHolder,
+): Controller {
   const eachReplica = async (name: string, act: (name: string) => Promise<void>): Promise<void> => {
     await Promise.all((replicasOf(config().components, name) ?? [name]).map(act));
   };
@@ -308,6 +325,8 @@ function createController(supervisor: Supervisor, reloader: Reloader, config: ()
     stop: (name) => eachReplica(name, (n) => supervisor.stop(n)),
     restart: (name) => eachReplica(name, (n) => supervisor.restart(n)),
     reload: () => reloader.reload('api'),
+    up: (wanted) => selection.up(wanted),
+    down: (names) => selection.down(names),
     // The HTTP answer goes out first; the shutdown runs right after it.
     shutdown: async () => void setImmediate(() => void shutdown('corral down')),
   };

@@ -4,6 +4,7 @@ import type { Controller } from '../supervisor/types.js';
 import type { CorralServer } from '../server/index.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { DaemonInfo } from './paths.js';
+import type { Selection } from '../supervisor/selection.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -31,6 +32,8 @@ export interface StartDaemonOptions {
   echoLog?: (line: string) => void;
   /** Overall deadline of `corral down` (default 60 s). */
   downDeadlineMs?: number;
+  /** What `corral up NAME... --profile P` asked to run (default: every component without `profiles`); the rest is `inactive`. */
+  selection?: Selection;
   /** How often the state directory is checked for deletion (default STATE_CHECK_MS, state-watch.ts). */
   stateCheckMs?: number;
 }

@@ -133,6 +133,15 @@ export abstract class ComponentRecord {
     };
   }
 
+  /**
+   * Marks a component that was never asked to run `inactive` (left out by
+   * `corral up NAME...` or `--profile`); a no-op unless it is `stopped` with no
+   * generation alive and no start pending.
+   */
+  markInactive(): void {
+    if (this._state === 'stopped' && !this.instance && this._generation === 0) this.setState('inactive', null);
+  }
+
   /** Moves to `state`; a move the table does not allow is a bug, thrown under test and logged loudly otherwise (see STRICT_TRANSITIONS). */
   protected setState(state: ComponentState, reason: string | null): void {
     if (!canMove(this._state, state)) {

@@ -400,7 +400,7 @@ export class Component extends ComponentRecord {
     this.clearBackoff();
     const instance = this.instance;
     if (!instance) {
-      if (this._state !== finalState) this.setState(finalState, null);
+      if (this._state !== finalState && !(this._state === 'inactive' && finalState === 'stopped')) this.setState(finalState, null);
       return;
     }
     const gen = this._generation;

@@ -64,7 +64,7 @@ export function judgeDependency(
       if (dep.state === 'exited' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" did not complete${why}` };
       break;
   }
-  if (dep.state === 'stopped' && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" is stopped` };
+  if ((dep.state === 'stopped' || dep.state === 'inactive') && !dep.startPending) return { kind: 'blocked', reason: `dependency "${name}" is ${dep.state}` };
   return { kind: 'wait', reason: `waiting for "${name}" (${condition})` };
 }
 

@@ -19,6 +19,8 @@ export interface DependencyGraph {
   dependantsOf(name: string): string[];
   /** Stops everything, dependants first, under an overall deadline (nothing starts from then on); `blocked` names what had not stopped by then. */
   stopAll(deadlineMs: number): Promise<{ blocked: string[] }>;
+  /** Stops these (a set that holds its own dependants), each once its dependants in the set have stopped. */
+  stopInOrder(names: readonly string[], cause: string): Promise<void>;
   /** Resolves once the component has started (running, failed, stopped...) or waits on a dependency that cannot be met without someone acting, or after `timeoutMs`. */
   untilSettled(c: Component, timeoutMs?: number): Promise<void>;
 }
@@ -72,7 +74,7 @@ export function createDependencyGraph(components: ReadonlyMap<string, Component>
         seen.add(dep);
         startDependencies(d, seen);
       }
-      if (d.startPending || !['stopped', 'exited', 'failed'].includes(d.state)) continue;
+      if (d.startPending || !['stopped', 'exited', 'failed', 'inactive'].includes(d.state)) continue;
       if (judgeDependency(dep, d, condition, () => false).kind === 'met') continue;
       void d.start().catch((err: unknown) => logger?.error(`${dep}: ${(err as Error).message}`));
     }
@@ -103,24 +105,29 @@ export function createDependencyGraph(components: ReadonlyMap<string, Component>
       deadline?.addEventListener('abort', finish, { once: true });
     });
 
-  const stopAll = async (deadlineMs: number): Promise<{ blocked: string[] }> => {
-    shuttingDown = true;
+  /** Each component stops once every dependant in `names` has: reverse dependency order, as parallel as the graph allows. */
+  const stopInOrder = (names: readonly string[], cause: string, done = new Set<string>()): Promise<void> => {
+    const wanted = new Set(names);
     const stops = new Map<string, Promise<void>>();
-    const done = new Set<string>();
-    // Each component stops once every dependant has: reverse dependency order, as parallel as the graph allows.
     const stopOne = (name: string, path: Set<string>): Promise<void> => {
       const known = stops.get(name);
       if (known) return known;
       if (path.has(name)) return Promise.resolve(); // a cycle: a validated config has none
       const inner = new Set(path).add(name);
-      const p = Promise.all(dependantsOf(name).map((d) => stopOne(d, inner)))
-        .then(() => components.get(name)!.stop('corral down'))
+      const p = Promise.all(dependantsOf(name).filter((d) => wanted.has(d)).map((d) => stopOne(d, inner)))
+        .then(() => components.get(name)?.stop(cause))
         .catch((err: unknown) => logger?.error(`stopping ${name}: ${(err as Error).message}`))
         .then(() => void done.add(name));
       stops.set(name, p);
       return p;
     };
-    const all = Promise.all([...components.keys()].map((n) => stopOne(n, new Set())));
+    return Promise.all([...wanted].map((n) => stopOne(n, new Set()))).then(() => undefined);
+  };
+
+  const stopAll = async (deadlineMs: number): Promise<{ blocked: string[] }> => {
+    shuttingDown = true;
+    const done = new Set<string>();
+    const all = stopInOrder([...components.keys()], 'corral down', done);
     const deadline = AbortSignal.timeout(deadlineMs);
     const allStopped = await abortable(all, deadline).then(
       () => true,
@@ -136,6 +143,7 @@ export function createDependencyGraph(components: ReadonlyMap<string, Component>
 
   return {
     stopAll,
+    stopInOrder: (names, cause) => stopInOrder(names, cause),
     untilSettled,
     shutDown: () => void (shuttingDown = true),
     judge: (c) => judge(c),

@@ -24,11 +24,13 @@ export const NEXT: Readonly<Record<ComponentState, readonly ComponentState[]>> =
   // `backoff` from `stopping`: a restart by a failed health check (`health.on_failure: restart`), waiting its backoff.
   stopping: ['stopped', 'disabled', 'backoff'],
   // `failed` from `stopped`: an automatic restart (on_critical) that the crash-loop rule refuses after its stop.
-  stopped: ['pending', 'starting', 'disabled', 'failed'],
+  // `inactive` from `stopped`: left out by `corral up NAME...` or `--profile` (never started, or enabled by a reload).
+  stopped: ['pending', 'starting', 'disabled', 'failed', 'inactive'],
   exited: AT_REST,
   backoff: AT_REST,
   failed: AT_REST,
   disabled: ['stopped'],
+  inactive: AT_REST,
 };
 
 /** A move `NEXT` does not allow: a bug in corral's state machine. */

@@ -31,6 +31,12 @@ export interface SupervisorOptions {
   configDir?: string;
   /** Randomness for the backoff jitter (tests). */
   random?: () => number;
+  /**
+   * Whether `corral up` asked for this component (`up NAME...`, `--profile`);
+   * one it did not is `inactive` instead of started, at start and when a
+   * reload adds or enables it. Default: every component.
+   */
+  selected?: (name: string) => boolean;
 }
 
 /** The supervisor: every component's state machine, their dependencies, and the `Controller` operations. */
@@ -39,6 +45,10 @@ export interface Supervisor extends Pick<Controller, 'list' | 'statuses' | 'star
   startAll(): Promise<void>;
   /** A restart corral decides on its own (on_critical): counts toward max_restarts like a crash restart. */
   autoRestart(name: string, cause: string): Promise<void>;
+  /** Starts these (a set that holds its own dependencies; `corral up NAME...` on a running daemon) without waiting for them to settle. */
+  startSome(names: readonly string[]): Promise<void>;
+  /** Stops these (a set that holds its own dependants; `corral down NAME...`), dependants first. */
+  stopSome(names: readonly string[], cause: string): Promise<void>;
   /** Stops everything, dependants first, under an overall deadline; `blocked` names what had not stopped by then. */
   stopAll(deadlineMs: number): Promise<{ blocked: string[] }>;
   /** Applies a validated reload plan. */
@@ -64,6 +74,7 @@ const HEARTBEAT: Record<ComponentState, ComponentStatus> = {
   stopped: 'stopped',
   exited: 'stopped',
   disabled: 'stopped',
+  inactive: 'stopped',
   failed: 'failed',
 };
 
@@ -134,6 +145,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
    */
   const launch = async (c: Component, command: () => Promise<void> = () => c.start()): Promise<boolean> => {
     if (c.state === 'disabled') return false;
+    // Never started and left out by `corral up NAME...` or `--profile`: inactive, not started.
+    if (opts.selected && c.generation === 0 && !c.startPending && !opts.selected(c.name)) {
+      c.markInactive();
+      return false;
+    }
     try {
       await command();
       return true;
@@ -152,6 +168,15 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     async startAll() {
       await Promise.all([...components.values()].map((c) => startAndSettle(c, () => c.start())));
     },
+
+    async startSome(names) {
+      const chosen = names.map(get);
+      const off = chosen.find((c) => c.state === 'disabled');
+      if (off) throw new ComponentDisabledError(off.name);
+      await Promise.all(chosen.map((c) => c.start().catch((err: unknown) => opts.logger?.error(`${c.name}: ${(err as Error).message}`))));
+    },
+
+    stopSome: (names, cause) => graph.stopInOrder(names, cause),
 
     async stopAll(deadlineMs) {
       const result = await graph.stopAll(deadlineMs);
@@ -194,6 +219,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
 
     async applyPlan(config, plan) {
       await applyReloadPlan({ components, add, launch, rejudge, reportGroups, logger: opts.logger }, config, plan);
+      // Brought into the selection by the reload (its `profiles` changed): started now.
+      for (const c of components.values()) if (c.state === 'inactive' && opts.selected?.(c.name)) void launch(c);
       // A `watch` changed in place, or a component removed: its watcher follows.
       watchers.syncAll();
     },

@@ -16,6 +16,7 @@ export const COMPONENT_STATES = [
   'backoff', // waiting to restart
   'failed', // crash loop, start error, or plugin failure; `corral restart` clears it
   'disabled', // enabled: false
+  'inactive', // left out by `corral up NAME...` or `--profile`: not started, not asked to be
 ] as const;
 export type ComponentState = (typeof COMPONENT_STATES)[number];
 
@@ -68,6 +69,10 @@ export interface Controller {
   restart(name: string, cause?: string): Promise<void>;
   /** Re-read and apply the config file (same as SIGHUP). */
   reload(): Promise<ReloadResult>;
+  /** `corral up NAME... --profile P` on a running daemon: the new selection, started; `starting` lists what it runs (absent: 501). */
+  up?(selection: { names: string[]; profiles: string[] }): Promise<{ starting: string[] }>;
+  /** `corral down NAME...`: those and what depends on them, stopped; the daemon keeps running (absent: 501). */
+  down?(names: string[]): Promise<{ stopping: string[] }>;
   /** Graceful `corral down`: stop everything then exit the daemon. */
   shutdown(): Promise<void>;
 }
