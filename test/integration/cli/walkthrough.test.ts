@@ -139,7 +139,7 @@ components:
       expect(r.stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(table.stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' ')));
     }
     expect((await cli(['--help'], p.dir)).stdout).toContain('(also: ls, list, status)');
-    expect((await cli(['ls', '--help'], p.dir)).stdout).toMatch(/^usage: corral ps \[--json\]/);
+    expect((await cli(['ls', '--help'], p.dir)).stdout).toMatch(/^usage: corral ps \[NAME\.\.\.\] \[--json\]/);
     expect((await ps(p.dir)).find((c) => c.name === 'beta')!.plugin).toBe('./plugins/bare/index.mjs'); // --json stays as configured
 
     expect((await cli(['down'], p.dir)).code).toBe(0);

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, killMarked, processesWithMarker, project, ps, running } from '../daemon/helpers.js';
+import { bin, cli, killMarked, processesWithMarker, project, ps, running } from '../daemon/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 // `corral up NAME...`, `corral down NAME...` and `--profile`, through the
@@ -107,6 +108,31 @@ ${extra}`;
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no component named "nope"; the components are: base, devtool, agent, devtool2, agent2');
     expect((await cli(['ps'], p.dir)).code).toBe(1); // nothing runs
+  });
+
+  it('a foreground up NAME starts NAME and what it needs, the rest inactive; Ctrl-C stops them', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(`version: 1
+bus: { port: 0 }
+resources: { enabled: false }
+components:
+  db: { command: ${idle(marker)}, ready_after: 0s }
+  web: { command: ${idle(marker)}, ready_after: 0s, depends_on: [db] }
+  other: { command: ${idle(marker)}, ready_after: 0s }
+`);
+    cleanups.push(p.cleanup, () => killMarked(marker));
+    const child = spawn(process.execPath, [bin, 'up', 'web'], { cwd: p.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    cleanups.push(() => void child.kill('SIGKILL'));
+    await waitFor(
+      'db and web running, other inactive',
+      () => states(p.dir).catch(() => ({}) as Record<string, string>),
+      (s) => s.db === 'running' && s.web === 'running' && s.other === 'inactive',
+    );
+    expect(processesWithMarker(marker)).toHaveLength(2);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(processesWithMarker(marker)).toHaveLength(0);
   });
 
   it('up -d that exits 1 says the daemon is still running, where, and what to do', async () => {
