@@ -55,7 +55,7 @@ const SOURCES: Record<string, string[]> = { './hook.js': ['src/cli/hook.ts', 'sr
 describe('help text against the accepted options', () => {
   const modules = new Map<string, string[]>();
   for (const [command, mod] of Object.entries(COMMANDS)) {
-    if (command === 'daemon') continue; // internal: what `up -d` starts
+    if (command === 'daemon' || command.startsWith('__')) continue; // internal: what `up -d` starts, the shells' completion hook
     modules.set(mod, [...(modules.get(mod) ?? []), command]);
   }
   for (const [mod, commands] of modules) {
