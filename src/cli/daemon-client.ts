@@ -106,6 +106,23 @@ export async function announceDaemon(target: DaemonTarget): Promise<void> {
   } catch {}
   const whose = typeof config === 'string' ? `config ${config}` : 'its config not said';
   process.stderr.write(`corral: using the daemon at ${target.baseUrl} (${whose})\n`);
+  if (typeof config === 'string' && target.token === null) target.token = tokenOfDaemonAt(config, target.baseUrl);
+}
+
+/**
+ * The token of the config's daemon, when that config's daemon.json says it
+ * serves `baseUrl` (what answered there may only claim a config: a program
+ * that is not that daemon never gets its token), else null.
+ */
+function tokenOfDaemonAt(configPath: string, baseUrl: string): string | null {
+  try {
+    const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
+    const info = readDaemonInfo(stateDir);
+    if (!info || new URL(daemonBaseUrl(info)).host !== new URL(baseUrl).host) return null;
+    return readToken(stateDir);
+  } catch {
+    return null;
+  }
 }
 
 /**
