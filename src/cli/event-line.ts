@@ -1,6 +1,7 @@
 import type { CorralEvent } from '../schema/events.js';
 import { paint, truncate, type Color } from './format.js';
 import { summarizeConfigChanged } from '../util/display.js';
+import { summarizeStopped } from '../monitor/stop-summary.js';
 
 export { summarizeConfigChanged };
 
@@ -46,20 +47,6 @@ export function summarizeEvent(e: CorralEvent): string {
   if (text) return text;
   const json = JSON.stringify(p);
   return json === '{}' ? '' : json;
-}
-
-/**
- * `web crashed (exit code 1) · restarts 2 · next restart in 1.5s · cause: …`:
- * what the monitor shows of a stop, on one line.
- */
-export function summarizeStopped(p: Record<string, unknown>): string {
-  const how = typeof p.signal === 'string' && p.signal ? `signal ${p.signal}` : typeof p.exit_code === 'number' ? `exit code ${p.exit_code}` : '';
-  const parts = [`${[str(p.component), str(p.reason)].filter(Boolean).join(' ')}${how ? ` (${how})` : ''}`];
-  if (typeof p.restarts === 'number' && p.restarts > 0) parts.push(`restarts ${p.restarts}`);
-  if (typeof p.next_restart_in_ms === 'number') parts.push(`next restart in ${(p.next_restart_in_ms / 1000).toFixed(1)}s`);
-  if (str(p.error)) parts.push(str(p.error)!);
-  if (str(p.cause)) parts.push(`cause: ${str(p.cause)}`);
-  return parts.join(' · ');
 }
 
 function typeColor(type: string): Color {

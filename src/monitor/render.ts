@@ -1,6 +1,7 @@
 import { formatCpu, formatMemory, summarizeConfigChanged } from '../util/display.js';
 import type { CorralEvent } from '../schema/events.js';
 import { describeFilter } from './filter-command.js';
+import { summarizeStopped } from './stop-summary.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
 
 type Color = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'magenta' | 'bold' | 'inverse';
@@ -84,6 +85,8 @@ export function summarize(e: CorralEvent): string {
   if (e.summary) return e.summary;
   // The reload plan, as `corral events` prints it.
   if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
+  // How it ended, restarts, the next restart and the cause: the same line as `corral events`.
+  if (e.event_type === 'component.stopped' && e.source === 'corral') return summarizeStopped(p);
   const bits: string[] = [];
   for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'exit_code', 'signal', 'restarts', 'route', 'to', 'session', 'window', 'change', 'alert_level', 'message']) {
     const v = p[key];
