@@ -10,7 +10,7 @@ import { runCommand } from './run-command.js';
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
     const { flags } = parseArgs(args, { timeout: 'value' });
-    const target = findDaemon(flags.config as string | undefined);
+    const target = findDaemon(flags.config as string | undefined, { control: 'down' });
     const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
     let res;
     try {

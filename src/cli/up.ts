@@ -9,11 +9,13 @@ import { apiRequest, findDaemon, ownStateDir, DaemonNotRunningError } from './da
 import { plural, renderComponents } from './format.js';
 import { runCommand } from './run-command.js';
 import { showLiveStatus } from './up-view.js';
+import { applyPortFlag } from './port.js';
 
 /** `corral up [-c FILE] [-d] [--timeout 60s]`. */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags } = parseArgs(args, { detach: 'boolean', timeout: 'value' }, { d: 'detach' });
+    const { flags } = parseArgs(args, { detach: 'boolean', timeout: 'value', 'no-logs': 'boolean', port: 'value' }, { d: 'detach' });
+    applyPortFlag(flags.port);
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath || !existsSync(configPath)) {
       process.stderr.write(
@@ -24,11 +26,11 @@ export function run(args: string[]): Promise<number> {
     const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
     // Another config's daemon may hold this state directory (two configs in one directory): refuse before touching it.
     const stateDir = ownStateDir(configPath);
-    return flags.detach ? upDetached(configPath, stateDir, timeoutMs) : upForeground(configPath);
+    return flags.detach ? upDetached(configPath, stateDir, timeoutMs) : upForeground(configPath, flags['no-logs'] !== true);
   }, 'up');
 }
 
-async function upForeground(configPath: string): Promise<number> {
+async function upForeground(configPath: string, logs: boolean): Promise<number> {
   // `corral up | tee log` then Ctrl-C: the reader goes first, and a write to the closed pipe (EPIPE)
   // must not kill the daemon half-way through its graceful stop.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
@@ -37,7 +39,7 @@ async function upForeground(configPath: string): Promise<number> {
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
     process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
-    const stopView = showLiveStatus(daemon);
+    const stopView = showLiveStatus(daemon, { logs });
     await daemon.done;
     stopView();
     process.stderr.write('corral: stopped\n');

@@ -1,3 +1,4 @@
+import { withPortOverride } from '../config/port-override.js';
 import type { Bus } from '../bus/types.js';
 import type { CorralConfig } from '../config/schema.js';
 import type { Logger } from '../plugins/types.js';
@@ -51,7 +52,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   let watcher: { close(): Promise<void> } | null = null;
 
   async function handle(result: LoadResult, trigger: string): Promise<ReloadResult> {
-    result = withReplicas(result);
+    result = withReplicas(withPortOverride(result));
     if (!result.ok) {
       const lines = result.errors.map((e) => {
         const where = [e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ');
