@@ -3,11 +3,12 @@ import { dirname, extname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { ComponentSchema, ConfigSchema, type ComponentConfig, type CorralConfig } from './schema.js';
 import { resolveEnv } from './env.js';
+import { addComposeHints, yamlErrorHint } from './compose-hints.js';
 import { setReplicaEntries } from './replica-entries.js';
 import { checkDependencies, checkEnvNumbers, checkEnvSizes, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
-import { locatePath, positionOf } from './locate.js';
+import { locatePath, positionOf, unclosedFlowStart } from './locate.js';
 
 export type { ConfigIssue } from './issues.js';
 export type { PluginSchemaResolver } from './checks.js';
@@ -126,6 +127,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   raw.push(...checkEnvNumbers(parsed.doc));
   raw.push(...checkEnvSizes(data, CONFIG_LIMITS.envStringBytes));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
+  addComposeHints(raw, data);
   const replicas = result.success ? parseReplicaEntries(result.data, env.replicaEntries, raw) : [];
   if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed), warnings };
   // The replicas' own values are part of what runs, so of the hash.
@@ -187,7 +189,7 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true, uniqueKeys: false });
   // A duplicate key leaves a usable document (the last value wins in it): report it together with
   // every schema error rather than alone. Any other syntax error stops here.
-  const describe = (err: YAMLError): ConfigIssue => ({ path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, ...positionOf(counter, err.pos[0]) });
+  const describe = (err: YAMLError): ConfigIssue => syntaxIssue(text, counter, err, json ? 'JSON' : 'YAML');
   if (doc.errors.length > 0) return { errors: doc.errors.map(describe) };
   const issues = duplicateKeys(doc).map(({ path, offset }) => duplicateKeyIssue(path, counter, offset));
   try {
@@ -195,6 +197,28 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
   } catch (err) {
     return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }] };
   }
+}
+
+/**
+ * A YAML syntax error where it was made: an unclosed `[` or `{` at itself
+ * (the parser gives up one past the end of the file), anything else found at
+ * the end at the last character, not on a line the file does not have.
+ */
+function syntaxIssue(text: string, counter: LineCounter, err: YAMLError, format: string): ConfigIssue {
+  const end = text.trimEnd().length;
+  let offset = err.pos[0];
+  let message = `invalid ${format}: ${err.message.split('\n')[0]}`;
+  if (/^Flow (sequence|mapping)/.test(err.message) || offset >= end) {
+    const open = unclosedFlowStart(text);
+    if (open !== undefined) {
+      offset = open;
+      message += ` (this ${text[open]} is never closed)`;
+    } else if (offset >= end) offset = Math.max(0, end - 1);
+  }
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  message += yamlErrorHint(err.code, text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd));
+  return { path: '', message, ...positionOf(counter, offset) };
 }
 
 /** A key written twice in one mapping, with the path of the repeated entry and its own line. */
