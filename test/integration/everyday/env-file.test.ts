@@ -109,6 +109,33 @@ describe('env_file and interpolation through the CLI and a real daemon', () => {
     expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('PORT: "300${CORRAL_REPLICA}" gives each replica its own value', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(`version: 1
+bus: { port: 0 }
+resources: { enabled: false }
+components:
+  web:
+    replicas: 3
+    command: ["node", "-e", ${JSON.stringify(idle)}, "--", "\${CORRAL_TEST_UNSET}", "\${CORRAL_COMPONENT}"]
+    env: { MARK: "${marker}", PORT: "300\${CORRAL_REPLICA}" }
+    ready_after: 0s
+`);
+    cleanups.push(p.cleanup, () => killMarked(marker));
+    const up = await cli(['up', '-d'], p.dir);
+    expect(up.code, up.stderr).toBe(0);
+    const list = await waitFor('web-1..3 running', () => ps(p.dir), (l) => l.length === 3 && l.every((c) => c.state === 'running' && c.pid !== null));
+    for (const c of list) {
+      const i = c.name.slice('web-'.length);
+      expect(environ(c.pid!).PORT).toBe(`300${i}`);
+      expect(argv(c.pid!).at(-1)).toBe(c.name);
+    }
+    // The unset variable is a warning in the daemon's log, at its line.
+    const log = readFileSync(join(p.dir, '.corral', 'logs', 'corral.log'), 'utf8');
+    expect(log).toMatch(/corral\.yaml:7:\d+ components\.web\.command\[4\]: \$\{CORRAL_TEST_UNSET\} is not set/);
+    expect((await cli(['down'], p.dir)).code).toBe(0);
+  });
+
   it('a missing env file is a validate error at the env_file line', async () => {
     const p = project(`version: 1\ncomponents:\n  web:\n    command: node web.js\n    env_file:\n      - .env.local\n`);
     cleanups.push(p.cleanup);
