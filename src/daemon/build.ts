@@ -189,6 +189,8 @@ async function prepare(opts: StartDaemonOptions) {
     logSink.write('out', line);
     opts.echoLog?.(line);
   });
+  // An unset ${VAR} (src/config/env.ts): the config runs, but the daemon's log says where.
+  for (const w of loaded.warnings) logger.warn(`config ${configPath}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}${w.path ? ` ${w.path}` : ''}: ${w.message}`);
   const stack = new DisposerStack((what, err) => logger.error(`shutdown: ${what} failed: ${(err as Error).message}`));
   stack.push({ what: 'close the daemon log', run: () => logSink.close() });
   // Signal handlers go on in serve() and off last of all: a second Ctrl-C during the shutdown must not kill it half-way.
