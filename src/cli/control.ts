@@ -10,7 +10,7 @@ export function run(args: string[], command: string): Promise<number> {
   return runCommand(async () => {
     const { flags, positionals } = parseArgs(args, {});
     if (command === 'reload') noWords(positionals, 'reload');
-    const target = findDaemon(flags.config as string | undefined);
+    const target = findDaemon(flags.config as string | undefined, { control: command });
     if (command === 'reload') {
       const res = await apiRequest<(Partial<ReloadResult> & { error?: string }) | null>(target, 'POST', '/api/reload');
       const body = res.body ?? {};

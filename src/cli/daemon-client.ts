@@ -3,6 +3,9 @@ import type { ClientOptions } from '../client/client.js';
 import { daemonBaseUrl, describeStateDirOwner, findConfig, readDaemonInfo, readToken, stateDirFor, stateDirOwner, type DaemonInfo } from '../daemon/paths.js';
 import { readStateDirSetting } from './state-dir.js';
 import { CorralError } from '../errors.js';
+import { parsePort } from '../config/port-override.js';
+import { readHealth } from '../server/port-owner.js';
+import { UsageError } from './args.js';
 
 /** Where the CLI reaches the daemon: its base URL, token and state directory. */
 export interface DaemonTarget {
@@ -11,6 +14,8 @@ export interface DaemonTarget {
   stateDir: string | null;
   configPath: string | null;
   info: DaemonInfo | null;
+  /** Found by the fallback (no config): the address of CORRAL_URL, CORRAL_PORT or the default. */
+  fallback?: boolean;
 }
 
 /** Thrown when no daemon answers; the CLI says so and exits 1. */
@@ -40,19 +45,84 @@ export function ownStateDir(configPath: string): string {
 
 /**
  * Finds the daemon for this config: config → state dir →
- * daemon.json and token; without a config, `CORRAL_URL` (default
- * http://127.0.0.1:4000). Throws StateDirConflictError when that state
- * directory belongs to another config's daemon.
+ * daemon.json and token; without a config, `CORRAL_URL`, else
+ * `CORRAL_PORT` on 127.0.0.1, else http://127.0.0.1:4000 (the fallback; the
+ * first request then says on stderr whose daemon answered). Throws
+ * StateDirConflictError when that state directory belongs to another config's
+ * daemon, and, for a control command (`control`: its name), FallbackControlError
+ * when nothing names the daemon (no config, no CORRAL_URL, no CORRAL_PORT).
  */
-export function findDaemon(configFlag?: string): DaemonTarget {
+export function findDaemon(configFlag?: string, opts: { control?: string } = {}): DaemonTarget {
   const configPath = findConfig(configFlag);
   if (configPath) {
     const stateDir = ownStateDir(configPath);
     const info = readDaemonInfo(stateDir);
-    const url = info ? daemonBaseUrl(info) : (process.env.CORRAL_URL ?? 'http://127.0.0.1:4000');
+    const url = info ? daemonBaseUrl(info) : fallbackUrl();
     return { baseUrl: url, token: readToken(stateDir), stateDir, configPath, info };
   }
-  return { baseUrl: process.env.CORRAL_URL ?? 'http://127.0.0.1:4000', token: process.env.CORRAL_TOKEN ?? null, stateDir: null, configPath: null, info: null };
+  const named = Boolean(process.env.CORRAL_URL || process.env.CORRAL_PORT);
+  const baseUrl = fallbackUrl();
+  if (opts.control && !named) throw new FallbackControlError(opts.control, baseUrl);
+  return { baseUrl, token: process.env.CORRAL_TOKEN ?? null, stateDir: null, configPath: null, info: null, fallback: true };
+}
+
+/** Where a command without a config looks: `CORRAL_URL`, else `CORRAL_PORT` on 127.0.0.1, else port 4000. */
+export function fallbackUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CORRAL_URL) return env.CORRAL_URL;
+  const port = env.CORRAL_PORT ? parsePort(env.CORRAL_PORT) : null;
+  return `http://127.0.0.1:${port ?? 4000}`;
+}
+
+/**
+ * A control command (down, start, stop, restart, reload) with no config found
+ * and no CORRAL_URL or CORRAL_PORT: it would act on whatever daemon listens on
+ * the default port, maybe another project's. Refused (exit 2) with how to name it.
+ */
+export class FallbackControlError extends UsageError {
+  constructor(command: string, url: string) {
+    super(
+      `no config found here (corral.yaml or config/ecosystem.yaml, from this directory up) and no CORRAL_URL: ` +
+        `not sending \`${command}\` to whichever daemon answers at ${url}. Name the target: \`corral ${command} -c FILE\`, ` +
+        `or \`CORRAL_URL=${url} corral ${command}\` (\`corral ps\` says whose daemon that is)`,
+    );
+  }
+}
+
+const announced = new Set<string>();
+
+/**
+ * Says on stderr, once per address, which daemon a command found through the
+ * fallback reaches: `corral: using the daemon at URL (config FILE)`, the file
+ * from its GET /health. Nothing when nothing answers (the request's own error says so).
+ */
+export async function announceDaemon(target: DaemonTarget): Promise<void> {
+  if (!target.fallback || announced.has(target.baseUrl)) return;
+  announced.add(target.baseUrl);
+  const answer = await readHealth(new URL(target.baseUrl), 2000);
+  if (!('status' in answer)) return;
+  let config: unknown;
+  try {
+    config = (JSON.parse(answer.body) as { config?: unknown }).config;
+  } catch {}
+  const whose = typeof config === 'string' ? `config ${config}` : 'its config not said';
+  process.stderr.write(`corral: using the daemon at ${target.baseUrl} (${whose})\n`);
+  if (typeof config === 'string' && target.token === null) target.token = tokenOfDaemonAt(config, target.baseUrl);
+}
+
+/**
+ * The token of the config's daemon, when that config's daemon.json says it
+ * serves `baseUrl` (what answered there may only claim a config: a program
+ * that is not that daemon never gets its token), else null.
+ */
+function tokenOfDaemonAt(configPath: string, baseUrl: string): string | null {
+  try {
+    const stateDir = stateDirFor(configPath, readStateDirSetting(configPath));
+    const info = readDaemonInfo(stateDir);
+    if (!info || new URL(daemonBaseUrl(info)).host !== new URL(baseUrl).host) return null;
+    return readToken(stateDir);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -87,6 +157,7 @@ export function apiRequest<T = unknown>(
     // No daemon.json: this config's daemon is not running. Do not fall back to the default port, where another project's corral may answer.
     return Promise.reject(new DaemonNotRunningError(`corral is not running for ${target.configPath}; start it with \`corral up\``));
   }
+  if (target.fallback && !announced.has(target.baseUrl)) return announceDaemon(target).then(() => apiRequest<T>(target, method, path, body, timeoutMs));
   const url = new URL(path, target.baseUrl);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {

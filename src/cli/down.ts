@@ -13,7 +13,7 @@ import { runCommand } from './run-command.js';
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
     const { flags, positionals } = parseArgs(args, { timeout: 'value' });
-    const target = findDaemon(flags.config as string | undefined);
+    const target = findDaemon(flags.config as string | undefined, { control: 'down' });
     const timeoutMs = flags.timeout ? (await import('../config/units.js')).parseDuration(String(flags.timeout)) : 60_000;
     if (positionals.length > 0) return downSome(target, positionals, timeoutMs);
     let res;

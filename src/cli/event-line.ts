@@ -1,6 +1,7 @@
 import type { CorralEvent } from '../schema/events.js';
 import { paint, truncate, type Color } from './format.js';
 import { summarizeConfigChanged } from '../util/display.js';
+import { summarizeStopped } from '../monitor/stop-summary.js';
 
 export { summarizeConfigChanged };
 
@@ -25,9 +26,15 @@ export function summarizeEvent(e: CorralEvent): string {
   const p = (e.payload ?? {}) as Record<string, unknown>;
   if (e.summary) return e.summary;
   if (e.event_type.startsWith('error.')) return [str(p.component), str(p.error_message)].filter(Boolean).join(': ');
+  if (e.event_type === 'component.stopped') return summarizeStopped(p);
+  if (e.event_type === 'component.health') {
+    const was = str(p.previous) ? ` (was ${str(p.previous)})` : '';
+    return `${[str(p.component), str(p.status)].filter(Boolean).join(' ')}${was}${str(p.detail) ? `: ${str(p.detail)}` : ''}`;
+  }
   if (e.event_type.startsWith('component.')) {
     const detail = str(p.reason) ?? str(p.status) ?? (p.pid !== undefined && p.pid !== null ? `pid ${String(p.pid)}` : undefined);
-    return [str(p.component), detail].filter(Boolean).join(' ');
+    const generation = typeof p.generation === 'number' && p.generation > 1 ? ` (run ${p.generation})` : '';
+    return [str(p.component), detail].filter(Boolean).join(' ') + generation;
   }
   if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
   if (e.event_type === 'resource.alert') return [str(p.component), str(p.alert_level), str(p.message)].filter(Boolean).join(' ');
@@ -52,7 +59,9 @@ function typeColor(type: string): Color {
 
 /** One human line per event: time, type, source, summary (one line, cut to fit). */
 export function formatEventLine(e: CorralEvent, color: boolean, width = 200): string {
-  const summary = truncate(summarizeEvent(e).replace(/\s+/g, ' ').trim(), Math.max(20, width - 60));
   const source = e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source;
+  // The summary gets what the time, type and source leave of the width (at least 20).
+  const used = formatEventTime(e.timestamp).length + 1 + Math.max(20, e.event_type.length) + 1 + source.length + 1;
+  const summary = truncate(summarizeEvent(e).replace(/\s+/g, ' ').trim(), Math.max(20, width - used));
   return `${paint(formatEventTime(e.timestamp), 'gray', color)} ${paint(e.event_type.padEnd(20), typeColor(e.event_type), color)} ${paint(source, 'magenta', color)}${summary ? ` ${summary}` : ''}`;
 }

@@ -5,16 +5,14 @@ import type { EventFilter } from '../schema/messages.js';
 import { noWords, parseArgs, UsageError, useColor } from './args.js';
 import { apiRequest, busClientTarget, DaemonNotRunningError, findDaemon, type DaemonTarget } from './daemon-client.js';
 import { formatEventLine } from './event-line.js';
+import { openOfflineHistory, type HistoryPage, type PageSource } from './events-offline.js';
+import { statePaths } from '../daemon/paths.js';
 import { commandUsage, usageLine } from './main.js';
 import { parseTimeArg } from './time-arg.js';
 import { CorralError, exitCodeOf } from '../errors.js';
 
 const USAGE = usageLine('events');
 
-interface HistoryPage {
-  events: CorralEvent[];
-  next_cursor: string | null;
-}
 
 /** Thrown for an answer of the daemon that is not a page of history. */
 class HistoryError extends CorralError {
@@ -32,6 +30,11 @@ function filterQuery(filter: EventFilter, extra: Record<string, string | number 
   return `/events?${q.toString()}`;
 }
 
+/** Pages of history from the daemon's `GET /events`. */
+function daemonPages(target: DaemonTarget): PageSource {
+  return (filter, q) => fetchPage(target, filterQuery(filter, q));
+}
+
 async function fetchPage(target: DaemonTarget, path: string): Promise<HistoryPage> {
   const res = await apiRequest<HistoryPage | { error?: string }>(target, 'GET', path);
   if (res.status === 200 && res.body && Array.isArray((res.body as HistoryPage).events)) return res.body as HistoryPage;
@@ -45,10 +48,10 @@ async function fetchPage(target: DaemonTarget, path: string): Promise<HistoryPag
  * newest-N history from overlapping a live tail that starts after it (the
  * paged history may overlap it; the caller skips ids it already printed).
  */
-async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: number | undefined, before?: number): Promise<CorralEvent[]> {
+async function fetchHistory(pages: PageSource, filter: EventFilter, limit: number | undefined, before?: number): Promise<CorralEvent[]> {
   if (limit === 0) {
     // No history wanted; the query still proves the daemon answers and accepts the filter.
-    await fetchPage(target, filterQuery(filter, { order: 'desc', limit: 1 }));
+    await pages(filter, { order: 'desc', limit: 1 });
     return [];
   }
   if (limit !== undefined || filter.since === undefined) {
@@ -58,7 +61,7 @@ async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: nu
     let events: CorralEvent[] = [];
     // A page is bounded by bytes too (4 MiB): older pages until `want` events.
     do {
-      const page = await fetchPage(target, filterQuery(filter, { order: 'desc', limit: want - events.length, cursor }));
+      const page = await pages(filter, { order: 'desc', limit: want - events.length, ...(cursor ? { cursor } : {}) });
       events = page.events.concat(events);
       cursor = page.next_cursor ?? undefined;
     } while (cursor !== undefined && events.length < want);
@@ -67,7 +70,7 @@ async function fetchHistory(target: DaemonTarget, filter: EventFilter, limit: nu
   const all: CorralEvent[] = [];
   let next: string | null | undefined;
   do {
-    const page = await fetchPage(target, filterQuery(filter, { order: 'asc', limit: 1000, cursor: next ?? undefined }));
+    const page = await pages(filter, { order: 'asc', limit: 1000, ...(next ? { cursor: next } : {}) });
     all.push(...page.events);
     next = page.next_cursor;
   } while (next);
@@ -126,7 +129,7 @@ async function follow(locate: () => DaemonTarget, filter: EventFilter, limit: nu
     first = false;
     // After waiting for the daemon, it is found again: the history is read from where it runs.
     Promise.resolve()
-      .then(() => fetchHistory(waited ? locate() : target, filter, limit, info.seq))
+      .then(() => fetchHistory(daemonPages(waited ? locate() : target), filter, limit, info.seq))
       .then((history) => {
         const seen = new Set<string>();
         for (const e of history) {
@@ -187,6 +190,22 @@ async function follow(locate: () => DaemonTarget, filter: EventFilter, limit: nu
   return code;
 }
 
+/**
+ * The history in the state directory's events.db when its daemon is not
+ * running (said on stderr), or null when there is no such file.
+ */
+async function offlineHistory(stateDir: string, filter: EventFilter, limit: number | undefined): Promise<CorralEvent[] | null> {
+  const file = statePaths(stateDir).events;
+  const offline = await openOfflineHistory(file);
+  if (!offline) return null;
+  process.stderr.write(`corral: the daemon is not running; reading ${file}\n`);
+  try {
+    return await fetchHistory(offline.source, filter, limit);
+  } finally {
+    offline.close();
+  }
+}
+
 /** `corral events`: history of the bus, and with -f its live tail. */
 export async function run(args: string[]): Promise<number> {
   let filter: EventFilter;
@@ -225,7 +244,17 @@ export async function run(args: string[]): Promise<number> {
   try {
     const configFlag = typeof flags.config === 'string' ? flags.config : undefined;
     if (flags.follow) return await follow(() => findDaemon(configFlag), filter, limit, print);
-    for (const e of await fetchHistory(findDaemon(configFlag), filter, limit)) print(e);
+    const target = findDaemon(configFlag);
+    let events: CorralEvent[];
+    try {
+      events = await fetchHistory(daemonPages(target), filter, limit);
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError) || !target.stateDir) throw err;
+      const offline = await offlineHistory(target.stateDir, filter, limit);
+      if (!offline) throw err;
+      events = offline;
+    }
+    for (const e of events) print(e);
     return 0;
   } catch (err) {
     // The catalogue's errors (no daemon, a state dir held by another config, a refused query) are told and mapped; any other is a bug.

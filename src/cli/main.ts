@@ -22,6 +22,9 @@ export const COMMANDS: Record<string, string> = {
   decisions: './decisions.js',
   approve: './decisions.js',
   deny: './decisions.js',
+  startup: './startup.js',
+  completion: './completion.js',
+  __complete: './completion.js',
 };
 
 /** Other names of a command (PM2's and docker's words for `ps`). */
@@ -63,8 +66,14 @@ usage: corral <command> [options]
   dashboard [--print]         open the web dashboard with control (prints its address where there is no display)
   mcp [--allow-control]       a Model Context Protocol server on stdio, for Claude Code
                               (claude mcp add corral -- corral mcp); control tools only with --allow-control
+  up [--port N] [--no-logs]   --port N (or CORRAL_PORT=N): the bus's port, over bus.port;
+                              --no-logs: the live table without the components' output below it
+  startup [--print|--remove]  run this config's corral at login (a systemd user unit; printed where systemd does not run)
+  completion bash|zsh|fish    print a shell completion script (commands, options, component names)
 
 Every command takes -c FILE. Exit codes: 0 done, 1 failed, 2 bad usage or invalid config.
+Without a config, commands reach CORRAL_URL, else 127.0.0.1:CORRAL_PORT, else 127.0.0.1:4000, and say whose
+daemon that is; control commands (down, start, stop, restart, reload) then need -c FILE or CORRAL_URL/CORRAL_PORT.
 `;
 
 /** A CLI command module: runs with the arguments after its name, returns the exit code. */

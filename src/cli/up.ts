@@ -11,11 +11,13 @@ import type { Selection } from '../supervisor/selection.js';
 import { plural, renderComponents } from './format.js';
 import { runCommand } from './run-command.js';
 import { showLiveStatus } from './up-view.js';
+import { applyPortFlag } from './port.js';
 
 /** `corral up [NAME...] [--profile P]... [-c FILE] [-d] [--timeout 60s]`. */
 export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { flags, positionals, lists } = parseArgs(args, { detach: 'boolean', timeout: 'value', profile: 'list' }, { d: 'detach' });
+    const { flags, positionals, lists } = parseArgs(args, { detach: 'boolean', timeout: 'value', 'no-logs': 'boolean', port: 'value', profile: 'list' }, { d: 'detach' });
+    applyPortFlag(flags.port);
     const selection: Selection = { names: positionals, profiles: lists.profile ?? [] };
     const configPath = findConfig(flags.config as string | undefined);
     if (!configPath || !existsSync(configPath)) {
@@ -34,11 +36,11 @@ export function run(args: string[]): Promise<number> {
       if (!chosen) return alreadyUp(configPath, existing);
       return (await import('./up-running.js')).upOnRunning(findDaemon(configPath), selection, timeoutMs);
     }
-    return flags.detach ? upDetached(configPath, stateDir, timeoutMs, selection) : upForeground(configPath, selection);
+    return flags.detach ? upDetached(configPath, stateDir, timeoutMs, selection) : upForeground(configPath, flags['no-logs'] !== true, selection);
   }, 'up');
 }
 
-async function upForeground(configPath: string, selection: Selection): Promise<number> {
+async function upForeground(configPath: string, logs: boolean, selection: Selection): Promise<number> {
   // `corral up | tee log` then Ctrl-C: the reader goes first, and a write to the closed pipe (EPIPE)
   // must not kill the daemon half-way through its graceful stop.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
@@ -47,7 +49,7 @@ async function upForeground(configPath: string, selection: Selection): Promise<n
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true, selection });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
     process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
-    const stopView = showLiveStatus(daemon);
+    const stopView = showLiveStatus(daemon, { logs });
     await daemon.done;
     stopView();
     process.stderr.write('corral: stopped\n');

@@ -44,14 +44,17 @@ export async function run(args: string[]): Promise<number> {
     resolvePluginSchema: (plugin, _component, { pluginDirs }) => getPluginSchema(plugin, { configDir: dirname(file), pluginDirs }),
   });
   const shown = displayPath(file);
+  const warnings = result.warnings ?? [];
   if (json) {
     const out = result.ok
-      ? { ok: true, file, components: Object.keys(result.config.components).length, hash: result.hash }
-      : { ok: false, file, errors: result.errors };
+      ? { ok: true, file, components: Object.keys(result.config.components).length, hash: result.hash, warnings }
+      : { ok: false, file, errors: result.errors, warnings };
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return result.ok ? 0 : 2;
   }
   const color = useColor(process.stdout);
+  // Warnings (an unset ${VAR}) do not make the file invalid; they are printed first, each at its line.
+  for (const issue of warnings) process.stdout.write(`${formatIssue(shown, { ...issue, message: `${paint('warning:', 'yellow', color)} ${issue.message}` }, color)}\n`);
   if (!result.ok) {
     for (const issue of result.errors) process.stdout.write(`${formatIssue(shown, issue, color)}\n`);
     const n = result.errors.length;
@@ -61,6 +64,6 @@ export async function run(args: string[]): Promise<number> {
   const components = Object.values(result.config.components);
   const disabled = components.filter((c) => !c.enabled).length;
   const count = plural(components.length, 'component');
-  process.stdout.write(`${shown}: ${paint('valid', 'green', color)} (${count}${disabled > 0 ? `, ${disabled} disabled` : ''})\n`);
+  process.stdout.write(`${shown}: ${paint('valid', 'green', color)} (${count}${disabled > 0 ? `, ${disabled} disabled` : ''}${warnings.length > 0 ? `, ${plural(warnings.length, 'warning')}` : ''})\n`);
   return 0;
 }

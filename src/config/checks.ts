@@ -4,6 +4,7 @@ import { BUILTIN_RUNNERS, ComponentSchema } from './schema.js';
 import { findCycles, type DependencyGraph } from './graph.js';
 import { fromZodIssues, type RawIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
+import { composeKeyHint } from './compose-hints.js';
 import { objectKeysAt, stripsUnknownKeys } from './schema-keys.js';
 
 /** What the file being checked says about where plugins are (its `plugin_dirs`, as written). */
@@ -99,7 +100,7 @@ export async function checkPluginKeys(raw: unknown, resolve?: PluginSchemaResolv
       for (const key of extra) {
         issues.push({
           path: ['components', name, key],
-          message: `unknown key "${key}" for the ${plugin} runner${didYouMean(key, CORE_COMPONENT_KEYS)}`,
+          message: `unknown key "${key}" for the ${plugin} runner${composeKeyHint(key) ?? didYouMean(key, CORE_COMPONENT_KEYS)}`,
           atKey: true,
         });
       }

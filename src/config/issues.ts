@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { didYouMean } from './suggest.js';
+import { composeKeyHint } from './compose-hints.js';
 import { objectKeysAt } from './schema-keys.js';
 
 /** One problem in a config file: where (dotted path, and line/column when known) and what. */
@@ -43,7 +44,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], schema: z.Zod
     if (issue.code === 'unrecognized_keys') {
       const known = objectKeysAt(schema, issue.path);
       for (const key of issue.keys) {
-        out.push({ path: [...path, key], message: `unknown key "${key}"${didYouMean(key, known)}`, atKey: true });
+        out.push({ path: [...path, key], message: `unknown key "${key}"${composeKeyHint(key) ?? didYouMean(key, known)}`, atKey: true });
       }
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       out.push({ path, message: describeUnion(issue.errors) });

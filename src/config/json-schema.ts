@@ -18,6 +18,10 @@ export function configJsonSchema(): JsonObject {
   // `corral validate` does, and that those runners need a command.
   entry.if = { properties: { plugin: { enum: [...BUILTIN_RUNNERS] } } };
   entry.then = { required: ['command'], propertyNames: { enum: [...CORE_COMPONENT_KEYS] } };
+  // `http: http://127.0.0.1:${PORT}/health` is a URL only once interpolated (src/config/env.ts): no `uri` format for editors to flag.
+  const health = (entry.properties as Record<string, JsonObject>).health;
+  const http = ((health?.properties ?? {}) as Record<string, JsonObject>).http;
+  if (http) delete http.format;
   // Top-level `x-` keys are free for YAML anchors (see loadConfig).
   schema.patternProperties = { '^x-': {} };
   return {

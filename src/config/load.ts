@@ -1,11 +1,14 @@
 import { open } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { ConfigSchema, type CorralConfig } from './schema.js';
+import { ComponentSchema, ConfigSchema, type ComponentConfig, type CorralConfig } from './schema.js';
+import { resolveEnv } from './env.js';
+import { addComposeHints, yamlErrorHint } from './compose-hints.js';
+import { setReplicaEntries } from './replica-entries.js';
 import { checkDependencies, checkEnvNumbers, checkEnvSizes, checkPluginKeys, type PluginSchemaResolver } from './checks.js';
 import { hashConfig } from './hash.js';
 import { formatPath, fromZodIssues, type ConfigIssue, type RawIssue } from './issues.js';
-import { locatePath, positionOf } from './locate.js';
+import { locatePath, positionOf, unclosedFlowStart } from './locate.js';
 
 export type { ConfigIssue } from './issues.js';
 export type { PluginSchemaResolver } from './checks.js';
@@ -23,12 +26,18 @@ export interface LoadOk {
   file: string;
   /** Its directory: relative paths in the config resolve against it. */
   dir: string;
+  /** Problems that do not stop the config (an unset `${VAR}`), placed like errors. */
+  warnings: ConfigIssue[];
+  /** Absolute paths of the env files the config read (`env_file`). */
+  envFiles: string[];
 }
 
 /** A config that did not load: every problem found, each with its path and, when known, line and column. */
 export interface LoadError {
   ok: false;
   errors: ConfigIssue[];
+  /** Warnings found along the way, when the file got that far. */
+  warnings?: ConfigIssue[];
 }
 
 export type LoadResult = LoadOk | LoadError;
@@ -36,6 +45,8 @@ export type LoadResult = LoadOk | LoadError;
 export interface LoadOptions {
   /** Finds the schema of a non-built-in plugin's own keys; without it those keys are not checked. */
   resolvePluginSchema?: PluginSchemaResolver;
+  /** The environment `${VAR}` reads first (default: corral's own, process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -98,21 +109,49 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
     return { ok: false, errors: [{ path: '', message: 'the file is empty (start it with `version: 1`, then the components under `components:`)', line: 1, column: 1 }] };
   }
 
-  const data = withoutExtensions(parsed.data);
-  // Counted before the schema runs: its cost grows with the count.
-  const count = componentCount(data);
+  // Counted before the env files and the schema: their cost grows with the count.
+  const count = componentCount(parsed.data);
   if (count > CONFIG_LIMITS.components) {
     const message = `${count} components: at most ${CONFIG_LIMITS.components} are supported in one config`;
     return { ok: false, errors: placeIssues([{ path: ['components'], message, atKey: true }], parsed) };
   }
+  const dir = dirname(path);
+  // Env files and `${VAR}` first: the schema checks the values they become.
+  const env = await resolveEnv(withoutExtensions(parsed.data), dir, opts.env ?? process.env);
+  const data = env.data;
+  const warnings = placeIssues(env.warnings, parsed);
   const result = ConfigSchema.safeParse(data);
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
+  raw.push(...env.errors);
   raw.push(...checkDependencies(data));
   raw.push(...checkEnvNumbers(parsed.doc));
   raw.push(...checkEnvSizes(data, CONFIG_LIMITS.envStringBytes));
   raw.push(...(await checkPluginKeys(data, opts.resolvePluginSchema)));
-  if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed) };
-  return { ok: true, config: result.data, raw: parsed.data, hash: hashConfig(result.data), file: path, dir: dirname(path) };
+  addComposeHints(raw, data);
+  const replicas = result.success ? parseReplicaEntries(result.data, env.replicaEntries, raw) : [];
+  if (!result.success || raw.length > 0 || parsed.issues.length > 0) return { ok: false, errors: placeIssues(raw, parsed), warnings };
+  // The replicas' own values are part of what runs, so of the hash.
+  const hash = hashConfig(replicas.length > 0 ? { config: result.data, replicas } : result.data);
+  return { ok: true, config: result.data, raw: parsed.data, hash, file: path, dir, warnings, envFiles: env.envFiles };
+}
+
+/** Parses each replica's interpolated entry and keeps them for expandReplicas; problems go to `issues`. */
+function parseReplicaEntries(config: CorralConfig, entries: Map<string, Record<string, unknown>[]>, issues: RawIssue[]): ComponentConfig[][] {
+  const all: ComponentConfig[][] = [];
+  for (const [name, list] of entries) {
+    const base = config.components[name];
+    if (!base) continue;
+    const parsedList: ComponentConfig[] = [];
+    list.forEach((entry, i) => {
+      const one = ComponentSchema.safeParse(entry);
+      if (one.success) parsedList.push(one.data);
+      else for (const issue of fromZodIssues(one.error.issues, ComponentSchema, ['components', name])) issues.push({ ...issue, message: `replica ${i + 1}: ${issue.message}` });
+    });
+    if (parsedList.length !== list.length) continue;
+    setReplicaEntries(base, parsedList);
+    all.push(parsedList);
+  }
+  return all;
 }
 
 function tooLargeIssue(bytes: number): ConfigIssue {
@@ -150,7 +189,7 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true, uniqueKeys: false });
   // A duplicate key leaves a usable document (the last value wins in it): report it together with
   // every schema error rather than alone. Any other syntax error stops here.
-  const describe = (err: YAMLError): ConfigIssue => ({ path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, ...positionOf(counter, err.pos[0]) });
+  const describe = (err: YAMLError): ConfigIssue => syntaxIssue(text, counter, err, json ? 'JSON' : 'YAML');
   if (doc.errors.length > 0) return { errors: doc.errors.map(describe) };
   const issues = duplicateKeys(doc).map(({ path, offset }) => duplicateKeyIssue(path, counter, offset));
   try {
@@ -158,6 +197,28 @@ function parseText(text: string, json: boolean): Parsed | { errors: ConfigIssue[
   } catch (err) {
     return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }] };
   }
+}
+
+/**
+ * A YAML syntax error where it was made: an unclosed `[` or `{` at itself
+ * (the parser gives up one past the end of the file), anything else found at
+ * the end at the last character, not on a line the file does not have.
+ */
+function syntaxIssue(text: string, counter: LineCounter, err: YAMLError, format: string): ConfigIssue {
+  const end = text.trimEnd().length;
+  let offset = err.pos[0];
+  let message = `invalid ${format}: ${err.message.split('\n')[0]}`;
+  if (/^Flow (sequence|mapping)/.test(err.message) || offset >= end) {
+    const open = unclosedFlowStart(text);
+    if (open !== undefined) {
+      offset = open;
+      message += ` (this ${text[open]} is never closed)`;
+    } else if (offset >= end) offset = Math.max(0, end - 1);
+  }
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  message += yamlErrorHint(err.code, text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd));
+  return { path: '', message, ...positionOf(counter, offset) };
 }
 
 /** A key written twice in one mapping, with the path of the repeated entry and its own line. */

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import { CST, isAlias, isMap, isScalar, isSeq, Parser, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
 /** A 1-based position in the file. */
 export interface Position {
@@ -96,4 +96,30 @@ export function keyPathAt(doc: Document, offset: number): PropertyKey[] | null {
     return null;
   };
   return walk(doc.contents, []);
+}
+
+/**
+ * Where the first `[` or `{` that is never closed starts, read from the
+ * parser's token tree; undefined when every one is closed. The parser reports
+ * an unclosed flow collection where it gave up, which is one past the end of
+ * the file when the `[` is on the last line.
+ */
+export function unclosedFlowStart(text: string): number | undefined {
+  let found: number | undefined;
+  for (const token of new Parser().parse(text)) {
+    if (found !== undefined) break;
+    const check = (t: unknown): void => {
+      const v = t as { type?: string; start?: { offset: number; type: string }; end?: { type: string }[] } | undefined;
+      if (found !== undefined || v?.type !== 'flow-collection' || !v.start) return;
+      const closer = v.start.type === 'flow-seq-start' ? 'flow-seq-end' : 'flow-map-end';
+      if (!(v.end ?? []).some((e) => e.type === closer)) found = v.start.offset;
+    };
+    if (token.type !== 'document') continue;
+    check(token.value);
+    CST.visit(token, (item) => {
+      check(item.key);
+      check(item.value);
+    });
+  }
+  return found;
 }

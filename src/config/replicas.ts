@@ -1,5 +1,6 @@
 import type { LoadResult } from './load.js';
 import type { ComponentConfig, CorralConfig } from './schema.js';
+import { replicaEntry } from './replica-entries.js';
 
 /**
  * `replicas: N` (src/config/schema.ts): one entry becomes N components named
@@ -49,10 +50,13 @@ export function expandReplicas(config: CorralConfig): CorralConfig {
       continue;
     }
     for (let i = 1; i <= replicas; i++) {
+      // Interpolated with this replica's CORRAL_REPLICA when its strings use it (src/config/env.ts).
+      const own = replicaEntry(c, i) ?? c;
       components[replicaName(name, i)] = {
         ...entry,
+        ...(own !== c ? { command: own.command, cwd: own.cwd, health: own.health } : {}),
         depends_on: deps(c.depends_on),
-        env: { ...c.env, CORRAL_REPLICA: String(i) },
+        env: { ...own.env, CORRAL_REPLICA: String(i) },
         // A tmux component's replicas each get a window: its own name, or the configured window's name with the index.
         ...(c.window !== undefined ? { window: replicaName(c.window, i) } : {}),
       };

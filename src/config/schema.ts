@@ -91,6 +91,12 @@ export const ResourceLimitsSchema = z.strictObject({
   on_critical: z.enum(['restart', 'alert']).default('alert'),
 });
 
+/** `env_file`: a `.env` path relative to the config's directory, or a list of them (a later file wins); `{path, required: false}` may be missing. */
+export const EnvFileSchema = z
+  .union([z.string().min(1), z.array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), required: z.boolean().default(true) })]))])
+  .optional()
+  .describe('env files (docker compose syntax) whose variables the process gets, under its env:; also read by ${VAR} interpolation');
+
 /** Most instances one entry may run (`replicas`). */
 export const MAX_REPLICAS = 100;
 
@@ -119,6 +125,7 @@ export const ComponentSchema = z.looseObject({
   shell: z.boolean().default(false),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  env_file: EnvFileSchema,
   depends_on: z
     .union([
       z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS)),
@@ -222,6 +229,8 @@ export const ConfigSchema = z.strictObject({
   logs: LogsSchema,
   /** Extra directories where plugins are looked up by name (besides `plugins/`). */
   plugin_dirs: z.array(z.string()).default([]),
+  /** Env files every component gets (before its own `env_file` and `env`). */
+  env_file: EnvFileSchema,
   /** Notification rules (docs/notify.md). */
   notify: NotifySchema,
   /** Decisions on Claude Code hooks (docs/hooks.md). */

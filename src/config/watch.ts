@@ -19,7 +19,7 @@ export interface WatchOptions extends LoadOptions {
    * The config already applied. Without it the watcher reads the file once at
    * start, which misses a save made between the caller's load and that read.
    */
-  initial?: { hash: string; config: CorralConfig };
+  initial?: { hash: string; config: CorralConfig; envFiles?: string[] };
   /** Watcher failures (e.g. the directory vanished) and exceptions thrown by onChange; default: ignored. */
   onError?(err: Error): void;
 }
@@ -50,13 +50,25 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
   let rerun = false;
   let busy = false;
 
+  // The config's env files (`env_file`) are watched too: a changed value is a changed env.
+  const files = new Set([path]);
+  const dirs = new Set([dir]);
   const watcher = watch(dir, {
     depth: 0,
     ignoreInitial: true,
-    // Only the config file matters; its siblings (and the editor's temp files) are not even tracked.
-    ignored: (p: string) => resolve(p) !== dir && resolve(p) !== path,
+    // Only the config file and its env files matter; their siblings (and the editor's temp files) are not even tracked.
+    ignored: (p: string) => !dirs.has(resolve(p)) && !files.has(resolve(p)),
     atomic: true,
   });
+  const watchEnvFiles = (envFiles: readonly string[] = []): void => {
+    for (const f of envFiles) {
+      files.add(f);
+      if (dirs.has(dirname(f))) continue;
+      dirs.add(dirname(f));
+      watcher.add(dirname(f));
+    }
+  };
+  watchEnvFiles(opts.initial?.envFiles);
 
   const schedule = (): void => {
     if (closed) return;
@@ -101,6 +113,7 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
       }, debounceMs);
       return;
     }
+    watchEnvFiles(result.envFiles);
     if (result.hash === lastHash) return;
     const plan = last ? planReload(last.config, result.config) : null;
     last = { hash: result.hash, config: result.config };
@@ -109,7 +122,7 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
   }
 
   watcher.on('all', (event, changed) => {
-    if (resolve(changed) !== path) return;
+    if (!files.has(resolve(changed))) return;
     if (event === 'add' || event === 'change' || event === 'unlink') schedule();
   });
   watcher.on('error', (err) => opts.onError?.(err as Error));
@@ -118,6 +131,7 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
   const baseline = opts.initial
     ? Promise.resolve()
     : loadConfig(path, opts).then((result) => {
+        if (result.ok) watchEnvFiles(result.envFiles);
         if (result.ok && !last) {
           last = { hash: result.hash, config: result.config };
           lastHash = result.hash;

@@ -6,12 +6,13 @@ import type { Controller } from '../supervisor/types.js';
 import type { ReloadPlan } from '../config/diff.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { replicaBase, replicasOf, withReplicas } from '../config/replicas.js';
+import { withPortOverride } from '../config/port-override.js';
 import { createBus } from '../bus/bus.js';
 import { openCheckedStore, StoreOpenError } from '../bus/store-open.js';
 import { createStoreHandle } from '../bus/store-handle.js';
 import { ensureToken } from '../server/token.js';
 import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
-import { createLogLoad, createLogSink, type LogSink } from '../logs/index.js';
+import { createLogLoad, createLogSink, noteRestarts, type LogSink } from '../logs/index.js';
 import { createResourceMonitor, type ResourceMonitor } from '../resources/monitor.js';
 import { DisposerStack } from '../util/disposers.js';
 import { BUSY_EVENTS_PER_SECOND, startAdaptiveJit } from './adaptive-jit.js';
@@ -49,6 +50,8 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   let current: CorralConfig = loaded.config;
   const token = ensureToken(stateDir);
   const { store, bus } = await openBus(prepared);
+  // `[corral] restarted (cause)` in a component's log each time corral starts it again.
+  stack.push({ what: 'stop noting restarts', run: noteRestarts(bus, (name, line) => pluginHost.note(name, line)) });
   // Hook decisions (hooks:) and notifications (notify:): self-contained, told of each reload, ended at shutdown.
   const hookGate = createHookGate(current.hooks, (type, payload) => void publishOwn(bus, type, payload));
   const notifications = startNotifications({ bus, config: current, configDir: dirname(configPath), logger });
@@ -174,7 +177,7 @@ async function prepare(opts: StartDaemonOptions) {
     // CORRAL_STATE_DIR/daemon.json on each reconnect (corral's own does) follows it when it moves.
     baseEnv: () => ({ CORRAL_URL: where.url, CORRAL_CONFIG: configPath, CORRAL_STATE_DIR: stateDir }),
   });
-  const loaded = withReplicas(await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema }));
+  const loaded = withReplicas(withPortOverride(await loadConfig(configPath, { resolvePluginSchema: pluginHost.resolveSchema })));
   if (!loaded.ok) {
     const lines = loaded.errors.map((e) => `${configPath}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
     throw new DaemonStartError(`invalid config:\n${lines.join('\n')}`, 2);
@@ -197,6 +200,8 @@ async function prepare(opts: StartDaemonOptions) {
     logSink.write('out', line);
     opts.echoLog?.(line);
   });
+  // An unset ${VAR} (src/config/env.ts): the config runs, but the daemon's log says where.
+  for (const w of loaded.warnings) logger.warn(`config ${configPath}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}${w.path ? ` ${w.path}` : ''}: ${w.message}`);
   const stack = new DisposerStack((what, err) => logger.error(`shutdown: ${what} failed: ${(err as Error).message}`));
   stack.push({ what: 'close the daemon log', run: () => logSink.close() });
   // Signal handlers go on in serve() and off last of all: a second Ctrl-C during the shutdown must not kill it half-way.

@@ -62,6 +62,7 @@ export function createBusEndpoint(o: BusEndpointOptions) {
       heartbeat: o.heartbeat,
       logger: o.logger,
       version: o.version,
+      config: o.configPath,
       ...(o.dashboard ? { dashboard: o.dashboard } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(o.notifier ? { notifier: o.notifier } : {}),

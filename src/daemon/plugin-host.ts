@@ -112,6 +112,10 @@ export function createPluginHost(opts: PluginHostOptions) {
       if (previous && previous !== lifecycle) await previous.dispose?.().catch(() => undefined);
       return lifecycle;
     },
+    /** A line of corral's own (`[corral] …`) in a component's log, when it has one. */
+    note(name: string, line: string) {
+      entries.get(name)?.sink.write('err', `${line}\n`);
+    },
     /** Components that have a log sink (started at least once since they entered the config). */
     names(): string[] {
       return [...entries.keys()];

@@ -1,3 +1,4 @@
+import { withPortOverride } from '../config/port-override.js';
 import type { Bus } from '../bus/types.js';
 import type { CorralConfig } from '../config/schema.js';
 import type { Logger } from '../plugins/types.js';
@@ -51,7 +52,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   let watcher: { close(): Promise<void> } | null = null;
 
   async function handle(result: LoadResult, trigger: string): Promise<ReloadResult> {
-    result = withReplicas(result);
+    result = withReplicas(withPortOverride(result));
     if (!result.ok) {
       const lines = result.errors.map((e) => {
         const where = [e.path, e.line ? `line ${e.line}, column ${e.column ?? 1}` : ''].filter(Boolean).join(' at ');
@@ -76,6 +77,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: true, message: 'config unchanged' };
     }
     failing = false;
+    for (const w of result.warnings) opts.logger.warn(`config ${opts.configPath}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}${w.path ? ` ${w.path}` : ''}: ${w.message}`);
     const plan = planReload(current.config, result.config);
     const bus = plan.bus.changed.length > 0 ? await opts.applyBus(result.config, plan) : null;
     const payload: ConfigChangedPayload = {
@@ -132,7 +134,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       const w = watchConfig(opts.configPath, {
         resolvePluginSchema: opts.resolvePluginSchema,
         // The config already applied: a save between the daemon's load and the watcher's start is still seen.
-        initial: { hash: current.hash, config: current.config },
+        initial: { hash: current.hash, config: current.config, envFiles: current.envFiles },
         onError: (err) => opts.logger.warn(`config watch: ${err.message}`),
         onChange: (result: LoadResult) => void enqueue(() => handle(result, 'file')),
       });

@@ -5,3 +5,4 @@ export { formatLogLine, parseLogLine, logFileName } from './format.js';
 export type { LogLine, LogSink, LogStream } from './types.js';
 export { createLogLoad, type LogLoad } from './load.js';
 export { terminalText } from './terminal-text.js';
+export { noteRestarts } from './restart-notes.js';

@@ -1,6 +1,7 @@
 import { formatCpu, formatMemory, summarizeConfigChanged } from '../util/display.js';
 import type { CorralEvent } from '../schema/events.js';
 import { describeFilter } from './filter-command.js';
+import { summarizeStopped } from './stop-summary.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
 
 type Color = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'magenta' | 'bold' | 'inverse';
@@ -84,6 +85,8 @@ export function summarize(e: CorralEvent): string {
   if (e.summary) return e.summary;
   // The reload plan, as `corral events` prints it.
   if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
+  // How it ended, restarts, the next restart and the cause: the same line as `corral events`.
+  if (e.event_type === 'component.stopped' && e.source === 'corral') return summarizeStopped(p);
   const bits: string[] = [];
   for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'exit_code', 'signal', 'restarts', 'route', 'to', 'session', 'window', 'change', 'alert_level', 'message']) {
     const v = p[key];
@@ -113,17 +116,28 @@ export function shortSession(id: string): string {
   return id.length <= 10 ? id : `${id.slice(0, 4)}…${id.slice(-5)}`;
 }
 
-/** One event as one line: time, type, source, session, summary; at most `width` wide. */
+/**
+ * One event as one line: time, type, source, session, summary; at most
+ * `width` wide. Where it is narrow the session goes first (under 120
+ * columns), then the source (under 100), so the summary (exit code, restarts,
+ * next restart, cause) keeps its room.
+ */
 export function formatEventLine(e: CorralEvent, width: number, color: boolean): string {
   const time = fit(clock(e.timestamp), 12);
   const type = fit(e.event_type, 22);
-  const source = fit(e.source, 14);
-  const session = fit(shortSession(e.session_id), 10);
-  const fixed = 12 + 22 + 14 + 10 + 8;
+  const line = [paint(time, 'gray', color), paint(type, typeColor(e.event_type), color)];
+  let fixed = 12 + 2 + 22 + 2;
+  if (width >= 100) {
+    line.push(fit(e.source, 14));
+    fixed += 16;
+  }
+  if (width >= 120) {
+    line.push(paint(fit(shortSession(e.session_id), 10), 'gray', color));
+    fixed += 12;
+  }
   const rest = width - fixed;
-  const line = [paint(time, 'gray', color), paint(type, typeColor(e.event_type), color), source, paint(session, 'gray', color)];
   const text = line.join('  ');
-  if (rest <= 0) return width >= fixed - 2 ? text.trimEnd() : fit(`${clock(e.timestamp)} ${e.event_type}`, width).trimEnd();
+  if (rest <= 0) return fit(`${clock(e.timestamp)} ${e.event_type}`, width).trimEnd();
   return `${text}  ${fit(summarize(e), rest).trimEnd()}`.trimEnd();
 }
 

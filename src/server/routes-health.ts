@@ -21,6 +21,7 @@ export async function getHealth(ctx: RouteContext): Promise<void> {
     status: 'ok',
     pid: process.pid,
     ...(opts.version ? { version: opts.version } : {}),
+    ...(opts.config ? { config: opts.config } : {}),
     timestamp: now,
     uptime_ms: now - startedAt,
     components,

@@ -67,6 +67,8 @@ export interface ServerOptions {
   memoryBudget?: MemoryBudget;
   /** Version reported by GET /health. */
   version?: string;
+  /** The config file reported by GET /health (a CLI that found the daemon by its address says whose it is). */
+  config?: string;
   /** The `hooks:` rules and pending decisions (POST /hooks answers, /api/decisions); without it every hook gets `{}`. */
   hooks?: HookGate;
   /** The `notify:` rules, for POST /api/notify/test. */

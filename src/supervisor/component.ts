@@ -400,7 +400,8 @@ export class Component extends ComponentRecord {
     this.clearBackoff();
     const instance = this.instance;
     if (!instance) {
-      if (this._state !== finalState && !(this._state === 'inactive' && finalState === 'stopped')) this.setState(finalState, null);
+      // A disabled entry stays `disabled`, an inactive one `inactive`, through a stop (`corral down` stops every entry).
+      if (this._state !== finalState && !((this._state === 'disabled' || this._state === 'inactive') && finalState === 'stopped')) this.setState(finalState, null);
       return;
     }
     const gen = this._generation;

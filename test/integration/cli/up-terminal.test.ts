@@ -17,7 +17,7 @@ describe('corral up in a terminal', () => {
     const marker = `corral-test-${randomUUID()}`;
     const p = project(`version: 1\nbus: { port: 0 }\ncomponents:\n  idle:\n    command: ["sleep", "600"]\n    env: { MARK: "${marker}" }\n`);
     cleanups.push(p.cleanup, () => killMarked(marker));
-    const term: IPty = spawn(process.execPath, [bin, 'up', '-c', p.config], { cols: 120, rows: 30, cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } as Record<string, string> });
+    const term: IPty = spawn(process.execPath, [bin, 'up', '--no-logs', '-c', p.config], { cols: 120, rows: 30, cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } as Record<string, string> });
     cleanups.push(() => {
       try {
         process.kill(term.pid, 'SIGKILL');

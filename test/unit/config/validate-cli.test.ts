@@ -78,7 +78,19 @@ describe('corral validate', () => {
   test('--json prints the errors for scripts', async () => {
     const file = tmp.write('corral.yaml', lines('components:', '  web: {}'));
     expect(await run(['-c', file, '--json'])).toBe(2);
-    expect(JSON.parse(out)).toEqual({ ok: false, file, errors: [{ path: 'components.web.command', message: 'required for the process runner', line: 2, column: 3 }] });
+    expect(JSON.parse(out)).toEqual({ ok: false, file, errors: [{ path: 'components.web.command', message: 'required for the process runner', line: 2, column: 3 }], warnings: [] });
+  });
+
+  test('an unset ${VAR} is a warning at its line; a missing ${VAR:?message} an error at its line', async () => {
+    delete process.env.CORRAL_TEST_UNSET_VAR;
+    const file = tmp.write('corral.yaml', lines('components:', '  web:', '    command: node web.js ${CORRAL_TEST_UNSET_VAR}'));
+    expect(await run(['-c', file])).toBe(0);
+    expect(out).toContain(':3:14 components.web.command: warning: ${CORRAL_TEST_UNSET_VAR} is not set, so it is an empty string here\n');
+    expect(out).toMatch(/valid \(1 component, 1 warning\)/);
+    out = '';
+    const bad = tmp.write('bad.yaml', lines('components:', '  web:', '    command: node web.js', '    env:', '      KEY: ${CORRAL_TEST_UNSET_VAR:?put the API key in .env}'));
+    expect(await run(['-c', bad])).toBe(2);
+    expect(out).toContain(':5:12 components.web.env.KEY: CORRAL_TEST_UNSET_VAR: put the API key in .env\n');
   });
 
   test('a plugin that cannot be found is named with its component path', async () => {
