@@ -35,10 +35,11 @@ const USAGE = `corral — a supervisor for a local ecosystem, with one event bus
 
 usage: corral <command> [options]
 
-  up [NAME...] [--profile P] [-d] [--timeout T]
+  up [NAME...] [--profile P] [-d] [--timeout T] [--port N] [--no-logs]
                               start the daemon and the components (foreground; -d detaches and waits until ready);
                               NAME: only those and what they depend on; --profile P (repeatable): also the
-                              components in profile P (the others are inactive)
+                              components in profile P (the others are inactive); --port N (or CORRAL_PORT=N): the
+                              bus's port, over bus.port; --no-logs: the live table without the components' output
   down [NAME...] [--timeout T]
                               stop every component, then the daemon; NAME: those and what depends on them (the daemon stays)
   ps [NAME...] [--json]       components: state, pid, uptime, restarts, cpu, memory, health
@@ -66,8 +67,6 @@ usage: corral <command> [options]
   dashboard [--print]         open the web dashboard with control (prints its address where there is no display)
   mcp [--allow-control]       a Model Context Protocol server on stdio, for Claude Code
                               (claude mcp add corral -- corral mcp); control tools only with --allow-control
-  up [--port N] [--no-logs]   --port N (or CORRAL_PORT=N): the bus's port, over bus.port;
-                              --no-logs: the live table without the components' output below it
   startup [--print|--remove]  run this config's corral at login (a systemd user unit; printed where systemd does not run)
   completion bash|zsh|fish    print a shell completion script (commands, options, component names)
 
