@@ -4,6 +4,9 @@ import type { StoppedPayload } from '../schema/payloads.js';
 /** Causes of a stop after which corral does not start the component again by itself. */
 const FINAL_CAUSES = new Set(['stop requested', 'corral down', 'disabled in the config', 'removed from the config']);
 
+/** `corral down NAME...` names what it stops in its cause (src/daemon/selection.ts). */
+const isFinal = (cause: string): boolean => FINAL_CAUSES.has(cause) || cause.startsWith('corral down ');
+
 /** Why a generation ended, as a restart's cause: the stop's own cause, else how it exited. */
 function causeOf(p: StoppedPayload): string {
   if (p.cause) return p.cause;
@@ -27,7 +30,7 @@ export function noteRestarts(bus: Bus, write: (component: string, line: string) 
     if (event.event_type === 'error.CMP002') return void pending.delete(p.component);
     if (event.event_type === 'component.stopped') {
       const stopped = p as StoppedPayload;
-      const again = stopped.next_restart_in_ms !== null || (stopped.cause !== undefined && !FINAL_CAUSES.has(stopped.cause));
+      const again = stopped.next_restart_in_ms !== null || (stopped.cause !== undefined && !isFinal(stopped.cause));
       if (again) pending.set(p.component, causeOf(stopped));
       else pending.delete(p.component);
       return;

@@ -58,6 +58,12 @@ components:
     expect(running(pid)).toBe(true);
     expect(processesWithMarker(marker)).toHaveLength(1);
 
+    // Started again by hand after `down web`: a new start, not a restart, in its log.
+    const again = await cli(['up', '-d', 'worker'], p.dir);
+    expect(again.code, again.stderr).toBe(0);
+    const log = await cli(['logs', 'worker', '-n', '50'], p.dir);
+    expect(log.stdout).not.toContain('[corral] restarted');
+
     // A disabled or unknown name, an unknown profile: exit 2, nothing started.
     const badProfile = await cli(['up', '-d', '--profile', 'nope'], p.dir);
     expect(badProfile.code).toBe(2);
