@@ -53,6 +53,6 @@ function typeColor(type: string): Color {
 /** One human line per event: time, type, source, summary (one line, cut to fit). */
 export function formatEventLine(e: CorralEvent, color: boolean, width = 200): string {
   const summary = truncate(summarizeEvent(e).replace(/\s+/g, ' ').trim(), Math.max(20, width - 60));
-  const source = e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source;
+  const source = (e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source) + (e.host ? `@${e.host}` : '');
   return `${paint(formatEventTime(e.timestamp), 'gray', color)} ${paint(e.event_type.padEnd(20), typeColor(e.event_type), color)} ${paint(source, 'magenta', color)}${summary ? ` ${summary}` : ''}`;
 }

@@ -34,14 +34,15 @@ usage: corral <command> [options]
 
   up [-c FILE] [-d]           start the daemon and every component (foreground; -d detaches)
   down                        stop every component, then the daemon
-  ps [--json]                 components: state, pid, uptime, restarts, cpu, memory, health
+  ps [--json] [--all-hosts]   components: state, pid, uptime, restarts, cpu, memory, health
+                              (--all-hosts: every federated host's last table, with its age)
                               (also: ls, list, status)
   start|stop|restart NAME...  act on components; \`all\`: every enabled one
   reload                      re-read the config and apply the changes
   logs [NAME...] [-f] [-n N] [-t]
                               captured stdout/stderr
-  events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]
-                              history and live tail of the bus; T, S and ID take comma lists (-n 0 -f: only new events)
+  events [-f] [--type T] [--source S] [--session ID] [--host H] [--since T] [--until T] [-n N] [--json]
+                              history and live tail of the bus; T, S, ID and H take comma lists (-n 0 -f: only new events)
   monitor [--once] [-n N] [--type T] [--source S] [--session ID]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;

@@ -2,7 +2,10 @@
 
 /** One token of an event type as a subject token: NATS forbids whitespace, `*` and `>` in a token, and empty tokens. */
 function token(t: string): string {
-  return t === '' ? '_' : t.replace(/[\s*>\u0000-\u001f\u007f]/g, '_');
+  if (t === '') return '_';
+  let out = '';
+  for (const ch of t) out += ch === '*' || ch === '>' || ch <= ' ' || ch === '\u007f' || /\s/.test(ch) ? '_' : ch;
+  return out;
 }
 
 /** `<prefix>.<host>.<event_type>`: an event type's dots become extra tokens. */
