@@ -28,6 +28,7 @@ export const FederationSchema = z
     subject_prefix: z.string().regex(TOKEN_RE, 'the subject prefix is one token: letters, digits, _ and -').default('corral'),
     max_age: Duration.prefault('24h').describe('the stream keeps events this long'),
     max_bytes: Size.prefault('1GiB').describe('the stream keeps at most this many bytes'),
+    replicas: z.number().int().min(1).max(5).default(1).describe('copies of the stream and the hosts bucket in a NATS cluster (3 on a three-node cluster)'),
     backlog: z.number().int().positive().default(100_000).describe('most events kept to forward while NATS is unreachable'),
     creds: z.string().min(1).optional().describe('a NATS credentials file (JWT and seed)'),
     nkey: z.string().min(1).optional().describe('a file holding an nkey seed'),

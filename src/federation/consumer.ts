@@ -1,13 +1,14 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Bus, EventStore } from '../bus/types.js';
 import type { Logger } from '../plugins/types.js';
-import { hostOfSubject } from './subjects.js';
+import { consumerName, hostOfSubject } from './subjects.js';
 
 export interface ConsumerOptions {
   bus: Required<Pick<Bus, 'publishForeign'>>;
   store: Required<Pick<EventStore, 'hasId'>>;
   host: string;
   stream: string;
+  prefix: string;
   logger: Logger;
 }
 
@@ -50,7 +51,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   const run = async (): Promise<void> => {
     while (!stopped) {
       try {
-        const consumer = await js.consumers.get(o.stream, o.host);
+        const consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
         messages = await consumer.consume({ max_messages: 512 });
         for await (const m of messages) {
           if (stopped) break;

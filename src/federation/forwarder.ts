@@ -20,6 +20,7 @@ export interface ForwarderOptions {
 /** Events published in one go (each waits for its JetStream ack; the next page only after all of them). */
 const PAGE = 256;
 const CURSOR_KEY = 'federation_forwarded';
+const OVERFLOW = 'federation.backlog_overflow';
 
 /**
  * Store and forward: the local store is the backlog. Every local event (the
@@ -43,17 +44,25 @@ export function createForwarder(o: ForwarderOptions) {
 
   const save = () => o.store.setMeta(key, cursor);
 
-  /** Skips the oldest events beyond the backlog, and says so once per skip. */
+  /**
+   * Skips the oldest events beyond the backlog, and says so once per skip.
+   * The overflow events themselves do not count: saying that events were
+   * dropped must not drop another one.
+   */
   function trim(): void {
-    const waiting = o.store.count(pendingFilter());
+    const notices = o.store.count({ ...pendingFilter(), event_type: OVERFLOW });
+    const waiting = o.store.count(pendingFilter()) - notices;
     if (waiting <= o.backlog) return;
-    let skip = waiting - o.backlog;
-    const dropped = skip;
+    const dropped = waiting - o.backlog;
+    let skip = dropped;
     while (skip > 0) {
-      const page = o.store.query(pendingFilter(), { limit: Math.min(skip, 10_000) });
+      const page = o.store.query(pendingFilter(), { limit: Math.min(skip + notices, 10_000) });
       if (page.events.length === 0) break;
-      cursor = page.events[page.events.length - 1]!.seq;
-      skip -= page.events.length;
+      for (const e of page.events) {
+        if (skip === 0) break;
+        cursor = e.seq;
+        if (e.event.event_type !== OVERFLOW) skip--;
+      }
     }
     save();
     o.logger.warn(`federation: ${dropped} events waited to be forwarded beyond federation.backlog (${o.backlog}); the oldest were skipped`);
@@ -120,7 +129,7 @@ export function createForwarder(o: ForwarderOptions) {
       js = null;
     },
     /** Events waiting to be forwarded. */
-    pending: (): number => o.store.count(pendingFilter()),
+    pending: (): number => o.store.count(pendingFilter()) - o.store.count({ ...pendingFilter(), event_type: OVERFLOW }),
     close(): void {
       closed = true;
       js = null;

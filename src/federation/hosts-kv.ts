@@ -22,7 +22,7 @@ const MIN_GAP_MS = 500;
  * Publishes this host's component table to the KV bucket (key = host) on
  * every change, at most twice a second, and every 30 s; reads every host's.
  */
-export function createHostsTable(o: { host: string; bucket: string; list: () => ComponentInfo[]; logger: Logger }) {
+export function createHostsTable(o: { host: string; bucket: string; replicas: number; list: () => ComponentInfo[]; logger: Logger }) {
   let kv: KV | null = null;
   let timer: NodeJS.Timeout | null = null;
   let refresh: NodeJS.Timeout | null = null;
@@ -43,7 +43,7 @@ export function createHostsTable(o: { host: string; bucket: string; list: () => 
 
   return {
     async attach(nc: NatsConnection): Promise<void> {
-      kv = await new Kvm(nc).create(o.bucket, { history: 1 });
+      kv = await new Kvm(nc).create(o.bucket, { history: 1, replicas: o.replicas });
       await put();
       if (!refresh) {
         refresh = setInterval(() => void put(), REFRESH_MS);

@@ -53,7 +53,7 @@ export function startFederation(o: FederationOptions) {
   const store = o.store as Required<EventStore>;
   const own = <K extends 'federation.connected' | 'federation.disconnected' | 'federation.error' | 'federation.backlog_overflow'>(type: K, payload: Parameters<typeof publishOwn<K>>[2]) => void publishOwn(bus, type, payload);
   const forwarder = createForwarder({ bus, store, host: cfg.host, prefix: cfg.subject_prefix, backlog: cfg.backlog, logger, overflow: (dropped, backlog) => own('federation.backlog_overflow', { dropped, backlog }) });
-  const hosts = createHostsTable({ host: cfg.host, bucket: hostsBucket(cfg.stream), list: o.list, logger });
+  const hosts = createHostsTable({ host: cfg.host, bucket: hostsBucket(cfg.stream), replicas: cfg.replicas, list: o.list, logger });
   const unsubscribe = bus.subscribe({ event_type: 'component.*', host: cfg.host }, () => hosts.changed());
   // What one connection serves; a new connection (not a reconnect of the same one) gets its own.
   let served: { nc: NatsConnection; consumer: EventConsumer; control: Subscription } | null = null;
@@ -61,12 +61,13 @@ export function startFederation(o: FederationOptions) {
 
   const up = async (nc: NatsConnection, server: string): Promise<void> => {
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, cfg);
+    const warning = await ensureStream(jsm, cfg);
+    if (warning) logger.warn(`federation: ${warning}`);
     await ensureConsumer(jsm, cfg);
     const js: JetStreamClient = jetstream(nc);
     if (served?.nc !== nc) {
       await served?.consumer.stop();
-      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, logger }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
+      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, prefix: cfg.subject_prefix, logger }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
     }
     await hosts.attach(nc);
     forwarder.online(js);

@@ -30,6 +30,11 @@ export function controlSubject(prefix: string, host: string): string {
   return `${prefix}-control.${host}`;
 }
 
+/** This host's durable consumer (`<prefix>-<host>`). */
+export function consumerName(prefix: string, host: string): string {
+  return `${prefix}-${host}`;
+}
+
 /** The KV bucket of the hosts' component tables (`<stream>_HOSTS`, key = host). */
 export function hostsBucket(stream: string): string {
   return `${stream}_HOSTS`;
