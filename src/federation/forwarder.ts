@@ -129,7 +129,11 @@ export function createForwarder(o: ForwarderOptions) {
       js = null;
     },
     /** Events waiting to be forwarded. */
-    pending: (): number => o.store.count(pendingFilter()) - o.store.count({ ...pendingFilter(), event_type: OVERFLOW }),
+    pending(): number {
+      // The bound holds whenever anyone looks, not only at the next check.
+      if (!closed) trim();
+      return o.store.count(pendingFilter()) - o.store.count({ ...pendingFilter(), event_type: OVERFLOW });
+    },
     close(): void {
       closed = true;
       js = null;
