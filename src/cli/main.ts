@@ -35,8 +35,8 @@ usage: corral <command> [options]
   up [-c FILE] [-d]           start the daemon and every component (foreground; -d detaches)
   down                        stop every component, then the daemon
   ps [--json] [--all-hosts]   components: state, pid, uptime, restarts, cpu, memory, health
-                              (--all-hosts: every federated host's last table, with its age)
                               (also: ls, list, status)
+                              --all-hosts: every federated host's last table, with its age
   start|stop|restart NAME...  act on components; \`all\`: every enabled one
   reload                      re-read the config and apply the changes
   logs [NAME...] [-f] [-n N] [-t]

@@ -23,7 +23,7 @@ const natsUrl = z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+(:\d+)
 export const FederationSchema = z
   .strictObject({
     nats: z.union([natsUrl, z.array(natsUrl).min(1)]).describe('NATS server URL, or a list of the URLs of a cluster'),
-    host: z.string().regex(FEDERATION_HOST_RE, 'host names use letters, digits, _ and - (it is a NATS subject token)').max(64).default(defaultFederationHost),
+    host: z.string().regex(FEDERATION_HOST_RE, 'host names use letters, digits, _ and - (it is a NATS subject token)').max(64).optional().describe("this daemon's host name (default: the machine's hostname, its first label)"),
     stream: z.string().regex(TOKEN_RE, 'stream names use letters, digits, _ and -').default('CORRAL'),
     subject_prefix: z.string().regex(TOKEN_RE, 'the subject prefix is one token: letters, digits, _ and -').default('corral'),
     max_age: Duration.prefault('24h').describe('the stream keeps events this long'),
@@ -40,5 +40,7 @@ export const FederationSchema = z
     if (ways.length > 1) ctx.addIssue({ code: 'custom', path: [], message: `choose one of creds, nkey and user/password (got ${ways.join(', ')})` });
     if (f.password !== undefined && f.user === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'password needs user' });
   })
+  // The default host is the machine's: resolved here, so the JSON Schema does not carry this machine's name.
+  .transform((f) => ({ ...f, host: f.host ?? defaultFederationHost() }))
   .optional();
 export type FederationConfig = NonNullable<z.infer<typeof FederationSchema>>;
