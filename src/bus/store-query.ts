@@ -93,8 +93,8 @@ export function createStoreReader(db: Database.Database, batches: () => readonly
     return { source_apps: distinct('COALESCE(source_app, source)'), session_ids: distinct('session_id'), hook_event_types: distinct('COALESCE(hook_event_type, event_type)') };
   }
 
+  // Committed rows only: a caller that also needs the queued ones keeps its own recent ids (a scan of the queue per call would cost its length).
   function hasId(id: string): boolean {
-    for (const batch of batches()) for (const e of batch.entries) if (e.event.id === id) return true;
     return statement('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
   }
 

@@ -91,7 +91,7 @@ export interface EventStore {
   flush(): Promise<void>;
   /** Applies retention (count and age). Returns how many events were removed. */
   prune(): number;
-  /** Whether an event with this id is stored or queued (federation: a forwarded event is stored once). */
+  /** Whether an event with this id is committed (federation: a forwarded event is stored once). */
   hasId?(id: string): boolean;
   /** How many stored or queued events match the filter (federation: the events still to forward). */
   count?(filter: EventFilter): number;

@@ -23,6 +23,17 @@ export interface ConsumerOptions {
 export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   let messages: ConsumerMessages | null = null;
   let stopped = false;
+  // Ids taken lately (the store's check sees committed rows only): a redelivery while its first copy is still queued is skipped too.
+  const recent = new Set<string>();
+  const remember = (id: string): void => {
+    recent.add(id);
+    if (recent.size <= 20_000) return;
+    // A Set iterates oldest first: the older half goes.
+    for (const old of recent) {
+      recent.delete(old);
+      if (recent.size <= 10_000) break;
+    }
+  };
 
   function take(m: JsMsg): void {
     const host = hostOfSubject(m.subject);
@@ -35,13 +46,14 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       o.logger.warn(`federation: dropped a message on ${m.subject} that is not an event: ${(err as Error).message}`);
       return m.term();
     }
-    if (typeof event.id === 'string' && o.store.hasId(event.id)) return m.ack();
+    if (typeof event.id === 'string' && (recent.has(event.id) || o.store.hasId(event.id))) return m.ack();
     event.host = host;
     const res = o.bus.publishForeign(event);
     if (!res.ok) {
       o.logger.warn(`federation: dropped an event from ${host} on ${m.subject}: ${res.error.error_message}`);
       return m.term();
     }
+    remember(res.entry.event.id);
     res.stored.then(
       () => m.ack(),
       () => m.nak(5000),

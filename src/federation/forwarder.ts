@@ -106,10 +106,14 @@ export function createForwarder(o: ForwarderOptions) {
     }
   }
 
+  let scheduled = false;
   const unsubscribe = o.bus.subscribe({ host: o.host }, () => {
     if (js) {
-      if (!pumping) setImmediate(() => void pump());
-      else again = true;
+      if (pumping) again = true;
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => ((scheduled = false), void pump()));
+      }
     } else if (!checkTimer && !closed) {
       // Offline: the bound is checked at most once a second, not on every event.
       checkTimer = setTimeout(() => {
