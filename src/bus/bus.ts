@@ -21,6 +21,8 @@ export interface BusOptions {
   onListenerError?: (err: unknown) => void;
   /** Events kept for `history` when there is no store (default 1000). */
   memoryHistory?: number;
+  /** Federation: the host every event published here carries (`host`); without it events carry none. */
+  host?: string;
 }
 
 interface Subscriber {
@@ -42,6 +44,7 @@ export function createBus(opts: BusOptions = {}): Bus {
   let subscribers: readonly Subscriber[] = [];
   const memory: BusEntry[] = [];
   const memoryMax = opts.memoryHistory ?? 1000;
+  let host = opts.host;
 
   function deliver(entry: BusEntry): void {
     for (const s of subscribers) {
@@ -65,7 +68,9 @@ export function createBus(opts: BusOptions = {}): Bus {
     return publishValidated(checked.event);
   }
 
-  function publishValidated(checked: CorralEvent): PublishResult {
+  function publishValidated(checked: CorralEvent, foreign = false): PublishResult {
+    // A local event carries this daemon's host (whatever a client wrote there); a forwarded one keeps its own.
+    if (host !== undefined && !foreign) checked.host = host;
     let event = checked;
     let json = JSON.stringify(event);
     const redacted = redactor.redact(event, json);
@@ -87,7 +92,16 @@ export function createBus(opts: BusOptions = {}): Bus {
 
   return {
     publish,
-    publishValidated,
+    publishValidated: (event) => publishValidated(event),
+    publishForeign(input: unknown): PublishResult {
+      const checked = completeEvent(input, now());
+      if (!checked.ok) return { ok: false, error: makeError('WS003', 'corral', `forwarded event fails the schema: ${checked.message}`, { severity: 'warning', context: { issues: checked.issues } }) };
+      return publishValidated(checked.event, true);
+    },
+    setHost(next: string | undefined): void {
+      host = next;
+    },
+    host: () => host,
     lastSeq: () => last,
     publishError(error: ErrorData, session?: string): PublishResult {
       return publish({

@@ -27,8 +27,8 @@ export const MAX_FILTER_BYTES = 64 * 1024;
  * MAX_FILTER_BYTES bytes. Checked where a filter comes in (query string,
  * `subscribe`), so no later step (SQL, matching) meets an unbounded one.
  */
-export function filterTooBig(filter: Partial<Record<'event_type' | 'source' | 'session_id', unknown>>): { key: string; message: string } | null {
-  for (const key of ['event_type', 'source', 'session_id'] as const) {
+export function filterTooBig(filter: Partial<Record<'event_type' | 'source' | 'session_id' | 'host', unknown>>): { key: string; message: string } | null {
+  for (const key of ['event_type', 'source', 'session_id', 'host'] as const) {
     const value = filter[key];
     if (typeof value !== 'string') continue;
     const bytes = Buffer.byteLength(value);
@@ -73,12 +73,12 @@ export function compileFilter(filter: EventFilter): (e: CorralEvent) => boolean 
   const tests: ((e: CorralEvent) => boolean)[] = [];
   const type = compileType(filter.event_type);
   if (type) tests.push((e) => type(e.event_type));
-  for (const key of ['source', 'session_id'] as const) {
+  for (const key of ['source', 'session_id', 'host'] as const) {
     const values = parseList(filter[key]);
     if (values.length === 1) tests.push((e) => e[key] === values[0]);
     else if (values.length > 1) {
       const set = new Set(values);
-      tests.push((e) => set.has(e[key]));
+      tests.push((e) => set.has(e[key] as string));
     }
   }
   if (filter.since !== undefined) {

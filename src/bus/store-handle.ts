@@ -23,6 +23,10 @@ export function createStoreHandle(initial: EventStore): StoreHandle {
     flush: () => current.flush(),
     prune: () => current.prune(),
     setRetention: (retention) => current.setRetention?.(retention),
+    hasId: (id) => current.hasId?.(id) ?? false,
+    count: (filter) => current.count?.(filter) ?? 0,
+    getMeta: (key) => current.getMeta?.(key),
+    setMeta: (key, value) => current.setMeta?.(key, value),
     close: () => current.close(),
     replace(next) {
       const old = current;

@@ -30,7 +30,7 @@ function toEntry(row: Row): BusEntry {
  * Queries over `db`; `batches` gives the entries not yet committed (the batch
  * in flight first, which may have committed already), oldest first.
  */
-export function createStoreReader(db: Database.Database, batches: () => readonly { entries: BusEntry[] }[]): Pick<EventStore, 'query' | 'filterOptions'> {
+export function createStoreReader(db: Database.Database, batches: () => readonly { entries: BusEntry[] }[]): Pick<EventStore, 'query' | 'filterOptions' | 'hasId' | 'count'> {
   const statements = new Map<string, Database.Statement>();
 
   function statement(sql: string): Database.Statement {
@@ -93,5 +93,21 @@ export function createStoreReader(db: Database.Database, batches: () => readonly
     return { source_apps: distinct('COALESCE(source_app, source)'), session_ids: distinct('session_id'), hook_event_types: distinct('COALESCE(hook_event_type, event_type)') };
   }
 
-  return { query, filterOptions };
+  // Committed rows only: a caller that also needs the queued ones keeps its own recent ids (a scan of the queue per call would cost its length).
+  function hasId(id: string): boolean {
+    return statement('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+  }
+
+  function count(filter: EventFilter): number {
+    const pending = pendingMatching(filter);
+    const queuedSeqs = pending.map((e) => e.seq);
+    const where = filterToWhere(filter);
+    const committed = (statement(`SELECT COUNT(*) AS n FROM events ${where.sql}`).get(...where.params) as { n: number }).n;
+    // The batch in flight may have committed already: its rows are counted once.
+    if (queuedSeqs.length === 0) return committed;
+    const dup = (statement('SELECT COUNT(*) AS n FROM events WHERE seq IN (SELECT value FROM json_each(?))').get(JSON.stringify(queuedSeqs)) as { n: number }).n;
+    return committed + pending.length - dup;
+  }
+
+  return { query, filterOptions, hasId, count };
 }

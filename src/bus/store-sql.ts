@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS events (
   session_id TEXT NOT NULL,
   source_app TEXT,
   hook_event_type TEXT,
-  json TEXT NOT NULL
+  json TEXT NOT NULL,
+  host TEXT
 );
 CREATE INDEX IF NOT EXISTS events_event_type ON events(event_type);
 CREATE INDEX IF NOT EXISTS events_source ON events(source);
@@ -24,6 +25,16 @@ CREATE INDEX IF NOT EXISTS events_session_id ON events(session_id);
 CREATE INDEX IF NOT EXISTS events_timestamp ON events(timestamp);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
+
+/**
+ * The `host` column (federation: the host an event came from), added to a
+ * store written before it; its rows keep a null host.
+ */
+export function ensureHostColumn(db: { prepare(sql: string): { all(): unknown[] }; exec(sql: string): unknown }): void {
+  const columns = db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'host')) db.exec('ALTER TABLE events ADD COLUMN host TEXT');
+  db.exec('CREATE INDEX IF NOT EXISTS events_host ON events(host)');
+}
 
 /**
  * One event per id: a hook both stored and replayed from the spool (its POST
@@ -94,7 +105,7 @@ export function filterToWhere(filter: EventFilter, seqBound?: { op: '>' | '<'; s
     }
     parts.push(ors.length === 1 ? ors[0]! : `(${ors.join(' OR ')})`);
   }
-  for (const column of ['source', 'session_id'] as const) {
+  for (const column of ['source', 'session_id', 'host'] as const) {
     const values = parseList(filter[column]);
     if (values.length > 0) inList(column, values, parts, params);
   }

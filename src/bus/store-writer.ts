@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { BusEntry } from './types.js';
 
 export const INSERT_SQL =
-  'INSERT OR IGNORE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT OR IGNORE INTO events (seq, id, timestamp, event_type, source, session_id, source_app, hook_event_type, json, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 export const SET_LAST_SQL =
   "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value";
 export const PRUNE_COUNT_SQL = 'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)';
@@ -17,7 +17,7 @@ export interface PruneRequest {
 }
 
 /** Values per row in the flat array handed to a writer. */
-const WIDTH = 9;
+const WIDTH = 10;
 
 /** Flattens entries into rows for one transaction (one flat array: cheap to post to a worker). */
 export function toRows(entries: readonly BusEntry[]): unknown[] {
@@ -33,6 +33,7 @@ export function toRows(entries: readonly BusEntry[]): unknown[] {
     rows[i++] = event.source_app ?? null;
     rows[i++] = event.hook_event_type ?? null;
     rows[i++] = json;
+    rows[i++] = event.host ?? null;
   }
   return rows;
 }
@@ -73,8 +74,8 @@ const pruneAge = db.prepare(workerData.pruneAge);
 const done = new Int32Array(workerData.shared);
 const write = db.transaction((rows) => {
   let last = 0;
-  for (let i = 0; i < rows.length; i += 9) {
-    insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8]);
+  for (let i = 0; i < rows.length; i += 10) {
+    insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8], rows[i + 9]);
     if (rows[i] > last) last = rows[i];
   }
   setLast.run(last);
@@ -99,7 +100,7 @@ export function createSyncWriter(db: Database.Database): StoreWriter & { writeSy
   const writeRows = db.transaction((rows: unknown[]) => {
     let last = 0;
     for (let i = 0; i < rows.length; i += WIDTH) {
-      insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8]);
+      insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], rows[i + 8], rows[i + 9]);
       if ((rows[i] as number) > last) last = rows[i] as number;
     }
     setLast.run(last);

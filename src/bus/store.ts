@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_SQL, ensureUniqueIds } from './store-sql.js';
+import { SCHEMA_SQL, ensureHostColumn, ensureUniqueIds } from './store-sql.js';
 import { createStoreReader } from './store-query.js';
 import { PRUNE_AGE_SQL, PRUNE_COUNT_SQL, createLazyWorkerWriter, createSyncWriter, createWorkerWriter, toRows, type PruneRequest } from './store-writer.js';
 import type { BusEntry, EventStore } from './types.js';
@@ -73,6 +73,7 @@ function openDatabase(file: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA_SQL);
   ensureUniqueIds(db);
+  ensureHostColumn(db);
   return db;
 }
 
@@ -211,6 +212,9 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   // The read side (store-query.ts) sees the committed rows and what is queued, oldest first.
   const reader = createStoreReader(db, () => (queued === 0 ? [] : inflight ? [inflight, ...queue] : queue));
 
+  const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
+  const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+
   retention.prune();
   // The periodic pass runs here only when no batch is on its way; otherwise the
   // next batch carries it to the writer (see dispatch).
@@ -242,6 +246,12 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
     },
     query: reader.query,
     filterOptions: reader.filterOptions,
+    hasId: reader.hasId,
+    count: reader.count,
+    getMeta: (key) => (closed ? undefined : (getMeta.get(key) as { value: number } | undefined)?.value),
+    setMeta(key, value) {
+      if (!closed) setMeta.run(key, value);
+    },
     lastSeq: () => last,
     pending: () => queued,
     flush(): Promise<void> {

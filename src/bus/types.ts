@@ -91,6 +91,13 @@ export interface EventStore {
   flush(): Promise<void>;
   /** Applies retention (count and age). Returns how many events were removed. */
   prune(): number;
+  /** Whether an event with this id is committed (federation: a forwarded event is stored once). */
+  hasId?(id: string): boolean;
+  /** How many stored or queued events match the filter (federation: the events still to forward). */
+  count?(filter: EventFilter): number;
+  /** A number kept in the store beside the events (federation: the forwarding cursor), or undefined. */
+  getMeta?(key: string): number | undefined;
+  setMeta?(key: string, value: number): void;
   /** Changes retention (config reload); applied at once. Optional for stores that keep no history. */
   setRetention?(retention: { events: number; age: number }): void;
   close(): void;
@@ -109,6 +116,15 @@ export interface Bus {
    * validates a whole array before publishing any of it): not checked again.
    */
   publishValidated(event: CorralEvent): PublishResult;
+  /**
+   * Federation: publishes an event another host stored (its `id` and `host`
+   * kept), to the local subscribers and store. Optional: only the daemon's bus has it.
+   */
+  publishForeign?(input: unknown): PublishResult;
+  /** Federation: sets the host local events carry (undefined: none, federation off). */
+  setHost?(host: string | undefined): void;
+  /** The host local events carry, when federation is on. */
+  host?(): string | undefined;
   /** Publishes an ecosystem error (CMP001, CMP002, RES001, CFG001) as an `error.CODE` event. */
   publishError(error: ErrorData, sessionId?: string): PublishResult;
   /** Registers a listener for events matching the filter; returns the unsubscribe function. */

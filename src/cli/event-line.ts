@@ -59,7 +59,7 @@ function typeColor(type: string): Color {
 
 /** One human line per event: time, type, source, summary (one line, cut to fit). */
 export function formatEventLine(e: CorralEvent, color: boolean, width = 200): string {
-  const source = e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source;
+  const source = (e.source_app && e.source_app !== e.source ? `${e.source}/${e.source_app}` : e.source) + (e.host ? `@${e.host}` : '');
   // The summary gets what the time, type and source leave of the width (at least 20).
   const used = formatEventTime(e.timestamp).length + 1 + Math.max(20, e.event_type.length) + 1 + source.length + 1;
   const summary = truncate(summarizeEvent(e).replace(/\s+/g, ' ').trim(), Math.max(20, width - used));

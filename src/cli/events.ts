@@ -212,7 +212,7 @@ export async function run(args: string[]): Promise<number> {
   let limit: number | undefined;
   let flags: Record<string, string | boolean>;
   try {
-    const parsed = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' });
+    const parsed = parseArgs(args, { follow: 'boolean', type: 'value', source: 'value', session: 'value', host: 'value', since: 'value', until: 'value', limit: 'value', json: 'boolean', help: 'boolean' }, { f: 'follow', n: 'limit', h: 'help' });
     flags = parsed.flags;
     noWords(parsed.positionals);
     if (flags.help) {
@@ -225,6 +225,7 @@ export async function run(args: string[]): Promise<number> {
       ...(typeof flags.type === 'string' ? { event_type: flags.type } : {}),
       ...(typeof flags.source === 'string' ? { source: flags.source } : {}),
       ...(typeof flags.session === 'string' ? { session_id: flags.session } : {}),
+      ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
     };

@@ -42,14 +42,16 @@ usage: corral <command> [options]
                               bus's port, over bus.port; --no-logs: the live table without the components' output
   down [NAME...] [--timeout T]
                               stop every component, then the daemon; NAME: those and what depends on them (the daemon stays)
-  ps [NAME...] [--json]       components: state, pid, uptime, restarts, cpu, memory, health
+  ps [NAME...] [--json] [--all-hosts]
+                              components: state, pid, uptime, restarts, cpu, memory, health
                               (also: ls, list, status)
+                              --all-hosts: every federated host's last table, with its age
   start|stop|restart NAME...  act on components; \`all\`: every enabled one
   reload                      re-read the config and apply the changes
   logs [NAME...] [-f] [-n N] [-t]
                               captured stdout/stderr
-  events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]
-                              history and live tail of the bus; T, S and ID take comma lists (-n 0 -f: only new events)
+  events [-f] [--type T] [--source S] [--session ID] [--host H] [--since T] [--until T] [-n N] [--json]
+                              history and live tail of the bus; T, S, ID and H take comma lists (-n 0 -f: only new events)
   monitor [--once] [-n N] [--type T] [--source S] [--session ID]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;

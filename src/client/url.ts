@@ -1,6 +1,6 @@
 import type { EventFilter } from '../schema/messages.js';
 
-const FILTER_KEYS = ['event_type', 'source', 'session_id', 'since', 'until', 'after'] as const;
+const FILTER_KEYS = ['event_type', 'source', 'session_id', 'host', 'since', 'until', 'after'] as const;
 
 /**
  * The WebSocket URL of the bus: `http://host:port` becomes `ws://host:port/events`

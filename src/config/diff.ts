@@ -18,7 +18,7 @@ export interface ReloadPlan {
   hash: string;
   /** Changed `bus` keys; `rebind` when the listening address moved (host or port). */
   bus: { changed: string[]; rebind: boolean };
-  /** Other changed top-level sections (`resources`, `logs`, `state_dir`, `plugin_dirs`, `notify`, `hooks`), applied globally. */
+  /** Other changed top-level sections (`resources`, `logs`, `state_dir`, `plugin_dirs`, `notify`, `hooks`, `federation`), applied globally. */
   settings: string[];
 }
 
@@ -76,7 +76,7 @@ export function planReload(oldCfg: CorralConfig, newCfg: CorralConfig): ReloadPl
     .filter((k) => !same((oldCfg.bus as Record<string, unknown>)[k], (newCfg.bus as Record<string, unknown>)[k]))
     .sort();
   plan.bus.rebind = plan.bus.changed.includes('host') || plan.bus.changed.includes('port');
-  const sections = ['resources', 'logs', 'state_dir', 'plugin_dirs', 'version', 'notify', 'hooks'] as const;
+  const sections = ['resources', 'logs', 'state_dir', 'plugin_dirs', 'version', 'notify', 'hooks', 'federation'] as const;
   plan.settings = sections.filter((k) => !same(oldCfg[k], newCfg[k]));
   return plan;
 }

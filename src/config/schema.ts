@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, Size } from './units.js';
 import { HooksSchema, NotifySchema } from './notify-schema.js';
+import { FederationSchema } from './federation-schema.js';
 
 /** Names that built-in runners answer to; any other `plugin` value is a plugin name or path. */
 export const BUILTIN_RUNNERS = ['process', 'pty', 'tmux'] as const;
@@ -235,6 +236,8 @@ export const ConfigSchema = z.strictObject({
   notify: NotifySchema,
   /** Decisions on Claude Code hooks (docs/hooks.md). */
   hooks: HooksSchema,
+  /** Federation over NATS JetStream (docs/federation.md); absent: off. */
+  federation: FederationSchema,
   components: z
     .record(
       z

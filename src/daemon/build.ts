@@ -27,6 +27,7 @@ import { createHookGate, type HookGate } from '../hooks/gate.js';
 import { startNotifications, type Notifications } from '../notify/index.js';
 import { publishOwn } from '../bus/own-events.js';
 import { createBusEndpoint } from './bus-endpoint.js';
+import { createFederationHolder, type FederationHolder } from './federation-holder.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
 import { DaemonStartError } from './start-error.js';
 import { STATE_LOST_CODE } from './state-watch.js';
@@ -75,11 +76,15 @@ export async function buildDaemon(opts: StartDaemonOptions) {
   });
   // The last resource samples of each component, for the dashboard's sparklines.
   const samples = createSampleHistory();
+  // Federation (federation:): started by serve(), restarted by a reload that changes it. The controller comes last.
+  const control = { controller: null as Controller | null };
+  const federation = createFederationHolder({ bus, store, configDir: dirname(configPath), logger, list: () => control.controller?.list() ?? [], controller: () => control.controller });
   const endpoint = createBusEndpoint({
     bus,
     dashboard: { samples, logsDir: paths.logs, redact: () => current.bus.redact },
     hooks: hookGate,
     notifier: notifications,
+    federation: federation.view,
     store,
     token,
     heartbeat: () => supervisor.statuses(),
@@ -123,12 +128,13 @@ export async function buildDaemon(opts: StartDaemonOptions) {
       const previous = current;
       // What runs is what `current` says: unapplied bus settings stay the old ones, so a later save retries them.
       current = busApplied ? next : { ...next, bus: previous.bus };
-      await applyReload({ pluginHost, hookGate, notifications, logSink, supervisor, monitor, samples }, previous, next, plan);
+      await applyReload({ pluginHost, hookGate, notifications, logSink, supervisor, monitor, samples, federation }, previous, next, plan);
     },
   });
 
   const { serving, done, shutdown } = createShutdown(logger, stack, outcome);
   const controller = createController(supervisor, reloader, () => current, shutdown, selection);
+  control.controller = controller;
 
   return {
     opts,
@@ -150,6 +156,7 @@ export async function buildDaemon(opts: StartDaemonOptions) {
     reloader,
     controller,
     endpoint,
+    federation,
     stack,
     outcome,
     processHooks,
@@ -235,7 +242,8 @@ async function openBus(p: Prepared) {
   const store = createStoreHandle(opened.store);
   stack.push({ what: 'close the event store', run: async () => (await store.flush().catch(() => undefined), store.close()) });
   const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
-  const bus = createBus({ store, redact: current.bus.redact, sessionId });
+  // With federation on, every event carries its host (local ones this daemon's).
+  const bus = createBus({ store, redact: current.bus.redact, sessionId, ...(current.federation ? { host: current.federation.host } : {}) });
   if (opened.recovered) {
     const { reason, movedTo } = opened.recovered;
     const message = `the event store ${paths.events} was damaged (${reason}); it was moved to ${movedTo} and corral started a new, empty one`;
@@ -268,6 +276,7 @@ interface ReloadTargets {
   supervisor: Supervisor;
   monitor: ResourceMonitor;
   samples: SampleHistory;
+  federation: FederationHolder;
 }
 
 /** Applies a reloaded config (all but the bus, which the endpoint applies first) to each part of the daemon. */
@@ -287,6 +296,7 @@ async function applyReload(t: ReloadTargets, previous: CorralConfig, next: Corra
   for (const name of pluginHost.names()) if (!next.components[name]) await pluginHost.forget(name);
   if (next.resources.interval !== previous.resources.interval) monitor.setInterval(next.resources.interval);
   if (next.resources.enabled !== previous.resources.enabled) monitor.setEnabled(next.resources.enabled);
+  await t.federation.apply(next.federation);
 }
 
 /** The daemon's one shutdown (a second call gets the first one's promise), and `done`, settled once it has run. */

@@ -19,6 +19,8 @@ export interface BusEndpointOptions {
   /** The `hooks:` rules and pending decisions, and the `notify:` rules (for /api/notify/test). */
   hooks?: ServerOptions['hooks'];
   notifier?: ServerOptions['notifier'];
+  /** Federation's view (src/server/types.ts FederationView). */
+  federation?: ServerOptions['federation'];
   /** The bus is served at a new address (first listen, or a rebind): daemon.json and CORRAL_URL follow it. */
   onAddress(host: string, port: number, url: string): void;
 }
@@ -66,6 +68,7 @@ export function createBusEndpoint(o: BusEndpointOptions) {
       ...(o.dashboard ? { dashboard: o.dashboard } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(o.notifier ? { notifier: o.notifier } : {}),
+      ...(o.federation ? { federation: o.federation } : {}),
     });
 
   const current = (): CorralServer => {

@@ -32,6 +32,9 @@ async function steps(b: BuiltDaemon): Promise<Daemon> {
   const server = await b.endpoint.listen(b.config, b.controller);
   await replaySpools(b, server.port);
 
+  // Federation: connects in the background (NATS may be down: the daemon works alone meanwhile). Closed after the components stopped.
+  b.federation.start(b.config.federation);
+  stack.push({ what: 'close the federation link', run: () => b.federation.close() });
   b.monitor.start();
   stack.push({ what: 'stop the resource monitor', run: () => b.monitor.stop() });
   // A save right after `up` returns must not be missed: wait until the watcher sees changes.

@@ -36,6 +36,8 @@ export const EventSchema = BaseEventSchema.extend({
   chat: z.array(ChatMessageSchema).optional(),
   summary: z.string().optional(),
   model_name: z.string().max(256).optional(),
+  /** The host the event came from: set on every event once federation is on. */
+  host: z.string().max(256).optional(),
 });
 /** A complete event, as it leaves corral. */
 export type CorralEvent = z.infer<typeof EventSchema>;
@@ -111,7 +113,7 @@ export function tooDeepAt(value: unknown, max: number = MAX_EVENT_DEPTH): string
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The keys of EventInputSchema in its shape's order: zod's output lists them first, then unknown keys.
-const INPUT_KEYS = ['id', 'timestamp', 'source', 'session_id', 'event_type', 'version', 'payload', 'source_app', 'hook_event_type', 'chat', 'summary', 'model_name'] as const;
+const INPUT_KEYS = ['id', 'timestamp', 'source', 'session_id', 'event_type', 'version', 'payload', 'source_app', 'hook_event_type', 'chat', 'summary', 'model_name', 'host'] as const;
 const KNOWN = new Set<string>(INPUT_KEYS);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.prototype.toString.call(v) === '[object Object]';
@@ -132,7 +134,7 @@ export function fastEventInput(input: unknown): z.infer<typeof EventInputSchema>
   if (typeof e.session_id !== 'string' || e.session_id.length > 256) return null;
   if (e.version !== undefined && e.version !== '1.0') return null;
   if (e.payload !== undefined && !isPlainObject(e.payload)) return null;
-  if (!optString(e.source_app, 256) || !optString(e.hook_event_type, 256) || !optString(e.summary) || !optString(e.model_name, 256)) return null;
+  if (!optString(e.source_app, 256) || !optString(e.hook_event_type, 256) || !optString(e.summary) || !optString(e.model_name, 256) || !optString(e.host, 256)) return null;
   if (e.chat !== undefined) {
     if (!Array.isArray(e.chat)) return null;
     for (const m of e.chat) if (!isPlainObject(m) || !optString(m.role)) return null;

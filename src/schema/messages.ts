@@ -48,6 +48,8 @@ export const EventFilterSchema = z.object({
   event_type: z.string().optional(),
   source: z.string().optional(),
   session_id: z.string().optional(),
+  /** The host an event came from (federation: comma list). */
+  host: z.string().optional(),
   since: z.coerce.number().nonnegative().optional(),
   until: z.coerce.number().nonnegative().optional(),
   after: z.coerce.number().int().nonnegative().optional(),

@@ -237,6 +237,33 @@ export interface DecisionMadePayload {
 }
 
 /** Every event type corral publishes itself, with its payload type (errors go through `Bus.publishError`). */
+/** `federation.connected`: the daemon reached NATS (first connect and every reconnect). */
+export interface FederationConnectedPayload {
+  /** The server it is connected to. */
+  nats: string;
+  host: string;
+}
+
+/** `federation.disconnected`: the daemon lost NATS; events to forward wait in the store. */
+export interface FederationDisconnectedPayload {
+  error: string;
+  host: string;
+}
+
+/** `federation.error`: NATS refused the daemon (credentials, permissions) or a JetStream step failed. */
+export interface FederationErrorPayload {
+  error: string;
+  host: string;
+  /** true when NATS refused the credentials (or their permissions). */
+  auth: boolean;
+}
+
+/** `federation.backlog_overflow`: more events waited to be forwarded than `federation.backlog`; the oldest were skipped. */
+export interface FederationBacklogOverflowPayload {
+  dropped: number;
+  backlog: number;
+}
+
 export interface OwnEventPayloads {
   'component.started': StartedPayload;
   'component.stopped': StoppedPayload;
@@ -251,6 +278,10 @@ export interface OwnEventPayloads {
   'notify.failed': NotifyPayload;
   'hook.decision.pending': PendingDecision;
   'hook.decision.made': DecisionMadePayload;
+  'federation.connected': FederationConnectedPayload;
+  'federation.disconnected': FederationDisconnectedPayload;
+  'federation.error': FederationErrorPayload;
+  'federation.backlog_overflow': FederationBacklogOverflowPayload;
 }
 
 /** An event type corral publishes itself. */

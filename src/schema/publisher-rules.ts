@@ -21,6 +21,7 @@ const RESERVED_TYPES: readonly { test: (t: string) => boolean; what: string }[] 
   { test: (t) => t.startsWith('ws.'), what: 'corral publishes ws.* events about bus connections' },
   { test: (t) => t.startsWith('notify.'), what: 'corral publishes notify.sent and notify.failed about its notifications' },
   { test: (t) => t.startsWith('hook.decision.'), what: 'corral publishes hook.decision.* about the decisions it holds' },
+  { test: (t) => t.startsWith('federation.'), what: 'corral publishes federation.* about its link to NATS' },
 ];
 
 /** Event types whose payload has a shape of the spec: subscribers rely on it, so it is checked. */

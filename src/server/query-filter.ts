@@ -5,7 +5,7 @@ import { parseTimePoint, TIME_POINT_FORMS } from '../util/time-point.js';
 /** Query-string filters of a connection (`?event_type=a.*,b&source=x,y&session_id=&since=&after=`; lists are split by the bus filter). */
 export function filterFromQuery(url: URL): { ok: true; filter: EventFilter } | { ok: false; message: string } {
   const raw: Record<string, unknown> = {};
-  for (const key of ['event_type', 'source', 'session_id', 'since', 'until', 'after']) {
+  for (const key of ['event_type', 'source', 'session_id', 'host', 'since', 'until', 'after']) {
     const v = url.searchParams.get(key);
     if (v !== null && v !== '') raw[key] = v;
   }

@@ -1,6 +1,7 @@
 import { CONTROL_ROUTES } from './routes-control.js';
 import { DECISION_ROUTES } from './routes-decisions.js';
 import { NOTIFY_ROUTES } from './routes-notify.js';
+import { FEDERATION_ROUTES } from './routes-federation.js';
 import { getEvents, getFilterOptions, getRecent, postEvents, postHook } from './routes-events.js';
 import { getHealth } from './routes-health.js';
 import type { Route, UpgradeContext } from './routes.js';
@@ -27,6 +28,7 @@ export function routeTable(wsPath: string, accept: (u: UpgradeContext) => void, 
     ...CONTROL_ROUTES,
     ...DECISION_ROUTES,
     ...NOTIFY_ROUTES,
+    ...FEDERATION_ROUTES,
     { method: 'GET', path: wsPath, auth: 'publish', upgrade: accept },
     ...(wsPath !== COMPAT_STREAM_PATH ? [{ method: 'GET', path: COMPAT_STREAM_PATH, auth: 'publish', upgrade: accept } as const] : []),
   ];

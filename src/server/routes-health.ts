@@ -33,5 +33,16 @@ export async function getHealth(ctx: RouteContext): Promise<void> {
     request_body_bytes: ctx.bodies.inUse(),
     request_body_budget: ctx.bodies.limit,
     next_check: now + opts.heartbeatMs,
+    federation: federationStatus(opts.federation),
   });
+}
+
+/** Federation's state; a view that throws is reported, not fatal to /health. */
+function federationStatus(view: RouteContext['opts']['federation']): { state: string; last_error?: string } {
+  if (!view) return { state: 'off' };
+  try {
+    return view.status();
+  } catch (err) {
+    return { state: 'unknown', last_error: (err as Error).message };
+  }
 }

@@ -23,6 +23,17 @@ export interface SlowConsumerLimits {
   hardLimit: number;
 }
 
+/**
+ * Federation as the server sees it (src/federation/): its state for
+ * /health, every host's component table, and remote control requests.
+ * Absent (or `status().state` "off") when the config has no `federation:`.
+ */
+export interface FederationView {
+  status(): { state: string; host?: string; servers?: string[]; backlog?: number; last_error?: string };
+  hosts(): Promise<unknown[]>;
+  request(host: string, op: 'start' | 'stop' | 'restart', name: string): Promise<{ ok: boolean; status: number; error?: string; pid?: number | null; state?: string }>;
+}
+
 /** Options of `createServer`. */
 export interface ServerOptions {
   bus: Bus;
@@ -77,6 +88,8 @@ export interface ServerOptions {
   bodyBudget?: number;
   /** The web dashboard's read-only data (routes-dashboard.ts) and, for tests, where its built files are. */
   dashboard?: DashboardSource & { webDir?: string };
+  /** Federation (GET /health's `federation`, /federation/hosts, remote control). */
+  federation?: FederationView;
 }
 
 /** The close frame sent to every WebSocket client when the server closes. */

@@ -14,7 +14,7 @@ describe('corral COMMAND --help', () => {
   it('lists every option of emit and events, and usageLine is the first line of the entry', () => {
     expect(usageLine('emit')).toBe('usage: corral emit TYPE [--payload JSON|@FILE|-] [--source S] [--session ID] [--json]');
     expect(commandUsage('emit')).toContain('@FILE: the payload read from FILE, -: from stdin');
-    expect(usageLine('events')).toBe('usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]');
+    expect(usageLine('events')).toBe('usage: corral events [-f] [--type T] [--source S] [--session ID] [--host H] [--since T] [--until T] [-n N] [--json]');
   });
 
   it('knows ls, list and status as ps', () => {
