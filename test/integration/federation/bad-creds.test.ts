@@ -1,10 +1,11 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNatsServer, stopAllNatsServers, type NatsUser } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { numbers, postSeries, range, startHost, waitForEventsFrom, waitForState } from './helpers.js';
+import { documentedAccounts, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState } from './helpers.js';
 
 // NATS credentials: a wrong password leaves a daemon that works alone and says
 // why it is not federated (in /health and in its log, without the password);
@@ -105,5 +106,38 @@ describe('federation credentials', () => {
     const nc = await connect({ servers: nats.url, user: 'corral-a', pass: pa });
     cleanups.push(() => nc.close());
     await expect(jetstream(nc, { timeout: 2000 }).publish('corral.b.fed.forged', '{}')).rejects.toThrow(/permissions violation/i);
+  });
+
+  it('the least-privilege account of docs/federation.md: two daemons federate, tables and remote control work', { timeout: 180_000 }, async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const run = randomUUID();
+    const env = { CORRAL_ADMIN_PASSWORD: `ad-${randomUUID()}`, CORRAL_BUILDBOX_PASSWORD: `bb-${randomUUID()}`, CORRAL_LAPTOP_PASSWORD: `lt-${randomUUID()}` };
+    const nats = await startNatsServer({ marker, config: documentedAccounts(), env });
+    cleanups.push(() => nats.cleanup());
+    // The stream and the bucket are the admin's, made as the page says (the hosts may not create them).
+    const admin = await connect({ servers: nats.url, user: 'corral-admin', pass: env.CORRAL_ADMIN_PASSWORD });
+    cleanups.push(() => admin.close());
+    await (await jetstreamManager(admin)).streams.add({ name: 'CORRAL', subjects: ['corral.>'], max_age: 24 * 3600 * 1e9, max_bytes: 1024 ** 3, duplicate_window: 120e9 });
+    await new Kvm(admin).create('CORRAL_HOSTS', { history: 1 });
+
+    const bb = await startHost({ host: 'buildbox', nats: nats.url, federation: `user: corral-buildbox, password: "${env.CORRAL_BUILDBOX_PASSWORD}"`, marker, cleanups });
+    const lt = await startHost({ host: 'laptop', nats: nats.url, federation: `user: corral-laptop, password: "${env.CORRAL_LAPTOP_PASSWORD}"`, marker, cleanups });
+    await waitForState(bb, 'connected');
+    await waitForState(lt, 'connected');
+    const sent = await postSeries(bb, 'buildbox', 0, 5, run);
+    expect((await waitForEventsFrom(lt, 'buildbox', run, 5)).map((e) => e.id)).toEqual(sent);
+    const back = await postSeries(lt, 'laptop', 0, 5, run);
+    expect((await waitForEventsFrom(bb, 'laptop', run, 5)).map((e) => e.id)).toEqual(back);
+
+    // laptop's component table reaches buildbox; buildbox restarts laptop's web through NATS.
+    await waitFor('`corral ps --all-hosts --json` on buildbox to list laptop', () => bb.cli(['ps', '--all-hosts', '--json']), (r) => r.code === 0 && r.stdout.includes('"laptop"'));
+    const before = (await lt.ps()).find((c) => c.name === 'web')!.pid;
+    const restarted = await bb.cli(['restart', 'web@laptop']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    await waitFor("laptop's web to run with a new pid", async () => (await lt.ps()).find((c) => c.name === 'web')?.pid ?? null, (pid) => pid !== null && pid !== before);
+
+    // Nothing either daemon did was refused by the server.
+    expect((await bb.health()).federation!.last_error ?? null).toBeNull();
+    expect((await lt.health()).federation!.last_error ?? null).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, killMarked, project, ps } from '../daemon/helpers.js';
+import { cli, killMarked, project, ps, repo } from '../daemon/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import type { NatsServer } from '../../helpers/nats-server.js';
 
@@ -179,4 +179,19 @@ export function natsServersOf(pid: number, servers: NatsServer[]): NatsServer[] 
     }
   }
   return servers.filter((s) => ports.has(s.port));
+}
+
+/** The `conf` block of docs/federation.md with the accounts, and the same block with host `laptop` added beside `buildbox`. */
+export function documentedAccounts(): string {
+  const page = readFileSync(join(repo, 'docs', 'federation.md'), 'utf8');
+  const block = [...page.matchAll(/^```conf\n([\s\S]*?)^```$/gm)].map((m) => m[1]!).find((b) => b.includes('accounts {'));
+  if (!block) throw new Error('docs/federation.md has no ```conf block with an accounts section');
+  const perms = /^buildbox_perms = \{[\s\S]*?^\}$/m.exec(block)?.[0];
+  const user = /^ *\{ user: corral-buildbox,.*$/m.exec(block)?.[0];
+  if (!perms || !user) throw new Error('docs/federation.md: the accounts block lost buildbox_perms or the corral-buildbox user');
+  return block
+    .replace(perms, `${perms}\n${perms.replace(/buildbox/g, 'laptop')}`)
+    .replace(user, `${user}\n${user.replace(/buildbox/g, 'laptop').replace(/BUILDBOX/g, 'LAPTOP')}`)
+    .replace(/^listen: .*$/m, '') // the helper gives address and port
+    .replace(/^jetstream \{.*\}$/m, ''); // and -js -sd
 }
