@@ -19,6 +19,6 @@ describe('corral COMMAND --help', () => {
 
   it('knows ls, list and status as ps', () => {
     for (const alias of ['ls', 'list', 'status']) expect(commandUsage(alias)).toBe(commandUsage('ps'));
-    expect(commandUsage('ps')).toMatch(/^usage: corral ps \[NAME\.\.\.\] \[--json\] .*\n\s+\(also: ls, list, status\)\n/);
+    expect(commandUsage('ps')).toMatch(/^usage: corral ps \[NAME\.\.\.\] \[--json\].*\n(.*\n)?\s+\(also: ls, list, status\)\n/);
   });
 });
