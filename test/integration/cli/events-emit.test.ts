@@ -227,7 +227,7 @@ describe('corral emit', () => {
     expect(bad.stderr()).toBe(`corral emit: missing the event TYPE (e.g. corral emit deploy.finished)\n${usage}\n`);
     const events = cli('events', ['--until', 'whenever']);
     expect(await events.exited).toBe(2);
-    expect(events.stderr()).toContain('usage: corral events [-f] [--type T] [--source S] [--session ID] [--since T] [--until T] [-n N] [--json]\n');
+    expect(events.stderr()).toContain('usage: corral events [-f] [--type T] [--source S] [--session ID] [--host H] [--since T] [--until T] [-n N] [--json]\n');
   });
 
   test('an invalid --payload is exit 2 naming the problem, and nothing is sent', async () => {
