@@ -31,7 +31,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { fmt, loadAverage, machine, median, otherLoad, printTable, sleep } from './lib.js';
 
-/* global window, document, performance, MutationObserver -- PROBE and the evaluate callbacks run in the page */
+/* global window, document, location, MutationObserver -- PROBE and the evaluate callbacks run in the page */
 
 const { values } = parseArgs({
   options: {

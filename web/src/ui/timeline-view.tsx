@@ -54,6 +54,8 @@ function toData(events: CorralEvent[]): uPlot.AlignedData {
 
 /** Starts, stops, health changes, alerts, config changes and errors of the last hour on one zoomable canvas. */
 export function TimelineChart({ theme }: { theme: string }) {
+  // For the line under the chart (empty or not); the chart itself follows the events on its own.
+  useTopics('timeline');
   const host = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<CorralEvent | null>(null);
   const [span, setSpan] = useState<Span>('fit');
@@ -153,7 +155,7 @@ export function TimelineChart({ theme }: { theme: string }) {
         <span class="count">{span === null ? 'zoomed: pick a span to follow now again' : 'drag across the chart to zoom'}</span>
       </div>
       <div class="timeline-chart" ref={host} />
-      <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : '\u00a0'}</div>
+      <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : timeline.events.length > 0 ? 'point at a dot to see what happened' : 'nothing has happened yet: starts, stops, health changes and alerts appear here'}</div>
     </>
   );
 }
