@@ -220,13 +220,19 @@ export const SMALL_BATCH = 16;
  * or two) is still written here while the second's budget lasts: one commit
  * here (~0.2 ms) answers a hook sooner than two hops to a thread that runs at
  * a lower priority, which a loaded machine keeps waiting (bench/hooks.js).
- * Batches are handed over one at a time (the store keeps one in flight), so
- * the thread is idle whenever a batch is written here, and order is kept.
+ * The WAL is then checkpointed by the thread only (`onThread(true)` turns
+ * this connection's automatic checkpoint off, `onThread(false)` on again if
+ * the thread fails: a checkpoint of a 4 MB WAL would stall this thread), and
+ * the first batch of every second goes to the thread,
+ * whose commit checkpoints when the WAL is due. Batches are handed over one
+ * at a time (the store keeps one in flight), so the thread is idle whenever a
+ * batch is written here, and order is kept.
  */
-export function createLazyWorkerWriter(file: string, sync: StoreWriter): StoreWriter {
+export function createLazyWorkerWriter(file: string, sync: StoreWriter, onThread?: (running: boolean) => void): StoreWriter {
   let worker: StoreWriter | null = null;
   let windowStart = 0;
   let busy = 0;
+  let threadThisWindow = false;
   return {
     write(rows, prune) {
       const entries = rows.length / WIDTH;
@@ -234,10 +240,16 @@ export function createLazyWorkerWriter(file: string, sync: StoreWriter): StoreWr
       if (t0 - windowStart > 1000) {
         windowStart = t0;
         busy = 0;
+        threadThisWindow = false;
       }
-      const here = !prune && busy < WORKER_AT_BUSY_MS && entries < (worker ? SMALL_BATCH + 1 : WORKER_AT_ENTRIES);
+      const here = !prune && busy < WORKER_AT_BUSY_MS && (worker ? threadThisWindow && entries <= SMALL_BATCH : entries < WORKER_AT_ENTRIES);
       if (!here) {
-        worker ??= createWorkerWriter(file, () => sync);
+        if (!worker) {
+          // A thread that fails hands everything to this connection again, checkpoints included.
+          worker = createWorkerWriter(file, () => (onThread?.(false), sync));
+          onThread?.(true);
+        }
+        threadThisWindow = true;
         return worker.write(rows, prune);
       }
       const result = sync.write(rows, prune);

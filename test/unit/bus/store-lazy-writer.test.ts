@@ -37,9 +37,12 @@ test('once its thread exists, the lazy writer still commits a small batch (a hoo
   const sync = createSyncWriter(db);
   const onThisThread: number[] = [];
   const counting: StoreWriter = { ...sync, write: (r, p) => (onThisThread.push(r.length / 9), sync.write(r, p)) };
-  writer = createLazyWorkerWriter(join(dir, 'events.db'), counting);
+  const thread: boolean[] = [];
+  writer = createLazyWorkerWriter(join(dir, 'events.db'), counting, (running) => thread.push(running));
   await writer.write(rows(WORKER_AT_ENTRIES)); // large: the thread is started and writes it
   expect(onThisThread).toEqual([]);
+  // Told, so that this connection leaves the WAL's checkpoints to the thread.
+  expect(thread).toEqual([true]);
   // A small batch: committed here, before write() returns (a hook's answer waits on no thread hop).
   const small = writer.write(rows(1));
   expect(onThisThread).toEqual([1]);
