@@ -135,3 +135,54 @@ export function machine() {
   const cpus = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/);
   return `${cpus ? cpus[1] : 'unknown CPU'}, ${execFileSync('nproc').toString().trim()} cores, Node ${process.version}`;
 }
+
+/** Load averages (1, 5, 15 min) as printed. */
+export function loadAverage() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/**
+ * What else was running: a snapshot of every process's CPU ticks now; `.top(n, exclude)` later
+ * names the `n` processes (command name, pid, % of a core) that used the most CPU since,
+ * leaving out the pids of `exclude` (the bench's own processes) and their descendants.
+ */
+export function otherLoad() {
+  const t0 = Date.now();
+  const before = processTable();
+  const busy0 = busyTicks();
+  return {
+    top(n = 5, exclude = [process.pid]) {
+      const after = processTable();
+      const hz = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+      const secs = (Date.now() - t0) / 1000;
+      const mine = new Set(exclude);
+      for (const pid of exclude) for (const d of descendants(pid)) mine.add(d.pid);
+      const rows = [];
+      for (const [pid, p] of after) {
+        if (mine.has(pid)) continue;
+        const b = before.get(pid);
+        const ticks = p.utime + p.stime - (b && b.start === p.start ? b.utime + b.stime : 0);
+        if (ticks <= 0) continue;
+        let comm = '?';
+        try {
+          comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+          // `node`, `sh`, `python3` alone say little: add what they run.
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+          const script = argv.slice(1).find((a) => !a.startsWith('-'));
+          if (script) comm = `${comm} ${script.split('/').slice(-2).join('/').slice(0, 40)}`;
+        } catch {}
+        rows.push({ pid, comm, pct: (ticks / hz / secs) * 100 });
+      }
+      rows.sort((a, b) => b.pct - a.pct);
+      const total = rows.reduce((s, r) => s + r.pct, 0);
+      const all = ((busyTicks() - busy0) / hz / secs) * 100;
+      return `all cores busy ${all.toFixed(0)} % of one core over ${secs.toFixed(0)} s (this bench included), ${total.toFixed(0)} % by other processes that outlived it; most: ${rows.slice(0, n).map((r) => `${r.comm} ${r.pct.toFixed(0)} %`).join(', ')}`;
+    },
+  };
+}
+
+/** CPU ticks of the whole machine spent busy (user, nice, system, irq, softirq, steal), from /proc/stat. */
+function busyTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+}

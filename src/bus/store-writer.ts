@@ -203,37 +203,58 @@ export function createWorkerWriter(file: string, fallback: () => StoreWriter): S
   };
 }
 
-/** Entries in one batch from which the lazy writer moves to its thread. */
+/** Entries in one batch from which the lazy writer hands it to its thread. */
 export const WORKER_AT_ENTRIES = 200;
-/** Time (ms) spent writing on the calling thread within one second that moves the lazy writer to its thread. */
+/** Time (ms) spent writing on the calling thread within one second past which the lazy writer hands batches to its thread. */
 export const WORKER_AT_BUSY_MS = 20;
+/** Once the thread exists: batches of at most this many entries are still written here while the second's budget lasts. */
+export const SMALL_BATCH = 16;
 
 /**
- * Writes on the calling thread while the load is light, and moves to a writer
- * thread for good once it is not: a batch of `WORKER_AT_ENTRIES` entries or
- * more, one that carries retention, or `WORKER_AT_BUSY_MS` of writing within
- * a second (2 % of the thread). A daemon that publishes a few events a second
- * (or a burst of 100 `component.started`) never pays the thread's ~10 MB of
- * RSS (its own V8 heap and SQLite connection). Batches are handed over one at
- * a time, so the switch keeps their order.
+ * Writes on the calling thread while the load is light, and on a writer
+ * thread when it is not: a batch of `WORKER_AT_ENTRIES` entries or more, one
+ * that carries retention, or any batch once `WORKER_AT_BUSY_MS` of writing
+ * here within a second (2 % of the thread) has been spent. A daemon that
+ * publishes a few events a second (or a burst of 100 `component.started`)
+ * never pays the thread's ~10 MB of RSS (its own V8 heap and SQLite
+ * connection). Once the thread exists, a small batch (`SMALL_BATCH`, a hook
+ * or two) is still written here while the second's budget lasts: one commit
+ * here (~0.2 ms) answers a hook sooner than two hops to a thread that runs at
+ * a lower priority, which a loaded machine keeps waiting (bench/hooks.js).
+ * The WAL is then checkpointed by the thread only (`onThread(true)` turns
+ * this connection's automatic checkpoint off, `onThread(false)` on again if
+ * the thread fails: a checkpoint of a 4 MB WAL would stall this thread), and
+ * the first batch of every second goes to the thread,
+ * whose commit checkpoints when the WAL is due. Batches are handed over one
+ * at a time (the store keeps one in flight), so the thread is idle whenever a
+ * batch is written here, and order is kept.
  */
-export function createLazyWorkerWriter(file: string, sync: StoreWriter): StoreWriter {
+export function createLazyWorkerWriter(file: string, sync: StoreWriter, onThread?: (running: boolean) => void): StoreWriter {
   let worker: StoreWriter | null = null;
   let windowStart = 0;
   let busy = 0;
+  let threadThisWindow = false;
   return {
     write(rows, prune) {
-      if (!worker && (prune || rows.length / WIDTH >= WORKER_AT_ENTRIES)) worker = createWorkerWriter(file, () => sync);
-      if (worker) return worker.write(rows, prune);
+      const entries = rows.length / WIDTH;
       const t0 = performance.now();
-      const result = sync.write(rows, prune);
-      const t1 = performance.now();
       if (t0 - windowStart > 1000) {
         windowStart = t0;
         busy = 0;
+        threadThisWindow = false;
       }
-      busy += t1 - t0;
-      if (busy >= WORKER_AT_BUSY_MS) worker = createWorkerWriter(file, () => sync);
+      const here = !prune && busy < WORKER_AT_BUSY_MS && (worker ? threadThisWindow && entries <= SMALL_BATCH : entries < WORKER_AT_ENTRIES);
+      if (!here) {
+        if (!worker) {
+          // A thread that fails hands everything to this connection again, checkpoints included.
+          worker = createWorkerWriter(file, () => (onThread?.(false), sync));
+          onThread?.(true);
+        }
+        threadThisWindow = true;
+        return worker.write(rows, prune);
+      }
+      const result = sync.write(rows, prune);
+      busy += performance.now() - t0;
       return result;
     },
     drainSync(timeoutMs) {

@@ -156,7 +156,7 @@ export function createEventStore(opts: EventStoreOptions): EventStore {
   const retention = createRetention(db, opts.retention ?? { events: 100_000, age: 7 * 86_400_000 }, opts.now ?? Date.now);
   const syncWriter = createSyncWriter(db);
   const mode = opts.worker ?? 'auto';
-  const writer = mode === false ? syncWriter : mode === true ? createWorkerWriter(opts.file, () => syncWriter) : createLazyWorkerWriter(opts.file, syncWriter);
+  const writer = mode === false ? syncWriter : mode === true ? createWorkerWriter(opts.file, () => syncWriter) : createLazyWorkerWriter(opts.file, syncWriter, (thread) => db.pragma(`wal_autocheckpoint = ${thread ? 0 : 1000}`));
 
   let last = readLastSeq(db);
 

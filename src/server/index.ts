@@ -40,9 +40,13 @@ export async function createServer(opts: ServerOptions): Promise<CorralServer> {
   const buckets = createBucketMap(opts.rateLimit);
   const startedAt = Date.now();
   const bodies = createByteBudget(opts.bodyBudget, memory);
-  const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url), createDashboardRoutes(opts.dashboard));
+  const dashboard = createDashboardRoutes(opts.dashboard);
+  const routes = routeTable(wsPath, (u) => hub.accept(u.req, u.socket, u.head, u.url), dashboard);
   // The web dashboard's files at `/` (and index.html for a browser navigating to one of its views): what no route answers.
-  const serveStatic = createStaticFiles(opts.dashboard?.webDir);
+  // The page carries its first view's data for a client that may read it (as GET /dashboard/components: auth `publish`).
+  const serveStatic = createStaticFiles(opts.dashboard?.webDir, (req) =>
+    authRefusal(guard, 'publish', req, new URL(req.url ?? '/', 'http://localhost')) === null ? dashboard.firstView(opts.controller ?? undefined) : null,
+  );
 
   function cors(req: IncomingMessage, res: ServerResponse, allow: readonly string[]): void {
     const origin = req.headers.origin;

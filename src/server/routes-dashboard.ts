@@ -82,6 +82,23 @@ export function createDashboardRoutes(source: DashboardSource | undefined) {
   const noStore = { 'cache-control': 'no-store' };
 
   return {
+    /**
+     * The component table the page's first view is drawn from, as the JSON
+     * of `GET /dashboard/components` without the samples (the page reads
+     * them next): static.ts puts it into index.html, so the first rows need
+     * no request after the page's own. Null before the supervisor runs.
+     */
+    firstView(controller: Controller | undefined): string | null {
+      if (!controller || !source) return null;
+      const r = currentRedactor();
+      const body: DashboardComponents = {
+        components: controller.list().map((c) => ({ ...publicComponent(c, source.samples, Number.POSITIVE_INFINITY, r), samples: [] })),
+        server_time: Date.now(),
+        samples_kept: source.samples.capacity,
+      };
+      return JSON.stringify(body);
+    },
+
     /** GET /dashboard/components[?since=MS] */
     async components(ctx: RouteContext): Promise<void> {
       const ok = admit(ctx);

@@ -21,13 +21,37 @@ const LOCK = join(DIST, '.build.lock');
 const LOCK_WAIT_MS = 5 * 60_000;
 
 export default function setup(): void {
-  if (staleSources().length === 0) return;
-  withLock(() => {
-    // Another run may have built it while this one waited for the lock.
-    const stale = staleSources();
-    if (stale.length === 0) return;
-    build(stale);
-  });
+  if (staleSources().length > 0) {
+    withLock(() => {
+      // Another run may have built it while this one waited for the lock.
+      const stale = staleSources();
+      if (stale.length === 0) return;
+      build(stale);
+    });
+  }
+  // bin/corral runs `hook` from its bundle (scripts/build-hook.js) when there is one: never a stale one.
+  if (hookBundleStale()) withLock(() => hookBundleStale() && buildHookBundle());
+}
+
+const HOOK_BUNDLE = join(DIST, 'corral-hook.cjs');
+const HOOK_SCRIPT = join(ROOT, 'scripts', 'build-hook.js');
+
+/** Whether dist/corral-hook.cjs is missing or older than a source it was made from (its meta file lists them). */
+export function hookBundleStale(): boolean {
+  const built = mtime(HOOK_BUNDLE);
+  if (built === null || (mtime(HOOK_SCRIPT) ?? 0) > built) return true;
+  let inputs: string[];
+  try {
+    inputs = (JSON.parse(readFileSync(join(DIST, 'corral-hook.meta.json'), 'utf8')) as { inputs: string[] }).inputs;
+  } catch {
+    return true;
+  }
+  return inputs.some((file) => (mtime(join(ROOT, file)) ?? Infinity) > built);
+}
+
+function buildHookBundle(): void {
+  const r = spawnSync(process.execPath, [HOOK_SCRIPT], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`test/helpers/global-setup.ts: bundling corral hook failed (node scripts/build-hook.js, exit ${r.status}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.slice(0, 4000)}`);
 }
 
 /** The sources whose build is missing or older than they are (all of them when a tsconfig changed). */

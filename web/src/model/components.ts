@@ -22,6 +22,44 @@ let again = false;
 let pollTimer = 0;
 let soonTimer = 0;
 
+/** Merges one answer of the table in: its rows, with their new samples added to those kept. */
+function apply(body: DashboardComponents): void {
+  components.error = null;
+  components.samplesKept = body.samples_kept;
+  const now = Date.now();
+  components.rows = body.components.map((c) => {
+    const kept = samples.get(c.name) ?? [];
+    for (const p of c.samples) {
+      if (kept.length === 0 || p[0] > kept[kept.length - 1]![0]) kept.push(p);
+      if (p[0] > lastSample) lastSample = p[0];
+    }
+    if (kept.length > components.samplesKept) kept.splice(0, kept.length - components.samplesKept);
+    samples.set(c.name, kept);
+    return { ...c, samples: kept, readAt: now };
+  });
+  if (!components.loaded) performance.mark('corral:data');
+  components.loaded = true;
+  touch('components');
+}
+
+/**
+ * The table the daemon put into the page (src/server/static.ts: a JSON data
+ * block, without the samples), so the first render has the rows and asks
+ * nothing first. False when the page has none (a client that needs the
+ * token to read it, or a daemon whose supervisor was not running yet).
+ */
+export function takeFirstView(): boolean {
+  const el = document.getElementById('corral-first');
+  if (!el) return false;
+  el.remove();
+  try {
+    apply(JSON.parse(el.textContent ?? '') as DashboardComponents);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads the table (with the samples taken since the last read) and merges it in. */
 export async function refreshComponents(): Promise<void> {
   if (inFlight) {
@@ -40,21 +78,7 @@ export async function refreshComponents(): Promise<void> {
       touch('components');
       return;
     }
-    components.error = null;
-    components.samplesKept = r.body.samples_kept;
-    const now = Date.now();
-    components.rows = r.body.components.map((c) => {
-      const kept = samples.get(c.name) ?? [];
-      for (const p of c.samples) {
-        if (kept.length === 0 || p[0] > kept[kept.length - 1]![0]) kept.push(p);
-        if (p[0] > lastSample) lastSample = p[0];
-      }
-      if (kept.length > components.samplesKept) kept.splice(0, kept.length - components.samplesKept);
-      samples.set(c.name, kept);
-      return { ...c, samples: kept, readAt: now };
-    });
-    components.loaded = true;
-    touch('components');
+    apply(r.body);
   } finally {
     inFlight = false;
     if (again) {

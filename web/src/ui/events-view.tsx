@@ -108,10 +108,10 @@ export function EventsView() {
           void applyFilter(form);
         }}
       >
-        {field('event_type', 'type: component.*,resource.alert', 'event types: a comma list; a name ending in * is a prefix')}
+        {field('event_type', 'type: component.*', 'event types: a comma list; a name ending in * is a prefix')}
         {field('source', 'source', 'sources: a comma list')}
         {field('session_id', 'session', 'session ids: a comma list')}
-        {field('since', 'since: 5m, 2h, a date', 'an age (30s, 5m, 2h, 1d) or a date')}
+        {field('since', 'since: 5m', 'an age (30s, 5m, 2h, 1d) or a date')}
         <button class="btn" type="submit">
           {stream.loading ? '…' : 'Apply'}
         </button>

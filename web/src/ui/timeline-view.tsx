@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import { cssVar, fmtTime, listen, useTopics } from '../core.js';
 import { describe, isAlert, planText, severity, timeline } from '../model/timeline.js';
 import type { CorralEvent } from '../types.js';
+import { loadUPlot } from './uplot-lazy.js';
 
 const LANES = ['started', 'stopped', 'health', 'alerts', 'config', 'errors'];
 
@@ -53,6 +54,8 @@ function toData(events: CorralEvent[]): uPlot.AlignedData {
 
 /** Starts, stops, health changes, alerts, config changes and errors of the last hour on one zoomable canvas. */
 export function TimelineChart({ theme }: { theme: string }) {
+  // For the line under the chart (empty or not); the chart itself follows the events on its own.
+  useTopics('timeline');
   const host = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<CorralEvent | null>(null);
   const [span, setSpan] = useState<Span>('fit');
@@ -62,66 +65,75 @@ export function TimelineChart({ theme }: { theme: string }) {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const grid = { stroke: cssVar('--grid'), width: 1 };
-    const axisColor = cssVar('--muted');
-    const u = new uPlot(
-      {
-        width: Math.max(300, el.clientWidth),
-        height: 180,
-        legend: { show: false },
-        cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
-        scales: { x: { time: true }, y: { range: [-0.6, LANES.length - 0.4] } },
-        axes: [
-          // One line per tick (uPlot's default adds a date line that collides at phone width).
-          { stroke: axisColor, grid, ticks: grid, space: 64, values: (u, splits) => splits.map((t) => clock(t, (u.scales.x!.max ?? 0) - (u.scales.x!.min ?? 0))) },
-          { stroke: axisColor, grid, ticks: grid, size: 64, splits: () => LANES.map((_, i) => i), values: (_u, splits) => splits.map((i) => LANES[i] ?? '') },
-        ],
-        series: [
-          {},
-          ...SERIES.map((s) => ({
-            label: s.label,
-            stroke: cssVar(s.color),
-            paths: () => null,
-            points: { show: true, size: 8, width: 1, fill: cssVar(s.color), stroke: cssVar(s.color) },
-          })),
-        ],
-        hooks: {
-          setCursor: [
-            (u) => {
-              const i = u.cursor.idx;
-              setHover(i === null || i === undefined ? null : (timeline.events[i] ?? null));
-            },
+    let stop: (() => void) | null = null;
+    let gone = false;
+    void loadUPlot().then((UPlot) => {
+      if (gone) return;
+      const grid = { stroke: cssVar('--grid'), width: 1 };
+      const axisColor = cssVar('--muted');
+      const u = new UPlot(
+        {
+          width: Math.max(300, el.clientWidth),
+          height: 180,
+          legend: { show: false },
+          cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
+          scales: { x: { time: true }, y: { range: [-0.6, LANES.length - 0.4] } },
+          axes: [
+            // One line per tick (uPlot's default adds a date line that collides at phone width).
+            { stroke: axisColor, grid, ticks: grid, space: 64, values: (u, splits) => splits.map((t) => clock(t, (u.scales.x!.max ?? 0) - (u.scales.x!.min ?? 0))) },
+            { stroke: axisColor, grid, ticks: grid, size: 64, splits: () => LANES.map((_, i) => i), values: (_u, splits) => splits.map((i) => LANES[i] ?? '') },
           ],
-          setSelect: [
-            (u) => {
-              if (u.select.width > 0) setSpan(null);
-            },
+          series: [
+            {},
+            ...SERIES.map((s) => ({
+              label: s.label,
+              stroke: cssVar(s.color),
+              paths: () => null,
+              points: { show: true, size: 8, width: 1, fill: cssVar(s.color), stroke: cssVar(s.color) },
+            })),
           ],
+          hooks: {
+            setCursor: [
+              (u) => {
+                const i = u.cursor.idx;
+                setHover(i === null || i === undefined ? null : (timeline.events[i] ?? null));
+              },
+            ],
+            setSelect: [
+              (u) => {
+                if (u.select.width > 0) setSpan(null);
+              },
+            ],
+          },
         },
-      },
-      toData(timeline.events),
-      el,
-    );
-    const follow = () => {
-      u.setData(toData(timeline.events), false);
-      const chosen = spanRef.current;
-      if (chosen !== null) {
-        const now = Date.now();
-        const s = chosen === 'fit' ? fitSpan(now) : chosen;
-        u.setScale('x', { min: (now - s) / 1000, max: (now + s / 60) / 1000 });
-      }
-    };
-    follow();
-    const off = listen('timeline', follow);
-    const tick = window.setInterval(follow, 5000);
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(300, el.clientWidth), height: 180 }));
-    ro.observe(el);
-    (el as HTMLDivElement & { follow?: () => void }).follow = follow;
+        toData(timeline.events),
+        el,
+      );
+      const follow = () => {
+        u.setData(toData(timeline.events), false);
+        const chosen = spanRef.current;
+        if (chosen !== null) {
+          const now = Date.now();
+          const s = chosen === 'fit' ? fitSpan(now) : chosen;
+          u.setScale('x', { min: (now - s) / 1000, max: (now + s / 60) / 1000 });
+        }
+      };
+      follow();
+      const off = listen('timeline', follow);
+      const tick = window.setInterval(follow, 5000);
+      const ro = new ResizeObserver(() => u.setSize({ width: Math.max(300, el.clientWidth), height: 180 }));
+      ro.observe(el);
+      (el as HTMLDivElement & { follow?: () => void }).follow = follow;
+      stop = () => {
+        off();
+        window.clearInterval(tick);
+        ro.disconnect();
+        u.destroy();
+      };
+    });
     return () => {
-      off();
-      window.clearInterval(tick);
-      ro.disconnect();
-      u.destroy();
+      gone = true;
+      stop?.();
     };
   }, [theme]);
 
@@ -143,7 +155,7 @@ export function TimelineChart({ theme }: { theme: string }) {
         <span class="count">{span === null ? 'zoomed: pick a span to follow now again' : 'drag across the chart to zoom'}</span>
       </div>
       <div class="timeline-chart" ref={host} />
-      <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : '\u00a0'}</div>
+      <div class="timeline-hover">{hover ? `${fmtTime(hover.timestamp)}  ${describe(hover)}` : timeline.events.length > 0 ? 'point at a dot to see what happened' : 'nothing has happened yet: starts, stops, health changes and alerts appear here'}</div>
     </>
   );
 }
