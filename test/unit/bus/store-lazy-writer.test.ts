@@ -35,8 +35,9 @@ function rows(n: number): unknown[] {
 
 test('once its thread exists, the lazy writer still commits a small batch (a hook) on the calling thread, and a large one on the thread', async () => {
   const sync = createSyncWriter(db);
+  const width = rows(1).length; // the values of one row, as toRows flattens them
   const onThisThread: number[] = [];
-  const counting: StoreWriter = { ...sync, write: (r, p) => (onThisThread.push(r.length / 9), sync.write(r, p)) };
+  const counting: StoreWriter = { ...sync, write: (r, p) => (onThisThread.push(r.length / width), sync.write(r, p)) };
   const thread: boolean[] = [];
   writer = createLazyWorkerWriter(join(dir, 'events.db'), counting, (running) => thread.push(running));
   await writer.write(rows(WORKER_AT_ENTRIES)); // large: the thread is started and writes it
