@@ -24,6 +24,9 @@ const result = await build({
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // src/cli/args.ts brings in src/cli/main.ts, whose `--version` reads package.json through import.meta.url
+  // (empty in CommonJS); `corral hook` never takes that path, so the warning would only alarm every install.
+  logOverride: { 'empty-import-meta': 'silent' },
   banner: { js: '// Built by scripts/build-hook.js from src/cli/hook-bin.ts: do not edit.' },
 });
 const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, join(root, p)));
