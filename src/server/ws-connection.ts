@@ -9,6 +9,7 @@ import { compatJson, errorFrame, initialFrame } from './frames.js';
 import { createInboundGate, type RawMessage } from './inbound-gate.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { createOutbound } from './outbound-queue.js';
+import { createPageReader, pageSlices, type Page } from './page-slices.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
 /** What a connection needs from the hub. */
@@ -55,16 +56,6 @@ export interface Connection {
   closeWith(code: number, reason: string): void;
   /** Stops delivery; called when the socket closed. */
   dispose(): void;
-}
-
-/** The `initial` page: a replay after `after` (at most `replayCap` events), else the newest `history` events; at most `room` characters. */
-function initialPage(bus: Bus, filter: EventFilter, counts: { replayCap: number; history: number }, room: number): { entries: BusEntry[]; extra: { truncated?: true; next_cursor?: string } } {
-  if (filter.after !== undefined) {
-    const page = bus.history(filter, { order: 'asc', limit: counts.replayCap, maxBytes: room });
-    return { entries: page.events, extra: page.next_cursor !== null ? { truncated: true, next_cursor: page.next_cursor } : {} };
-  }
-  // History is the newest events that fit; older ones are GET /events's.
-  return { entries: counts.history > 0 ? bus.history(filter, { order: 'desc', limit: counts.history, maxBytes: room }).events : [], extra: {} };
 }
 
 /**
@@ -128,11 +119,17 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
    * The `initial` page for the filter, then live delivery. The page is
    * bounded by count (`replayCap` for a replay, `history` otherwise) and by
    * bytes: what the client's and the daemon's budgets leave (outbound-queue.ts
-   * pageRoom); with no room it waits, subscribed to nothing, until there is.
-   * A replay that stops short says `truncated` with `next_cursor`; the client
-   * asks for the next page with a `subscribe` whose `after` is that cursor.
-   * No await between the page and the subscription: every later event is
-   * delivered live, every earlier one is in the page, none twice.
+   * pageRoom), held in the daemon's budget while it is read; with no room it
+   * waits, subscribed to nothing, until there is. A replay that stops short
+   * says `truncated` with `next_cursor`; the client asks for the next page
+   * with a `subscribe` whose `after` is that cursor.
+   *
+   * The page is read in slices over several event-loop turns (page-slices.ts),
+   * up to the bus's last seq now (`upTo`). The live subscription starts now
+   * too, but what it delivers is held (live-hold below) until the page is
+   * sent: every event up to `upTo` is in the page (the store's reads include
+   * what it has queued and not yet written), every later one is delivered
+   * live after it, none twice, in order.
    */
   function subscribe(filter: EventFilter): void {
     stopLive();
@@ -146,10 +143,63 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       });
       return;
     }
-    const { entries, extra } = initialPage(bus, filter, deps, room);
-    // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
-    outbound.sendPage(initialFrame(entries, extra, filter.after ?? bus.lastSeq(), json));
-    unsubscribe = bus.subscribe(filter, outbound.deliver);
+    const upTo = bus.lastSeq();
+    const count = filter.after !== undefined ? deps.replayCap : deps.history;
+    const hold = createLiveHold(room);
+    unsubscribe = bus.subscribe(filter, hold.listener);
+    const cancelRead = pageSlices.run(
+      createPageReader(bus, { filter, count, room, upTo }),
+      (page) => guardedCall(() => hold.release(page, filter.after ?? upTo)),
+      (err) =>
+        guardedCall(() => {
+          throw err;
+        }),
+    );
+    cancelWait = () => {
+      cancelRead();
+      hold.drop();
+    };
+  }
+
+  /**
+   * Live events held while a page is read: counted against the daemon's
+   * budget (with the page's `room`, reserved now) and the client's hard
+   * limit; past either the client is closed as too slow (1013).
+   */
+  function createLiveHold(room: number): { listener(entry: BusEntry): void; release(page: Page, emptySeq: number): void; drop(): void } {
+    deps.budget.reserve(room);
+    let held: BusEntry[] | null = [];
+    let heldBytes = 0;
+    let charge = room;
+    const drop = (): void => {
+      held = null;
+      deps.budget.release(charge);
+      charge = 0;
+    };
+    return {
+      listener(entry) {
+        if (held === null) return outbound.deliver(entry);
+        const len = entry.json.length;
+        if (heldBytes + len > deps.limits.hardLimit || !deps.budget.tryReserve(len)) {
+          deps.logger?.warn('dropping a WebSocket subscriber whose live events outgrew its replay', { client: conn.id, remote, held: heldBytes });
+          return closeWith(1013, 'slow consumer: too many live events while your replay was read, reconnect and resume with ?after=SEQ');
+        }
+        held.push(entry);
+        heldBytes += len;
+        charge += len;
+      },
+      release(page, emptySeq) {
+        const last = page.entries.length > 0 ? page.entries[page.entries.length - 1]!.seq : emptySeq;
+        // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
+        outbound.sendPage(initialFrame(page.entries, page.extra, emptySeq, json));
+        const live = held ?? [];
+        // The page is in the socket's count now; the budget held for it and for the live events goes back.
+        drop();
+        cancelWait = null;
+        for (const entry of live) if (entry.seq > last && !closing) outbound.deliver(entry);
+      },
+      drop,
+    };
   }
 
   /** Runs a step of this connection; an exception ends this connection only (1011), logged, never the daemon. */
