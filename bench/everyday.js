@@ -67,6 +67,8 @@ export async function everydayBench({ server, runs, argv, settleMs, idleMs }) {
       }
       out.replicas = median(r);
       out.entries = median(e);
+      out.replicaRuns = r;
+      out.entryRuns = e;
     }),
   );
 

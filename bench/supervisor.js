@@ -1,7 +1,7 @@
 // corral vs PM2 vs supervisord, measured side by side in one run on this machine.
 //
 //   npm run build && node bench/supervisor.js [--runs 5] [--idle 100] [--only corral,PM2] [--fixture bash|node]
-//       [--build DIR] [--rounds 1] [--no-everyday]
+//       [--build DIR] [--rounds 1] [--no-everyday]   (--only everyday: corral's everyday rows alone)
 //
 // What it measures, for each tool, with its daemon in a private temp dir:
 //   crash → new pid   kill -9 of a component until its replacement says hello (restart delay 0)
@@ -193,7 +193,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 let everyday = null;
-if (ONLY.includes('corral') && !args.includes('--no-everyday')) {
+if ((ONLY.includes('corral') || ONLY.includes('everyday')) && !args.includes('--no-everyday')) {
   console.error('corral: replicas, watch…');
   everyday = await everydayBench({ server, runs: RUNS, argv: helloArgv(), settleMs: SETTLE_MS, idleMs: IDLE_MS });
 }
@@ -237,4 +237,5 @@ if (everyday) {
     ['start replicas: 20', 'start 20 entries', 'replicas ÷ entries', 'watch 10k files: idle CPU %', 'idle wakeups/s', 'watch: change→new pid (200 ms debounce)'],
     [[fmt(everyday.replicas), fmt(everyday.entries), `${(everyday.replicas / everyday.entries).toFixed(2)}×`, fmt(everyday.watchCpu, 2), fmt(everyday.watchWake, 1), fmt(everyday.watchChange)]],
   );
+  console.log(`\neach run, in the order taken: replicas ${everyday.replicaRuns.map((t) => fmt(t)).join(', ')}; entries ${everyday.entryRuns.map((t) => fmt(t)).join(', ')}`);
 }
