@@ -4,7 +4,8 @@ import type { EventFilter } from '../schema/messages.js';
 // An `initial` page (a replay after a cursor, or the newest events) read from
 // the store in slices: at most SLICE_BYTES of events per read, and one
 // event-loop turn runs slices (of every connection building a page, in turn)
-// for at most TURN_MS before it yields with setImmediate. Twenty clients each
+// for at most TURN_MS before it yields with setImmediate; a page read to its
+// end is sent in a turn of its own. Twenty clients each
 // asking for a 4 MiB replay at once never hold the loop for long: a
 // `/health` request, a publish, a write of the store waits for at most one
 // turn's slices.
@@ -116,10 +117,18 @@ export interface SliceScheduler {
 export function createSliceScheduler(turnMs = TURN_MS): SliceScheduler {
   // In turn order: a job that read a slice goes to the back, across turns too.
   const jobs = new Set<Job>();
+  // Read to the end: each is sent (its frame built and written, ~10 ms for 4 MiB) in a turn of its own.
+  const ready: Job[] = [];
   let scheduled = false;
 
   function turn(): void {
     scheduled = false;
+    const done = ready.shift();
+    if (done) {
+      if (!done.cancelled) done.onDone(done.reader.page());
+      if (jobs.size > 0 || ready.length > 0) schedule();
+      return;
+    }
     const start = performance.now();
     for (let job = first(); job; job = performance.now() - start < turnMs ? first() : undefined) {
       jobs.delete(job);
@@ -132,10 +141,10 @@ export function createSliceScheduler(turnMs = TURN_MS): SliceScheduler {
       }
       // A job cancelled during its own step (its client closed) is finished for no one.
       if (job.cancelled) continue;
-      if (finished) job.onDone(job.reader.page());
+      if (finished) ready.push(job);
       else jobs.add(job);
     }
-    if (jobs.size > 0) schedule();
+    if (jobs.size > 0 || ready.length > 0) schedule();
   }
 
   const first = (): Job | undefined => jobs.values().next().value;
@@ -156,7 +165,7 @@ export function createSliceScheduler(turnMs = TURN_MS): SliceScheduler {
         jobs.delete(job);
       };
     },
-    size: () => jobs.size,
+    size: () => jobs.size + ready.filter((j) => !j.cancelled).length,
   };
 }
 

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Bus, BusEntry } from '../bus/types.js';
+import type { Bus } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { Logger } from '../plugins/types.js';
 import { parseClientMessage, publishClientEvents, type ClientMessage } from './client-messages.js';
-import { compatJson, errorFrame, initialFrame } from './frames.js';
+import { compatJson, errorFrame } from './frames.js';
 import { createInboundGate, type RawMessage } from './inbound-gate.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { createOutbound } from './outbound-queue.js';
-import { createPageReader, pageSlices, type Page } from './page-slices.js';
+import { subscribeWithPage } from './live-hold.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
 /** What a connection needs from the hub. */
@@ -76,10 +76,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     limits: deps.limits,
     budget: deps.budget,
     ...(deps.compat ? { compat: true } : {}),
-    onTooSlow(why) {
-      deps.logger?.warn('dropping a slow WebSocket subscriber', { client: conn.id, remote, why, backlog: outbound.backlog() });
-      closeWith(1013, 'slow consumer: too far behind, reconnect and resume with ?after=SEQ');
-    },
+    onTooSlow: tooSlow,
   });
   const inbound = createInboundGate(ws, {
     rateLimit: deps.rateLimit,
@@ -91,6 +88,11 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   });
 
   const sendError = (error: ErrorData): void => outbound.send(errorFrame(error));
+
+  function tooSlow(why: string): void {
+    deps.logger?.warn('dropping a slow WebSocket subscriber', { client: conn.id, remote, why, backlog: outbound.backlog() });
+    closeWith(1013, 'slow consumer: too far behind, reconnect and resume with ?after=SEQ');
+  }
 
   function stopLive(): void {
     cancelWait?.();
@@ -116,20 +118,11 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   /**
-   * The `initial` page for the filter, then live delivery. The page is
-   * bounded by count (`replayCap` for a replay, `history` otherwise) and by
-   * bytes: what the client's and the daemon's budgets leave (outbound-queue.ts
-   * pageRoom), held in the daemon's budget while it is read; with no room it
-   * waits, subscribed to nothing, until there is. A replay that stops short
-   * says `truncated` with `next_cursor`; the client asks for the next page
-   * with a `subscribe` whose `after` is that cursor.
-   *
-   * The page is read in slices over several event-loop turns (page-slices.ts),
-   * up to the bus's last seq now (`upTo`). The live subscription starts now
-   * too, but what it delivers is held (live-hold below) until the page is
-   * sent: every event up to `upTo` is in the page (the store's reads include
-   * what it has queued and not yet written), every later one is delivered
-   * live after it, none twice, in order.
+   * The `initial` page for the filter, then live delivery (live-hold.ts
+   * subscribeWithPage: the page is read in slices, live events held until it
+   * is sent; none missed, none twice). The page is bounded by count and by
+   * what the client's and the daemon's budgets leave (outbound-queue.ts
+   * pageRoom); with no room it waits, subscribed to nothing, until there is.
    */
   function subscribe(filter: EventFilter): void {
     stopLive();
@@ -143,63 +136,21 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       });
       return;
     }
-    const upTo = bus.lastSeq();
-    const count = filter.after !== undefined ? deps.replayCap : deps.history;
-    const hold = createLiveHold(room);
-    unsubscribe = bus.subscribe(filter, hold.listener);
-    const cancelRead = pageSlices.run(
-      createPageReader(bus, { filter, count, room, upTo }),
-      (page) => guardedCall(() => hold.release(page, filter.after ?? upTo)),
-      (err) =>
-        guardedCall(() => {
-          throw err;
-        }),
-    );
-    cancelWait = () => {
-      cancelRead();
-      hold.drop();
-    };
-  }
-
-  /**
-   * Live events held while a page is read: counted against the daemon's
-   * budget (with the page's `room`, reserved now) and the client's hard
-   * limit; past either the client is closed as too slow (1013).
-   */
-  function createLiveHold(room: number): { listener(entry: BusEntry): void; release(page: Page, emptySeq: number): void; drop(): void } {
-    deps.budget.reserve(room);
-    let held: BusEntry[] | null = [];
-    let heldBytes = 0;
-    let charge = room;
-    const drop = (): void => {
-      held = null;
-      deps.budget.release(charge);
-      charge = 0;
-    };
-    return {
-      listener(entry) {
-        if (held === null) return outbound.deliver(entry);
-        const len = entry.json.length;
-        if (heldBytes + len > deps.limits.hardLimit || !deps.budget.tryReserve(len)) {
-          deps.logger?.warn('dropping a WebSocket subscriber whose live events outgrew its replay', { client: conn.id, remote, held: heldBytes });
-          return closeWith(1013, 'slow consumer: too many live events while your replay was read, reconnect and resume with ?after=SEQ');
-        }
-        held.push(entry);
-        heldBytes += len;
-        charge += len;
-      },
-      release(page, emptySeq) {
-        const last = page.entries.length > 0 ? page.entries[page.entries.length - 1]!.seq : emptySeq;
-        // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
-        outbound.sendPage(initialFrame(page.entries, page.extra, emptySeq, json));
-        const live = held ?? [];
-        // The page is in the socket's count now; the budget held for it and for the live events goes back.
-        drop();
-        cancelWait = null;
-        for (const entry of live) if (entry.seq > last && !closing) outbound.deliver(entry);
-      },
-      drop,
-    };
+    unsubscribe = subscribeWithPage({
+      bus,
+      filter,
+      count: filter.after !== undefined ? deps.replayCap : deps.history,
+      room,
+      budget: deps.budget,
+      hardLimit: deps.limits.hardLimit,
+      outbound,
+      ...(json ? { json } : {}),
+      guarded: guardedCall,
+      tooMany: (held) => (
+        deps.logger?.warn('dropping a WebSocket subscriber whose live events outgrew its replay', { client: conn.id, remote, held }),
+        closeWith(1013, 'slow consumer: too many live events while your replay was read, reconnect and resume with ?after=SEQ')
+      ),
+    });
   }
 
   /** Runs a step of this connection; an exception ends this connection only (1011), logged, never the daemon. */
