@@ -275,7 +275,7 @@ function printMedians(opts, results) {
   printTable(
     `Hostile local clients: medians of ${opts.repeat} runs per case and build (builds alternating), ${opts.seconds} s of load per run, fresh daemon per run\n` +
       `Targets: peak RSS < ${TARGET_RSS_MB} MB, /health p99 < ${TARGET_P99_MS} ms. Machine: ${machine()}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with other work)`,
-    ['case', ...(multi ? ['build'] : []), 'runs', 'RSS before → peak MB', '/health p50 ms', '/health p99 ms (each run)', ...(multi ? ['this p99 ÷ its p99'] : []), 'delivered/published (all runs)', 'daemon survived'],
+    ['case', ...(multi ? ['build'] : []), 'runs', 'RSS before → peak MB', '/health p50 ms', '/health p99 ms (each run)', ...(multi ? ['this checkout\'s p99 ÷ this row\'s'] : []), 'delivered/published (all runs)', 'daemon survived'],
     rows,
   );
 }
