@@ -1,13 +1,14 @@
 // Rows for the everyday features (issue 14), corral only, measured in the same run as bench/supervisor.js:
 //   replicas 20 start   `corral start web` of `replicas: 20` until all 20 said hello, against
-//                       `corral start e0 … e19` of 20 separate entries (same command)
-//   watch 10k idle CPU  daemon CPU over the idle window with one component watching 10,000 files
+//                       `corral start e0 … e19` of 20 separate entries (same command); both
+//                       daemons run at once and their starts alternate
+//   watch 10k idle CPU  daemon CPU (and wakeups/s) over the idle window with one component watching 10,000 files
 //   watch change→pid    a write to a watched file (debounce 200 ms) until the new pid says hello
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cpuTicks, median, now, sleep, timeCommand } from './lib.js';
+import { cpuTicks, median, now, sleep, timeCommand, wakeups } from './lib.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'corral.js');
@@ -29,19 +30,15 @@ async function withCorral(components, body) {
   }
 }
 
-/** Median time of `start NAMES` (after a `stop`) until every one of `hellos` said hello. */
-async function startTimes(conf, names, hellos, server, runs) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    timeCommand(cmd, ['stop', ...names, '-c', conf]);
-    await sleep(300);
-    const ready = Promise.all(hellos.map((n) => server.next((m) => m.name === n, 60_000)));
-    const t0 = now();
-    timeCommand(cmd, ['start', ...names, '-c', conf]);
-    const got = await ready;
-    times.push(got.every(Boolean) ? Math.max(...got.map((m) => m.at)) - t0 : Infinity);
-  }
-  return median(times);
+/** Time of one `start NAMES` (after a `stop`) until every one of `hellos` said hello. */
+async function startOnce(conf, names, hellos, server) {
+  timeCommand(cmd, ['stop', ...names, '-c', conf]);
+  await sleep(300);
+  const ready = Promise.all(hellos.map((n) => server.next((m) => m.name === n, 60_000)));
+  const t0 = now();
+  timeCommand(cmd, ['start', ...names, '-c', conf]);
+  const got = await ready;
+  return got.every(Boolean) ? Math.max(...got.map((m) => m.at)) - t0 : Infinity;
 }
 
 export async function everydayBench({ server, runs, argv, settleMs, idleMs }) {
@@ -50,20 +47,29 @@ export async function everydayBench({ server, runs, argv, settleMs, idleMs }) {
   const cmdLine = `    command: ${JSON.stringify(argv)}\n`;
   const out = {};
 
+  // Both daemons up at once, their starts taken in turn (the order swapped every run): a
+  // machine that gets busier during the run favours neither.
   const replicaNames = twenty.map((i) => `web-${i + 1}`);
-  let ready = Promise.all(replicaNames.map((n) => server.next((m) => m.name === n, 60_000)));
-  out.replicas = await withCorral(() => `  web:\n${cmdLine}    replicas: 20\n    env: { BENCH_UDP_PORT: "${port}" }\n${RESTART}`, async ({ conf }) => {
-    await ready;
-    return startTimes(conf, ['web'], replicaNames, server, runs);
-  });
   const entryNames = twenty.map((i) => `e${i}`);
-  ready = Promise.all(entryNames.map((n) => server.next((m) => m.name === n, 60_000)));
-  out.entries = await withCorral(
-    () => entryNames.map((n) => `  ${n}:\n${cmdLine}    env: { BENCH_UDP_PORT: "${port}", BENCH_NAME: ${n} }\n${RESTART}`).join(''),
-    async ({ conf }) => {
+  const ready = Promise.all([...replicaNames, ...entryNames].map((n) => server.next((m) => m.name === n, 60_000)));
+  const replicasYaml = () => `  web:\n${cmdLine}    replicas: 20\n    env: { BENCH_UDP_PORT: "${port}" }\n${RESTART}`;
+  const entriesYaml = () => entryNames.map((n) => `  ${n}:\n${cmdLine}    env: { BENCH_UDP_PORT: "${port}", BENCH_NAME: ${n} }\n${RESTART}`).join('');
+  await withCorral(replicasYaml, (replicas) =>
+    withCorral(entriesYaml, async (entries) => {
       await ready;
-      return startTimes(conf, entryNames, entryNames, server, runs);
-    },
+      const r = [];
+      const e = [];
+      for (let i = 0; i < runs; i++) {
+        const one = () => startOnce(replicas.conf, ['web'], replicaNames, server).then((t) => r.push(t));
+        const other = () => startOnce(entries.conf, entryNames, entryNames, server).then((t) => e.push(t));
+        if (i % 2 === 0) await one().then(other);
+        else await other().then(one);
+      }
+      out.replicas = median(r);
+      out.entries = median(e);
+      out.replicaRuns = r;
+      out.entryRuns = e;
+    }),
   );
 
   const first = server.next((m) => m.name === 'watched', 60_000);
@@ -82,9 +88,12 @@ export async function everydayBench({ server, runs, argv, settleMs, idleMs }) {
         const pidOfDaemon = daemonPid();
         await sleep(settleMs);
         const c0 = cpuTicks(pidOfDaemon);
+        const w0 = wakeups(pidOfDaemon);
         const t0 = now();
         await sleep(idleMs);
-        const cpu = ((cpuTicks(pidOfDaemon) - c0) / 100 / ((now() - t0) / 1000)) * 100;
+        const seconds = (now() - t0) / 1000;
+        const cpu = ((cpuTicks(pidOfDaemon) - c0) / 100 / seconds) * 100;
+        const wake = (wakeups(pidOfDaemon) - w0) / seconds;
         const times = [];
         for (let i = 0; i < runs; i++) {
           const next = server.next((m) => m.name === 'watched' && m.pid !== pid, 15_000);
@@ -96,7 +105,7 @@ export async function everydayBench({ server, runs, argv, settleMs, idleMs }) {
           pid = msg.pid;
           await sleep(500);
         }
-        return { watchCpu: cpu, watchChange: median(times) };
+        return { watchCpu: cpu, watchWake: wake, watchChange: median(times) };
       },
     ),
   );

@@ -1,7 +1,7 @@
 // Hostile local clients against a real daemon, each side by side with a normal client.
 //
 //   npx tsc -p tsconfig.build.json && node bench/hostile.js [--cases e,a,b,c,d] [--seconds 15]
-//       [--build DIR] [--prefill-mb 200] [--rate 50] [--rss-cap 2048]
+//       [--build DIR] [--repeat 1] [--prefill-mb 200] [--rate 50] [--rss-cap 2048]
 //
 // A daemon is started with the built CLI (`corral up -d`, `bus: { port: 0 }`,
 // two small components, a temp state dir) afresh for every case, over one
@@ -27,15 +27,18 @@
 // one. So that the shared machine never runs out of memory, a daemon past
 // --rss-cap MB is killed by the bench and reported as killed. RSS figures are
 // MB (10^6 bytes). --build DIR runs every case against another checkout's
-// build too (DIR/bin/corral.js, built), case by case in turn. Every process the bench starts is ended by its pid (components by
+// build too (DIR/bin/corral.js, built), case by case in turn; --repeat N runs
+// each case N times (the builds alternating) and prints the medians, and with
+// --build the ratio of this checkout's /health p99 to DIR's. Every process the bench starts is ended by its pid (components by
 // their process group), and the temp dirs removed, on Ctrl-C and errors too.
-import { fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { descendants, fmt, machine, printTable, sleep } from './lib.js';
+import { fmt, machine, median, printTable, sleep } from './lib.js';
+import { cleanup, deathReason, get, rssSampler, same, startDaemon, started, stopDaemon, vm, writeConfig } from './hostile-daemon.js';
 import { filterLoad, hookLoad, redactLoad, replayLoad } from './hostile-loads.js';
 
 const ORDER = ['e', 'a', 'b', 'c', 'd'];
@@ -48,7 +51,7 @@ const CASES = {
 };
 const TARGET_RSS_MB = 300;
 const TARGET_P99_MS = 100;
-const USAGE = 'usage: node bench/hostile.js [--cases e,a,b,c,d] [--seconds 15] [--build DIR] [--prefill-mb 200] [--rate 50] [--rss-cap 2048]';
+const USAGE = 'usage: node bench/hostile.js [--cases e,a,b,c,d] [--seconds 15] [--build DIR] [--repeat 1] [--prefill-mb 200] [--rate 50] [--rss-cap 2048]';
 const root = resolve(import.meta.dirname, '..');
 
 function fail(message) {
@@ -64,6 +67,7 @@ function options() {
         cases: { type: 'string', default: ORDER.join(',') },
         seconds: { type: 'string', default: '15' },
         build: { type: 'string' },
+        repeat: { type: 'string', default: '1' },
         'prefill-mb': { type: 'string', default: '200' },
         rate: { type: 'string', default: '50' },
         'rss-cap': { type: 'string', default: '2048' },
@@ -95,6 +99,7 @@ function options() {
   return {
     cases: ORDER.filter((c) => asked.includes(c)),
     seconds: number('seconds', 1, 300),
+    repeat: number('repeat', 1, 20),
     prefillMb: number('prefill-mb', 0, 1000),
     rate: number('rate', 1, 1000),
     rssCap: number('rss-cap', 100, 16_384),
@@ -102,42 +107,6 @@ function options() {
   };
 }
 
-// ---- processes this bench started, ended whatever happens ----
-const started = { daemons: [], components: [], dirs: [], probe: null, loads: new Set() };
-
-/** State, process group and start time of a pid (null when gone); the start time tells a reused pid apart. */
-function proc(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), start: Number(f[19]) };
-  } catch {
-    return null;
-  }
-}
-const same = (p) => {
-  const now = proc(p.pid);
-  return now !== null && now.start === p.start && now.state !== 'Z' ? now : null;
-};
-
-function kill(p) {
-  const now = same(p);
-  if (!now) return;
-  try {
-    // A component leads its own process group: end the group (its children too).
-    process.kill(now.pgid === p.pid && p.group ? -p.pid : p.pid, 'SIGKILL');
-  } catch {}
-}
-
-function cleanup() {
-  started.probe?.kill('SIGKILL');
-  started.probe = null;
-  for (const l of started.loads) void l.stop();
-  started.loads.clear();
-  for (const d of started.daemons.splice(0)) kill(d);
-  for (const c of started.components.splice(0)) kill(c);
-  for (const dir of started.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -145,106 +114,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     cleanup();
     process.exit(130);
   });
-}
-
-// ---- the daemon ----
-function writeConfig(dir) {
-  writeFileSync(
-    join(dir, 'corral.yaml'),
-    `version: 1
-bus: { port: 0, retention: { events: 1000000 } }
-components:
-  sleeper: { command: ["sleep", "1000000"], ready_after: 0s }
-  ticker: { command: ["/bin/sh", "-c", "while :; do echo tick; sleep 1; done"], ready_after: 0s }
-`,
-  );
-}
-
-function startDaemon(build, dir) {
-  const r = spawnSync(process.execPath, [build.bin, 'up', '-d', '--timeout', '120s', '-c', 'corral.yaml'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
-  let info = null;
-  try {
-    info = JSON.parse(readFileSync(join(dir, '.corral', 'daemon.json'), 'utf8'));
-  } catch {}
-  const p = info && proc(info.pid);
-  const d = p ? { pid: info.pid, start: p.start, port: info.port, dir, build } : null;
-  if (d) started.daemons.push(d);
-  if (r.status !== 0 || !d) throw new Error(`corral up -d (${build.label}) failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().slice(-600)}`);
-  // The components are the daemon's children (each leads its own process group).
-  d.components = descendants(d.pid)
-    .filter(({ pid }) => proc(pid)?.ppid === d.pid)
-    .map(({ pid, start }) => ({ pid, start, group: true }));
-  started.components.push(...d.components);
-  return d;
-}
-
-function stopDaemon(d) {
-  if (same(d)) spawnSync(process.execPath, [d.build.bin, 'down', '--timeout', '30s', '-c', 'corral.yaml'], { cwd: d.dir, stdio: 'ignore', timeout: 60_000 });
-  kill(d);
-  for (const c of d.components) kill(c);
-  forget(started.daemons, d);
-  for (const c of d.components) forget(started.components, c);
-}
-
-function forget(list, item) {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
-}
-
-function vm(pid, key) {
-  try {
-    const m = new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? (Number(m[1]) * 1024) / 1e6 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Samples VmRSS (MB) every 100 ms (and resets VmHWM); past `capMb` it kills the daemon so the shared machine keeps its memory. */
-function rssSampler(d, capMb) {
-  let hwm = false;
-  try {
-    writeFileSync(`/proc/${d.pid}/clear_refs`, '5');
-    hwm = true;
-  } catch {}
-  let peak = vm(d.pid, 'VmRSS');
-  let killedAt = null;
-  const timer = setInterval(() => {
-    const mb = vm(d.pid, 'VmRSS');
-    if (!(mb > 0)) return;
-    peak = Math.max(peak, mb);
-    if (mb > capMb && killedAt === null && same(d)) {
-      killedAt = mb;
-      process.kill(d.pid, 'SIGKILL');
-    }
-  }, 100);
-  return () => {
-    clearInterval(timer);
-    return { peak: Math.max(peak, hwm ? vm(d.pid, 'VmHWM') || 0 : 0), killedAt };
-  };
-}
-
-function get(port, path, timeoutMs) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.setTimeout(timeoutMs, () => req.destroy());
-    req.on('error', () => resolve(null));
-  });
-}
-
-/** The last line of the daemon's stderr or log that says why it ended. */
-function deathReason(dir) {
-  const lines = [];
-  for (const f of ['daemon.stderr', 'corral.log']) {
-    try {
-      lines.push(...readFileSync(join(dir, '.corral', 'logs', f), 'utf8').split('\n').slice(-400));
-    } catch {}
-  }
-  const hit = lines.reverse().find((l) => /uncaught|RangeError|FATAL|out of memory|SqliteError|Error:/i.test(l));
-  return hit ? hit.replace(/^\S+Z (?:out |err )?/, '').trim().slice(0, 160) : 'no reason in its log';
 }
 
 // ---- the normal clients ----
@@ -377,16 +246,50 @@ function row(r, multi) {
   ];
 }
 
+/** With --repeat: per case and build, the medians of the runs, and this checkout's /health p99 against the other build's. */
+function printMedians(opts, results) {
+  const multi = opts.builds.length > 1;
+  const rows = [];
+  for (const key of opts.cases) {
+    const p99 = {};
+    for (const b of opts.builds) {
+      const rs = results.filter((r) => r.key === key && r.build === b.label);
+      if (rs.length === 0) continue;
+      const m = (f) => median(rs.map(f).filter((x) => Number.isFinite(x)));
+      p99[b.label] = m((r) => r.report.health.p99);
+      const delivered = rs.reduce((n, r) => n + r.report.delivered, 0);
+      const published = rs.reduce((n, r) => n + r.report.published, 0);
+      rows.push([
+        CASES[key].label,
+        ...(multi ? [b.label] : []),
+        `${rs.length}`,
+        `${fmt(m((r) => r.before))} → ${fmt(m((r) => r.peak))}`,
+        fmt(m((r) => r.report.health.p50), 1),
+        `${fmt(p99[b.label], 1)} (${rs.map((r) => fmt(r.report.health.p99, 0)).join(', ')})`,
+        ...(multi ? [b === opts.builds[0] || !p99[opts.builds[0].label] ? '' : `${(p99[opts.builds[0].label] / p99[b.label]).toFixed(2)}×`] : []),
+        `${delivered}/${published}`,
+        `${rs.filter((r) => !r.died).length} of ${rs.length}`,
+      ]);
+    }
+  }
+  printTable(
+    `Hostile local clients: medians of ${opts.repeat} runs per case and build (builds alternating), ${opts.seconds} s of load per run, fresh daemon per run\n` +
+      `Targets: peak RSS < ${TARGET_RSS_MB} MB, /health p99 < ${TARGET_P99_MS} ms. Machine: ${machine()}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with other work)`,
+    ['case', ...(multi ? ['build'] : []), 'runs', 'RSS before → peak MB', '/health p50 ms', '/health p99 ms (each run)', ...(multi ? ['this checkout\'s p99 ÷ this row\'s'] : []), 'delivered/published (all runs)', 'daemon survived'],
+    rows,
+  );
+}
+
 async function main() {
   const opts = options();
-  const budgetMs = (opts.cases.length * (opts.seconds + 150) + 900) * 1000 * opts.builds.length;
+  const budgetMs = (opts.cases.length * opts.repeat * (opts.seconds + 150) + 900) * 1000 * opts.builds.length;
   setTimeout(() => {
     process.stderr.write(`bench/hostile.js: not done within its time budget (${fmt(budgetMs / 1000)} s); stopping\n`);
     cleanup();
     process.exit(1);
   }, budgetMs).unref();
   console.log(`hostile-load bench: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work shares the machine)`);
-  console.log(`cases ${opts.cases.join(',')}, ${opts.seconds} s of load each, normal clients: ${opts.rate} events/s published, /health every 50 ms`);
+  console.log(`cases ${opts.cases.join(',')}, ${opts.repeat} run(s) of ${opts.seconds} s of load each, normal clients: ${opts.rate} events/s published, /health every 50 ms`);
   const probe = startProbe();
   await probe.ready;
   for (const b of opts.builds) {
@@ -401,8 +304,8 @@ async function main() {
   const results = [];
   const failures = [];
   for (const key of opts.cases) {
-    for (const b of opts.builds) {
-      process.stdout.write(`case ${CASES[key].label} (${b.label}) ... `);
+    for (let rep = 1; rep <= opts.repeat; rep++) for (const b of opts.builds) {
+      process.stdout.write(`case ${CASES[key].label} (${b.label}${opts.repeat > 1 ? `, run ${rep}` : ''}) ... `);
       let r;
       try {
         r = await runCase(opts, probe, b, key);
@@ -417,7 +320,8 @@ async function main() {
     }
   }
   const multi = opts.builds.length > 1;
-  printTable(
+  if (opts.repeat > 1) printMedians(opts, results);
+  else printTable(
     `Hostile local clients, one case at a time, each beside a normal client (${opts.rate} events/s over POST /events, a subscriber, GET /health every 50 ms), ${opts.seconds} s of load per case, fresh daemon per case\n` +
       `Targets: peak RSS < ${TARGET_RSS_MB} MB, /health p99 < ${TARGET_P99_MS} ms, every event the normal client sent acknowledged and delivered. Machine: ${machine()}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with other work)`,
     ['case', ...(multi ? ['build'] : []), 'RSS before → peak MB', 'RSS after MB', '/health p50 ms', '/health p99 ms', '/health answered', 'delivered/published', 'daemon survived', 'targets'],

@@ -1,6 +1,7 @@
 // corral vs PM2 vs supervisord, measured side by side in one run on this machine.
 //
 //   npm run build && node bench/supervisor.js [--runs 5] [--idle 100] [--only corral,PM2] [--fixture bash|node]
+//       [--build DIR] [--rounds 1] [--no-everyday]   (--only everyday: corral's everyday rows alone)
 //
 // What it measures, for each tool, with its daemon in a private temp dir:
 //   crash → new pid   kill -9 of a component until its replacement says hello (restart delay 0)
@@ -15,12 +16,18 @@
 // hello over UDP (`printf … > /dev/udp/…`) and execs `sleep`, so the figures are the supervisors'
 // own costs; `--fixture node` uses bench/fixtures/hello.js instead, which adds Node's start-up
 // (about 50-100 ms of CPU per component) to every start and crash figure.
+//
+// Old against new: `--build DIR` adds corral from another built checkout (DIR/bin/corral.js,
+// `npx tsc -p tsconfig.build.json` run there) as the tool `corral@DIR`; `--rounds N` runs every
+// tool's whole sequence N times, the tools' order reversed every other round (so a machine that
+// gets busier or quieter during the run favours neither), and prints the medians of the rounds
+// and each figure of this checkout's corral divided by the other build's.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { corralTool, pm2Tool, supervisordTool } from './tools.js';
 import { everydayBench } from './everyday.js';
-import { cpuTicks, descendants, fmt, helloServer, machine, median, now, printTable, rssMb, sleep, stillAlive, waitFor } from './lib.js';
+import { cpuTicks, descendants, fmt, helloServer, machine, median, now, printTable, rssMb, sleep, stillAlive, waitFor, wakeups } from './lib.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -33,6 +40,9 @@ const SETTLE_MS = Number(opt('settle', 45)) * 1000;
 const IDLE_MS = Number(opt('idle-window', 20)) * 1000;
 const ONLY = opt('only', 'corral,PM2,supervisord').split(',');
 const FIXTURE = opt('fixture', 'bash');
+const BUILD = opt('build', null);
+const ROUNDS = Math.max(1, Number(opt('rounds', 1)));
+const other = BUILD ? { root: resolve(BUILD), label: basename(resolve(BUILD)) } : null;
 const helloJs = resolve(import.meta.dirname, 'fixtures', 'hello.js');
 // A replica (bench/everyday.js) has no BENCH_NAME of its own: it says its CORRAL_COMPONENT.
 const HELLO_SH = `printf '{"name":"%s","pid":%d}' "\${BENCH_NAME:-$CORRAL_COMPONENT}" $$ > /dev/udp/127.0.0.1/$BENCH_UDP_PORT`;
@@ -60,7 +70,7 @@ async function withTool(make, body) {
     console.error(`${tool.name}: not available, skipped`);
     return;
   }
-  if (!ONLY.includes(tool.name)) return;
+  if (!ONLY.includes(tool.name.split('@')[0])) return;
   const cleanup = async () => {
     await tool.teardown();
     rmSync(dir, { recursive: true, force: true });
@@ -156,33 +166,45 @@ async function idleBench(tool) {
   // daemon goes quiet; inside the window it alone would read as 0.7 % "idle" CPU.
   await sleep(SETTLE_MS);
   const c0 = cpuTicks(pid);
+  const w0 = wakeups(pid);
   const t0 = now();
   await sleep(IDLE_MS);
-  const cpu = ((cpuTicks(pid) - c0) / 100 / ((now() - t0) / 1000)) * 100;
+  const seconds = (now() - t0) / 1000;
+  const cpu = ((cpuTicks(pid) - c0) / 100 / seconds) * 100;
+  const wake = (wakeups(pid) - w0) / seconds;
   const rss = rssMb(pid);
   await teardownClean(tool);
-  return { rss, cpu };
+  return { rss, cpu, wake };
 }
 
-for (const make of [corralTool, pm2Tool, supervisordTool]) {
-  await withTool(make, async (tool) => {
-    console.error(`${tool.name}: crash…`);
-    const crash = await crashBench(tool);
-    console.error(`${tool.name}: start/stop/status…`);
-    const ss = await startStopBench(tool);
-    console.error(`${tool.name}: idle with ${IDLE} children…`);
-    const idle = await idleBench(tool);
-    results[tool.name] = { crash, ...ss, ...idle };
-  });
+const makers = [corralTool, ...(other ? [(dir) => corralTool(dir, other)] : []), pm2Tool, supervisordTool];
+for (let round = 0; round < ROUNDS; round++) {
+  for (const make of round % 2 === 0 ? makers : [...makers].reverse()) {
+    await withTool(make, async (tool) => {
+      const tag = `${tool.name}${ROUNDS > 1 ? ` (round ${round + 1}/${ROUNDS})` : ''}`;
+      console.error(`${tag}: crash…`);
+      const crash = await crashBench(tool);
+      console.error(`${tag}: start/stop/status…`);
+      const ss = await startStopBench(tool);
+      console.error(`${tag}: idle with ${IDLE} children…`);
+      const idle = await idleBench(tool);
+      (results[tool.name] ??= []).push({ crash, ...ss, ...idle });
+    });
+  }
 }
 let everyday = null;
-if (ONLY.includes('corral') && !args.includes('--no-everyday')) {
+if ((ONLY.includes('corral') || ONLY.includes('everyday')) && !args.includes('--no-everyday')) {
   console.error('corral: replicas, watch…');
   everyday = await everydayBench({ server, runs: RUNS, argv: helloArgv(), settleMs: SETTLE_MS, idleMs: IDLE_MS });
 }
 server.close();
 
-const rows = Object.entries(results).map(([name, r]) => [
+const FIELDS = ['crash', 'stop', 'gone', 'start', 'status', 'rss', 'cpu', 'wake'];
+/** Per tool, the median of each figure over the rounds (`left` joined). */
+const merged = Object.fromEntries(
+  Object.entries(results).map(([name, rs]) => [name, { ...Object.fromEntries(FIELDS.map((f) => [f, median(rs.map((r) => r[f]))])), left: rs.map((r) => r.left).join(' ') }]),
+);
+const rows = Object.entries(merged).map(([name, r]) => [
   name,
   fmt(r.crash),
   fmt(r.stop),
@@ -192,16 +214,28 @@ const rows = Object.entries(results).map(([name, r]) => [
   fmt(r.status),
   fmt(r.rss, 1),
   fmt(r.cpu, 2),
+  fmt(r.wake, 1),
 ]);
 printTable(
-  `Supervisors side by side (medians of ${RUNS} runs; ${FIXTURE} fixture; ${machine()}). Times in ms.`,
-  ['tool', 'crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'left behind', 'start 20', 'status', `RSS MB (${IDLE} idle)`, `idle CPU %`],
+  `Supervisors side by side (medians of ${RUNS} runs${ROUNDS > 1 ? `, then of ${ROUNDS} rounds` : ''}; ${FIXTURE} fixture; ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end). Times in ms.`,
+  ['tool', 'crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'left behind', 'start 20', 'status', `RSS MB (${IDLE} idle)`, `idle CPU %`, 'idle wakeups/s'],
   rows,
 );
+if (other && merged.corral && merged[`corral@${other.label}`]) {
+  const a = merged.corral;
+  const b = merged[`corral@${other.label}`];
+  const ratio = (f) => (b[f] > 0 ? `${((a[f] / b[f] - 1) * 100).toFixed(0)} %` : a[f] > 0 ? 'new > 0' : '=');
+  printTable(
+    `corral (this checkout) against corral@${other.label}: this one's median minus the other's, relative to the other's`,
+    ['crash→new pid', 'stop 20 (cmd)', 'stop 20 (all gone)', 'start 20', 'status', 'RSS', 'idle CPU', 'idle wakeups'],
+    [FIELDS.map(ratio)],
+  );
+}
 if (everyday) {
   printTable(
     `corral's everyday features (medians of ${RUNS} runs; ${FIXTURE} fixture). Times in ms.`,
-    ['start replicas: 20', 'start 20 entries', 'watch 10k files: idle CPU %', 'watch: change→new pid (200 ms debounce)'],
-    [[fmt(everyday.replicas), fmt(everyday.entries), fmt(everyday.watchCpu, 2), fmt(everyday.watchChange)]],
+    ['start replicas: 20', 'start 20 entries', 'replicas ÷ entries', 'watch 10k files: idle CPU %', 'idle wakeups/s', 'watch: change→new pid (200 ms debounce)'],
+    [[fmt(everyday.replicas), fmt(everyday.entries), `${(everyday.replicas / everyday.entries).toFixed(2)}×`, fmt(everyday.watchCpu, 2), fmt(everyday.watchWake, 1), fmt(everyday.watchChange)]],
   );
+  console.log(`\neach run, in the order taken: replicas ${everyday.replicaRuns.map((t) => fmt(t)).join(', ')}; entries ${everyday.entryRuns.map((t) => fmt(t)).join(', ')}`);
 }

@@ -14,15 +14,17 @@ function shellQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function corralTool(dir) {
-  const bin = join(root, 'bin', 'corral.js');
+/** corral from this checkout, or from another built checkout (`build`: its root; the tool is then named `corral@LABEL`). */
+export function corralTool(dir, build = null) {
+  const home = build ? build.root : root;
+  const bin = join(home, 'bin', 'corral.js');
   // The timed commands run as a user types them: the `corral` command (bin/corral), as PM2's
   // are its own bin.
-  const cmd = join(root, 'bin', 'corral');
+  const cmd = join(home, 'bin', 'corral');
   const conf = join(dir, 'corral.yaml');
   const corral = (args, opts) => run(node, [bin, ...args, '-c', conf], opts);
   return {
-    name: 'corral',
+    name: build ? `corral@${build.label}` : 'corral',
     setup(components) {
       const lines = ['version: 1', 'bus: { port: 0 }', 'resources: { enabled: false }', 'components:'];
       for (const c of components) {

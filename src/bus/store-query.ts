@@ -22,8 +22,24 @@ function parseCursor(cursor: string | undefined): number | undefined {
   return Number(cursor);
 }
 
+/**
+ * A stored row as an entry whose event is parsed when first asked for: a
+ * replay page or `GET /events` sends the stored JSON as it is, so a 4 MiB
+ * page costs no parse and no second copy of every event in memory.
+ */
+class StoredEntry implements BusEntry {
+  private parsed: CorralEvent | undefined;
+  constructor(
+    readonly seq: number,
+    readonly json: string,
+  ) {}
+  get event(): CorralEvent {
+    return (this.parsed ??= JSON.parse(this.json) as CorralEvent);
+  }
+}
+
 function toEntry(row: Row): BusEntry {
-  return { seq: row.seq, event: JSON.parse(row.json) as CorralEvent, json: row.json };
+  return new StoredEntry(row.seq, row.json);
 }
 
 /**

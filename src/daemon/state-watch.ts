@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import type { Bus } from '../bus/types.js';
 import type { StoreHandle } from '../bus/store-handle.js';
 import type { Logger } from '../plugins/types.js';
@@ -9,8 +9,12 @@ import { ensureDir, readToken, statePaths, writeDaemonInfo, type DaemonInfo } fr
 /** The code of the error event that says corral's state directory (or a file of it) was lost and made again. */
 export const STATE_LOST_CODE = 'STO001';
 
-/** How often the daemon checks that its state directory is still there (ms). */
+/** How often the daemon checks that its state directory is still there (ms) when it cannot watch it (fs.watch failed). */
 export const STATE_CHECK_MS = 1000;
+/** While it watches the directory, a check this often anyway (ms): a change the watch missed is noticed within this. */
+export const STATE_BACKSTOP_MS = 60_000;
+/** A check runs once the directory has been quiet this long after a change (ms): `rm -rf` is done by then. */
+const QUIET_MS = 100;
 
 export interface StateWatchOptions {
   stateDir: string;
@@ -24,6 +28,7 @@ export interface StateWatchOptions {
   rewriteGroups(): void;
   /** Every log file is opened again before its next line. */
   reopenLogs(): void;
+  /** The polling interval when the directory cannot be watched (default STATE_CHECK_MS). */
   intervalMs?: number;
 }
 
@@ -42,7 +47,12 @@ const inode = (path: string): number | null => {
  * token (the same one: clients hold it), groups.json, the log files, and a
  * new events.db (appends into a deleted file would be acknowledged and
  * lost). Says so in the log and as an `error.STO001` event, stored in the
- * new database. Checked on a slow timer (a few stat calls a second).
+ * new database. The directory is watched (inotify through fs.watch): a
+ * check runs once it has been quiet for QUIET_MS after an entry of it was
+ * created, deleted or renamed, or it was itself deleted; writes to events.db
+ * and its WAL are not looked at. An idle daemon does not wake up for it (a
+ * backstop check every STATE_BACKSTOP_MS); where the directory cannot be
+ * watched, it is checked every STATE_CHECK_MS instead.
  */
 export function watchStateDir(o: StateWatchOptions) {
   const paths = statePaths(o.stateDir);
@@ -93,20 +103,77 @@ export function watchStateDir(o: StateWatchOptions) {
     return remade;
   }
 
+  let checks = 0;
   const safeCheck = () => {
+    checks++;
     try {
       check();
     } catch (err) {
       o.logger.error(`the state directory ${o.stateDir} is gone and cannot be made again: ${(err as Error).message}`);
     }
   };
-  const timer = setInterval(safeCheck, o.intervalMs ?? STATE_CHECK_MS);
-  timer.unref();
+
+  let watcher: FSWatcher | null = null;
+  let watchedIno: number | null = null;
+  let quiet: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  const checkAndRewatch = (): void => {
+    quiet = null;
+    if (stopped) return;
+    safeCheck();
+    // The directory was made again (or the watch ended with it): watch the new one.
+    if (watcher === null || inode(o.stateDir) !== watchedIno) startWatch();
+  };
+
+  const soon = (): void => {
+    if (quiet) clearTimeout(quiet);
+    quiet = setTimeout(checkAndRewatch, QUIET_MS);
+    quiet.unref();
+  };
+
+  const poll = (ms: number): void => {
+    if (timer) clearInterval(timer);
+    timer = setInterval(checkAndRewatch, ms);
+    timer.unref();
+  };
+
+  function startWatch(): void {
+    watcher?.close();
+    watcher = null;
+    try {
+      watchedIno = inode(o.stateDir);
+      watcher = watch(o.stateDir, { persistent: false }, (type, name) => {
+        // The store's own writes (events.db, -wal, -shm) say nothing about the directory; its deletion does.
+        if (name?.startsWith('events.db') && !(type === 'rename' && name === 'events.db')) return;
+        soon();
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = null;
+        soon();
+      });
+      poll(STATE_BACKSTOP_MS);
+    } catch (err) {
+      watcher = null;
+      if (o.intervalMs === undefined) o.logger.debug(`cannot watch the state directory (${(err as Error).message}); checking it every ${STATE_CHECK_MS} ms`);
+      poll(o.intervalMs ?? STATE_CHECK_MS);
+    }
+  }
+  startWatch();
+
   return {
     /** Checks now (and makes again what is missing); returns what was made again. */
     check,
+    /** Checks the watch (or the poll) ran so far. */
+    checks: () => checks,
     stop(): void {
-      clearInterval(timer);
+      stopped = true;
+      watcher?.close();
+      watcher = null;
+      if (quiet) clearTimeout(quiet);
+      if (timer) clearInterval(timer);
     },
   };
 }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Bus, BusEntry } from '../bus/types.js';
+import type { Bus } from '../bus/types.js';
 import { makeError, type ErrorData } from '../schema/errors.js';
 import type { EventFilter } from '../schema/messages.js';
 import type { Logger } from '../plugins/types.js';
 import { parseClientMessage, publishClientEvents, type ClientMessage } from './client-messages.js';
-import { compatJson, errorFrame, initialFrame } from './frames.js';
+import { compatJson, errorFrame } from './frames.js';
 import { createInboundGate, type RawMessage } from './inbound-gate.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { createOutbound } from './outbound-queue.js';
+import { subscribeWithPage } from './live-hold.js';
 import type { RateLimit, SlowConsumerLimits } from './types.js';
 
 /** What a connection needs from the hub. */
@@ -57,16 +58,6 @@ export interface Connection {
   dispose(): void;
 }
 
-/** The `initial` page: a replay after `after` (at most `replayCap` events), else the newest `history` events; at most `room` characters. */
-function initialPage(bus: Bus, filter: EventFilter, counts: { replayCap: number; history: number }, room: number): { entries: BusEntry[]; extra: { truncated?: true; next_cursor?: string } } {
-  if (filter.after !== undefined) {
-    const page = bus.history(filter, { order: 'asc', limit: counts.replayCap, maxBytes: room });
-    return { entries: page.events, extra: page.next_cursor !== null ? { truncated: true, next_cursor: page.next_cursor } : {} };
-  }
-  // History is the newest events that fit; older ones are GET /events's.
-  return { entries: counts.history > 0 ? bus.history(filter, { order: 'desc', limit: counts.history, maxBytes: room }).events : [], extra: {} };
-}
-
 /**
  * Wraps an accepted WebSocket: it dispatches the client's messages
  * (register, subscribe, event) and sends what the bus delivers. Sending is
@@ -85,10 +76,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     limits: deps.limits,
     budget: deps.budget,
     ...(deps.compat ? { compat: true } : {}),
-    onTooSlow(why) {
-      deps.logger?.warn('dropping a slow WebSocket subscriber', { client: conn.id, remote, why, backlog: outbound.backlog() });
-      closeWith(1013, 'slow consumer: too far behind, reconnect and resume with ?after=SEQ');
-    },
+    onTooSlow: tooSlow,
   });
   const inbound = createInboundGate(ws, {
     rateLimit: deps.rateLimit,
@@ -100,6 +88,11 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   });
 
   const sendError = (error: ErrorData): void => outbound.send(errorFrame(error));
+
+  function tooSlow(why: string): void {
+    deps.logger?.warn('dropping a slow WebSocket subscriber', { client: conn.id, remote, why, backlog: outbound.backlog() });
+    closeWith(1013, 'slow consumer: too far behind, reconnect and resume with ?after=SEQ');
+  }
 
   function stopLive(): void {
     cancelWait?.();
@@ -125,14 +118,11 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   }
 
   /**
-   * The `initial` page for the filter, then live delivery. The page is
-   * bounded by count (`replayCap` for a replay, `history` otherwise) and by
-   * bytes: what the client's and the daemon's budgets leave (outbound-queue.ts
+   * The `initial` page for the filter, then live delivery (live-hold.ts
+   * subscribeWithPage: the page is read in slices, live events held until it
+   * is sent; none missed, none twice). The page is bounded by count and by
+   * what the client's and the daemon's budgets leave (outbound-queue.ts
    * pageRoom); with no room it waits, subscribed to nothing, until there is.
-   * A replay that stops short says `truncated` with `next_cursor`; the client
-   * asks for the next page with a `subscribe` whose `after` is that cursor.
-   * No await between the page and the subscription: every later event is
-   * delivered live, every earlier one is in the page, none twice.
    */
   function subscribe(filter: EventFilter): void {
     stopLive();
@@ -146,10 +136,21 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       });
       return;
     }
-    const { entries, extra } = initialPage(bus, filter, deps, room);
-    // With nothing to send, the cursor is where the client stands, so a reconnect never replays the whole store.
-    outbound.sendPage(initialFrame(entries, extra, filter.after ?? bus.lastSeq(), json));
-    unsubscribe = bus.subscribe(filter, outbound.deliver);
+    unsubscribe = subscribeWithPage({
+      bus,
+      filter,
+      count: filter.after !== undefined ? deps.replayCap : deps.history,
+      room,
+      budget: deps.budget,
+      hardLimit: deps.limits.hardLimit,
+      outbound,
+      ...(json ? { json } : {}),
+      guarded: guardedCall,
+      tooMany: (held) => (
+        deps.logger?.warn('dropping a WebSocket subscriber whose live events outgrew its replay', { client: conn.id, remote, held }),
+        closeWith(1013, 'slow consumer: too many live events while your replay was read, reconnect and resume with ?after=SEQ')
+      ),
+    });
   }
 
   /** Runs a step of this connection; an exception ends this connection only (1011), logged, never the daemon. */

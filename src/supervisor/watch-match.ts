@@ -1,127 +1,53 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import picomatch from 'picomatch';
 
 /**
  * Path matching for `watch:` (src/supervisor/file-watch.ts): the globs of
- * `paths` and `ignore` (`*`, `**`, `?`, `{a,b}`, `[abc]`), relative to the
- * component's cwd, and the `.gitignore` files found under the watched roots.
+ * `paths` and `ignore` (picomatch: `*`, `**`, `?`, `{a,b}`, `[abc]`),
+ * relative to the component's cwd, and the `.gitignore` files found under
+ * the watched roots (the `ignore` package: git's own rules).
  */
-
-const GLOB_CHARS = /[*?[{]/;
-
-/** A glob as a regular expression over a `/`-separated relative path. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*' && glob[i + 1] === '*') {
-      const slashAfter = glob[i + 2] === '/';
-      const atStart = i === 0 || glob[i - 1] === '/';
-      if (atStart && slashAfter) {
-        out += '(?:.*/)?';
-        i += 2;
-      } else {
-        out += '.*';
-        i += 1;
-      }
-    } else if (ch === '*') out += '[^/]*';
-    else if (ch === '?') out += '[^/]';
-    else if (ch === '{') {
-      const end = glob.indexOf('}', i);
-      if (end === -1) out += '\\{';
-      else {
-        out += `(?:${glob
-          .slice(i + 1, end)
-          .split(',')
-          .map((alt) => globToRegExp(alt).source.slice(1, -1))
-          .join('|')})`;
-        i = end;
-      }
-    } else if (ch === '[') {
-      const end = glob.indexOf(']', i);
-      if (end === -1) out += '\\[';
-      else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else out += ch.replace(/[.+^$()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
-}
 
 /** The directory a pattern can match under (its segments before the first glob), relative to cwd: `src/**` → `src`. */
 export function staticRoot(pattern: string): string {
-  const segments = pattern.split('/');
-  const fixed: string[] = [];
-  for (const s of segments) {
-    if (GLOB_CHARS.test(s)) break;
-    fixed.push(s);
-  }
-  return fixed.join('/') || '.';
+  const { base, isGlob } = picomatch.scan(pattern);
+  return (isGlob ? base : pattern) || '.';
 }
 
 /**
- * Whether a relative path is matched by one pattern: the glob itself, or what
- * lies under what it matches (`src` and `src/**` both match `src/a/b.ts`); a
- * pattern without `/` matches a name at any depth (`*.log`, `node_modules`).
+ * A compiled list of globs: `test(relPath)`. A path matches a pattern when
+ * the glob matches it or what it lies under (`src` and `src/**` both match
+ * `src/a/b.ts`); a pattern without `/` matches a name at any depth (`*.log`,
+ * `node_modules`). Dot files match like any other.
  */
-function matchesPattern(re: RegExp, anyDepth: boolean, path: string): boolean {
-  const parts = path.split('/');
-  for (let n = 1; n <= parts.length; n++) {
-    if (re.test(parts.slice(0, n).join('/'))) return true;
-    if (anyDepth && re.test(parts[n - 1]!)) return true;
-  }
-  return false;
-}
-
-/** A compiled list of globs: `test(relPath)`. */
 export function globSet(patterns: readonly string[]): (path: string) => boolean {
-  const compiled = patterns.map((p) => {
+  const globs: string[] = [];
+  for (const p of patterns) {
     const clean = p.replace(/^\.\//, '').replace(/\/+$/, '');
-    return { re: globToRegExp(clean), anyDepth: !clean.includes('/') };
-  });
-  return (path) => compiled.some((c) => matchesPattern(c.re, c.anyDepth, path));
-}
-
-interface IgnoreRule {
-  re: RegExp;
-  negate: boolean;
-  dirOnly: boolean;
-  anyDepth: boolean;
-}
-
-/** One `.gitignore`'s rules (comments, `!`, a trailing `/` for directories, `/` anchoring). */
-export function parseGitignore(text: string): IgnoreRule[] {
-  const rules: IgnoreRule[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    let line = raw.replace(/(?<!\\)\s+$/, '');
-    if (line === '' || line.startsWith('#')) continue;
-    const negate = line.startsWith('!');
-    if (negate) line = line.slice(1);
-    const dirOnly = line.endsWith('/');
-    if (dirOnly) line = line.slice(0, -1);
-    const anyDepth = !line.includes('/');
-    line = line.replace(/^\//, '');
-    if (line === '') continue;
-    rules.push({ re: globToRegExp(line), negate, dirOnly, anyDepth });
+    const at = clean.includes('/') ? clean : `**/${clean}`;
+    globs.push(at, `${at}/**`);
   }
-  return rules;
+  if (globs.length === 0) return () => false;
+  return picomatch(globs, { dot: true });
 }
 
 /**
  * The `.gitignore` files of the directories from each watched root down,
  * read once each when first needed. `ignored(abs, isDir)` applies those of
- * its ancestors, the deeper file's last matching rule winning.
+ * its ancestors, each to the path relative to its own directory, the deeper
+ * file's verdict winning (git's order).
  */
 export function gitignoreJudge(roots: readonly string[]): { ignored(abs: string, isDir: boolean): boolean; forget(dir: string): void } {
-  const cache = new Map<string, IgnoreRule[]>();
-  const rulesOf = (dir: string): IgnoreRule[] => {
+  const cache = new Map<string, Ignore | null>();
+  const rulesOf = (dir: string): Ignore | null => {
     let rules = cache.get(dir);
     if (rules === undefined) {
       try {
-        rules = parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'));
+        rules = ignore().add(readFileSync(join(dir, '.gitignore'), 'utf8'));
       } catch {
-        rules = [];
+        rules = null;
       }
       cache.set(dir, rules);
     }
@@ -133,16 +59,13 @@ export function gitignoreJudge(roots: readonly string[]): { ignored(abs: string,
       if (root === undefined || abs === root) return false;
       const parts = relative(root, abs).split(sep);
       let verdict = false;
-      // Each ancestor's .gitignore judges the path relative to that ancestor.
       for (let depth = 0; depth < parts.length; depth++) {
-        const dir = join(root, ...parts.slice(0, depth));
-        const rel = parts.slice(depth);
-        for (const rule of rulesOf(dir)) {
-          // A directory rule matches the directory itself; what lies under it is pruned with it.
-          if (rule.dirOnly && !isDir && rel.length === 1) continue;
-          const hit = rule.anyDepth ? rel.some((_, i) => rule.re.test(rel[i]!) && (i < rel.length - 1 || isDir || !rule.dirOnly)) : rule.re.test(rel.join('/'));
-          if (hit) verdict = !rule.negate;
-        }
+        const rules = rulesOf(join(root, ...parts.slice(0, depth)));
+        if (!rules) continue;
+        // A directory is asked about with a trailing `/`, so `build/` matches it and not a file named build.
+        const result = rules.test(parts.slice(depth).join('/') + (isDir ? '/' : ''));
+        if (result.ignored) verdict = true;
+        else if (result.unignored) verdict = false;
       }
       return verdict;
     },
