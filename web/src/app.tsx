@@ -149,7 +149,7 @@ function ConfigBanner() {
   if (!invalid) return null;
   return (
     <div class="banner error" data-testid="config-invalid">
-      config invalid{invalid.errors > 0 ? `: ${invalid.errors} ${invalid.errors === 1 ? 'error' : 'errors'}` : ''} — run <code>corral validate</code> for each with its line; the running config is unchanged
+      config invalid{invalid.errors > 0 ? `: ${invalid.errors} ${invalid.errors === 1 ? 'error' : 'errors'}` : ''} — run <code>corral validate</code> to see where; the running config is unchanged until a valid reload
     </div>
   );
 }
