@@ -1,9 +1,8 @@
 import type { CorralEvent } from '../schema/events.js';
 import { paint, truncate, type Color } from './format.js';
-import { summarizeConfigChanged } from '../util/display.js';
-import { summarizeStopped } from '../monitor/stop-summary.js';
+import { summarizeConfigChanged, summarizeEvent } from '../schema/event-summary.js';
 
-export { summarizeConfigChanged };
+export { summarizeConfigChanged, summarizeEvent };
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
@@ -15,38 +14,6 @@ export function formatEventTime(ts: number, now: number = Date.now()): string {
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
   if (new Date(now).toDateString() === d.toDateString()) return time;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
-/** A one-line description of what the event is about, from the fields each kind of event has. */
-export function summarizeEvent(e: CorralEvent): string {
-  const p = (e.payload ?? {}) as Record<string, unknown>;
-  if (e.summary) return e.summary;
-  if (e.event_type.startsWith('error.')) return [str(p.component), str(p.error_message)].filter(Boolean).join(': ');
-  if (e.event_type === 'component.stopped') return summarizeStopped(p);
-  if (e.event_type === 'component.health') {
-    const was = str(p.previous) ? ` (was ${str(p.previous)})` : '';
-    return `${[str(p.component), str(p.status)].filter(Boolean).join(' ')}${was}${str(p.detail) ? `: ${str(p.detail)}` : ''}`;
-  }
-  if (e.event_type.startsWith('component.')) {
-    const detail = str(p.reason) ?? str(p.status) ?? (p.pid !== undefined && p.pid !== null ? `pid ${String(p.pid)}` : undefined);
-    const generation = typeof p.generation === 'number' && p.generation > 1 ? ` (run ${p.generation})` : '';
-    return [str(p.component), detail].filter(Boolean).join(' ') + generation;
-  }
-  if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
-  if (e.event_type === 'resource.alert') return [str(p.component), str(p.alert_level), str(p.message)].filter(Boolean).join(' ');
-  if (p.tool_name !== undefined) {
-    const input = (p.tool_input ?? {}) as Record<string, unknown>;
-    const arg = str(input.command) ?? str(input.file_path) ?? str(input.pattern) ?? str(input.query) ?? str(input.url) ?? '';
-    return `${String(p.tool_name)}${arg ? ` ${arg}` : ''}`;
-  }
-  const text = str(p.prompt) ?? str(p.message) ?? str(p.component);
-  if (text) return text;
-  const json = JSON.stringify(p);
-  return json === '{}' ? '' : json;
 }
 
 function typeColor(type: string): Color {

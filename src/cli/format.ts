@@ -50,8 +50,7 @@ export function stateColor(state: ComponentState): Color {
 
 /** Renders rows as aligned columns; colour codes do not count towards width. */
 export function renderTable(header: string[], rows: string[][]): string {
-  // eslint-disable-next-line no-control-regex
-  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const visible = visibleLength;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]) =>
     cells
@@ -61,26 +60,56 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** The `corral ps` table. */
-export function renderComponents(components: ComponentInfo[], color: boolean): string {
+/** Columns `renderComponents` drops, in this order, when the table is wider than the terminal: the REASON is kept. */
+const DROPPABLE = ['PLUGIN', 'UPTIME', 'CPU', 'PID', 'HEALTH'];
+/** The room a REASON column gets before columns are dropped for it (less when no reason is that long). */
+const REASON_ROOM = 24;
+
+/**
+ * The `corral ps` table. With a `width` (a terminal's), columns are dropped
+ * (PLUGIN, then UPTIME, CPU, PID, HEALTH) until the REASON column, when there
+ * is one, has room, so a narrow terminal cuts the least useful columns rather
+ * than the reason a component failed.
+ */
+export function renderComponents(components: ComponentInfo[], color: boolean, width?: number): string {
   if (components.length === 0) return 'no components\n';
   const explained = new Set<ComponentState>(['failed', 'pending', 'unhealthy', 'backoff', 'exited']);
   const reasonOf = (c: ComponentInfo) => (c.reason && explained.has(c.state) ? c.reason : '');
   const withReason = components.some((c) => reasonOf(c) !== '');
-  const rows = components.map((c) => [
-    c.name,
-    pluginLabel(c.plugin),
-    paint(c.state, stateColor(c.state), color),
-    c.pid === null ? '-' : String(c.pid),
-    formatDuration(c.uptime_ms),
-    String(c.restarts),
-    formatCpu(c.cpu_percent),
-    formatMemory(c.memory_mb),
-    c.health ?? '-',
-    ...(withReason ? [paint(reasonOf(c), 'gray', color)] : []),
-  ]);
-  const header = ['NAME', 'PLUGIN', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'HEALTH', ...(withReason ? ['REASON'] : [])];
-  return renderTable(header, rows);
+  const columns: Array<[string, (c: ComponentInfo) => string]> = [
+    ['NAME', (c) => c.name],
+    ['PLUGIN', (c) => pluginLabel(c.plugin)],
+    ['STATE', (c) => paint(c.state, stateColor(c.state), color)],
+    ['PID', (c) => (c.pid === null ? '-' : String(c.pid))],
+    ['UPTIME', (c) => formatDuration(c.uptime_ms)],
+    ['RESTARTS', (c) => String(c.restarts)],
+    ['CPU', (c) => formatCpu(c.cpu_percent)],
+    ['MEM', (c) => formatMemory(c.memory_mb)],
+    ['HEALTH', (c) => c.health ?? '-'],
+    ...(withReason ? [['REASON', (c: ComponentInfo) => paint(reasonOf(c), 'gray', color)] as [string, (c: ComponentInfo) => string]] : []),
+  ];
+  let shown = columns;
+  if (width !== undefined && withReason) {
+    const need = Math.min(REASON_ROOM, Math.max(...components.map((c) => reasonOf(c).length)));
+    for (const drop of DROPPABLE) {
+      if (tableWidth(shown, components) + need <= width) break;
+      shown = shown.filter(([title]) => title !== drop);
+    }
+  }
+  return renderTable(
+    shown.map(([title]) => title),
+    components.map((c) => shown.map(([, cell]) => cell(c))),
+  );
+}
+
+/** The width of every column but the last (REASON), with the gaps, as `renderTable` lays them out. */
+function tableWidth(columns: Array<[string, (c: ComponentInfo) => string]>, components: ComponentInfo[]): number {
+  return columns.slice(0, -1).reduce((sum, [title, cell]) => sum + Math.max(title.length, ...components.map((c) => visibleLength(cell(c)))) + 2, 0);
+}
+
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
 /**

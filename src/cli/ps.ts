@@ -32,7 +32,7 @@ export function run(args: string[]): Promise<number> {
     if (components === null) return 2;
     if (flags.json) process.stdout.write(`${JSON.stringify(components)}\n`);
     else {
-      process.stdout.write(renderComponents(components, useColor()));
+      process.stdout.write(renderComponents(components, useColor(), process.stdout.isTTY ? process.stdout.columns || 80 : undefined));
       const line = federationLine(await fetchFederation(target).catch(() => undefined));
       if (line) process.stdout.write(`${line}\n`);
     }

@@ -17,20 +17,20 @@ interface ViewState {
   stopped: boolean;
 }
 
-/** `config not applied: 2 errors in FILE; first: PATH at line L: MESSAGE` from an error.CFG001 event, null when none. */
+/**
+ * `config invalid (2 errors; running config unchanged) — corral validate` from
+ * an error.CFG001 event: short enough for an 80-column terminal; `corral
+ * validate` lists each error with its file and line.
+ */
 export function describeConfigError(e: CorralEvent): string {
-  const p = (e.payload ?? {}) as { error_message?: unknown; context?: { file?: unknown; errors?: unknown } };
-  const errors = Array.isArray(p.context?.errors) ? (p.context.errors as Array<{ path?: string; line?: number; column?: number; message?: string }>) : [];
-  const file = typeof p.context?.file === 'string' ? p.context.file : 'the config';
-  const first = errors[0];
-  if (!first) return `config not applied: ${typeof p.error_message === 'string' ? p.error_message : 'invalid config'}`;
-  const where = [first.path, first.line ? `line ${first.line}` : ''].filter(Boolean).join(' at ');
-  return `config not applied: ${plural(errors.length, 'error')} in ${file}; first: ${where ? `${where}: ` : ''}${first.message ?? ''} (the running config is unchanged)`;
+  const p = (e.payload ?? {}) as { context?: { errors?: unknown } };
+  const errors = Array.isArray(p.context?.errors) ? p.context.errors.length : 0;
+  return `config invalid (${errors > 0 ? `${plural(errors, 'error')}; ` : ''}running config unchanged) — corral validate`;
 }
 
 /** The lines of the table block: the components, the config error if any, the footer. */
-function tableLines(daemon: Daemon, state: ViewState, color: boolean): string[] {
-  const lines = renderComponents(daemon.controller.list(), color).replace(/\n$/, '').split('\n');
+function tableLines(daemon: Daemon, state: ViewState, color: boolean, width?: number): string[] {
+  const lines = renderComponents(daemon.controller.list(), color, width).replace(/\n$/, '').split('\n');
   if (state.configError) lines.push(paint(state.configError, 'red', color));
   const bus = `bus ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}`;
   lines.push(paint(state.stopped ? `${bus} · stopped` : `${bus} · Ctrl-C stops everything`, 'gray', color));
@@ -57,7 +57,8 @@ export function showLiveStatus(daemon: Daemon, opts: LiveStatusOptions = { logs:
   const logs = opts.logs
     ? followComponentOutput({ dir: statePaths(daemon.stateDir).logs, names: () => daemon.controller.list().map((c) => c.name), color, onLine: (text) => screen.log(text) })
     : null;
-  const draw = () => screen.table(tableLines(daemon, state, color));
+  // Lines are cut to the width less one (the last column would wrap on some terminals).
+  const draw = () => screen.table(tableLines(daemon, state, color, out.isTTY ? (out.columns || 80) - 1 : undefined));
   let scheduled: NodeJS.Timeout | null = null;
   const schedule = () => {
     scheduled ??= setTimeout(() => {

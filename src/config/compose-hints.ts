@@ -61,7 +61,11 @@ function hintFor(issue: RawIssue, data: Record<string, unknown>): string | undef
       const written = isRecord(value) ? value.condition : value;
       return `${name}: ${typeof written === 'string' ? (CONDITIONS[written] ?? written) : 'started'}`;
     });
-    const composeForm = Object.values(entry.depends_on).some((v) => isRecord(v) && typeof v.condition === 'string' && v.condition in CONDITIONS);
+    // { condition: service_healthy } or the bare service_healthy: compose's names either way.
+    const composeForm = Object.values(entry.depends_on).some((v) => {
+      const written = isRecord(v) ? v.condition : v;
+      return typeof written === 'string' && Object.hasOwn(CONDITIONS, written);
+    });
     if (composeForm && (dep === undefined || typeof dep === 'string')) {
       return `write depends_on: { ${pairs.join(', ')} } (started, healthy and completed are compose's service_started, service_healthy and service_completed_successfully)`;
     }

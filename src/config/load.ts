@@ -120,7 +120,8 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const env = await resolveEnv(withoutExtensions(parsed.data), dir, opts.env ?? process.env);
   const data = env.data;
   const warnings = placeIssues(env.warnings, parsed);
-  const result = ConfigSchema.safeParse(data);
+  // reportInput: the messages say what was written (`got the number 100 at [1]`).
+  const result = ConfigSchema.safeParse(data, { reportInput: true });
   const raw: RawIssue[] = result.success ? [] : fromZodIssues(result.error.issues, ConfigSchema);
   raw.push(...env.errors);
   raw.push(...checkDependencies(data));
@@ -143,7 +144,7 @@ function parseReplicaEntries(config: CorralConfig, entries: Map<string, Record<s
     if (!base) continue;
     const parsedList: ComponentConfig[] = [];
     list.forEach((entry, i) => {
-      const one = ComponentSchema.safeParse(entry);
+      const one = ComponentSchema.safeParse(entry, { reportInput: true });
       if (one.success) parsedList.push(one.data);
       else for (const issue of fromZodIssues(one.error.issues, ComponentSchema, ['components', name])) issues.push({ ...issue, message: `replica ${i + 1}: ${issue.message}` });
     });

@@ -106,6 +106,13 @@ const ProfileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a profile 
 
 export const DEPENDENCY_CONDITIONS = ['started', 'healthy', 'completed'] as const;
 
+/** `watch:` written in full: the globs, the ones to ignore, the quiet time before a restart. */
+const WatchSchema = z.strictObject({
+  paths: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1)).min(1)]),
+  ignore: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1))]).default([]),
+  debounce: Duration.prefault('500ms'),
+});
+
 /**
  * One component. The keys here are the core's; a plugin's own keys sit beside
  * them and are checked by the plugin's configSchema (see config/plugins), so
@@ -155,11 +162,12 @@ export const ComponentSchema = z.looseObject({
     .optional()
     .describe('runs N instances named NAME-1 … NAME-N, each with CORRAL_REPLICA (1 … N) in its env'),
   watch: z
-    .strictObject({
-      paths: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1)).min(1)]),
-      ignore: z.union([z.string().min(1).transform((p) => [p]), z.array(z.string().min(1))]).default([]),
-      debounce: Duration.prefault('500ms'),
-    })
+    .union([
+      WatchSchema,
+      // `watch: src` and `watch: [src, lib]`: the paths alone, the rest defaulted.
+      z.string().min(1).transform((p) => WatchSchema.parse({ paths: p })),
+      z.array(z.string().min(1)).min(1).transform((paths) => WatchSchema.parse({ paths })),
+    ])
     .optional()
     .describe('restart when a file under these globs (relative to cwd) changes; .gitignore files under them apply'),
   logs: z.strictObject({ max_size: Size.optional(), max_files: z.number().int().positive().optional().describe('files kept, the live one included: 3 is X.log, X.log.1 and X.log.2') }).optional(),

@@ -30,10 +30,15 @@ function editDistance(a: string, b: string, limit: number): number {
   return prev[b.length]!;
 }
 
-/** The known name closest to `word`, when it is close enough to be a likely typo; else undefined. */
+/**
+ * The known name closest to `word`, when it is close enough to be a likely
+ * typo; else undefined. Close is relative to the length: a name of one or two
+ * letters is only matched when it differs by case (`c` is one edit from every
+ * other one-letter name), up to five letters one edit, longer ones two.
+ */
 export function suggestName(word: string, known: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
-  const limit = lower.length <= 4 ? 1 : 2;
+  const limit = lower.length <= 2 ? 0 : lower.length <= 5 ? 1 : 2;
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of known) {

@@ -16,8 +16,8 @@ const KEYS: Record<string, keyof EventFilter> = {
   session: 'session_id',
 };
 
-/** The prompt's help line. */
-export const PROMPT_HELP = 'type PATTERN[,..] | source NAME | session ID | (a key alone clears it) | clear | q';
+/** The prompt's hint: under 80 columns, so an 80-column terminal shows it whole. */
+export const PROMPT_HELP = 'type PATTERN,.. | source NAME | session ID | a key alone clears it | clear | q';
 
 /**
  * Parses one prompt line against the current filter: `type component.*`,

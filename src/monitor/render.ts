@@ -1,7 +1,7 @@
-import { formatCpu, formatMemory, summarizeConfigChanged } from '../util/display.js';
+import { formatCpu, formatMemory } from '../util/display.js';
 import type { CorralEvent } from '../schema/events.js';
+import { summarizeEvent } from '../schema/event-summary.js';
 import { describeFilter } from './filter-command.js';
-import { summarizeStopped } from './stop-summary.js';
 import { visibleEvents, type ComponentRow, type MonitorState } from './model.js';
 
 type Color = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'magenta' | 'bold' | 'inverse';
@@ -11,12 +11,27 @@ function paint(text: string, color: Color | null, on: boolean): string {
   return on && color ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text;
 }
 
-/** Cuts or pads plain text to exactly `width` characters. */
+/**
+ * Cuts or pads plain text to exactly `width` characters. A cut falls between
+ * words, with ` …` (`restarts 1…` of `restarts 10` read as 1), unless that would lose
+ * more than a third of the room (one long word, a path): then at the width.
+ */
 function fit(text: string, width: number): string {
   if (width <= 0) return '';
   const flat = text.replace(/[\r\n\t]+/g, ' ');
-  if (flat.length > width) return width === 1 ? '…' : flat.slice(0, width - 1) + '…';
-  return flat.padEnd(width);
+  if (flat.length <= width) return flat.padEnd(width);
+  if (width < 3) return '…'.padEnd(width);
+  // Room for the words and ` …`; a space right after it means the room ends on a whole word.
+  const room = width - 2;
+  const end = flat[room] === ' ' ? room : flat.lastIndexOf(' ', room);
+  if (end <= (room * 2) / 3) return `${flat.slice(0, width - 1)}…`;
+  return `${flat.slice(0, end).replace(/[\s·,:;(]+$/, '')} …`.padEnd(width);
+}
+
+/** A rule line of `─` with a label, exactly `width` wide, never cut inside the label's text but dropped whole. */
+function rule(label: string, width: number): string {
+  const text = label.length + 2 <= width ? `──${label}` : '';
+  return (text + '─'.repeat(Math.max(0, width - text.length))).slice(0, width);
 }
 
 function stateColor(state: string): Color {
@@ -79,28 +94,6 @@ function clock(ts: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** A short human summary of an event's payload. */
-export function summarize(e: CorralEvent): string {
-  const p = e.payload as Record<string, any>;
-  if (e.summary) return e.summary;
-  // The reload plan, as `corral events` prints it.
-  if (e.event_type === 'config.changed') return summarizeConfigChanged(p);
-  // How it ended, restarts, the next restart and the cause: the same line as `corral events`.
-  if (e.event_type === 'component.stopped' && e.source === 'corral') return summarizeStopped(p);
-  const bits: string[] = [];
-  for (const key of ['component', 'tool_name', 'agent_type', 'status', 'reason', 'exit_code', 'signal', 'restarts', 'route', 'to', 'session', 'window', 'change', 'alert_level', 'message']) {
-    const v = p[key];
-    if (v === undefined || v === null || v === '') continue;
-    // A tmux window is an object: its name and index say enough.
-    if (key === 'window' && typeof v === 'object' && typeof v.name === 'string') bits.push(`window=${v.index ?? '?'}:${v.name}`);
-    else bits.push(`${key}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-  }
-  if (typeof p.next_restart_in_ms === 'number') bits.push(`restart in ${(p.next_restart_in_ms / 1000).toFixed(1)}s`);
-  if (bits.length) return bits.join(' ');
-  const json = JSON.stringify(p);
-  return json === '{}' ? '' : json;
-}
-
 function typeColor(type: string): Color {
   if (type.startsWith('error.') || type === 'resource.alert') return 'red';
   if (type.startsWith('component.')) return 'cyan';
@@ -138,7 +131,7 @@ export function formatEventLine(e: CorralEvent, width: number, color: boolean): 
   const rest = width - fixed;
   const text = line.join('  ');
   if (rest <= 0) return fit(`${clock(e.timestamp)} ${e.event_type}`, width).trimEnd();
-  return `${text}  ${fit(summarize(e), rest).trimEnd()}`.trimEnd();
+  return `${text}  ${fit(summarizeEvent(e), rest).trimEnd()}`.trimEnd();
 }
 
 /** The whole screen as lines, exactly `rows` of them (the last is the prompt). */
@@ -157,7 +150,7 @@ export function renderScreen(state: MonitorState, cols: number, rows: number, co
   const end = events.length - scroll;
   const slice = events.slice(Math.max(0, end - eventRoom), end);
   const label = ` events (${events.length}${scroll ? `, scrolled ${scroll} up` : ''}) `;
-  out.push(paint(fit(`──${label}${'─'.repeat(Math.max(0, cols))}`, cols), 'gray', color));
+  out.push(paint(rule(label, cols), 'gray', color));
   for (let i = slice.length; i < eventRoom; i++) out.push('');
   for (const e of slice) out.push(formatEventLine(e, cols, color));
   out.push(paint(fit(state.status, cols).trimEnd(), state.status.startsWith('error') ? 'red' : 'gray', color));

@@ -21,7 +21,8 @@ function seconds(ms: number): string {
 
 /**
  * Says which metric crossed which threshold, e.g. "memory 612.3 MB is over
- * the critical threshold 500 MB", or, on the way back, "back to normal
+ * the critical threshold 500 MB, cpu 1%" (no parentheses: the message ends
+ * inside a restart cause and a CMP002's `(last: …)`), or, on the way back, "back to normal
  * (was critical): memory 80 MB, cpu 1.2%".
  */
 export function describeChange(
@@ -36,9 +37,9 @@ export function describeChange(
   const key = level === 'critical' ? 'critical' : 'warning';
   if (metric === 'memory') {
     const limit = thresholds.memory?.[key];
-    return `memory ${metrics.memory_mb} MB is over the ${key} threshold ${limit === undefined ? '?' : mb(limit)} (cpu ${metrics.cpu_percent}%)`;
+    return `memory ${metrics.memory_mb} MB is over the ${key} threshold ${limit === undefined ? '?' : mb(limit)}, cpu ${metrics.cpu_percent}%`;
   }
   const limit = thresholds.cpu?.[key];
   const span = thresholds.cpu?.for ? ` for ${seconds(thresholds.cpu.for)}` : '';
-  return `cpu ${metrics.cpu_percent}% has been over the ${key} threshold ${limit ?? '?'}%${span} (memory ${metrics.memory_mb} MB)`;
+  return `cpu ${metrics.cpu_percent}% has been over the ${key} threshold ${limit ?? '?'}%${span}, memory ${metrics.memory_mb} MB`;
 }

@@ -110,7 +110,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions): Resource
   function restartOnce(component: string, why: string): void {
     if (restarted.has(component)) return;
     restarted.add(component);
-    options.onRestart(component, `on_critical: restart (${why})`).catch((err: unknown) => options.onError?.(err, component));
+    options.onRestart(component, `on_critical restart: ${why}`).catch((err: unknown) => options.onError?.(err, component));
   }
 
   function pass(): void {

@@ -28,6 +28,8 @@ export const DashboardComponentSchema = z.object({
   depends_on: z.record(z.string(), z.string()),
   /** A pty or tmux component that `corral attach NAME` reaches (the socket itself is not shown). */
   attachable: z.boolean(),
+  /** The entry this row is a replica of (`replicas: N` makes NAME-1 … NAME-N): the page groups them under it. */
+  replica_of: z.string().optional(),
   /** The samples taken since `since` (all the kept ones without it), oldest first. */
   samples: z.array(ResourcePointSchema),
 });

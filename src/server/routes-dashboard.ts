@@ -30,6 +30,7 @@ export function publicComponent(c: ComponentInfo, samples: SampleHistory, since:
     last_exit: c.last_exit,
     depends_on: c.depends_on,
     attachable: c.attach !== undefined,
+    ...(c.replica_of !== undefined ? { replica_of: c.replica_of } : {}),
     samples: samples.since(c.name, since),
   };
 }

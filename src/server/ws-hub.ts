@@ -108,6 +108,21 @@ function startTimers(opts: ServerOptions, conns: ReadonlySet<Connection>, broadc
 
 const DEFAULT_LIMITS: SlowConsumerLimits = { highWatermark: 1024 * 1024, hardLimit: 16 * 1024 * 1024 };
 
+/**
+ * ws closes a connection whose message is over `maxPayload` with 1009 and no
+ * reason (its receiver calls `close(1009)`): the close frame and the
+ * ws.disconnected event then say why.
+ */
+function sayWhyTooBig(ws: WebSocket, conn: Connection, maxPayload: number): void {
+  const close = ws.close.bind(ws);
+  ws.close = (code?: number, reason?: string | Buffer) => {
+    if (code !== 1009 || (reason !== undefined && reason.length > 0)) return close(code, reason);
+    const why = `message over ${maxPayload} bytes (bus.max_payload)`;
+    conn.serverClose ??= { code, reason: why };
+    return close(code, why);
+  };
+}
+
 export function createWsHub(opts: ServerOptions): WsHub {
   const { bus } = opts;
   const limits: SlowConsumerLimits = { ...DEFAULT_LIMITS, ...opts.slowConsumer };
@@ -156,6 +171,7 @@ export function createWsHub(opts: ServerOptions): WsHub {
       onRegister: names.onRegister,
     });
     conns.add(conn);
+    sayWhyTooBig(ws, conn, opts.maxPayload);
     ws.on('error', (err) => opts.logger?.debug('WebSocket error', { client: conn.id, error: err.message }));
     ws.on('close', (peerCode, peerReason) => {
       try {

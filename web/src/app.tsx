@@ -3,6 +3,7 @@ import { conn } from './bus.js';
 import { api, forgetToken, getToken, useTopics } from './core.js';
 import { components, componentsChanged } from './model/components.js';
 import { stream } from './model/events.js';
+import { configInvalid } from './model/timeline.js';
 import { ComponentsView } from './ui/components-view.js';
 import { EventsView } from './ui/events-view.js';
 import { LogsView } from './ui/logs-view.js';
@@ -87,8 +88,8 @@ export function App() {
   const theme = useTheme();
   const [selected, setSelected] = useState<string | null>(null);
   useTopics('components');
-  // The log follows the first component until one is picked.
-  const logName = selected ?? components.rows[0]?.name ?? null;
+  // The log follows the first component whose output corral logs (not a tmux one: that is in its window) until one is picked.
+  const logName = selected ?? (components.rows.find((c) => c.plugin !== 'tmux') ?? components.rows[0])?.name ?? null;
   const token = getToken();
   // The first render is the header and the component table (the first view, bench/dashboard-first.js);
   // the other views render once it is on the screen.
@@ -109,6 +110,7 @@ export function App() {
           Read-only view. For control (start, stop, restart, reload) run <code>corral dashboard</code> in the project: it opens this page with the daemon's token.
         </div>
       )}
+      <ConfigBanner />
       <main>
         <section class="panel wide" id="components">
           <h2>
@@ -137,6 +139,18 @@ export function App() {
       </main>
       <Toast />
     </>
+  );
+}
+
+/** While the config on disk is invalid (a CFG001 since the last valid reload): a banner until a valid reload. */
+function ConfigBanner() {
+  useTopics('timeline');
+  const invalid = configInvalid();
+  if (!invalid) return null;
+  return (
+    <div class="banner error" data-testid="config-invalid">
+      config invalid{invalid.errors > 0 ? `: ${invalid.errors} ${invalid.errors === 1 ? 'error' : 'errors'}` : ''} — run <code>corral validate</code> to see where; the running config is unchanged until a valid reload
+    </div>
   );
 }
 

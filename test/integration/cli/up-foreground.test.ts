@@ -86,10 +86,10 @@ describe('corral up in a terminal, with the output below the table', () => {
     // An invalid config on reload: a line under the table until a valid reload.
     writeFileSync(p.config, config(marker, '  broken:\n    command: 5\n'));
     expect((await cli(['reload', '-c', p.config], p.dir)).code).toBe(2);
-    await waitFor('the CFG001 line under the table', () => /config not applied: 1 error in .*first: components\.broken\.command/.test(lastFrame(up.raw())), { detail: () => lastFrame(up.raw()) });
+    await waitFor('the CFG001 line under the table', () => /config invalid \(1 error; running config unchanged\) — corral validate/.test(lastFrame(up.raw())), { detail: () => lastFrame(up.raw()) });
     writeFileSync(p.config, config(marker));
     expect((await cli(['reload', '-c', p.config], p.dir)).code).toBe(0);
-    await waitFor('the CFG001 line cleared', () => lastFrame(up.raw()) !== '' && !lastFrame(up.raw()).includes('config not applied'), { detail: () => lastFrame(up.raw()) });
+    await waitFor('the CFG001 line cleared', () => lastFrame(up.raw()) !== '' && !lastFrame(up.raw()).includes('config invalid'), { detail: () => lastFrame(up.raw()) });
 
     up.term.write('\x03');
     expect(await up.exited).toBe(0);

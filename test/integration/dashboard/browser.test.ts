@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, record } from '../../helpers/browser.js';
 import { cli, project, ps } from '../daemon/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { killTestTmuxServer } from '../../helpers/tmux-server.js';
 
 // What the functions run inside the page use (this file is compiled without the DOM library).
 declare const document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null };
@@ -18,6 +19,10 @@ const CONFIG = `version: 1
 bus: { port: 0 }
 resources: { interval: 500ms }
 components:
+  shell:
+    plugin: tmux
+    ready_after: 0s
+    command: ["sh", "-c", "while true; do sleep 1; done"]
   web:
     command: ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).listen(0); setInterval(() => console.log('served', Date.now()), 700)"]
   worker:
@@ -26,6 +31,9 @@ components:
   crasher:
     command: ["sh", "-c", "echo up; sleep 0.8; echo 'giving up' >&2; exit 3"]
     restart: { policy: on-failure, backoff: { initial: 200ms, max: 400ms }, max_restarts: 1000, window: 60s }
+  api:
+    replicas: 2
+    command: ["sh", "-c", "while true; do sleep 1; done"]
 `;
 
 let p: ReturnType<typeof project>;
@@ -33,6 +41,7 @@ let browser: Browser | null = null;
 let base = '';
 let token = '';
 let contexts: BrowserContext[] = [];
+let tmuxSocket: string | undefined;
 
 beforeAll(async () => {
   p = project(CONFIG);
@@ -43,6 +52,8 @@ beforeAll(async () => {
   const info = JSON.parse(readFileSync(join(p.dir, '.corral', 'daemon.json'), 'utf8')) as { port: number };
   base = `http://127.0.0.1:${info.port}`;
   token = readFileSync(join(p.dir, '.corral', 'token'), 'utf8').trim();
+  const attach = (await ps(p.dir)).find((c) => c.name === 'shell')?.attach;
+  tmuxSocket = attach?.kind === 'tmux' ? attach.socket : undefined;
   browser = await launchChromium();
 }, 90_000);
 
@@ -54,6 +65,7 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => {});
   await p?.cleanup();
+  if (tmuxSocket) killTestTmuxServer(tmuxSocket);
 }, 60_000);
 
 async function open(path: string, opts: { width?: number; height?: number; scheme?: 'dark' | 'light' } = {}): Promise<{ page: Page; rec: ReturnType<typeof record> }> {
@@ -89,6 +101,57 @@ describe('the web dashboard in Chromium', () => {
     const offMachine = rec.requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith(base.replace('http:', 'ws:')) && !u.startsWith('data:'));
     expect(offMachine).toEqual([]);
     expect(rec.requests.some((u) => u.startsWith(`${base.replace('http:', 'ws:')}/events`))).toBe(true);
+  });
+
+  it('the log opens on the first component corral logs; a tmux one says its output is in its window', async () => {
+    const { page } = await open('/');
+    // shell (tmux) is first in the config: the log opens on web.
+    await page.locator('[data-testid=log-tail]', { hasText: 'served' }).waitFor();
+    await row(page, 'shell').click();
+    const note = page.locator('[data-testid=log-note]');
+    await note.waitFor();
+    await expect(note.textContent()).resolves.toContain('its output is in its tmux window — corral attach shell');
+    await expect(page.locator('[data-testid=log-tail]').textContent()).resolves.not.toContain('printed nothing');
+  });
+
+  it('replicas sit under their entry\u2019s name; event rows read as corral events prints them', async () => {
+    const { page } = await open('/');
+    const group = page.locator('[data-testid=replica-group][data-component="api"]');
+    await group.waitFor();
+    await expect(group.textContent()).resolves.toContain('2 replicas');
+    // The header comes right before api-1, then api-2.
+    const order = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-component')));
+    expect(order.slice(order.indexOf('api'), order.indexOf('api') + 3)).toEqual(['api', 'api-1', 'api-2']);
+    // This page's own connection: a ws.connected row in words, not JSON.
+    const connected = page.locator('[data-testid=event-row][data-event-type="ws.connected"]').first();
+    await connected.waitFor();
+    const text = (await connected.textContent()) ?? '';
+    expect(text).toMatch(/client \S+ from \S+ on \/events/);
+    expect(text).not.toContain('{');
+    // A crash: how it ended and the restart, not `reason=crashed`.
+    const stopped = page.locator('[data-testid=event-row][data-event-type="component.stopped"]', { hasText: 'crasher' }).first();
+    await stopped.waitFor();
+    await expect(stopped.textContent()).resolves.toMatch(/crasher crashed \(exit code 3\)/);
+  });
+
+  it('an invalid config on disk shows a banner until a valid reload', async () => {
+    const { page } = await open('/');
+    await row(page, 'worker').waitFor();
+    const good = readFileSync(p.config, 'utf8');
+    try {
+      writeFileSync(p.config, good.replace('  api:\n', '  broken:\n    command: ["sleep", 100]\n  api:\n'));
+      expect((await cli(['reload'], p.dir)).code).toBe(2);
+      const banner = page.locator('[data-testid=config-invalid]');
+      await banner.waitFor();
+      await expect(banner.textContent()).resolves.toMatch(/config invalid: 1 error — run corral validate/);
+      // A page opened now finds it in the history.
+      const later = await open('/');
+      await later.page.locator('[data-testid=config-invalid]').waitFor();
+    } finally {
+      writeFileSync(p.config, good);
+    }
+    expect((await cli(['reload'], p.dir)).code).toBe(0);
+    await page.locator('[data-testid=config-invalid]').waitFor({ state: 'detached' });
   });
 
   it('a crashing component\u2019s restart count rises live', async () => {

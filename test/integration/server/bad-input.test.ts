@@ -257,6 +257,10 @@ describe('bad input: each answered with its code, nothing else harmed', () => {
     big.send({ type: 'event', data: { source: 'x', session_id: 's', event_type: 'x.big', payload: { blob: 'x'.repeat(100 * 1024) } } });
     const closed = await big.closed;
     expect(closed.code).toBe(1009);
+    // The close frame and the ws.disconnected event say why.
+    expect(closed.reason).toBe('message over 65536 bytes (bus.max_payload)');
+    const gone = await waitFor('ws.disconnected with code 1009', () => ts!.bus.history({ event_type: 'ws.disconnected' }).events.find((e) => e.event.payload.code === 1009));
+    expect(gone.event.payload.reason).toBe('message over 65536 bytes (bus.max_payload)');
     ts.bus.publish({ source: 'fine', session_id: 's', event_type: 'x.after' });
     await other.waitFor((m) => m.type === 'event' && m.data.event_type === 'x.after', 'event on the other client');
     expect(other.ws.readyState).toBe(WebSocket.OPEN);

@@ -4,6 +4,8 @@ import { formatEventLine as eventsLine } from '../../../src/cli/event-line.js';
 import { formatEventLine as monitorLine } from '../../../src/monitor/render.js';
 import { describeConfigError } from '../../../src/cli/up-view.js';
 import { fitLine } from '../../../src/cli/fg-logs.js';
+import { renderComponents } from '../../../src/cli/format.js';
+import type { ComponentInfo } from '../../../src/supervisor/types.js';
 import { parsePort, withPortOverride } from '../../../src/config/port-override.js';
 import { fallbackUrl } from '../../../src/cli/daemon-client.js';
 import type { LoadResult } from '../../../src/config/load.js';
@@ -39,9 +41,11 @@ describe('one event line', () => {
 });
 
 describe('the live view', () => {
-  it('describes a CFG001 by its count and first error', () => {
+  it('describes a CFG001 by its count, short, pointing to corral validate', () => {
     const e = { ...stopped, event_type: 'error.CFG001', payload: { error_code: 'CFG001', error_message: 'x', context: { file: '/p/corral.yaml', errors: [{ path: 'components.a.command', line: 4, message: 'expected a string' }, { path: 'b', message: 'y' }] } } };
-    expect(describeConfigError(e)).toBe('config not applied: 2 errors in /p/corral.yaml; first: components.a.command at line 4: expected a string (the running config is unchanged)');
+    const line = describeConfigError(e);
+    expect(line).toBe('config invalid (2 errors; running config unchanged) — corral validate');
+    expect(line.length).toBeLessThan(80);
   });
 
   it('cuts lines to the width, colour codes not counted', () => {
@@ -49,6 +53,32 @@ describe('the live view', () => {
     expect(fitLine('abcdef', 4)).toBe('abc…');
     expect(fitLine('\x1b[32mabcdef\x1b[0m', 4)).toBe('\x1b[32mabc…\x1b[0m');
     expect(fitLine('\x1b[32mab\x1b[0m', 2)).toBe('\x1b[32mab\x1b[0m');
+  });
+});
+
+describe('the component table at 80 columns', () => {
+  const row = (name: string, over: Partial<ComponentInfo> = {}): ComponentInfo => ({
+    name, plugin: '../plugins/http-echo/index.js', state: 'running', pid: 123456, generation: 1, uptime_ms: 3_723_000, ready_after_ms: 0, restarts: 0,
+    health: 'healthy', reason: null, cpu_percent: 1.5, memory_mb: 42.3, next_restart_in_ms: null, last_exit: null, depends_on: {}, ...over,
+  });
+  const list = [row('frontend-server'), row('worker-queue', { state: 'failed', health: null, pid: null, restarts: 10, reason: 'exit code 1 after 10 restarts (cpu 1%)' })];
+
+  it('drops PLUGIN, then UPTIME or CPU, so the REASON keeps its room', () => {
+    const lines = renderComponents(list, false, 79).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/REASON$/);
+    expect(lines[0]).not.toContain('PLUGIN');
+    expect(lines[2]).toContain('exit code 1 after 10');
+    // Cut to the width as the live view cuts it, the reason still says why.
+    expect(fitLine(lines[2]!, 79)).toContain('exit code 1 after');
+    expect(lines[0]).toContain('RESTARTS');
+    expect(lines[0]).toContain('STATE');
+  });
+
+  it('keeps every column when it is wide enough, or without a width (a pipe)', () => {
+    expect(renderComponents(list, false, 200).split('\n')[0]).toContain('PLUGIN');
+    expect(renderComponents(list, false).split('\n')[0]).toContain('PLUGIN');
+    // Without a REASON nothing is dropped: the line is cut as before.
+    expect(renderComponents([row('a')], false, 60).split('\n')[0]).toContain('PLUGIN');
   });
 });
 

@@ -49,6 +49,39 @@ describe('hints for what docker compose users write', () => {
     expect(result.ok).toBe(true);
   });
 
+  test('depends_on with compose\'s bare condition names gets the same hint', async () => {
+    const errors = errorsOf(await load('version: 1', 'components:', '  a: { command: node a.js }', '  b:', '    command: node b.js', '    depends_on: { a: service_healthy }'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toContain('write depends_on: { a: healthy }');
+  });
+
+  test('a command argument that is not a string says which and to quote it', async () => {
+    const errors = errorsOf(await load('version: 1', 'components:', '  w:', '    command: ["sleep", 100]'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ path: 'components.w.command', message: 'each argument must be a string (got the number 100 at [1]; quote it)' });
+    const more = errorsOf(await load('version: 1', 'components:', '  w:', '    command: [node, 1, true, {a: 1}]'));
+    expect(more[0]!.message).toBe('each argument must be a string (got the number 1 at [1], true at [2], a mapping at [3])');
+  });
+
+  test('watch: a path or a list of paths is short for watch: { paths: ... }', async () => {
+    for (const written of ['src', '[src, lib]']) {
+      const result = await load('version: 1', 'components:', '  w:', '    command: node w.js', `    watch: ${written}`);
+      expect(result.ok, JSON.stringify(!result.ok && result.errors)).toBe(true);
+      const watch = result.ok ? result.config.components.w!.watch : undefined;
+      expect(watch).toEqual({ paths: written === 'src' ? ['src'] : ['src', 'lib'], ignore: [], debounce: 500 });
+    }
+    // The full form keeps its typo checking.
+    const errors = errorsOf(await load('version: 1', 'components:', '  w:', '    command: node w.js', '    watch: { paths: src, ignroe: dist }'));
+    expect(errors[0]).toMatchObject({ path: 'components.w.watch.ignroe', message: expect.stringContaining('did you mean "ignore"?') });
+  });
+
+  test('an unknown dependency gets a suggestion only when it is a likely typo', async () => {
+    const short = errorsOf(await load('version: 1', 'components:', '  a: { command: node a.js }', '  b: { command: node b.js, depends_on: [c] }'));
+    expect(short[0]!.message).not.toContain('did you mean');
+    const typo = errorsOf(await load('version: 1', 'components:', '  worker: { command: node a.js }', '  b: { command: node b.js, depends_on: [wokrer] }'));
+    expect(typo[0]!.message).toContain('did you mean "worker"?');
+  });
+
   test('top-level services: → did you mean components?', async () => {
     const errors = errorsOf(await load('services:', '  web: { command: x }'));
     expect(errors[0]).toMatchObject({ path: 'services', line: 1, message: expect.stringContaining('did you mean "components"?') });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CorralEvent } from '../../../src/schema/events.js';
 import { addEvents, applyComponents, createMonitorState } from '../../../src/monitor/model.js';
 import { formatEventLine, renderScreen } from '../../../src/monitor/render.js';
+import { PROMPT_HELP } from '../../../src/monitor/filter-command.js';
 import type { ComponentInfo } from '../../../src/supervisor/types.js';
 
 function event(n: number, type = 'example.tick', payload: Record<string, unknown> = { n }): CorralEvent {
@@ -64,9 +65,42 @@ describe('renderScreen', () => {
 describe('formatEventLine', () => {
   it('summarizes tmux windows and restarts briefly', () => {
     const tmux = formatEventLine(event(1, 'tmux.window.changed', { session: 'corral', window: { index: 2, name: 'shell', id: '@2' }, change: 'added' }), 200, false);
-    expect(tmux).toContain('session=corral window=2:shell change=added');
+    expect(tmux).toContain('corral window 2:shell added');
     const stopped = formatEventLine(event(2, 'component.stopped', { component: 'flaky', reason: 'crashed', exit_code: 1, restarts: 2, next_restart_in_ms: 4000 }), 200, false);
-    expect(stopped).toContain('component=flaky reason=crashed exit_code=1 restarts=2 restart in 4.0s');
+    expect(stopped).toContain('flaky crashed (exit code 1) · restarts 2 · next restart in 4.0s');
+  });
+
+  it('says what corral events says of errors, resource alerts and bus clients', () => {
+    const err = event(4, 'error.RES001', { component: 'hog', error_code: 'RES001', error_message: 'memory 612 MB over the 512 MB limit' });
+    expect(formatEventLine(err, 200, false)).toContain('hog: memory 612 MB over the 512 MB limit');
+    expect(formatEventLine(err, 200, false)).not.toContain('component=');
+    const alert = event(5, 'resource.alert', { component: 'hog', metrics: { cpu_percent: 99, memory_mb: 10, active_connections: 0, event_queue_size: 0 }, alert_level: 'critical', message: 'cpu 99% over 90%' });
+    expect(formatEventLine(alert, 200, false)).toContain('hog critical: cpu 99% over 90%');
+    expect(formatEventLine(alert, 200, false)).not.toContain('alert_level=');
+    const gone = event(6, 'ws.disconnected', { client_id: 'c7', remote_address: '127.0.0.1', component: null, code: 1006, reason: '', duration_ms: 3200 });
+    expect(formatEventLine(gone, 200, false)).toContain('client c7 closed (1006) after 3.2s');
+    const came = event(7, 'ws.connected', { client_id: 'c7', remote_address: '127.0.0.1', component: null, path: '/ws' });
+    expect(formatEventLine(came, 200, false)).toContain('client c7 from 127.0.0.1 on /ws');
+  });
+
+  it('cuts between words, never inside a number', () => {
+    const stopped = event(8, 'component.stopped', { component: 'flaky-worker', reason: 'crashed', exit_code: 1, restarts: 10, next_restart_in_ms: 16000, cause: 'health check failed' });
+    for (let width = 60; width < 100; width++) {
+      const line = formatEventLine(stopped, width, false);
+      expect(line.length).toBeLessThanOrEqual(width);
+      expect(line).not.toMatch(/restarts 1…|restarts 1$/);
+      expect(line).not.toMatch(/\d…/);
+    }
+  });
+
+  it('at 80 columns the events rule and the prompt hint are whole', () => {
+    const state = createMonitorState('http://127.0.0.1:4000');
+    state.status = PROMPT_HELP;
+    const lines = renderScreen(state, 80, 24, false);
+    expect(lines[22]).toBe(PROMPT_HELP);
+    const rule = lines.find((l) => l.startsWith('── events'))!;
+    expect(rule).toHaveLength(80);
+    expect(rule).not.toContain('…');
   });
 
   it('shows a config.changed plan as corral events does, not as raw JSON', () => {

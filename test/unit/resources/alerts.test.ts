@@ -45,6 +45,8 @@ describe('alert engine', () => {
     expect(r.alerts[0]).toMatchObject({ previous_level: 'info', alert_level: 'warning' });
     expect(r.alerts[0]!.message).toContain('memory 150 MB is over the warning threshold 100 MB');
     expect(r.alerts[1]!.message).toContain('critical threshold 200 MB');
+    // No parentheses: the message ends inside `restart loop: … (last: on_critical restart: MESSAGE)`.
+    expect(r.alerts[1]!.message).toMatch(/critical threshold 200 MB, cpu [\d.]+%$/);
     expect(r.alerts[2]).toMatchObject({ previous_level: 'critical', alert_level: 'info' });
     expect(r.alerts[2]!.message).toContain('back to normal (was critical)');
     for (const a of r.alerts) expect(ResourcePayloadSchema.safeParse(a).success).toBe(true);

@@ -95,7 +95,7 @@ describe('resource monitor (fake sampler)', () => {
     m.sampleNow();
     m.sampleNow();
     expect(onRestart).toHaveBeenCalledTimes(1);
-    expect(onRestart).toHaveBeenCalledWith('api', 'on_critical: restart (critical when on_critical: restart was applied)');
+    expect(onRestart).toHaveBeenCalledWith('api', 'on_critical restart: critical when on_critical: restart was applied');
     // Still one critical alert: the level never changed.
     expect(rec.events.map((e) => e.payload.alert_level)).toEqual(['critical']);
   });

@@ -21,8 +21,25 @@ export const timeline = {
   /** Oldest first. */
   events: [] as CorralEvent[],
   lastConfig: null as CorralEvent | null,
+  /** The last error.CFG001 (the config on disk did not load), however old. */
+  lastConfigError: null as CorralEvent | null,
   loaded: false,
 };
+
+/**
+ * While the config on disk is invalid (its last CFG001 is newer than the last
+ * config.changed, which a valid reload publishes): how many errors it has.
+ */
+export function configInvalid(): { errors: number } | null {
+  const err = timeline.lastConfigError;
+  if (!err || (timeline.lastConfig && timeline.lastConfig.timestamp >= err.timestamp)) return null;
+  const ctx = ((err.payload as { context?: { errors?: unknown } }).context ?? {}) as { errors?: unknown };
+  return { errors: Array.isArray(ctx.errors) ? ctx.errors.length : 0 };
+}
+
+function newer(held: CorralEvent | null, e: CorralEvent): boolean {
+  return !held || held.timestamp <= e.timestamp;
+}
 const ids = new Set<string>();
 
 function add(e: CorralEvent): boolean {
@@ -37,7 +54,8 @@ function add(e: CorralEvent): boolean {
     list.splice(i, 0, e);
   }
   if (list.length > TIMELINE_MAX) for (const old of list.splice(0, list.length - TIMELINE_MAX)) ids.delete(old.id);
-  if (e.event_type === 'config.changed' && (!timeline.lastConfig || timeline.lastConfig.timestamp <= e.timestamp)) timeline.lastConfig = e;
+  if (e.event_type === 'config.changed' && newer(timeline.lastConfig, e)) timeline.lastConfig = e;
+  if (e.event_type === 'error.CFG001' && newer(timeline.lastConfigError, e)) timeline.lastConfigError = e;
   return true;
 }
 
@@ -48,13 +66,16 @@ export function timelineEvent(e: CorralEvent): void {
 /** The last hour, from the history; and the last config plan, however old. */
 export async function loadTimeline(): Promise<void> {
   const since = Date.now() - TIMELINE_SPAN_MS;
-  const [r, cfg] = await Promise.all([
+  const [r, cfg, cfgError] = await Promise.all([
     api<{ events: CorralEvent[] }>(`/events?event_type=${encodeURIComponent(TIMELINE_TYPES)}&since=${since}&limit=${TIMELINE_MAX}&order=desc`),
     api<{ events: CorralEvent[] }>(`/events?event_type=config.changed&limit=1&order=desc`),
+    api<{ events: CorralEvent[] }>(`/events?event_type=error.CFG001&limit=1&order=desc`),
   ]);
   for (const e of r.body?.events ?? []) add(e);
   const last = cfg.body?.events[0];
-  if (last && (!timeline.lastConfig || timeline.lastConfig.timestamp < last.timestamp)) timeline.lastConfig = last;
+  if (last && newer(timeline.lastConfig, last)) timeline.lastConfig = last;
+  const lastError = cfgError.body?.events[0];
+  if (lastError && newer(timeline.lastConfigError, lastError)) timeline.lastConfigError = lastError;
   timeline.loaded = true;
   touch('timeline');
 }

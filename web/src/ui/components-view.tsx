@@ -68,9 +68,20 @@ export function ComponentsView({ selected, onSelect, theme }: { selected: string
           </tr>
         </thead>
         <tbody>
-          {rows.map((c) => (
-            <ComponentRow key={c.name} c={c} now={now} selected={selected === c.name} onSelect={onSelect} token={token} busy={busy[c.name]} act={act} theme={theme} />
-          ))}
+          {rows.map((c, i) => {
+            const row = <ComponentRow key={c.name} c={c} now={now} selected={selected === c.name} onSelect={onSelect} token={token} busy={busy[c.name]} act={act} theme={theme} />;
+            // The replicas of an entry (`replicas: N`: NAME-1 … NAME-N) under a header with its name.
+            if (!c.replica_of || rows[i - 1]?.replica_of === c.replica_of) return row;
+            const n = rows.filter((r) => r.replica_of === c.replica_of).length;
+            return [
+              <tr key={`group:${c.replica_of}`} class="replica-group" data-testid="replica-group" data-component={c.replica_of}>
+                <td colSpan={10}>
+                  {c.replica_of} <span class="plugin">{n} replicas</span>
+                </td>
+              </tr>,
+              row,
+            ];
+          })}
         </tbody>
       </table>
     </div>
@@ -94,7 +105,13 @@ function ComponentRow({ c, now, selected, token, busy, theme, onSelect, act }: R
   const noControl = token ? undefined : 'needs the token: run `corral dashboard`';
   const live = LIVE.has(c.state);
   return (
-    <tr data-testid="component-row" data-component={c.name} class={selected ? 'selected' : ''} onClick={() => onSelect(c.name)} title="show its log below">
+    <tr
+      data-testid="component-row"
+      data-component={c.name}
+      class={`${selected ? 'selected' : ''}${c.replica_of ? ' replica' : ''}`}
+      onClick={() => onSelect(c.name)}
+      title="show its log below"
+    >
       <td class="c-name">
         <span class="name">{c.name}</span>
         <span class="plugin">{c.plugin}</span>

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { fmtTime, useTopics } from '../core.js';
 import { applyFilter, setPaused, stream, type FilterForm } from '../model/events.js';
+import { summarizeEvent } from '../../../src/schema/event-summary.js';
 import type { CorralEvent } from '../types.js';
 
 const ROW = 26;
@@ -14,17 +15,10 @@ function typeClass(t: string): string {
   return /^[A-Z]/.test(t) ? 't-hook' : '';
 }
 
-/** One line of an event's payload: what it is about, at a glance. */
+/** One line of an event: what `corral events` and `corral monitor` say of it (src/schema/event-summary.ts). */
 function summary(e: CorralEvent): string {
-  const p = e.payload as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of ['component', 'tool_name', 'prompt', 'message', 'status', 'reason', 'alert_level', 'error_message']) {
-    const v = p[k];
-    if (typeof v === 'string' || typeof v === 'number') parts.push(`${k}=${String(v).slice(0, 80)}`);
-  }
-  if (parts.length > 0) return parts.join('  ');
-  const json = JSON.stringify(p);
-  return json.length > 160 ? `${json.slice(0, 160)}…` : json;
+  const line = summarizeEvent(e).replace(/\s+/g, ' ').trim();
+  return line.length > 240 ? `${line.slice(0, 240)}…` : line;
 }
 
 /** The live stream with the bus's filters, pause/resume, and an event's JSON on click. Only the rows in view exist. */

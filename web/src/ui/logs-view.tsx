@@ -52,6 +52,10 @@ export function LogsView({ name, onSelect }: { name: string | null; onSelect(nam
     [log],
   );
 
+  // A tmux component's output is in its tmux window, not in corral's log: say where, whatever the log holds.
+  const tmux = components.rows.find((c) => c.name === name)?.plugin === 'tmux';
+  const note = tmux ? `${name} runs in tmux: its output is in its tmux window — corral attach ${name}${log && log.lines.length > 0 ? '; below, what corral logged about it' : ''}` : log?.note;
+
   useLayoutEffect(() => {
     const el = box.current;
     if (el && atBottom.current) el.scrollTop = el.scrollHeight;
@@ -81,7 +85,11 @@ export function LogsView({ name, onSelect }: { name: string | null; onSelect(nam
         }}
       >
         {error && <span class="err">{error}</span>}
-        {log?.note && <span class="lt">{`${log.note}\n`}</span>}
+        {note && (
+          <span class="lt" data-testid="log-note">
+            {`${note}\n`}
+          </span>
+        )}
         {lines}
         {!name && 'Pick a component (or click its row) to follow its log.'}
       </pre>
