@@ -40,7 +40,8 @@ describe('corral startup', () => {
     const r = await cli(['startup'], s.projectDir, 30_000, s.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`ExecStart="${process.execPath}" "${bin}" "up" "--no-logs" "-c" "${s.config}"`);
-    expect(r.stdout).toContain(`WorkingDirectory="${join(s.projectDir, 'config')}"`);
+    // A path setting is unquoted: systemd takes the rest of the line, spaces included (a quoted one is "not absolute").
+    expect(r.stdout).toContain(`\nWorkingDirectory=${join(s.projectDir, 'config')}\n`);
     expect(r.stdout).toMatch(/^Restart=on-failure$/m);
     expect(r.stdout).toMatch(/^WantedBy=default.target$/m);
     expect(r.stderr).toContain('systemd is not running here');
@@ -62,6 +63,7 @@ describe('corral startup', () => {
     const printed = await cli(['startup', '--print'], s.projectDir, 30_000, env);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('[Service]');
+    expect(printed.stdout).toContain(`\nWorkingDirectory=${join(s.projectDir, 'config')}\n`);
     expect(existsSync(s.unit)).toBe(false);
     expect(existsSync(calls)).toBe(false);
 
@@ -76,6 +78,24 @@ describe('corral startup', () => {
     expect(existsSync(s.unit)).toBe(false);
     expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['--user is-system-running', '--user disable --now corral-my-project.service', '--user daemon-reload']);
     expect((await cli(['startup', '--print', '--remove'], s.projectDir, 30_000, env)).code).toBe(2);
+  });
+});
+
+describe.skipIf(spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0)('corral startup: the unit, by systemd-analyze', () => {
+  it('systemd-analyze verify accepts the unit of a project whose path has a space, `$` and `%`', async () => {
+    const root = tempDir();
+    const projectDir = join(root, 'My $HOME 100%');
+    mkdirSync(projectDir);
+    writeFileSync(join(projectDir, 'corral.yaml'), 'version: 1\ncomponents:\n  web:\n    command: ["sleep", "1"]\n');
+    const printed = await cli(['startup', '--print'], projectDir, 30_000, { HOME: join(root, 'home') });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain(`\nWorkingDirectory=${root}/My $HOME 100%%\n`);
+    expect(printed.stdout).toContain(`"-c" "${root}/My $$HOME 100%%/corral.yaml"\n`);
+    const file = join(root, 'corral-my-home-100.service');
+    writeFileSync(file, printed.stdout);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stderr).not.toMatch(/not absolute|bad unit file setting/i);
   });
 });
 
