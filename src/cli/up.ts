@@ -130,7 +130,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
   }
   process.stdout.write(renderComponents(last, useColor()));
   process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
-  process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
+  process.stderr.write(`corral up: not ready: ${notReady.map((c) => describeNotReady(c)).join(', ')}\n`);
   process.stderr.write(stillRunningHint(child.pid, target.baseUrl, notReady));
   return 1;
 }
