@@ -32,8 +32,8 @@ export function run(args: string[]): Promise<number> {
     // Names or profiles for a daemon that already runs: it starts them (`up -d` alone says it is up).
     const existing = readDaemonInfo(stateDir);
     const chosen = selection.names.length > 0 || selection.profiles.length > 0;
-    if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid) && (flags.detach || chosen)) {
-      if (!chosen) return alreadyUp(configPath, existing);
+    if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid)) {
+      if (!chosen) return alreadyUp(configPath, existing, flags.detach !== true);
       return (await import('./up-running.js')).upOnRunning(findDaemon(configPath), selection, timeoutMs);
     }
     return flags.detach ? upDetached(configPath, stateDir, timeoutMs, selection) : upForeground(configPath, flags['no-logs'] !== true, selection);
@@ -136,16 +136,18 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
 }
 
 /**
- * `up -d` when this config's daemon already runs: nothing to start, so say so
- * with its components and succeed (like `docker compose up -d`).
+ * `up` or `up -d` when this config's daemon already runs: nothing to start,
+ * so say so with its components and succeed (like `docker compose up -d`);
+ * the foreground `up` also says where its live view is.
  */
-async function alreadyUp(configPath: string, info: DaemonInfo): Promise<number> {
+async function alreadyUp(configPath: string, info: DaemonInfo, foreground: boolean): Promise<number> {
   const target = findDaemon(configPath);
   try {
     const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 5000);
     if (res.status === 200 && Array.isArray(res.body?.components)) process.stdout.write(renderComponents(res.body.components, useColor()));
   } catch {}
   process.stdout.write(`corral is already running for ${configPath} (pid ${info.pid}, ${target.baseUrl})\n`);
+  if (foreground) process.stdout.write('`corral monitor` shows it live, `corral logs -f` follows its output, `corral down` stops it\n');
   return 0;
 }
 
