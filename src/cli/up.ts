@@ -5,7 +5,8 @@ import { corralVersion } from '../version.js';
 import { daemonBaseUrl, ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs, useColor } from './args.js';
-import { apiRequest, findDaemon, ownStateDir } from './daemon-client.js';
+import { apiRequest, findDaemon, ownStateDir, type DaemonTarget } from './daemon-client.js';
+import type { LeftoversEndedPayload } from '../schema/payloads.js';
 import { describeNotReady, stillRunningHint, waitReady } from './up-ready.js';
 import type { Selection } from '../supervisor/selection.js';
 import { plural, renderComponents } from './format.js';
@@ -49,6 +50,8 @@ async function upForeground(configPath: string, logs: boolean, selection: Select
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true, selection });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
     process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
+    const leftovers = describeLeftovers(daemon.leftovers);
+    if (leftovers) process.stderr.write(leftovers);
     const stopView = showLiveStatus(daemon, { logs });
     await daemon.done;
     stopView();
@@ -94,6 +97,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
   const fd = openSync(stderrFile, 'w');
   const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
   const chosen = [...selection.profiles.flatMap((p) => ['--profile', p]), '--', ...selection.names];
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...daemonNodeFlags(), bin, 'daemon', '-c', configPath, ...chosen], {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -117,6 +121,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
     await delay(20);
   }
   const target = findDaemon(configPath);
+  await tellLeftovers(target, spawnedAt);
   const { components: last, notReady } = await waitReady(target, deadline);
   if (notReady.length === 0) {
     process.stdout.write(renderComponents(last, useColor()));
@@ -149,6 +154,22 @@ async function alreadyUp(configPath: string, info: DaemonInfo, foreground: boole
   process.stdout.write(`corral is already running for ${configPath} (pid ${info.pid}, ${target.baseUrl})\n`);
   if (foreground) process.stdout.write('`corral monitor` shows it live, `corral logs -f` follows its output, `corral down` stops it\n');
   return 0;
+}
+
+/** `corral: ended what the previous daemon left: web-1, web-2`, or '' when it left nothing. */
+export function describeLeftovers(p: LeftoversEndedPayload | undefined): string {
+  if (!p || (p.components.length === 0 && p.tmux_windows === 0)) return '';
+  const windows = p.tmux_windows > 0 ? plural(p.tmux_windows, 'tmux window') : '';
+  return `corral: ended what the previous daemon left: ${[p.components.join(', '), windows].filter(Boolean).join('; ')}\n`;
+}
+
+/** What the daemon just started ended that a previous one left (its component.leftovers_ended event), on stderr. */
+async function tellLeftovers(target: DaemonTarget, since: number): Promise<void> {
+  try {
+    const q = `/events?event_type=component.leftovers_ended&source=corral&since=${since}&order=desc&limit=1`;
+    const res = await apiRequest<{ events?: Array<{ payload: LeftoversEndedPayload }> }>(target, 'GET', q, undefined, 5000);
+    process.stderr.write(describeLeftovers(res.status === 200 ? res.body?.events?.[0]?.payload : undefined));
+  } catch {}
 }
 
 function delay(ms: number): Promise<void> {
