@@ -129,6 +129,15 @@ describe('corral completion', () => {
     // No config: no names, and no error.
     expect(complete(script, ['corral', 'stop', ''], s.home, shimDir)).toEqual([]);
     expect(complete(script, ['corral', 'completion', ''], s.root, shimDir)).toEqual(['bash', 'fish', 'zsh']);
+    expect(complete(script, ['corral', 'ps', '--a'], s.projectDir, shimDir)).toEqual(['--all-hosts']);
+    expect(complete(script, ['corral', 'events', '--h'], s.projectDir, shimDir)).toEqual(['--help', '--host']);
+    // up --profile: the profiles of the config (none here; those of another config given with -c).
+    expect(complete(script, ['corral', 'up', '--profile', ''], s.projectDir, shimDir)).toEqual([]);
+    const withProfiles = join(s.root, 'profiles.yaml');
+    writeFileSync(withProfiles, 'version: 1\ncomponents:\n  a: { command: ["true"], profiles: [agents, debug] }\n  b: { command: ["true"], profiles: [debug] }\n');
+    expect(complete(script, ['corral', 'up', '-c', withProfiles, '--profile', ''], s.root, shimDir)).toEqual(['agents', 'debug']);
+    expect(complete(script, ['corral', 'up', '-c', withProfiles, '--profile', 'a'], s.root, shimDir)).toEqual(['agents']);
+    expect((await cli(['__complete', 'profiles', '-c', withProfiles], s.root)).stdout).toBe('agents\ndebug\n');
   });
 
   it('zsh and fish: scripts that their shells parse (or, without the shell, of the right shape); a bad shell is a usage error', async () => {
@@ -140,6 +149,8 @@ describe('corral completion', () => {
     expect(fish).toContain("complete -c corral -n '__fish_use_subcommand' -a 'up down ps");
     expect(fish).toContain('(corral __complete names 2>/dev/null)');
     expect(fish).toContain("complete -c corral -n '__fish_seen_subcommand_from up' -l no-logs");
+    expect(fish).toContain("complete -c corral -n '__fish_seen_subcommand_from up' -l profile -x -a '(corral __complete profiles 2>/dev/null)'");
+    expect(zsh).toContain('corral __complete profiles');
     for (const [shell, text] of [['zsh', zsh], ['fish', fish]] as const) {
       if (spawnSync('sh', ['-c', `command -v ${shell}`]).status !== 0) continue;
       const r = spawnSync(shell, ['-n'], { input: text, encoding: 'utf8' });
