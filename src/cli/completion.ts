@@ -8,16 +8,16 @@ import { runCommand } from './run-command.js';
 export const COMMAND_OPTIONS: Record<string, string[]> = {
   up: ['-d', '--detach', '--timeout', '--no-logs', '--port', '--profile'],
   down: ['--timeout'],
-  ps: ['--json'],
-  ls: ['--json'],
-  list: ['--json'],
-  status: ['--json'],
+  ps: ['--json', '--all-hosts'],
+  ls: ['--json', '--all-hosts'],
+  list: ['--json', '--all-hosts'],
+  status: ['--json', '--all-hosts'],
   start: [],
   stop: [],
   restart: [],
   reload: [],
   logs: ['-f', '--follow', '-n', '--lines', '-t', '--timestamps'],
-  events: ['-f', '--follow', '--type', '--source', '--session', '--since', '--until', '-n', '--limit', '--json'],
+  events: ['-f', '--follow', '--type', '--source', '--session', '--host', '--since', '--until', '-n', '--limit', '--json'],
   monitor: ['--once', '-n', '--lines', '--type', '--source', '--session'],
   attach: [],
   validate: ['--json'],
@@ -58,6 +58,22 @@ export function componentNames(configPath: string | null): string[] {
   }
 }
 
+/** The profiles of a config (`profiles:` of its entries), read from the file; empty when there is none or it does not parse. */
+export function profileNames(configPath: string | null): string[] {
+  if (!configPath) return [];
+  try {
+    const text = readFileSync(configPath, 'utf8');
+    const raw = (configPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { components?: Record<string, { profiles?: unknown } | null> };
+    const out = new Set<string>();
+    for (const c of Object.values(raw?.components ?? {})) {
+      if (Array.isArray(c?.profiles)) for (const p of c.profiles) if (typeof p === 'string') out.add(p);
+    }
+    return [...out];
+  } catch {
+    return [];
+  }
+}
+
 const commands = () => Object.keys(COMMAND_OPTIONS).join(' ');
 
 function bashScript(): string {
@@ -81,6 +97,11 @@ _corral() {
   for (( i=2; i < COMP_CWORD; i++ )); do
     case "\${COMP_WORDS[i]}" in -c|--config) cfg=(-c "\${COMP_WORDS[i+1]}") ;; esac
   done
+  if [ "$prev" = --profile ] && [ "$cmd" = up ]; then
+    names="$(corral __complete profiles "\${cfg[@]}" 2>/dev/null)"
+    COMPREPLY=( $(compgen -W "$names" -- "$cur") )
+    return 0
+  fi
   if [[ "$cur" == -* ]]; then
     case "$cmd" in
 ${cases}
@@ -123,6 +144,11 @@ _corral() {
   for (( i = 3; i < CURRENT; i++ )); do
     [[ $words[i] == (-c|--config) ]] && cfg=(-c $words[i+1])
   done
+  if [[ $cmd == up && $words[CURRENT-1] == --profile ]]; then
+    names=(\${(f)"$(corral __complete profiles $cfg 2>/dev/null)"})
+    compadd -- $names
+    return
+  fi
   if [[ $PREFIX == -* ]]; then
     case $cmd in
 ${cases}
@@ -155,7 +181,8 @@ function fishScript(): string {
   for (const [cmd, opts] of Object.entries(COMMAND_OPTIONS)) {
     for (const opt of opts) {
       const flag = opt.startsWith('--') ? `-l ${opt.slice(2)}` : `-s ${opt.slice(1)}`;
-      lines.push(`complete -c corral -n '__fish_seen_subcommand_from ${cmd}' ${flag}`);
+      const values = cmd === 'up' && opt === '--profile' ? " -x -a '(corral __complete profiles 2>/dev/null)'" : '';
+      lines.push(`complete -c corral -n '__fish_seen_subcommand_from ${cmd}' ${flag}${values}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -164,14 +191,17 @@ function fishScript(): string {
 /**
  * `corral completion bash|zsh|fish`: prints the completion script (commands,
  * each command's options, and component names through `corral __complete names`).
- * `corral __complete names [-c FILE]`: the component names, one a line.
+ * `corral __complete names [-c FILE]`: the component names, one a line;
+ * `corral __complete profiles [-c FILE]`: the profiles (for `up --profile`).
  */
 export function run(args: string[], command: string): Promise<number> {
   return runCommand(async () => {
     const { flags, positionals } = parseArgs(args, {});
     if (command === '__complete') {
-      if (positionals[0] !== 'names' || positionals.length > 1) throw new UsageError('usage: corral __complete names [-c FILE]');
-      const names = componentNames(findConfig(flags.config as string | undefined) ?? null);
+      const what = positionals[0];
+      if ((what !== 'names' && what !== 'profiles') || positionals.length > 1) throw new UsageError('usage: corral __complete names|profiles [-c FILE]');
+      const configPath = findConfig(flags.config as string | undefined) ?? null;
+      const names = what === 'names' ? componentNames(configPath) : profileNames(configPath);
       process.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
       return 0;
     }

@@ -144,13 +144,23 @@ async function follow(locate: () => DaemonTarget, filter: EventFilter, limit: nu
         void client.close().then(() => finish(exitCodeOf(err)));
       });
   });
+  // A lost connection is said once, and the reconnect once: the attempts in between (WS001) are not news.
+  let away = false;
   client.on('close', (info) => {
-    if (info.reconnecting) process.stderr.write(`corral events: connection lost (${info.code}${info.reason ? ` ${info.reason}` : ''}), reconnecting…\n`);
+    if (!info.reconnecting) return;
+    away = true;
+    if (info.code === 1012) process.stderr.write(`corral events: connection lost (${info.code}${info.reason ? ` ${info.reason}` : ''}), reconnecting…\n`);
+    else process.stderr.write('corral events: the daemon went away; waiting for it…\n');
   });
   client.on('open', (info) => {
     if (info.reconnect) process.stderr.write('corral events: reconnected, resuming\n');
+    away = false;
   });
-  client.on('error', (err) => process.stderr.write(`corral events: ${err.error_code} ${err.error_message}\n`));
+  client.on('error', (err, meta) => {
+    // corral's own error events print as event lines (when the filter takes them), never on stderr too.
+    if (meta.event || (away && err.error_code === 'WS001')) return;
+    process.stderr.write(`corral events: ${err.error_code} ${err.error_message}\n`);
+  });
 
   let stopped = false;
   let retry: { timer: NodeJS.Timeout; wake: () => void } | null = null;

@@ -56,7 +56,7 @@ usage: corral <command> [options]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;
                               WINDOW: another window of a tmux component's session, by name or index
-  validate [FILE] [--json]     check a config file (FILE, else -c FILE or the one found from here)
+  validate [FILE] [--json]    check a config file (FILE, else -c FILE or the one found from here)
   hook [EVENT]                forward a Claude Code hook (stdin JSON) to the bus
   hook --print-settings [--http]
                               print Claude Code's hooks settings for corral (--http: http hooks, no process)

@@ -10,4 +10,6 @@ export function applyPortFlag(value: string | boolean | undefined): void {
   if (value === undefined) return;
   if (typeof value !== 'string' || parsePort(value) === null) throw new UsageError(`--port ${JSON.stringify(value)}: expected a port (a whole number from 0 to 65535)`);
   process.env.CORRAL_PORT = value.trim();
+  // So the daemon's messages name the flag the user typed rather than the variable it became.
+  process.env.CORRAL_PORT_FROM = '--port';
 }

@@ -18,9 +18,18 @@ export function unitName(configPath: string): string {
   return `corral-${name || 'root'}`;
 }
 
-/** One argument of ExecStart= or a path in a unit: quoted, with systemd's specifiers (`%`) and `\` `"` escaped. */
-function quote(arg: string): string {
-  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
+/** One argument of ExecStart=: double-quoted, with `\` `"` C-escaped, specifiers (`%`) and variable references (`$`) doubled. */
+function quoteArg(arg: string): string {
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+/**
+ * A path setting such as WorkingDirectory=: systemd takes the rest of the line
+ * as the path, unquoted (a quoted one is "not absolute"), spaces included, and
+ * expands only specifiers, so `%` alone is doubled.
+ */
+function pathValue(path: string): string {
+  return path.replace(/%/g, '%%');
 }
 
 /**
@@ -39,8 +48,8 @@ export function renderUnit(configPath: string, node = process.execPath, bin = co
     '',
     '[Service]',
     'Type=simple',
-    `WorkingDirectory=${quote(dirname(config))}`,
-    `ExecStart=${[node, bin, 'up', '--no-logs', '-c', config].map(quote).join(' ')}`,
+    `WorkingDirectory=${pathValue(dirname(config))}`,
+    `ExecStart=${[node, bin, 'up', '--no-logs', '-c', config].map(quoteArg).join(' ')}`,
     'Restart=on-failure',
     'RestartSec=5',
     'KillMode=mixed',

@@ -5,7 +5,8 @@ import { corralVersion } from '../version.js';
 import { daemonBaseUrl, ensureDir, findConfig, isAlive, isCorralProcess, readDaemonInfo, statePaths, type DaemonInfo } from '../daemon/paths.js';
 import type { ComponentInfo } from '../supervisor/types.js';
 import { parseArgs, useColor } from './args.js';
-import { apiRequest, findDaemon, ownStateDir } from './daemon-client.js';
+import { apiRequest, findDaemon, ownStateDir, type DaemonTarget } from './daemon-client.js';
+import type { LeftoversEndedPayload } from '../schema/payloads.js';
 import { describeNotReady, stillRunningHint, waitReady } from './up-ready.js';
 import type { Selection } from '../supervisor/selection.js';
 import { plural, renderComponents } from './format.js';
@@ -32,8 +33,8 @@ export function run(args: string[]): Promise<number> {
     // Names or profiles for a daemon that already runs: it starts them (`up -d` alone says it is up).
     const existing = readDaemonInfo(stateDir);
     const chosen = selection.names.length > 0 || selection.profiles.length > 0;
-    if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid) && (flags.detach || chosen)) {
-      if (!chosen) return alreadyUp(configPath, existing);
+    if (existing && isAlive(existing.pid) && isCorralProcess(existing.pid)) {
+      if (!chosen) return alreadyUp(configPath, existing, flags.detach !== true);
       return (await import('./up-running.js')).upOnRunning(findDaemon(configPath), selection, timeoutMs);
     }
     return flags.detach ? upDetached(configPath, stateDir, timeoutMs, selection) : upForeground(configPath, flags['no-logs'] !== true, selection);
@@ -49,6 +50,8 @@ async function upForeground(configPath: string, logs: boolean, selection: Select
     const daemon = await startDaemon({ configPath, version: corralVersion(), handleSignals: true, selection });
     process.stderr.write(`corral ${corralVersion()}: bus on ws://${daemon.info.host}:${daemon.info.port}${daemon.config.bus.path}, state in ${daemon.stateDir} (Ctrl-C stops everything)\n`);
     process.stderr.write(`corral: dashboard at ${daemonBaseUrl(daemon.info)}/ (\`corral dashboard\` opens it with control)\n`);
+    const leftovers = describeLeftovers(daemon.leftovers);
+    if (leftovers) process.stderr.write(leftovers);
     const stopView = showLiveStatus(daemon, { logs });
     await daemon.done;
     stopView();
@@ -94,6 +97,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
   const fd = openSync(stderrFile, 'w');
   const bin = fileURLToPath(new URL('../../../bin/corral.js', import.meta.url));
   const chosen = [...selection.profiles.flatMap((p) => ['--profile', p]), '--', ...selection.names];
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...daemonNodeFlags(), bin, 'daemon', '-c', configPath, ...chosen], {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -117,6 +121,7 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
     await delay(20);
   }
   const target = findDaemon(configPath);
+  await tellLeftovers(target, spawnedAt);
   const { components: last, notReady } = await waitReady(target, deadline);
   if (notReady.length === 0) {
     process.stdout.write(renderComponents(last, useColor()));
@@ -130,23 +135,41 @@ async function upDetached(configPath: string, stateDir: string, timeoutMs: numbe
   }
   process.stdout.write(renderComponents(last, useColor()));
   process.stdout.write(`dashboard: ${target.baseUrl}/ (\`corral dashboard\` opens it with control)\n`);
-  process.stderr.write(`corral up: not ready: ${notReady.map(describeNotReady).join(', ')}\n`);
+  process.stderr.write(`corral up: not ready: ${notReady.map((c) => describeNotReady(c)).join(', ')}\n`);
   process.stderr.write(stillRunningHint(child.pid, target.baseUrl, notReady));
   return 1;
 }
 
 /**
- * `up -d` when this config's daemon already runs: nothing to start, so say so
- * with its components and succeed (like `docker compose up -d`).
+ * `up` or `up -d` when this config's daemon already runs: nothing to start,
+ * so say so with its components and succeed (like `docker compose up -d`);
+ * the foreground `up` also says where its live view is.
  */
-async function alreadyUp(configPath: string, info: DaemonInfo): Promise<number> {
+async function alreadyUp(configPath: string, info: DaemonInfo, foreground: boolean): Promise<number> {
   const target = findDaemon(configPath);
   try {
     const res = await apiRequest<{ components: ComponentInfo[] }>(target, 'GET', '/api/components', undefined, 5000);
     if (res.status === 200 && Array.isArray(res.body?.components)) process.stdout.write(renderComponents(res.body.components, useColor()));
   } catch {}
   process.stdout.write(`corral is already running for ${configPath} (pid ${info.pid}, ${target.baseUrl})\n`);
+  if (foreground) process.stdout.write('`corral monitor` shows it live, `corral logs -f` follows its output, `corral down` stops it\n');
   return 0;
+}
+
+/** `corral: ended what the previous daemon left: web-1, web-2`, or '' when it left nothing. */
+export function describeLeftovers(p: LeftoversEndedPayload | undefined): string {
+  if (!p || (p.components.length === 0 && p.tmux_windows === 0)) return '';
+  const windows = p.tmux_windows > 0 ? plural(p.tmux_windows, 'tmux window') : '';
+  return `corral: ended what the previous daemon left: ${[p.components.join(', '), windows].filter(Boolean).join('; ')}\n`;
+}
+
+/** What the daemon just started ended that a previous one left (its component.leftovers_ended event), on stderr. */
+async function tellLeftovers(target: DaemonTarget, since: number): Promise<void> {
+  try {
+    const q = `/events?event_type=component.leftovers_ended&source=corral&since=${since}&order=desc&limit=1`;
+    const res = await apiRequest<{ events?: Array<{ payload: LeftoversEndedPayload }> }>(target, 'GET', q, undefined, 5000);
+    process.stderr.write(describeLeftovers(res.status === 200 ? res.body?.events?.[0]?.payload : undefined));
+  } catch {}
 }
 
 function delay(ms: number): Promise<void> {

@@ -69,7 +69,8 @@ export interface EventMeta {
 /** The client's events and their listeners. */
 export interface ClientEvents {
   event: (event: CorralEvent, meta: EventMeta) => void;
-  error: (error: ErrorData) => void;
+  /** `meta.event`: an error event of corral's own (`error.CODE`, which also comes as an `event` when the filter takes it), not a problem of this client's. */
+  error: (error: ErrorData, meta: { event: boolean }) => void;
   heartbeat: (data: HeartbeatData) => void;
   /** After the events of an `initial` message were emitted: how many, and the cursor it left. */
   initial: (info: { count: number; seq: number | undefined; truncated: boolean }) => void;
@@ -212,14 +213,14 @@ function receiveMessage(rx: Receiver, raw: WebSocket.RawData): void {
   try {
     frame = JSON.parse(raw.toString()) as ServerFrame;
   } catch (err) {
-    rx.emit('error', makeError('WS002', 'client', `the server sent unparseable JSON: ${(err as Error).message}`, { severity: 'warning' }));
+    rx.emit('error', makeError('WS002', 'client', `the server sent unparseable JSON: ${(err as Error).message}`, { severity: 'warning' }), { event: false });
     return;
   }
   if (frame.type === 'event') receiveEvent(rx, frame);
   else if (frame.type === 'initial') receiveInitial(rx, frame);
   else if (frame.type === 'heartbeat') rx.emit('heartbeat', frame.data as HeartbeatData);
   // Not noting the seq of an error message: the same event may still come as an `event`.
-  else if (frame.type === 'error') rx.emit('error', frame.data as ErrorData);
+  else if (frame.type === 'error') rx.emit('error', frame.data as ErrorData, { event: typeof frame.metadata?.seq === 'number' });
 }
 
 /** Frames published while disconnected, oldest dropped first beyond `maxQueue`. */
@@ -291,7 +292,7 @@ export function createClient(opts: ClientOptions = {}): CorralClient {
   /** An attempt after the first connection failed: say so, and try again later. */
   function attemptFailed(message: string): void {
     if (everOpened && !closedByUser) {
-      emit('error', makeError('WS001', 'client', message, { severity: 'warning' }));
+      emit('error', makeError('WS001', 'client', message, { severity: 'warning' }), { event: false });
       reconnector.schedule();
     }
   }

@@ -8,6 +8,16 @@ export function parsePort(value: string): number | null {
 }
 
 /**
+ * Where the bus's port came from, as a user would change it: `--port`, `CORRAL_PORT`
+ * (either overrides the file), or `bus.port in FILE`.
+ */
+export function portSetting(port: number, configPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.CORRAL_PORT;
+  if (given !== undefined && given !== '' && parsePort(given) === port) return env.CORRAL_PORT_FROM === '--port' ? '--port' : 'CORRAL_PORT';
+  return `bus.port in ${configPath}`;
+}
+
+/**
  * `CORRAL_PORT` (set by `corral up --port N` too) over the file's `bus.port`,
  * at the first load and at every reload, so a reload does not move the bus
  * back to the file's port. A value that is not a port is a config error.

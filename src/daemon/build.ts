@@ -26,6 +26,7 @@ import { createSampleHistory, type SampleHistory } from '../server/sample-histor
 import { createHookGate, type HookGate } from '../hooks/gate.js';
 import { startNotifications, type Notifications } from '../notify/index.js';
 import { publishOwn } from '../bus/own-events.js';
+import type { LeftoversEndedPayload } from '../schema/payloads.js';
 import { createBusEndpoint } from './bus-endpoint.js';
 import { createFederationHolder, type FederationHolder } from './federation-holder.js';
 import { resourceTargets, selfTarget } from './resource-targets.js';
@@ -138,6 +139,7 @@ export async function buildDaemon(opts: StartDaemonOptions) {
 
   return {
     opts,
+    leftovers: prepared.leftovers,
     configPath,
     stateDir,
     paths,
@@ -215,14 +217,15 @@ async function prepare(opts: StartDaemonOptions) {
   const processHooks = { remove: () => {} };
   stack.push({ what: 'remove the signal handlers', run: () => processHooks.remove() });
   stack.push({ what: 'remove daemon.json', run: () => removeDaemonInfo(paths.daemon) });
+  let leftovers: LeftoversEndedPayload;
   try {
-    await endLeftovers(stateDir, logger, opts.handleSignals === true);
+    leftovers = await endLeftovers(stateDir, logger, opts.handleSignals === true);
   } catch (err) {
     await stack.dispose();
     throw err;
   }
 
-  return { configPath, where, pluginHost, loaded, stateDir, paths, logger, logSink, stack, processHooks, logLoad };
+  return { configPath, where, pluginHost, loaded, stateDir, paths, logger, logSink, stack, processHooks, logLoad, leftovers };
 }
 
 type Prepared = Awaited<ReturnType<typeof prepare>>;
@@ -244,6 +247,7 @@ async function openBus(p: Prepared) {
   const sessionId = `corral_${Date.now()}_${randomUUID().slice(0, 8)}`;
   // With federation on, every event carries its host (local ones this daemon's).
   const bus = createBus({ store, redact: current.bus.redact, sessionId, ...(current.federation ? { host: current.federation.host } : {}) });
+  if (p.leftovers.components.length > 0 || p.leftovers.tmux_windows > 0) publishOwn(bus, 'component.leftovers_ended', p.leftovers);
   if (opened.recovered) {
     const { reason, movedTo } = opened.recovered;
     const message = `the event store ${paths.events} was damaged (${reason}); it was moved to ${movedTo} and corral started a new, empty one`;
@@ -361,8 +365,8 @@ function checkStateDir(stateDir: string, configPath: string, config: CorralConfi
   }
 }
 
-/** A daemon that died left process groups and tmux windows: end them before anything binds a port. */
-async function endLeftovers(stateDir: string, logger: ReturnType<typeof createLogger>, ownTmuxServer: boolean): Promise<void> {
+/** A daemon that died left process groups and tmux windows: end them before anything binds a port, and say what they were. */
+async function endLeftovers(stateDir: string, logger: ReturnType<typeof createLogger>, ownTmuxServer: boolean): Promise<LeftoversEndedPayload> {
   if (ownTmuxServer) {
     // Each project's tmux components live on a tmux server of their own (`tmux -L corral-<id>`), so two
     // corrals on one machine never see, reuse or kill each other's sessions. (Tests set their own socket.)
@@ -378,6 +382,7 @@ async function endLeftovers(stateDir: string, logger: ReturnType<typeof createLo
     return 0;
   });
   if (closed > 0) logger.warn(`closed ${closed} tmux window(s) left by a previous daemon on tmux server ${defaultTmuxSocket()}`);
+  return { components: ended, tmux_windows: closed };
 }
 
 /** Removes daemon.json when it is this process's (a daemon of another config may have claimed the directory since). */

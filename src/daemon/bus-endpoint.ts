@@ -5,6 +5,7 @@ import type { Logger } from '../plugins/types.js';
 import type { ComponentStatus } from '../schema/messages.js';
 import { createServer, describePortOwner, type CorralServer, type ServerOptions } from '../server/index.js';
 import { DaemonStartError } from './start-error.js';
+import { portSetting } from '../config/port-override.js';
 
 export interface BusEndpointOptions {
   bus: Bus;
@@ -173,7 +174,11 @@ export async function describeBindError(err: unknown, cfg: CorralConfig, configP
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
     const owner = await describePortOwner(cfg.bus.host, cfg.bus.port);
-    return new DaemonStartError(`port ${cfg.bus.port} on ${cfg.bus.host} is taken by ${owner}; set bus.port in ${configPath} or stop it`, 2);
+    const setting = portSetting(cfg.bus.port, configPath);
+    const change = setting.startsWith('bus.port')
+      ? `set ${setting} (or give one with --port N or CORRAL_PORT=N)`
+      : `give another port with ${setting === '--port' ? '--port N' : 'CORRAL_PORT=N'} (it overrides bus.port in ${configPath})`;
+    return new DaemonStartError(`port ${cfg.bus.port} on ${cfg.bus.host} is taken by ${owner}; ${change}, or stop it`, 2);
   }
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
     return new DaemonStartError(`cannot bind ${cfg.bus.host}:${cfg.bus.port}: ${e.message} (bus.host in ${configPath})`, 2);

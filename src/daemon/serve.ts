@@ -95,6 +95,7 @@ async function steps(b: BuiltDaemon): Promise<Daemon> {
     supervisor,
     controller: b.controller,
     info,
+    leftovers: b.leftovers,
     done: b.done,
     shutdown: b.shutdown,
   };

@@ -5,6 +5,7 @@ import type { CorralServer } from '../server/index.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { DaemonInfo } from './paths.js';
 import type { Selection } from '../supervisor/selection.js';
+import type { LeftoversEndedPayload } from '../schema/payloads.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -17,6 +18,8 @@ export interface Daemon {
   readonly supervisor: Supervisor;
   readonly controller: Controller;
   readonly info: DaemonInfo;
+  /** What this daemon ended at its start that a previous one (killed, crashed) had left running. */
+  readonly leftovers: LeftoversEndedPayload;
   /** Settles once the daemon has shut down (after `shutdown()`, `corral down`, or a signal). */
   readonly done: Promise<void>;
   /** Stops every component (reverse dependency order) and then the daemon. */

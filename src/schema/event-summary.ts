@@ -60,6 +60,7 @@ export function summarizeEvent(e: CorralEvent): string {
     const was = str(p.previous) ? ` (was ${str(p.previous)})` : '';
     return `${[str(p.component), str(p.status)].filter(Boolean).join(' ')}${was}${str(p.detail) ? `: ${str(p.detail)}` : ''}`;
   }
+  if (e.event_type === 'component.leftovers_ended' && Array.isArray(p.components)) return `ended what the previous daemon left: ${p.components.join(', ')}`;
   if (e.event_type.startsWith('component.')) {
     const detail = str(p.reason) ?? str(p.status) ?? (p.pid !== undefined && p.pid !== null ? `pid ${String(p.pid)}` : undefined);
     const generation = typeof p.generation === 'number' && p.generation > 1 ? ` (run ${p.generation})` : '';

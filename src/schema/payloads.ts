@@ -258,6 +258,16 @@ export interface FederationErrorPayload {
   auth: boolean;
 }
 
+/**
+ * `component.leftovers_ended`: at its start, the daemon ended what a previous
+ * daemon of this config left running when it died (`kill -9`, a crash): the
+ * process groups of these components, and its tmux windows.
+ */
+export interface LeftoversEndedPayload {
+  components: string[];
+  tmux_windows: number;
+}
+
 /** `federation.backlog_overflow`: more events waited to be forwarded than `federation.backlog`; the oldest were skipped. */
 export interface FederationBacklogOverflowPayload {
   dropped: number;
@@ -268,6 +278,7 @@ export interface OwnEventPayloads {
   'component.started': StartedPayload;
   'component.stopped': StoppedPayload;
   'component.health': HealthPayload;
+  'component.leftovers_ended': LeftoversEndedPayload;
   'ws.connected': WsConnectedPayload;
   'ws.disconnected': WsDisconnectedPayload;
   'config.changed': ConfigChangedPayload;

@@ -26,6 +26,7 @@ export abstract class ComponentRecord {
   protected _restarts = 0;
   protected _completedCleanly = false;
   protected _lastOwnExit: string | null = null;
+  protected _ownExits = 0;
   protected _sample: ResourceSample | null = null;
   /** The live generation, and when it started (ms epoch). */
   protected instance: Instance | null = null;
@@ -80,6 +81,12 @@ export abstract class ComponentRecord {
     return this._lastOwnExit;
   }
 
+  /** A generation ended by itself, as `how` (`exit code 3`): counted in `exits`, shown as `last_exit`. */
+  protected noteOwnExit(how: string): void {
+    this._lastOwnExit = how;
+    this._ownExits++;
+  }
+
   /** The live generation's last resource sample, or null. */
   get sample(): ResourceSample | null {
     return this._sample;
@@ -128,6 +135,7 @@ export abstract class ComponentRecord {
       memory_mb: this._sample?.memory_mb ?? null,
       next_restart_in_ms: this.nextRestartAt !== null ? Math.max(0, this.nextRestartAt - now) : null,
       last_exit: this._lastOwnExit,
+      exits: this._ownExits,
       depends_on: { ...this._config.depends_on },
       ...(this.instance?.attach ? { attach: this.instance.attach } : {}),
     };

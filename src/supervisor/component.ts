@@ -333,7 +333,7 @@ export class Component extends ComponentRecord {
     if (this.instance !== instance) return; // a stop already accounted for it
     const runtime = this.now() - (this.startedAt ?? this.now());
     this.endRun();
-    this._lastOwnExit = describeExit(info);
+    this.noteOwnExit(describeExit(info));
     if (info.error) return this.failStart(gen, info.error.message);
     const crashed = info.code !== 0;
     if (!crashed) this._completedCleanly = true;

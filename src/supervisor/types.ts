@@ -41,6 +41,8 @@ export interface ComponentInfo {
   next_restart_in_ms: number | null;
   /** How the last generation that ended by itself ended (`exit code 3`, `signal SIGKILL`), or null if none has; stops by corral do not count. */
   last_exit: string | null;
+  /** Generations that ended by themselves since the daemon started (stops by corral do not count): `up -d` counts those after its own request. */
+  exits: number;
   depends_on: Record<string, string>;
   /** The entry this component is a replica of (`replicas: N` makes NAME-1 … NAME-N), when it is one. */
   replica_of?: string;

@@ -1,10 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer, TOKEN } from '../server/helpers.js';
 import { startCli, writeProject, type CliRun } from './run-cli.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { makeError } from '../../../src/schema/errors.js';
 
 let dir: string;
 let srv: TestServer | undefined;
@@ -249,4 +251,44 @@ describe('corral emit', () => {
     expect(await reserved.exited).toBe(1);
     expect(reserved.stderr()).toMatch(/the daemon refused the event \(HTTP 400\): .*reserved/);
   });
+});
+
+describe('corral events -f when the daemon goes away', () => {
+  test("an error event prints once, as an event line; a lost daemon is one calm line, its return another", async () => {
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    const run = cli('events', ['-f', '-n', '0']);
+    await waitFor('the subscription', () => srv!.server.clientCount() === 1);
+    // corral's own error event: the bus also sends it to every client as an `error` message.
+    const r = srv.bus.publish({ event_type: 'error.RES001', source: 'corral', session_id: 's', payload: makeError('RES001', 'web', 'web uses 95% of its memory limit') });
+    expect(r.ok).toBe(true);
+    await waitFor('the event line', () => run.stdout().includes('error.RES001'));
+    expect(run.stdout().match(/RES001/g)).toHaveLength(1);
+
+    // The daemon goes; its address then takes connections and drops them (each reconnect attempt fails, counted).
+    await srv.close();
+    srv = undefined;
+    let attempts = 0;
+    const dropper = createServer((s) => {
+      attempts++;
+      s.destroy();
+    });
+    await new Promise<void>((res) => dropper.listen(0, '127.0.0.1', res));
+    try {
+      writeProject(dir, { port: (dropper.address() as AddressInfo).port, token: TOKEN });
+      await waitFor('two failed reconnect attempts', () => attempts >= 2, { timeoutMs: 30_000 });
+    } finally {
+      await new Promise((res) => dropper.close(res));
+    }
+    expect(run.stderr()).toBe('corral events: the daemon went away; waiting for it…\n');
+
+    // A daemon again: one line, and the tail goes on.
+    srv = await startTestServer();
+    writeProject(dir, { port: srv.server.port, token: TOKEN });
+    await waitFor('the reconnect', () => srv!.server.clientCount() === 1, { timeoutMs: 40_000 });
+    await waitFor('the reconnect line', () => run.stderr().includes('reconnected'));
+    expect(run.stderr()).toBe('corral events: the daemon went away; waiting for it…\ncorral events: reconnected, resuming\n');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  }, 90_000);
 });

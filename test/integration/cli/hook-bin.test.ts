@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -61,15 +61,33 @@ describe('bin/corral hook (the bundle)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'deny' } });
   });
 
-  test('--print-settings prints what the whole CLI prints; --help is the CLI’s usage', async () => {
-    const viaBundle = await corral(['hook', '--print-settings'], '');
+  test('--print-settings prints what the whole CLI prints (bin/corral by its path when corral is not on PATH); --help is the CLI’s usage', async () => {
+    // A PATH with node but no `corral`.
+    const nodeOnly = join(dir, 'node-only');
+    mkdirSync(nodeOnly);
+    symlinkSync(process.execPath, join(nodeOnly, 'node'));
+    const env = { PATH: `${nodeOnly}:/usr/bin:/bin` };
+    expect(spawnSync('sh', ['-c', 'command -v corral'], { env }).status).not.toBe(0);
+    const viaBundle = await corral(['hook', '--print-settings'], '', env);
     expect(viaBundle.ran).toBe(BUNDLE);
-    const cli = spawn(process.execPath, [resolve('bin/corral.js'), 'hook', '--print-settings'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    const cli = spawn(process.execPath, [resolve('bin/corral.js'), 'hook', '--print-settings'], { cwd: dir, env: { ...env, HOME: dir } });
     let text = '';
+    let err = '';
     cli.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    cli.stderr.on('data', (c: Buffer) => (err += c.toString()));
     await new Promise((r) => cli.on('close', r));
     expect(viaBundle.stdout).toBe(text);
-    expect(JSON.parse(text).hooks.PreToolUse[0].hooks[0].command).toBe('corral hook PreToolUse');
+    expect(JSON.parse(text).hooks.PreToolUse[0].hooks[0].command).toBe(`${realpathSync(BIN)} hook PreToolUse`);
+    expect(err).toBe(`corral hook: \`corral\` is not on PATH, so the settings run ${realpathSync(BIN)}\n`);
+    expect(viaBundle.stderr).toBe(err);
+
+    // With `corral` on PATH (as after npm install -g): plain `corral hook`, nothing on stderr.
+    const shimDir = join(dir, 'shim');
+    mkdirSync(shimDir);
+    symlinkSync(BIN, join(shimDir, 'corral'));
+    const onPath = await corral(['hook', '--print-settings'], '', { PATH: `${shimDir}:${env.PATH}` });
+    expect(JSON.parse(onPath.stdout).hooks.PreToolUse[0].hooks[0].command).toBe('corral hook PreToolUse');
+    expect(onPath.stderr).toBe('');
     const help = await corral(['hook', '--help'], '');
     expect(help.ran).toBe(resolve('bin/corral.js'));
     expect(help.stdout).toMatch(/^usage: corral hook \[EVENT\]/);

@@ -40,7 +40,8 @@ describe('corral startup', () => {
     const r = await cli(['startup'], s.projectDir, 30_000, s.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`ExecStart="${process.execPath}" "${bin}" "up" "--no-logs" "-c" "${s.config}"`);
-    expect(r.stdout).toContain(`WorkingDirectory="${join(s.projectDir, 'config')}"`);
+    // A path setting is unquoted: systemd takes the rest of the line, spaces included (a quoted one is "not absolute").
+    expect(r.stdout).toContain(`\nWorkingDirectory=${join(s.projectDir, 'config')}\n`);
     expect(r.stdout).toMatch(/^Restart=on-failure$/m);
     expect(r.stdout).toMatch(/^WantedBy=default.target$/m);
     expect(r.stderr).toContain('systemd is not running here');
@@ -62,6 +63,7 @@ describe('corral startup', () => {
     const printed = await cli(['startup', '--print'], s.projectDir, 30_000, env);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('[Service]');
+    expect(printed.stdout).toContain(`\nWorkingDirectory=${join(s.projectDir, 'config')}\n`);
     expect(existsSync(s.unit)).toBe(false);
     expect(existsSync(calls)).toBe(false);
 
@@ -76,6 +78,24 @@ describe('corral startup', () => {
     expect(existsSync(s.unit)).toBe(false);
     expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['--user is-system-running', '--user disable --now corral-my-project.service', '--user daemon-reload']);
     expect((await cli(['startup', '--print', '--remove'], s.projectDir, 30_000, env)).code).toBe(2);
+  });
+});
+
+describe.skipIf(spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0)('corral startup: the unit, by systemd-analyze', () => {
+  it('systemd-analyze verify accepts the unit of a project whose path has a space, `$` and `%`', async () => {
+    const root = tempDir();
+    const projectDir = join(root, 'My $HOME 100%');
+    mkdirSync(projectDir);
+    writeFileSync(join(projectDir, 'corral.yaml'), 'version: 1\ncomponents:\n  web:\n    command: ["sleep", "1"]\n');
+    const printed = await cli(['startup', '--print'], projectDir, 30_000, { HOME: join(root, 'home') });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain(`\nWorkingDirectory=${root}/My $HOME 100%%\n`);
+    expect(printed.stdout).toContain(`"-c" "${root}/My $$HOME 100%%/corral.yaml"\n`);
+    const file = join(root, 'corral-my-home-100.service');
+    writeFileSync(file, printed.stdout);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stderr).not.toMatch(/not absolute|bad unit file setting/i);
   });
 });
 
@@ -109,6 +129,15 @@ describe('corral completion', () => {
     // No config: no names, and no error.
     expect(complete(script, ['corral', 'stop', ''], s.home, shimDir)).toEqual([]);
     expect(complete(script, ['corral', 'completion', ''], s.root, shimDir)).toEqual(['bash', 'fish', 'zsh']);
+    expect(complete(script, ['corral', 'ps', '--a'], s.projectDir, shimDir)).toEqual(['--all-hosts']);
+    expect(complete(script, ['corral', 'events', '--h'], s.projectDir, shimDir)).toEqual(['--help', '--host']);
+    // up --profile: the profiles of the config (none here; those of another config given with -c).
+    expect(complete(script, ['corral', 'up', '--profile', ''], s.projectDir, shimDir)).toEqual([]);
+    const withProfiles = join(s.root, 'profiles.yaml');
+    writeFileSync(withProfiles, 'version: 1\ncomponents:\n  a: { command: ["true"], profiles: [agents, debug] }\n  b: { command: ["true"], profiles: [debug] }\n');
+    expect(complete(script, ['corral', 'up', '-c', withProfiles, '--profile', ''], s.root, shimDir)).toEqual(['agents', 'debug']);
+    expect(complete(script, ['corral', 'up', '-c', withProfiles, '--profile', 'a'], s.root, shimDir)).toEqual(['agents']);
+    expect((await cli(['__complete', 'profiles', '-c', withProfiles], s.root)).stdout).toBe('agents\ndebug\n');
   });
 
   it('zsh and fish: scripts that their shells parse (or, without the shell, of the right shape); a bad shell is a usage error', async () => {
@@ -120,6 +149,8 @@ describe('corral completion', () => {
     expect(fish).toContain("complete -c corral -n '__fish_use_subcommand' -a 'up down ps");
     expect(fish).toContain('(corral __complete names 2>/dev/null)');
     expect(fish).toContain("complete -c corral -n '__fish_seen_subcommand_from up' -l no-logs");
+    expect(fish).toContain("complete -c corral -n '__fish_seen_subcommand_from up' -l profile -x -a '(corral __complete profiles 2>/dev/null)'");
+    expect(zsh).toContain('corral __complete profiles');
     for (const [shell, text] of [['zsh', zsh], ['fish', fish]] as const) {
       if (spawnSync('sh', ['-c', `command -v ${shell}`]).status !== 0) continue;
       const r = spawnSync(shell, ['-n'], { input: text, encoding: 'utf8' });

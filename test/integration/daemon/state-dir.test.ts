@@ -117,6 +117,21 @@ describe('up -d and reload on a running daemon', () => {
     expect(daemonJson(p.dir)).toEqual(info);
   });
 
+  it('plain foreground up on a running daemon says it runs, points to monitor and logs -f, and exits 0', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const p = project(config(marker, 'alpha'));
+    cleanups.push(p.cleanup);
+    expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
+    const info = daemonJson(p.dir);
+    const fg = await cli(['up'], p.dir);
+    expect(fg.code, fg.stderr).toBe(0);
+    expect(fg.stdout).toContain(`corral is already running for ${p.config} (pid ${info.pid}, http://127.0.0.1:${info.port})`);
+    expect(fg.stdout).toContain('`corral monitor` shows it live, `corral logs -f` follows its output');
+    expect(fg.stdout).toMatch(/alpha +process +running/);
+    expect(fg.stderr).toBe('');
+    expect(daemonJson(p.dir)).toEqual(info);
+  });
+
   it('reload of an invalid config exits 2 printing every error with its line; nothing changes', async () => {
     const marker = `corral-test-${randomUUID()}`;
     const p = project(config(marker, 'alpha'));

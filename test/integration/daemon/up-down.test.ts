@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, fixtures, killMarked, processesWithMarker, project, ps, running } from './helpers.js';
+import { bin, cli, fixtures, killMarked, processesWithMarker, project, ps, running } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { freePort } from '../../helpers/free-port.js';
 
@@ -94,12 +95,34 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     process.kill(daemon.pid, 'SIGKILL');
     await waitFor('daemon gone', () => running(daemon.pid), (alive) => !alive);
 
-    await cli(['up', '-d'], p.dir);
+    const again = await cli(['up', '-d'], p.dir);
     await waitFor('tree running again', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
     // None of the old processes survived the new daemon's start.
     expect(before.filter(running)).toEqual([]);
+    // Said on the terminal, and on the bus.
+    const said = /^corral: ended what the previous daemon left: (.*)$/m.exec(again.stderr);
+    expect(said, again.stderr).not.toBeNull();
+    expect(said![1]!.split(', ')).toEqual(expect.arrayContaining(['web', 'tree']));
+    const events = await cli(['events', '--type', 'component.leftovers_ended', '--json'], p.dir);
+    const ended = events.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { source: string; payload: { components: string[]; tmux_windows: number } });
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.source).toBe('corral');
+    expect(ended[0]!.payload.components).toEqual(expect.arrayContaining(['web', 'tree']));
 
-    expect((await cli(['down'], p.dir)).code).toBe(0);
+    // Killed again: the foreground up says it too.
+    const second = JSON.parse(readFileSync(join(p.dir, '.corral', 'daemon.json'), 'utf8')) as { pid: number };
+    process.kill(second.pid, 'SIGKILL');
+    await waitFor('daemon gone', () => running(second.pid), (alive) => !alive);
+    const fg = spawn(process.execPath, [bin, 'up', '--no-logs'], { cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } });
+    let fgErr = '';
+    fg.stderr.on('data', (c: Buffer) => (fgErr += c.toString()));
+    const fgExit = new Promise<number | null>((res) => fg.on('close', (code) => res(code)));
+    cleanups.push(async () => {
+      if (fg.exitCode === null) fg.kill('SIGKILL');
+    });
+    await waitFor('the foreground line', () => /^corral: ended what the previous daemon left: .*\btree\b/m.test(fgErr), { detail: () => fgErr });
+    fg.kill('SIGTERM');
+    expect(await fgExit).toBe(0);
     expect(processesWithMarker(marker)).toEqual([]);
   });
 

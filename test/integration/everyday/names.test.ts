@@ -69,6 +69,12 @@ components:
     expect(badProfile.code).toBe(2);
     expect(badProfile.stderr).toBe('corral up: no profile named "nope"; the profiles are: agents\n');
 
+    // An inactive component started by hand then stopped is `stopped` (it ran), not `inactive` (docs/config.md#names-and-profiles).
+    expect((await states(p.dir)).other).toBe('inactive');
+    expect((await cli(['start', 'other'], p.dir)).code).toBe(0);
+    expect((await cli(['stop', 'other'], p.dir)).code).toBe(0);
+    expect((await states(p.dir)).other).toBe('stopped');
+
     // Plain down ends the daemon.
     expect((await cli(['down'], p.dir)).code).toBe(0);
     await waitFor('the daemon gone', () => running(pid), (alive) => !alive);

@@ -24,6 +24,7 @@ export function info(name: string, over: Partial<ComponentInfo> = {}): Component
     memory_mb: 42.25,
     next_restart_in_ms: null,
     last_exit: null,
+    exits: 0,
     depends_on: {},
     ...over,
   };

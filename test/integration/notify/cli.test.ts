@@ -44,7 +44,8 @@ describe('the built CLI: corral notify test, corral hook --print-settings, hooks
     expect(http.hooks.Stop).toEqual([{ hooks: [{ type: 'http', url: `${p.url}/hooks/Stop` }] }]);
     expect(Object.keys(http.hooks)).toHaveLength(13);
     const cmd = JSON.parse((await p.cli(['hook', '--print-settings'])).stdout) as typeof http;
-    expect(cmd.hooks.Notification).toEqual([{ hooks: [{ type: 'command', command: 'corral hook Notification' }] }]);
+    // `corral` when it is on PATH, else bin/corral by its absolute path.
+    expect(cmd.hooks.Notification).toEqual([{ hooks: [{ type: 'command', command: expect.stringMatching(/^(corral|\/\S*\/bin\/corral) hook Notification$/) }] }]);
   });
 
   it('hooks rules apply on hot reload', async () => {

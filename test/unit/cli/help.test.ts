@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { bin } from '../../integration/daemon/helpers.js';
 import { commandUsage, usageLine } from '../../../src/cli/main.js';
 
 describe('corral COMMAND --help', () => {
@@ -20,5 +22,17 @@ describe('corral COMMAND --help', () => {
   it('knows ls, list and status as ps', () => {
     for (const alias of ['ls', 'list', 'status']) expect(commandUsage(alias)).toBe(commandUsage('ps'));
     expect(commandUsage('ps')).toMatch(/^usage: corral ps \[NAME\.\.\.\] \[--json\].*\n(.*\n)?\s+\(also: ls, list, status\)\n/);
+  });
+
+  it('corral --help: every description, and every continuation line, starts in one column', () => {
+    const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    const columns = new Map<string, number>();
+    for (const line of out.split('\n')) {
+      const entry = /^ {2}(\S(?:.*?\S)?) {2,}(\S.*)$/.exec(line);
+      if (entry) columns.set(entry[1]!, line.indexOf(entry[2]!, 2 + entry[1]!.length));
+      else if (/^ {4,}\S/.test(line)) columns.set(line.trim(), line.search(/\S/));
+    }
+    expect(columns.size).toBeGreaterThan(20);
+    expect([...columns].filter(([, col]) => col !== 30)).toEqual([]);
   });
 });

@@ -59,7 +59,7 @@ describe('the live view', () => {
 describe('the component table at 80 columns', () => {
   const row = (name: string, over: Partial<ComponentInfo> = {}): ComponentInfo => ({
     name, plugin: '../plugins/http-echo/index.js', state: 'running', pid: 123456, generation: 1, uptime_ms: 3_723_000, ready_after_ms: 0, restarts: 0,
-    health: 'healthy', reason: null, cpu_percent: 1.5, memory_mb: 42.3, next_restart_in_ms: null, last_exit: null, depends_on: {}, ...over,
+    health: 'healthy', reason: null, cpu_percent: 1.5, memory_mb: 42.3, next_restart_in_ms: null, last_exit: null, exits: 0, depends_on: {}, ...over,
   });
   const list = [row('frontend-server'), row('worker-queue', { state: 'failed', health: null, pid: null, restarts: 10, reason: 'exit code 1 after 10 restarts (cpu 1%)' })];
 

@@ -18,6 +18,7 @@ function info(over: Partial<ComponentInfo>): ComponentInfo {
     memory_mb: null,
     next_restart_in_ms: null,
     last_exit: null,
+    exits: 0,
     depends_on: {},
     ...over,
   };
@@ -41,11 +42,11 @@ describe('up -d readiness', () => {
   });
 
   it('a crash loop seen between two crashes is not ready, and is lost', () => {
-    const between = info({ generation: 3, restarts: 2, last_exit: 'exit code 3' });
+    const between = info({ generation: 3, restarts: 2, last_exit: 'exit code 3', exits: 2 });
     expect(isReady(between)).toBe(false);
     expect(isLost(between)).toBe(true);
     expect(describeNotReady(between)).toBe('c (running, last exit: exit code 3)');
-    const backoff = info({ state: 'backoff', pid: null, reason: 'exit code 3', last_exit: 'exit code 3', next_restart_in_ms: 800 });
+    const backoff = info({ state: 'backoff', pid: null, reason: 'exit code 3', last_exit: 'exit code 3', exits: 1, next_restart_in_ms: 800 });
     expect(isReady(backoff)).toBe(false);
     expect(isLost(backoff)).toBe(true);
     expect(describeNotReady(backoff)).toBe('c (backoff: exit code 3)');
@@ -54,9 +55,30 @@ describe('up -d readiness', () => {
   it('a one-shot that completed is ready; one that exited badly is lost', () => {
     const done = info({ state: 'exited', pid: null, last_exit: 'exit code 0' });
     expect(isReady(done)).toBe(true);
-    const bad = info({ state: 'exited', pid: null, reason: 'exit code 4', last_exit: 'exit code 4' });
+    const bad = info({ state: 'exited', pid: null, reason: 'exit code 4', last_exit: 'exit code 4', exits: 1 });
     expect(isReady(bad)).toBe(false);
     expect(isLost(bad)).toBe(true);
+  });
+
+  it('counts only the exits after the baseline (what `up` saw before its request)', () => {
+    const before = new Map([['c', 2]]);
+    // Crashed twice before a `corral restart`, healthy now: ready, not lost, no "last exit" in its line.
+    const restarted = info({ state: 'healthy', health: 'healthy', last_exit: 'exit code 1', exits: 2 });
+    expect(isReady(restarted, before)).toBe(true);
+    expect(isLost(restarted, before)).toBe(false);
+    // Still waiting for its probe after the start: neither ready nor lost.
+    const waiting = info({ state: 'running', health: 'unknown', last_exit: 'exit code 1', exits: 2 });
+    expect(isReady(waiting, before)).toBe(false);
+    expect(isLost(waiting, before)).toBe(false);
+    expect(describeNotReady(waiting, before)).toBe('c (running)');
+    // An old bad exit of a one-shot about to start again is not lost; a new one is.
+    const oldBad = info({ state: 'exited', pid: null, reason: 'exit code 4', last_exit: 'exit code 4', exits: 2 });
+    expect(isLost(oldBad, before)).toBe(false);
+    expect(isLost({ ...oldBad, exits: 3 }, before)).toBe(true);
+    // One more exit after the request: lost, with how it ended.
+    const again = info({ state: 'backoff', pid: null, last_exit: 'exit code 1', exits: 3 });
+    expect(isLost(again, before)).toBe(true);
+    expect(describeNotReady(again, before)).toBe('c (backoff, last exit: exit code 1)');
   });
 
   it('pending and starting are not ready but not lost', () => {

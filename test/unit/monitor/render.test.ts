@@ -11,7 +11,7 @@ function event(n: number, type = 'example.tick', payload: Record<string, unknown
 
 const row = (name: string): ComponentInfo => ({
   name, plugin: 'process', state: 'running', pid: 1, generation: 1, uptime_ms: 1, ready_after_ms: 1000, restarts: 0, health: null, reason: null,
-  cpu_percent: null, memory_mb: null, next_restart_in_ms: null, last_exit: null, depends_on: {},
+  cpu_percent: null, memory_mb: null, next_restart_in_ms: null, last_exit: null, exits: 0, depends_on: {},
 });
 
 describe('renderScreen', () => {
