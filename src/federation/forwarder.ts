@@ -15,12 +15,16 @@ export interface ForwarderOptions {
   backlog: number;
   logger: Logger;
   overflow(dropped: number, backlog: number): void;
+  /** How often the watchdog looks for a backlog that stopped moving while connected (default 5 s). */
+  watchdogMs?: number;
 }
 
 /** Events published in one go (each waits for its JetStream ack; the next page only after all of them). */
 const PAGE = 256;
 const CURSOR_KEY = 'federation_forwarded';
 const OVERFLOW = 'federation.backlog_overflow';
+/** Pause before a pass that failed (a publish refused or timed out, the store busy) is tried again. */
+const RETRY_MS = 2000;
 
 /**
  * Store and forward: the local store is the backlog. Every local event (the
@@ -29,6 +33,12 @@ const OVERFLOW = 'federation.backlog_overflow';
  * cursor moves past what NATS acknowledged. While NATS is away nothing is
  * sent and the events wait in the store, so they survive a daemon restart;
  * more than `backlog` of them and the oldest are skipped.
+ *
+ * Whatever ends a pass early (a publish that fails or times out mid-page, the
+ * store busy or failing) schedules the next one; and a watchdog starts a pass
+ * whenever events wait while NATS is connected and no pass runs, so the drain
+ * always resumes (a pass that threw used to leave it stopped until the next
+ * local event: docs/federation.md, "The backlog").
  */
 export function createForwarder(o: ForwarderOptions) {
   const key = `${CURSOR_KEY}:${o.host}`;
@@ -69,6 +79,30 @@ export function createForwarder(o: ForwarderOptions) {
     o.overflow(dropped, o.backlog);
   }
 
+  const later = (why: string): void => {
+    o.logger.warn(`federation: forwarding paused: ${why}`);
+    // Tried again shortly (or at the next connect).
+    if (!retry && !closed) retry = setTimeout(() => ((retry = null), void pump()), RETRY_MS);
+  };
+
+  /** One page, published together; the cursor moves past the acknowledged prefix. `failed` (a retry is scheduled) when a publish failed. */
+  async function sendPage(client: JetStreamClient): Promise<'done' | 'more' | 'failed'> {
+    const page = o.store.query(pendingFilter(), { limit: PAGE });
+    if (page.events.length === 0) return 'done';
+    const acks = await Promise.allSettled(page.events.map((e) => client.publish(eventSubject(o.prefix, o.host, e.event.event_type), e.json, { msgID: e.event.id, timeout: 10_000 })));
+    let moved = false;
+    for (let i = 0; i < acks.length; i++) {
+      if (acks[i]!.status !== 'fulfilled') break;
+      cursor = page.events[i]!.seq;
+      moved = true;
+    }
+    if (moved) save();
+    const failed = acks.find((a) => a.status === 'rejected');
+    if (!failed) return 'more';
+    later((failed.reason as Error).message);
+    return 'failed';
+  }
+
   async function pump(): Promise<void> {
     if (pumping) {
       again = true;
@@ -82,29 +116,30 @@ export function createForwarder(o: ForwarderOptions) {
         for (;;) {
           const client = js;
           if (!client || closed) return;
-          const page = o.store.query(pendingFilter(), { limit: PAGE });
-          if (page.events.length === 0) break;
-          const acks = await Promise.allSettled(page.events.map((e) => client.publish(eventSubject(o.prefix, o.host, e.event.event_type), e.json, { msgID: e.event.id, timeout: 10_000 })));
-          let moved = false;
-          for (let i = 0; i < acks.length; i++) {
-            if (acks[i]!.status !== 'fulfilled') break;
-            cursor = page.events[i]!.seq;
-            moved = true;
-          }
-          if (moved) save();
-          const failed = acks.find((a) => a.status === 'rejected');
-          if (failed) {
-            o.logger.warn(`federation: forwarding paused: ${(failed.reason as Error).message}`);
-            // Tried again shortly (or at the next connect).
-            if (!retry && !closed) retry = setTimeout(() => ((retry = null), void pump()), 2000);
-            return;
-          }
+          const step = await sendPage(client);
+          if (step === 'failed') return;
+          if (step === 'done') break;
         }
       } while (again);
+    } catch (err) {
+      // The store refused (busy, closed) or anything else threw: never the end of forwarding.
+      if (!closed) later((err as Error).message);
     } finally {
       pumping = false;
     }
   }
+
+  // The watchdog: events waiting, connected, no pass running, none scheduled: start one.
+  const watchdog = setInterval(() => {
+    if (closed || !js || pumping || retry) return;
+    try {
+      if (o.store.count(pendingFilter()) === 0) return;
+    } catch {
+      return;
+    }
+    void pump();
+  }, o.watchdogMs ?? 5000);
+  watchdog.unref();
 
   let scheduled = false;
   const unsubscribe = o.bus.subscribe({ host: o.host }, () => {
@@ -142,6 +177,7 @@ export function createForwarder(o: ForwarderOptions) {
       closed = true;
       js = null;
       unsubscribe();
+      clearInterval(watchdog);
       if (retry) clearTimeout(retry);
       if (checkTimer) clearTimeout(checkTimer);
       retry = checkTimer = null;
