@@ -5,6 +5,7 @@ import { components, componentsChanged } from './model/components.js';
 import { stream } from './model/events.js';
 import { ComponentsView } from './ui/components-view.js';
 import { EventsView } from './ui/events-view.js';
+import { HostsSection } from './ui/hosts-view.js';
 import { LogsView } from './ui/logs-view.js';
 import { SessionsView } from './ui/sessions-view.js';
 import { AlertsList, TimelineChart } from './ui/timeline-view.js';
@@ -105,6 +106,7 @@ export function App() {
           </h2>
           <ComponentsView selected={logName} onSelect={setSelected} theme={theme} />
         </section>
+        <HostsSection />
         <section class="panel wide" id="timeline">
           <h2>Timeline</h2>
           <TimelineChart theme={theme} />
