@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Bus, EventStore } from '../bus/types.js';
 import type { Logger } from '../plugins/types.js';
-import { eventSubject } from './subjects.js';
+import { sendWindowed } from './send-window.js';
 
 /** What the forwarder needs of the store: its pages, counts and the cursor kept beside the events. */
 export type ForwardStore = Pick<EventStore, 'query'> & Required<Pick<EventStore, 'count' | 'getMeta' | 'setMeta'>>;
@@ -19,8 +19,6 @@ export interface ForwarderOptions {
   watchdogMs?: number;
 }
 
-/** Events published in one go (each waits for its JetStream ack; the next page only after all of them). */
-const PAGE = 256;
 const CURSOR_KEY = 'federation_forwarded';
 const OVERFLOW = 'federation.backlog_overflow';
 /** Pause before a pass that failed (a publish refused or timed out, the store busy) is tried again. */
@@ -85,22 +83,27 @@ export function createForwarder(o: ForwarderOptions) {
     if (!retry && !closed) retry = setTimeout(() => ((retry = null), void pump()), RETRY_MS);
   };
 
-  /** One page, published together; the cursor moves past the acknowledged prefix. `failed` (a retry is scheduled) when a publish failed. */
-  async function sendPage(client: JetStreamClient): Promise<'done' | 'more' | 'failed'> {
-    const page = o.store.query(pendingFilter(), { limit: PAGE });
-    if (page.events.length === 0) return 'done';
-    const acks = await Promise.allSettled(page.events.map((e) => client.publish(eventSubject(o.prefix, o.host, e.event.event_type), e.json, { msgID: e.event.id, timeout: 10_000 })));
-    let moved = false;
-    for (let i = 0; i < acks.length; i++) {
-      if (acks[i]!.status !== 'fulfilled') break;
-      cursor = page.events[i]!.seq;
-      moved = true;
-    }
-    if (moved) save();
-    const failed = acks.find((a) => a.status === 'rejected');
-    if (!failed) return 'more';
-    later((failed.reason as Error).message);
-    return 'failed';
+  let wake: (() => void) | null = null;
+
+  /** Sends what waits, up to WINDOW publishes awaiting their ack at a time; false when a publish failed (a retry is scheduled). */
+  async function drain(client: JetStreamClient): Promise<boolean> {
+    const failure = await sendWindowed({
+      client,
+      prefix: o.prefix,
+      host: o.host,
+      cursor,
+      read: (after, limit) => o.store.query({ host: o.host, after }, { limit }),
+      moved: (next, final) => {
+        if (next === cursor && !final) return;
+        cursor = next;
+        save();
+      },
+      live: () => js === client && !closed,
+      onWake: (fn) => (wake = fn),
+    });
+    if (!failure) return true;
+    later(failure.message);
+    return false;
   }
 
   async function pump(): Promise<void> {
@@ -113,13 +116,9 @@ export function createForwarder(o: ForwarderOptions) {
       do {
         again = false;
         trim();
-        for (;;) {
-          const client = js;
-          if (!client || closed) return;
-          const step = await sendPage(client);
-          if (step === 'failed') return;
-          if (step === 'done') break;
-        }
+        const client = js;
+        if (!client || closed) return;
+        if (!(await drain(client))) return;
       } while (again);
     } catch (err) {
       // The store refused (busy, closed) or anything else threw: never the end of forwarding.
@@ -144,8 +143,10 @@ export function createForwarder(o: ForwarderOptions) {
   let scheduled = false;
   const unsubscribe = o.bus.subscribe({ host: o.host }, () => {
     if (js) {
-      if (pumping) again = true;
-      else if (!scheduled) {
+      if (pumping) {
+        again = true;
+        wake?.();
+      } else if (!scheduled) {
         scheduled = true;
         setImmediate(() => ((scheduled = false), void pump()));
       }
