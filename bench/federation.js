@@ -24,7 +24,7 @@
 // are printed before and after: the figures are only as good as the machine was quiet.
 // Every process it starts is ended by pid and its temp dirs removed, on errors and Ctrl-C too.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,6 +76,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'corral-bench-fed-'));
 const daemons = [];
 let nats = null;
 async function cleanup() {
+  // A failed run says what the daemons logged (their temp dirs go next).
+  if (process.exitCode) {
+    try {
+      const state = nats?.pid && existsSync(`/proc/${nats.pid}`) ? `running (pid ${nats.pid})` : 'not running';
+      process.stderr.write(`\n--- nats-server: ${state}; its log (last 3,000 characters) ---\n${readFileSync(join(tmp, 'nats-server.log'), 'utf8').slice(-3000)}\n`);
+    } catch {} // no log
+    for (const d of daemons) {
+      try {
+        const log = readFileSync(join(d.dir, '.corral', 'logs', 'corral.log'), 'utf8');
+        process.stderr.write(`\n--- ${d.name}'s log (last 3,000 characters) ---\n${log.slice(-3000)}\n`);
+      } catch {} // no log
+    }
+  }
   for (const d of daemons) {
     spawnSync(process.execPath, [bin, 'down'], { cwd: d.dir, stdio: 'ignore', timeout: 30_000 });
     try {
@@ -117,15 +130,28 @@ async function startNats() {
       return child?.pid;
     },
     async start() {
-      child = spawn(NATS, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-sd', store], { stdio: 'ignore' });
+      // Its output goes to a file: a failed run prints the end of it.
+      const out = openSync(join(tmp, 'nats-server.log'), 'a');
+      child = spawn(NATS, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-sd', store], { stdio: ['ignore', out, out] });
+      closeSync(out);
+      const log = join(tmp, 'nats-server.log');
+      const c = child;
+      c.once('exit', (code, signal) => {
+        if (existsSync(tmp)) writeFileSync(log, `[bench] nats-server (pid ${c.pid}) exited: code ${code}, signal ${signal}\n`, { flag: 'a' });
+      });
       const health = () => fetch(`http://127.0.0.1:${mport}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok);
       await until(`nats-server on ${port} to answer /healthz`, async () => (child.exitCode !== null ? Promise.reject(new Error(`nats-server exited ${child.exitCode}`)) : health()), Boolean, 20, 20_000);
     },
     async stop() {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([gone, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+      // This process, not `child`: start() replaces `child`, and a SIGKILL timer left running once
+      // killed the next server 10 s after this stop (mid-drain: the drain case's "stall").
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      let timer;
+      await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 10_000))).then(() => c.kill('SIGKILL'))]);
+      clearTimeout(timer);
       await gone;
     },
   };
@@ -282,7 +308,9 @@ async function drainRun(a, b) {
     const r = await fetch(`${b.url}/events?host=a&session_id=${run}&order=desc&limit=1`).then((x) => x.json());
     return r.events?.[0]?.payload?.i;
   }, (i) => i === BACKLOG - 1, 100).then(() => now() - t0);
-  return { fillMs, kept, drainedMs: await drained, arrivedMs: await arrived };
+  // Both are awaited together: a timeout of either is reported, not left unhandled.
+  const [drainedMs, arrivedMs] = await Promise.all([drained, arrived]);
+  return { fillMs, kept, drainedMs, arrivedMs };
 }
 
 /** The load average and the busiest processes other than ours over one second: what else was running. */

@@ -18,7 +18,7 @@ export const COMMAND_OPTIONS: Record<string, string[]> = {
   reload: [],
   logs: ['-f', '--follow', '-n', '--lines', '-t', '--timestamps'],
   events: ['-f', '--follow', '--type', '--source', '--session', '--host', '--since', '--until', '-n', '--limit', '--json'],
-  monitor: ['--once', '-n', '--lines', '--type', '--source', '--session'],
+  monitor: ['--once', '-n', '--lines', '--type', '--source', '--session', '--host'],
   attach: [],
   validate: ['--json'],
   hook: ['--print-settings', '--http'],

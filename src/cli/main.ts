@@ -52,7 +52,7 @@ usage: corral <command> [options]
                               captured stdout/stderr
   events [-f] [--type T] [--source S] [--session ID] [--host H] [--since T] [--until T] [-n N] [--json]
                               history and live tail of the bus; T, S, ID and H take comma lists (-n 0 -f: only new events)
-  monitor [--once] [-n N] [--type T] [--source S] [--session ID]
+  monitor [--once] [-n N] [--type T] [--source S] [--session ID] [--host H]
                               terminal view of components and live events
   attach NAME[:WINDOW]        attach the terminal to a tmux or pty component;
                               WINDOW: another window of a tmux component's session, by name or index

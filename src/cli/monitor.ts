@@ -9,7 +9,7 @@ import { apiRequest, busClientTarget, findDaemon, type DaemonTarget } from './da
 import { runCommand } from './run-command.js';
 
 /**
- * `corral monitor [--once] [-n N] [--type T] [--source S] [--session ID]`:
+ * `corral monitor [--once] [-n N] [--type T] [--source S] [--session ID] [--host H]`:
  * the terminal view of components and live events. With `--once`, or when
  * stdout is not a terminal, it prints the table and the last events and exits.
  */
@@ -17,7 +17,7 @@ export function run(args: string[]): Promise<number> {
   return runCommand(async () => {
     const { flags, positionals } = parseArgs(
       args,
-      { once: 'boolean', lines: 'value', type: 'value', source: 'value', session: 'value' },
+      { once: 'boolean', lines: 'value', type: 'value', source: 'value', session: 'value', host: 'value' },
       { n: 'lines' },
     );
     noWords(positionals, 'monitor');
@@ -27,6 +27,7 @@ export function run(args: string[]): Promise<number> {
     if (typeof flags.type === 'string') filter.event_type = flags.type;
     if (typeof flags.source === 'string') filter.source = flags.source;
     if (typeof flags.session === 'string') filter.session_id = flags.session;
+    if (typeof flags.host === 'string') filter.host = flags.host;
     const target = monitorTarget(findDaemon(flags.config as string | undefined));
 
     if (flags.once || !process.stdout.isTTY || !process.stdin.isTTY) {

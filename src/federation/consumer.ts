@@ -10,6 +10,10 @@ export interface ConsumerOptions {
   stream: string;
   prefix: string;
   logger: Logger;
+  /** Creates the durable consumer again when NATS lost it (deleted by hand, a server that lost its store). */
+  ensure(): Promise<void>;
+  /** How often the watchdog checks that what waits is being delivered (default 10 s); a stall is 2 checks with nothing taken. */
+  watchdogMs?: number;
 }
 
 /**
@@ -19,6 +23,11 @@ export interface ConsumerOptions {
  * carries is the one its subject names (NATS permissions decide who may
  * publish there). Own events and ones already stored are acknowledged and
  * skipped: an event is stored once, and never published again.
+ *
+ * A watchdog restarts the pull loop when events wait in NATS and none has
+ * been taken for two checks while connected (a pull request lost on the way,
+ * the consumer deleted under it: the client's own recovery does not come back
+ * from every one of those).
  */
 export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   let messages: ConsumerMessages | null = null;
@@ -60,27 +69,71 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     );
   }
 
+  let lastTaken = Date.now();
   const run = async (): Promise<void> => {
     while (!stopped) {
       try {
         const consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
         messages = await consumer.consume({ max_messages: 512 });
+        lastTaken = Date.now();
         for await (const m of messages) {
           if (stopped) break;
-          take(m);
+          lastTaken = Date.now();
+          try {
+            take(m);
+          } catch (err) {
+            // One message that breaks must not end the loop: NATS delivers it again after ack_wait.
+            o.logger.warn(`federation: could not take a message on ${m.subject}: ${(err as Error).message}`);
+          }
         }
       } catch (err) {
         if (stopped) return;
         o.logger.warn(`federation: consuming ${o.stream} stopped (${(err as Error).message}); trying again`);
+        if (/consumer not found/i.test((err as Error).message)) await o.ensure().catch(() => undefined);
       }
-      if (!stopped) await new Promise<void>((r) => setTimeout(r, 2000).unref());
+      if (stopped) return;
+      if (restartNow) restartNow = false;
+      else await new Promise<void>((r) => setTimeout(r, 2000).unref());
     }
   };
+  let restartNow = false;
   const running = run();
+
+  /** Events wait in NATS, none taken lately: the loop starts over (and the consumer is made again when it is gone). */
+  let checking = false;
+  const check = async (): Promise<void> => {
+    const every = o.watchdogMs ?? 10_000;
+    if (stopped || checking || !messages || Date.now() - lastTaken < 2 * every) return;
+    checking = true;
+    try {
+      let waiting: number;
+      try {
+        const info = await (await js.consumers.get(o.stream, consumerName(o.prefix, o.host))).info(true);
+        waiting = info.num_pending;
+      } catch (err) {
+        if (!/consumer not found/i.test((err as Error).message)) return; // NATS unreachable: the reconnect will see to it
+        o.logger.warn(`federation: the durable consumer ${consumerName(o.prefix, o.host)} is gone from ${o.stream}: making it again`);
+        await o.ensure();
+        waiting = 1;
+      }
+      if (waiting === 0 || stopped) return;
+      o.logger.warn(`federation: ${waiting} events wait in ${o.stream} and none came for ${Math.round((Date.now() - lastTaken) / 1000)} s: restarting the consumer`);
+      lastTaken = Date.now();
+      restartNow = true;
+      await messages?.close().catch(() => undefined);
+    } catch (err) {
+      o.logger.warn(`federation: the consumer's watchdog: ${(err as Error).message}`);
+    } finally {
+      checking = false;
+    }
+  };
+  const watchdog = setInterval(() => void check(), o.watchdogMs ?? 10_000);
+  watchdog.unref();
 
   return {
     async stop(): Promise<void> {
       stopped = true;
+      clearInterval(watchdog);
       await messages?.close().catch(() => undefined);
       await Promise.race([running, new Promise<void>((r) => setTimeout(r, 1000).unref())]);
     },

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Bus, EventStore } from '../bus/types.js';
 import type { Logger } from '../plugins/types.js';
-import { eventSubject } from './subjects.js';
+import { sendWindowed } from './send-window.js';
 
 /** What the forwarder needs of the store: its pages, counts and the cursor kept beside the events. */
 export type ForwardStore = Pick<EventStore, 'query'> & Required<Pick<EventStore, 'count' | 'getMeta' | 'setMeta'>>;
@@ -15,12 +15,14 @@ export interface ForwarderOptions {
   backlog: number;
   logger: Logger;
   overflow(dropped: number, backlog: number): void;
+  /** How often the watchdog looks for a backlog that stopped moving while connected (default 5 s). */
+  watchdogMs?: number;
 }
 
-/** Events published in one go (each waits for its JetStream ack; the next page only after all of them). */
-const PAGE = 256;
 const CURSOR_KEY = 'federation_forwarded';
 const OVERFLOW = 'federation.backlog_overflow';
+/** Pause before a pass that failed (a publish refused or timed out, the store busy) is tried again. */
+const RETRY_MS = 2000;
 
 /**
  * Store and forward: the local store is the backlog. Every local event (the
@@ -29,6 +31,12 @@ const OVERFLOW = 'federation.backlog_overflow';
  * cursor moves past what NATS acknowledged. While NATS is away nothing is
  * sent and the events wait in the store, so they survive a daemon restart;
  * more than `backlog` of them and the oldest are skipped.
+ *
+ * Whatever ends a pass early (a publish that fails or times out mid-page, the
+ * store busy or failing) schedules the next one; and a watchdog starts a pass
+ * whenever events wait while NATS is connected and no pass runs, so the drain
+ * always resumes (a pass that threw used to leave it stopped until the next
+ * local event: docs/federation.md, "The backlog").
  */
 export function createForwarder(o: ForwarderOptions) {
   const key = `${CURSOR_KEY}:${o.host}`;
@@ -69,6 +77,35 @@ export function createForwarder(o: ForwarderOptions) {
     o.overflow(dropped, o.backlog);
   }
 
+  const later = (why: string): void => {
+    o.logger.warn(`federation: forwarding paused: ${why}`);
+    // Tried again shortly (or at the next connect).
+    if (!retry && !closed) retry = setTimeout(() => ((retry = null), void pump()), RETRY_MS);
+  };
+
+  let wake: (() => void) | null = null;
+
+  /** Sends what waits, up to WINDOW publishes awaiting their ack at a time; false when a publish failed (a retry is scheduled). */
+  async function drain(client: JetStreamClient): Promise<boolean> {
+    const failure = await sendWindowed({
+      client,
+      prefix: o.prefix,
+      host: o.host,
+      cursor,
+      read: (after, limit) => o.store.query({ host: o.host, after }, { limit }),
+      moved: (next, final) => {
+        if (next === cursor && !final) return;
+        cursor = next;
+        save();
+      },
+      live: () => js === client && !closed,
+      onWake: (fn) => (wake = fn),
+    });
+    if (!failure) return true;
+    later(failure.message);
+    return false;
+  }
+
   async function pump(): Promise<void> {
     if (pumping) {
       again = true;
@@ -79,38 +116,37 @@ export function createForwarder(o: ForwarderOptions) {
       do {
         again = false;
         trim();
-        for (;;) {
-          const client = js;
-          if (!client || closed) return;
-          const page = o.store.query(pendingFilter(), { limit: PAGE });
-          if (page.events.length === 0) break;
-          const acks = await Promise.allSettled(page.events.map((e) => client.publish(eventSubject(o.prefix, o.host, e.event.event_type), e.json, { msgID: e.event.id, timeout: 10_000 })));
-          let moved = false;
-          for (let i = 0; i < acks.length; i++) {
-            if (acks[i]!.status !== 'fulfilled') break;
-            cursor = page.events[i]!.seq;
-            moved = true;
-          }
-          if (moved) save();
-          const failed = acks.find((a) => a.status === 'rejected');
-          if (failed) {
-            o.logger.warn(`federation: forwarding paused: ${(failed.reason as Error).message}`);
-            // Tried again shortly (or at the next connect).
-            if (!retry && !closed) retry = setTimeout(() => ((retry = null), void pump()), 2000);
-            return;
-          }
-        }
+        const client = js;
+        if (!client || closed) return;
+        if (!(await drain(client))) return;
       } while (again);
+    } catch (err) {
+      // The store refused (busy, closed) or anything else threw: never the end of forwarding.
+      if (!closed) later((err as Error).message);
     } finally {
       pumping = false;
     }
   }
 
+  // The watchdog: events waiting, connected, no pass running, none scheduled: start one.
+  const watchdog = setInterval(() => {
+    if (closed || !js || pumping || retry) return;
+    try {
+      if (o.store.count(pendingFilter()) === 0) return;
+    } catch {
+      return;
+    }
+    void pump();
+  }, o.watchdogMs ?? 5000);
+  watchdog.unref();
+
   let scheduled = false;
   const unsubscribe = o.bus.subscribe({ host: o.host }, () => {
     if (js) {
-      if (pumping) again = true;
-      else if (!scheduled) {
+      if (pumping) {
+        again = true;
+        wake?.();
+      } else if (!scheduled) {
         scheduled = true;
         setImmediate(() => ((scheduled = false), void pump()));
       }
@@ -142,6 +178,7 @@ export function createForwarder(o: ForwarderOptions) {
       closed = true;
       js = null;
       unsubscribe();
+      clearInterval(watchdog);
       if (retry) clearTimeout(retry);
       if (checkTimer) clearTimeout(checkTimer);
       retry = checkTimer = null;

@@ -67,7 +67,7 @@ export function startFederation(o: FederationOptions) {
     const js: JetStreamClient = jetstream(nc);
     if (served?.nc !== nc) {
       await served?.consumer.stop();
-      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, prefix: cfg.subject_prefix, logger }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
+      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, prefix: cfg.subject_prefix, logger, ensure: () => ensureConsumer(jsm, cfg) }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
     }
     await hosts.attach(nc);
     forwarder.online(js);

@@ -103,5 +103,5 @@ export function compactEvent(e: CorralEvent): CompactEvent {
 
 /** One line of text for an event, for the text part of a tool answer. */
 export function eventLine(e: CompactEvent): string {
-  return `${e.time} ${e.event_type} [${e.source}${e.session_id ? ` ${e.session_id}` : ''}] ${cut(JSON.stringify(e.payload), 300)}`;
+  return `${e.time} ${e.event_type} [${e.source}${e.host ? `@${e.host}` : ''}${e.session_id ? ` ${e.session_id}` : ''}] ${cut(JSON.stringify(e.payload), 300)}`;
 }

@@ -15,6 +15,7 @@ export interface EventQuery {
   event_type?: string;
   source?: string;
   session_id?: string;
+  host?: string;
   since?: string;
   until?: string;
   limit?: number;

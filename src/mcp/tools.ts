@@ -140,6 +140,7 @@ export function registerReadTools(server: McpServer, link: DaemonLink): void {
         event_type: z.string().max(4096).optional().describe('Event types, comma-separated; a trailing .* matches a prefix (error.*,component.stopped).'),
         source: z.string().max(4096).optional().describe('Sources, comma-separated (corral for corral itself, claude-code for hooks, or a component name).'),
         session_id: z.string().max(4096).optional().describe('Session ids, comma-separated (a Claude Code session).'),
+        host: z.string().max(4096).optional().describe('Hosts, comma-separated: with federation on, the corral host an event came from (each event says its host).'),
         since: TIME('Only events since then').optional(),
         until: TIME('Only events until then').optional(),
         limit: z.number().int().min(1).max(MAX_EVENTS).default(50).describe('At most this many events (default 50, max 200).'),
@@ -147,13 +148,14 @@ export function registerReadTools(server: McpServer, link: DaemonLink): void {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ event_type, source, session_id, since, until, limit, cursor }) => {
+    async ({ event_type, source, session_id, host, since, until, limit, cursor }) => {
       const sinceMs = timeArg('since', since);
       const untilMs = timeArg('until', until);
       const page = await link.events({
         event_type,
         source,
         session_id,
+        host,
         since: sinceMs === undefined ? undefined : String(sinceMs),
         until: untilMs === undefined ? undefined : String(untilMs),
         limit,

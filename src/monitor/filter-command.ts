@@ -14,14 +14,15 @@ const KEYS: Record<string, keyof EventFilter> = {
   source: 'source',
   s: 'source',
   session: 'session_id',
+  host: 'host',
 };
 
 /** The prompt's hint: under 80 columns, so an 80-column terminal shows it whole. */
-export const PROMPT_HELP = 'type PATTERN,.. | source NAME | session ID | a key alone clears it | clear | q';
+export const PROMPT_HELP = 'type PAT,.. | source S | session ID | host H | a key alone clears | clear | q';
 
 /**
  * Parses one prompt line against the current filter: `type component.*`,
- * `source X`, `session Y` set one key (a key alone clears it), `clear`
+ * `source X`, `session Y`, `host H` set one key (a key alone clears it), `clear`
  * removes every filter, `q` quits.
  */
 export function parsePromptLine(line: string, current: EventFilter): PromptCommand {
@@ -46,5 +47,6 @@ export function describeFilter(filter: EventFilter): string {
   if (filter.event_type) parts.push(`type=${filter.event_type}`);
   if (filter.source) parts.push(`source=${filter.source}`);
   if (filter.session_id) parts.push(`session=${filter.session_id}`);
+  if (filter.host) parts.push(`host=${filter.host}`);
   return parts.length ? parts.join(' ') : 'all events';
 }

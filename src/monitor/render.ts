@@ -121,7 +121,7 @@ export function formatEventLine(e: CorralEvent, width: number, color: boolean): 
   const line = [paint(time, 'gray', color), paint(type, typeColor(e.event_type), color)];
   let fixed = 12 + 2 + 22 + 2;
   if (width >= 100) {
-    line.push(fit(e.source, 14));
+    line.push(fit(e.host ? `${e.source}@${e.host}` : e.source, 14));
     fixed += 16;
   }
   if (width >= 120) {

@@ -6,6 +6,7 @@ import { stream } from './model/events.js';
 import { configInvalid } from './model/timeline.js';
 import { ComponentsView } from './ui/components-view.js';
 import { EventsView } from './ui/events-view.js';
+import { HostsSection } from './ui/hosts-view.js';
 import { LogsView } from './ui/logs-view.js';
 import { SessionsView } from './ui/sessions-view.js';
 import { AlertsList, TimelineChart } from './ui/timeline-view.js';
@@ -118,6 +119,7 @@ export function App() {
           </h2>
           <ComponentsView selected={logName} onSelect={setSelected} theme={theme} />
         </section>
+        <HostsSection />
         <section class="panel wide" id="timeline">
           <h2>Timeline</h2>
           {rest && <TimelineChart theme={theme} />}

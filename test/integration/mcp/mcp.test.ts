@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/free-port.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { bin, cli, fixtures, killMarked, project, ps } from '../daemon/helpers.js';
 
@@ -175,6 +176,33 @@ components:
     const back = await call(client, 'list_components');
     expect(back.isError).toBeFalsy();
     expect(text(back)).toContain('steady: running');
+  }, 90_000);
+
+  it('query_events filters by host (federation on; NATS need not be reachable: local events carry the host)', async () => {
+    const marker = `corral-test-${randomUUID()}`;
+    const closed = await freePort();
+    const p = project(`version: 1
+bus: { port: 0 }
+resources: { enabled: false }
+federation: { nats: "nats://127.0.0.1:${closed}", host: "mcp-host" }
+components:
+  steady:
+    command: ["sleep", "600"]
+    env: { MARK: "${marker}" }
+`);
+    cleanups.push(p.cleanup, () => killMarked(marker));
+    expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
+    const client = await connect(p.dir);
+
+    const here = await call(client, 'query_events', { event_type: 'component.started', host: 'mcp-host' });
+    expect(here.isError).toBeFalsy();
+    const evs = here.structuredContent!.events as Array<{ host?: string }>;
+    expect(evs.length).toBeGreaterThan(0);
+    expect(evs.every((e) => e.host === 'mcp-host')).toBe(true);
+    expect(text(here)).toContain('[corral@mcp-host');
+    const elsewhere = await call(client, 'query_events', { event_type: 'component.started', host: 'elsewhere,other' });
+    expect(elsewhere.isError).toBeFalsy();
+    expect(elsewhere.structuredContent!.events).toEqual([]);
   }, 90_000);
 
   it('writes nothing but JSON-RPC messages on stdout', async () => {

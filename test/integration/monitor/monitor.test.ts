@@ -59,6 +59,24 @@ describe('corral monitor', () => {
     expect(out.match(/example\.tick/g)).toHaveLength(2);
   });
 
+  it('--host keeps the events of that host (federation) and names source@host', async () => {
+    d = await startDaemon();
+    const { config, publish, bus } = d;
+    publish('example.tick', { n: 0 }, 'ticker');
+    for (const [n, host] of [[1, 'far'], [2, 'near'], [3, 'far']] as const) {
+      const r = bus.publishForeign!({ source: 'ticker', session_id: 's', event_type: 'example.tick', host, payload: { n } });
+      expect(r.ok).toBe(true);
+    }
+    const { code, out } = await captureStdout(() => run(['--once', '-c', config, '--host', 'far']));
+    expect(code).toBe(0);
+    expect(out).toContain('events (host=far, last 2):');
+    expect(out).toContain('{"n":1}');
+    expect(out).toContain('{"n":3}');
+    expect(out).not.toContain('{"n":2}');
+    expect(out).not.toContain('{"n":0}');
+    expect(out.match(/ticker@far/g)).toHaveLength(2);
+  });
+
   it('says plainly when no daemon is running', async () => {
     d = await startDaemon();
     const { config } = d;

@@ -10,6 +10,8 @@ describe('parsePromptLine', () => {
     const c = parsePromptLine('type', { event_type: 'component.*', source: 'ticker' });
     expect(c).toEqual({ kind: 'filter', filter: { source: 'ticker' } });
     expect(parsePromptLine('session abc-123', {})).toEqual({ kind: 'filter', filter: { session_id: 'abc-123' } });
+    expect(parsePromptLine('host buildbox', { source: 's' })).toEqual({ kind: 'filter', filter: { source: 's', host: 'buildbox' } });
+    expect(parsePromptLine('host', { host: 'buildbox' })).toEqual({ kind: 'filter', filter: {} });
   });
 
   it('joins a type list typed with spaces', () => {
@@ -29,5 +31,6 @@ describe('parsePromptLine', () => {
   it('describes a filter in one line', () => {
     expect(describeFilter({})).toBe('all events');
     expect(describeFilter({ event_type: 'a.*', source: 's', session_id: 'x' })).toBe('type=a.* source=s session=x');
+    expect(describeFilter({ host: 'a,b' })).toBe('host=a,b');
   });
 });

@@ -10,13 +10,15 @@ export interface FilterForm {
   event_type: string;
   source: string;
   session_id: string;
+  /** Federation: the hosts events came from. */
+  host: string;
   since: string;
 }
 
 export const stream = {
   /** Shown events, oldest first (the view lists them newest first). */
   list: [] as CorralEvent[],
-  form: { event_type: '', source: '', session_id: '', since: '' } as FilterForm,
+  form: { event_type: '', source: '', session_id: '', host: '', since: '' } as FilterForm,
   formError: null as string | null,
   paused: false,
   /** Matching events that arrived while paused. */
@@ -83,6 +85,7 @@ export async function applyFilter(form: FilterForm): Promise<void> {
       event_type: parseList(form.event_type).join(',') || undefined,
       source: parseList(form.source).join(',') || undefined,
       session_id: parseList(form.session_id).join(',') || undefined,
+      host: parseList(form.host).join(',') || undefined,
       since: parseSince(form.since),
     };
   } catch (err) {

@@ -79,11 +79,12 @@ export function EventsView() {
         data-testid="event-row"
         data-event-type={e.event_type}
         data-event-id={e.id}
+        data-host={e.host ?? ''}
         onClick={() => setSelected(selected?.id === e.id ? null : e)}
       >
         <span class="mono">{fmtTime(e.timestamp)}</span>
         <span class={`etype ${typeClass(e.event_type)}`}>{e.event_type}</span>
-        <span class="esource">{e.source}</span>
+        <span class="esource">{e.host ? `${e.source}@${e.host}` : e.source}</span>
         <span>{summary(e)}</span>
       </div>,
     );
@@ -105,6 +106,7 @@ export function EventsView() {
         {field('event_type', 'type: component.*', 'event types: a comma list; a name ending in * is a prefix')}
         {field('source', 'source', 'sources: a comma list')}
         {field('session_id', 'session', 'session ids: a comma list')}
+        {field('host', 'host', 'hosts (federation): a comma list')}
         {field('since', 'since: 5m', 'an age (30s, 5m, 2h, 1d) or a date')}
         <button class="btn" type="submit">
           {stream.loading ? '…' : 'Apply'}
