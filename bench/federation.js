@@ -98,7 +98,8 @@ async function cleanup() {
   if (nats) await nats.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
-process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+// Ctrl-C, `timeout`, a closed terminal: the daemons and nats-server are ended either way (they run detached).
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.on(signal, () => void cleanup().finally(() => process.exit(code)));
 
 const freePort = () =>
   new Promise((ok, no) => {
