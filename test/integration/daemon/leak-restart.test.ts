@@ -43,10 +43,10 @@ components:
     mark = d.seen.length;
     process.kill((second.event.payload as { pid: number }).pid, 'SIGUSR2'); // critical again
     const failed = await d.waitFor('CMP002', is('error.CMP002'), 20_000, mark);
-    expect((failed.event.payload as { error_message: string }).error_message).toMatch(/^restart loop: more than 1 restart within 60 s \(last: on_critical: restart/);
+    expect((failed.event.payload as { error_message: string }).error_message).toMatch(/^restart loop: more than 1 restart within 60 s \(last: on_critical restart: /);
     const stops = d.seen.filter(is('component.stopped', 'hog')).map((e) => (e.event.payload as { cause?: string }).cause);
     expect(stops).toHaveLength(2);
-    expect(stops.every((c) => c?.startsWith('on_critical: restart'))).toBe(true);
+    expect(stops.every((c) => c?.startsWith('on_critical restart: '))).toBe(true);
     expect(d.seen.filter(is('component.started', 'hog'))).toHaveLength(2);
     expect(d.daemon.controller.list().find((c) => c.name === 'hog')?.state).toBe('failed');
   });
@@ -72,7 +72,7 @@ components:
     const stopped = await d.waitFor('graceful stop', is('component.stopped', 'leak'));
     expect((stopped.event.payload as { reason: string }).reason).toBe('stopped');
     // And says why corral stopped it.
-    expect((stopped.event.payload as { cause: string }).cause).toMatch(/^on_critical: restart \(.*critical/);
+    expect((stopped.event.payload as { cause: string }).cause).toMatch(/^on_critical restart: .*critical/);
     await d.waitFor('restarted', (e) => is('component.started', 'leak')(e) && (e.event.payload as { generation: number }).generation === 2);
     await d.waitFor('info', (e) => is('resource.alert', 'leak')(e) && (e.event.payload as { alert_level: string }).alert_level === 'info');
 
