@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { cli, killMarked, project, ps } from '../daemon/helpers.js';
-import { natsServerAvailable, startNats, type TestNats } from '../../helpers/nats.js';
+import { startNatsServer, type NatsServer } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 // Two daemons (hosts a and b) federated over a real `nats-server -js`: events
@@ -30,7 +30,7 @@ interface Fed {
 const marker = `corral-test-${randomUUID()}`;
 const run = randomUUID();
 const cleanups: Array<() => Promise<void> | void> = [];
-let nats: TestNats;
+let nats: NatsServer;
 
 const config = (host: string, url: string) => `version: 1
 bus: { port: 0 }
@@ -82,9 +82,9 @@ const fromA = (h: Host) => h.events({ host: 'a', event_type: 'fed.exchange', ses
 let a: Host;
 let b: Host;
 
-describe.skipIf(!natsServerAvailable)('federation: two hosts over nats-server -js', () => {
+describe('federation: two hosts over nats-server -js', () => {
   beforeAll(async () => {
-    nats = await startNats();
+    nats = await startNatsServer();
     cleanups.push(() => nats.cleanup(), () => killMarked(marker));
     a = await up('a');
     b = await up('b');
@@ -143,7 +143,7 @@ describe.skipIf(!natsServerAvailable)('federation: two hosts over nats-server -j
     const after = await a.post(5, 105);
     expect((await a.health()).backlog).toBeGreaterThanOrEqual(10);
 
-    await nats.start();
+    await nats.restart();
     await state(a, 'connected');
     const got = await waitFor('b to get the 10 events a kept', () => b.events({ host: 'a', event_type: 'fed.exchange', session_id: run }), (l) => l.filter((e) => (e.payload.n as number) >= 100).length >= 10, 60_000);
     const kept = got.filter((e) => (e.payload.n as number) >= 100);
