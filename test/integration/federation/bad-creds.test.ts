@@ -2,21 +2,16 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startNatsServer, stopAllNatsServers, type NatsUser } from '../../helpers/nats-server.js';
+import { describe, expect, it } from 'vitest';
+import { startNatsServer, type NatsUser } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { documentedAccounts, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState } from './helpers.js';
+import { documentedAccounts, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState, useFederationCleanups } from './helpers.js';
 
 // NATS credentials: a wrong password leaves a daemon that works alone and says
 // why it is not federated (in /health and in its log, without the password);
 // the right users, with permissions restricted to what a host needs, federate.
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  await stopAllNatsServers();
-}, 120_000);
+const cleanups = useFederationCleanups();
 
 /**
  * A host's user: it may publish its own events (`corral.HOST.>`), use the

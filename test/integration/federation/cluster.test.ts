@@ -1,9 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startNatsCluster, stopAllNatsServers } from '../../helpers/nats-server.js';
-import { natsServersOf, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startNatsCluster } from '../../helpers/nats-server.js';
+import { natsServersOf, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState, useFederationCleanups } from './helpers.js';
 
 // Federation over a three-node NATS cluster on loopback: two daemons (hosts a
 // and b) are given every node's URL; the node daemon a is connected to is
@@ -11,12 +11,7 @@ import { natsServersOf, numbers, postSeries, range, startHost, waitForEventsFrom
 // (POST /events answered 202) before, during and after the kill reaches the
 // other host, once, with its id, in order.
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  await stopAllNatsServers();
-}, 120_000);
+const cleanups = useFederationCleanups();
 
 describe('federation over a NATS cluster', () => {
   it('keeps working when the node a daemon uses is killed, and loses nothing acknowledged', { timeout: 240_000 }, async () => {

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, killMarked, project, ps, repo } from '../daemon/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import type { NatsServer } from '../../helpers/nats-server.js';
+import { afterEach } from 'vitest';
+import { stopAllNatsServers, type NatsServer } from '../../helpers/nats-server.js';
 
 /**
  * Federated corral daemons for the tests in this directory: each a real
@@ -194,4 +195,17 @@ export function documentedAccounts(): string {
     .replace(user, `${user}\n${user.replace(/buildbox/g, 'laptop').replace(/BUILDBOX/g, 'LAPTOP')}`)
     .replace(/^listen: .*$/m, '') // the helper gives address and port
     .replace(/^jetstream \{.*\}$/m, ''); // and -js -sd
+}
+
+/**
+ * Registers the file's afterEach: what its tests pushed onto the returned list
+ * runs newest first, then every nats-server still running is stopped.
+ */
+export function useFederationCleanups(): Array<() => Promise<void> | void> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await stopAllNatsServers();
+  }, 120_000);
+  return cleanups;
 }

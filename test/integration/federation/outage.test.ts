@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../daemon/helpers.js';
-import { startNatsServer, stopAllNatsServers, type NatsServer } from '../../helpers/nats-server.js';
+import { startNatsServer, type NatsServer } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { hostOf, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState, type Host, type StoredEvent } from './helpers.js';
+import { hostOf, numbers, postSeries, range, startHost, waitForEventsFrom, waitForState, type Host, type StoredEvent, useFederationCleanups } from './helpers.js';
 
 // A NATS outage under two federated daemons (hosts a and b, one nats-server
 // started by the test): each daemon keeps working alone, keeps what it must
 // forward (in order, bounded by federation.backlog, across its own restart)
 // and forwards it when NATS is back; remote control says NATS is down.
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  await stopAllNatsServers();
-}, 120_000);
+const cleanups = useFederationCleanups();
 
 /** One nats-server and two connected hosts, a (with `aFederation` keys) and b; the first event from a seen at b proves b's consumer is in place. */
 async function twoHosts(aFederation?: string): Promise<{ nats: NatsServer; a: Host; b: Host; run: string }> {

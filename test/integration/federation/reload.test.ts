@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/free-port.js';
-import { startNatsServer, stopAllNatsServers } from '../../helpers/nats-server.js';
+import { startNatsServer } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { running } from '../daemon/helpers.js';
-import { hostConfig, startHost, testEvent, waitForState, type Host } from './helpers.js';
+import { hostConfig, startHost, testEvent, waitForState, type Host, useFederationCleanups } from './helpers.js';
 
 // `federation:` changed while the daemon runs (`corral reload`): a new host
 // name, another NATS server, the key removed, the key added again. And
 // `corral down` while NATS cannot be reached.
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  await stopAllNatsServers();
-}, 120_000);
+const cleanups = useFederationCleanups();
 
 /** Rewrites `h`'s corral.yaml (its `federation:` as given, or none) and runs `corral reload`. */
 async function reloadWith(h: Host, marker: string, federation: { host: string; nats: string } | null): Promise<void> {

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startNatsServer, stopAllNatsServers, type NatsServer } from '../../helpers/nats-server.js';
+import { describe, expect, it } from 'vitest';
+import { startNatsServer, type NatsServer } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { numbers, range, startHost, testEvent, waitForState, type Host } from './helpers.js';
+import { numbers, range, startHost, testEvent, waitForState, type Host, useFederationCleanups } from './helpers.js';
 
 // Drains that stop half-way must resume. 1) The store refuses a write
 // mid-drain (busy, as under heavy load: another writer held the database past
@@ -19,12 +19,7 @@ import { numbers, range, startHost, testEvent, waitForState, type Host } from '.
 // vanish. The forwarder and the consumer must both resume: every event
 // arrives at b, once, in order.
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  await stopAllNatsServers();
-}, 120_000);
+const cleanups = useFederationCleanups();
 
 const N = 3000;
 
