@@ -408,13 +408,10 @@ export class Component extends ComponentRecord {
     const runtime = this.now() - (this.startedAt ?? this.now());
     this.healthTracker.end();
     this.setState('stopping', null);
-    let info: ExitInfo;
-    try {
-      info = await instance.stop(this._config.stop.signal, this._config.stop.timeout);
-    } catch (err) {
+    const info: ExitInfo = await instance.stop(this._config.stop.signal, this._config.stop.timeout).catch((err: unknown) => {
       this.opts.logger?.error(`stopping ${this.name} failed: ${(err as Error).message}`);
-      info = { code: null, signal: null };
-    }
+      return { code: null, signal: null };
+    });
     this.endRun();
     this.opts.events.stopped({
       component: this.name,
