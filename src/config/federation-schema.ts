@@ -30,6 +30,9 @@ export const FederationSchema = z
     max_bytes: Size.prefault('1GiB').describe('the stream keeps at most this many bytes'),
     replicas: z.number().int().min(1).max(5).default(1).describe('copies of the stream and the hosts bucket in a NATS cluster (3 on a three-node cluster)'),
     backlog: z.number().int().positive().default(100_000).describe('most events kept to forward while NATS is unreachable'),
+    ping_interval: Duration.prefault('10s')
+      .refine((ms) => ms >= 100, 'the ping interval is at least 100ms')
+      .describe('how often the daemon pings its NATS server; two pings unanswered and the connection is stale (a frozen server or a silent network) and is replaced'),
     creds: z.string().min(1).optional().describe('a NATS credentials file (JWT and seed)'),
     nkey: z.string().min(1).optional().describe('a file holding an nkey seed'),
     user: z.string().min(1).optional(),

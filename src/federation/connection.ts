@@ -51,7 +51,7 @@ export function connectOptions(cfg: FederationConfig, configDir: string): Connec
     reconnectTimeWait: 1000,
     reconnectJitter: 1000,
     timeout: 5000,
-    pingInterval: 10_000,
+    pingInterval: cfg.ping_interval,
     maxPingOut: 2,
   };
   if (cfg.creds) opts.authenticator = credsAuthenticator(readFile(configDir, cfg.creds, 'creds'));

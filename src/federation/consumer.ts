@@ -10,8 +10,8 @@ export interface ConsumerOptions {
   stream: string;
   prefix: string;
   logger: Logger;
-  /** Creates the durable consumer again when NATS lost it (deleted by hand, a server that lost its store). */
-  ensure(): Promise<void>;
+  /** Makes the durable consumer again after its ack floor (or after `known` when it is gone): src/federation/stream.ts `rewindConsumer`. */
+  rewind(known: number): Promise<number>;
   /** How often the watchdog checks that what waits is being delivered (default 10 s); a stall is 2 checks with nothing taken. */
   watchdogMs?: number;
 }
@@ -23,6 +23,15 @@ export interface ConsumerOptions {
  * carries is the one its subject names (NATS permissions decide who may
  * publish there). Own events and ones already stored are acknowledged and
  * skipped: an event is stored once, and never published again.
+ *
+ * Order: every host's events are stored in the order of the stream. A
+ * delivery lost on the way (on a connection that went stale) leaves a hole
+ * in the consumer's delivery sequence, and JetStream would send it again only
+ * after `ack_wait`, behind newer ones; so would it a message taken before a
+ * restart and never acknowledged, or one whose store write failed. In each
+ * case nothing more is taken: the loop starts over on a consumer rewound to
+ * its ack floor, which delivers the rest again in order (docs/federation.md,
+ * "Order").
  *
  * A watchdog restarts the pull loop when events wait in NATS and none has
  * been taken for two checks while connected (a pull request lost on the way,
@@ -44,7 +53,25 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     }
   };
 
+  /** The consumer's next delivery sequence (null: not known yet); anything else means a delivery was lost. */
+  let expected: number | null = null;
+  /** Why the loop must start over at the ack floor (null: it need not). */
+  let rewindWhy: string | null = null;
+  /** The last ack floor a rewind started after. */
+  let floor = 0;
+  const startOver = (why: string): void => {
+    if (rewindWhy !== null || stopped) return;
+    rewindWhy = why;
+    restartNow = true;
+    void messages?.close().catch(() => undefined);
+  };
+
   function take(m: JsMsg): void {
+    // Until the loop starts over, nothing is taken or acknowledged: the rewound consumer delivers it again.
+    if (rewindWhy !== null) return;
+    const delivery = m.info.deliverySequence;
+    if (expected !== null && delivery !== expected) return startOver(`delivery ${expected} never came (got ${delivery})`);
+    expected = delivery + 1;
     const host = hostOfSubject(m.subject);
     if (host === o.host) return m.ack();
     let event: Record<string, unknown>;
@@ -65,7 +92,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     remember(res.entry.event.id);
     res.stored.then(
       () => m.ack(),
-      () => m.nak(5000),
+      (err: unknown) => startOver(`storing an event from ${host} failed: ${(err as Error).message}`),
     );
   }
 
@@ -73,8 +100,24 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   const run = async (): Promise<void> => {
     while (!stopped) {
       try {
-        const consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
-        messages = await consumer.consume({ max_messages: 512 });
+        let consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host)).catch((err: unknown) => {
+          if (!/consumer not found/i.test((err as Error).message)) throw err;
+          rewindWhy ??= 'the durable consumer is gone';
+          return null;
+        });
+        let info = await consumer?.info(true);
+        // Delivered before and never acknowledged (a restart, a loop that stopped): JetStream would send those after newer ones.
+        if (info && info.num_ack_pending > 0) rewindWhy ??= `${info.num_ack_pending} deliveries were never acknowledged`;
+        if (rewindWhy !== null) {
+          floor = await o.rewind(floor);
+          o.logger.info(`federation: consuming again after stream message ${floor} (${rewindWhy}), in order`);
+          consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
+          info = await consumer.info(true);
+        }
+        rewindWhy = null;
+        expected = info!.delivered.consumer_seq + 1;
+        messages = await consumer!.consume({ max_messages: 512 });
+        watchStatus(messages);
         lastTaken = Date.now();
         for await (const m of messages) {
           if (stopped) break;
@@ -89,7 +132,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       } catch (err) {
         if (stopped) return;
         o.logger.warn(`federation: consuming ${o.stream} stopped (${(err as Error).message}); trying again`);
-        if (/consumer not found/i.test((err as Error).message)) await o.ensure().catch(() => undefined);
+        if (/consumer not found/i.test((err as Error).message)) rewindWhy ??= 'the durable consumer is gone';
       }
       if (stopped) return;
       if (restartNow) restartNow = false;
@@ -97,6 +140,12 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     }
   };
   let restartNow = false;
+  /** The client says the consumer was deleted under it: start over now, not at the watchdog's second look. */
+  const watchStatus = (msgs: ConsumerMessages): void => {
+    void (async () => {
+      for await (const s of msgs.status()) if (s.type === 'consumer_deleted' && messages === msgs) startOver('the durable consumer was deleted');
+    })().catch(() => undefined);
+  };
   const running = run();
 
   /** Events wait in NATS, none taken lately: the loop starts over (and the consumer is made again when it is gone). */
@@ -113,8 +162,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       } catch (err) {
         if (!/consumer not found/i.test((err as Error).message)) return; // NATS unreachable: the reconnect will see to it
         o.logger.warn(`federation: the durable consumer ${consumerName(o.prefix, o.host)} is gone from ${o.stream}: making it again`);
-        await o.ensure();
-        waiting = 1;
+        return startOver('the durable consumer is gone');
       }
       if (waiting === 0 || stopped) return;
       o.logger.warn(`federation: ${waiting} events wait in ${o.stream} and none came for ${Math.round((Date.now() - lastTaken) / 1000)} s: restarting the consumer`);

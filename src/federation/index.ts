@@ -10,7 +10,7 @@ import { startConsumer, type EventConsumer } from './consumer.js';
 import { serveControl, type RemoteOp, type RemoteReply } from './control.js';
 import { createForwarder } from './forwarder.js';
 import { createHostsTable, type HostTableView } from './hosts-kv.js';
-import { ensureConsumer, ensureStream } from './stream.js';
+import { ensureConsumer, ensureStream, rewindConsumer } from './stream.js';
 import { controlSubject, hostsBucket } from './subjects.js';
 
 export type { HostTableView } from './hosts-kv.js';
@@ -67,7 +67,7 @@ export function startFederation(o: FederationOptions) {
     const js: JetStreamClient = jetstream(nc);
     if (served?.nc !== nc) {
       await served?.consumer.stop();
-      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, prefix: cfg.subject_prefix, logger, ensure: () => ensureConsumer(jsm, cfg) }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
+      served = { nc, consumer: startConsumer(js, { bus: bus as Required<Bus>, store, host: cfg.host, stream: cfg.stream, prefix: cfg.subject_prefix, logger, rewind: (known) => rewindConsumer(jsm, cfg, known) }), control: serveControl(nc, cfg.subject_prefix, cfg.host, o.controller, logger) };
     }
     await hosts.attach(nc);
     forwarder.online(js);

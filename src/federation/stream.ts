@@ -58,9 +58,9 @@ export async function ensureStream(jsm: JetStreamManager, cfg: FederationConfig)
   }
 }
 
-/** The durable consumer of this host (`<prefix>-<host>`): every host's events, explicit acks, from the start of what the stream keeps. */
-export async function ensureConsumer(jsm: JetStreamManager, cfg: FederationConfig): Promise<void> {
-  const config = {
+/** The durable consumer's settings: every host's events, explicit acks. */
+function consumerConfig(cfg: FederationConfig) {
+  return {
     durable_name: consumerName(cfg.subject_prefix, cfg.host),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -68,10 +68,41 @@ export async function ensureConsumer(jsm: JetStreamManager, cfg: FederationConfi
     max_ack_pending: 1000,
     ack_wait: 30_000 * NS_PER_MS,
   };
+}
+
+const notFound = (err: unknown): boolean => /consumer not found/i.test((err as Error).message);
+
+/** The durable consumer of this host (`<prefix>-<host>`), from the start of what the stream keeps; made when missing. */
+export async function ensureConsumer(jsm: JetStreamManager, cfg: FederationConfig): Promise<void> {
+  const config = consumerConfig(cfg);
   try {
     await jsm.consumers.info(cfg.stream, config.durable_name);
     return;
   } catch {
     await jsm.consumers.add(cfg.stream, config);
   }
+}
+
+/**
+ * Makes the durable consumer again, starting just after its ack floor (the
+ * last message before which every delivery was acknowledged), so what was
+ * delivered and never acknowledged comes again in stream order, before
+ * anything newer. JetStream itself would redeliver those only after
+ * `ack_wait`, behind the newer ones: the order src/federation/consumer.ts
+ * keeps would be lost. Messages past the floor that were taken already are
+ * recognised by their id. A consumer that is gone (deleted by hand, or by a
+ * rewind whose second step failed) starts after `known`, the last floor this
+ * daemon read (0: from the start). Resolves with the floor it started after.
+ */
+export async function rewindConsumer(jsm: JetStreamManager, cfg: FederationConfig, known = 0): Promise<number> {
+  const config = consumerConfig(cfg);
+  let floor = known;
+  try {
+    floor = (await jsm.consumers.info(cfg.stream, config.durable_name)).ack_floor.stream_seq;
+    await jsm.consumers.delete(cfg.stream, config.durable_name);
+  } catch (err) {
+    if (!notFound(err)) throw err;
+  }
+  await jsm.consumers.add(cfg.stream, floor > 0 ? { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : config);
+  return floor;
 }

@@ -1,4 +1,4 @@
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,12 @@ describe('the least-privilege NATS account of docs/federation.md', () => {
     }
     expect(seen).toEqual(['corral.buildbox.component.started', 'corral.laptop.fed.test']);
     expect((await consumer.info()).num_ack_pending).toBe(0);
+    // Rewinding it (src/federation/stream.ts): delete, then make it again from a start sequence. Laptop's: refused.
+    await jetstreamManager(lt).then((m) => m.consumers.add('CORRAL', { durable_name: 'corral-laptop', ack_policy: AckPolicy.Explicit }));
+    await refused("deleting laptop's consumer", jsm.consumers.delete('CORRAL', 'corral-laptop'));
+    expect(await jsm.consumers.delete('CORRAL', 'corral-buildbox')).toBe(true);
+    await jsm.consumers.add('CORRAL', { durable_name: 'corral-buildbox', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 2 });
+    expect((await (await js.consumers.get('CORRAL', 'corral-buildbox')).next({ expires: 5000 }))?.subject).toBe('corral.laptop.fed.test');
 
     // The component tables: its own key, every key read and watched.
     const kv = await new Kvm(js).open('CORRAL_HOSTS');

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServer } from '../../helpers/nats-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { numbers, range, startHost, testEvent, waitForState, type Host, useFederationCleanups } from './helpers.js';
+import { cli } from '../daemon/helpers.js';
+import { hostOf, numbers, range, startHost, testEvent, waitForState, type Host, useFederationCleanups } from './helpers.js';
 
 // Drains that stop half-way must resume. 1) The store refuses a write
 // mid-drain (busy, as under heavy load: another writer held the database past
@@ -38,15 +39,15 @@ function freeze(nats: NatsServer, signal: 'SIGSTOP' | 'SIGCONT'): void {
   if (nats.running && nats.pid !== undefined) process.kill(nats.pid, signal);
 }
 
-/** One nats-server and two connected hosts a and b. */
-async function twoHosts() {
+/** One nats-server and two connected hosts a and b (`federation` keys for both, as in HostOptions). */
+async function twoHosts(federation?: string) {
   const marker = `corral-test-${randomUUID()}`;
   const nats = await startNatsServer({ marker });
   cleanups.push(() => nats.cleanup());
   // A frozen server would not end on SIGTERM: thaw it first, whatever happened.
   cleanups.push(() => freeze(nats, 'SIGCONT'));
-  const a = await startHost({ host: 'a', nats: nats.url, marker, cleanups });
-  const b = await startHost({ host: 'b', nats: nats.url, marker, cleanups });
+  const a = await startHost({ host: 'a', nats: nats.url, marker, cleanups, federation });
+  const b = await startHost({ host: 'b', nats: nats.url, marker, cleanups, federation });
   await waitForState(a, 'connected');
   await waitForState(b, 'connected');
   return { nats, a, b, run: randomUUID() };
@@ -93,8 +94,9 @@ describe('a drain that stops half-way resumes', () => {
     expect(numbers(got)).toEqual(range(0, 20));
   });
 
-  it('resumes after nats-server is frozen mid-drain until the connections go stale: every event arrives at b, once', { timeout: 300_000 }, async () => {
-    const { nats, a, b, run } = await twoHosts();
+  it('resumes after nats-server is frozen mid-drain until the connections go stale: every event arrives at b, once, in order', { timeout: 300_000 }, async () => {
+    // Pings every second: a connection is stale after 2–3 s of silence, not 20–30 (the default 10 s).
+    const { nats, a, b, run } = await twoHosts('ping_interval: 1s');
     await nats.stop();
     await waitForState(a, 'disconnected');
     await postBatches(a, 0, N, run);
@@ -113,9 +115,40 @@ describe('a drain that stops half-way resumes', () => {
     await waitFor(`b to hold a's newest event (#${N - 1})`, () => count(b, run), (i) => i === N - 1, { timeoutMs: 120_000, everyMs: 200, detail: detail(a, b) });
     await waitFor("a's backlog to drain", async () => (await a.health()).federation!.backlog, (n) => n === 0, 60_000);
     const got = await b.events({ host: 'a', event_type: 'fed.test', session_id: run });
-    // Every event, once. Not always in order: publishes written to the connection that went stale are lost with it
-    // while later ones in the window (src/federation/send-window.ts) go out on the new connection, so the lost ones
-    // are resent after them (seen: 157–159 after 391). Known gap, in docs/federation.md; an outage (NATS down) keeps order.
-    expect(numbers(got).sort((x, y) => x - y)).toEqual(range(0, N));
+    // Every event, once, in order: deliveries lost with b's stale connection would otherwise come again only after
+    // ack_wait, behind newer ones (seen before src/federation/consumer.ts rewound: 157–159 after 391).
+    expect(numbers(got)).toEqual(range(0, N));
+  });
+
+  it('deliveries taken before a restart and never acknowledged come again first, in order, not after ack_wait', { timeout: 300_000 }, async () => {
+    const { nats, a, b, run } = await twoHosts();
+    const down = await b.cli(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    await postBatches(a, 0, 200, run);
+    await waitFor("a's backlog to drain", async () => (await a.health()).federation!.backlog, (n) => n === 0, 60_000);
+
+    // A b that took the deliveries up to event #99 from its durable consumer and stopped before acknowledging them
+    // (a kill -9, a lost connection): JetStream holds those for ack_wait (30 s) and meanwhile delivers #100 onwards.
+    const nc = await connect({ servers: nats.url });
+    let taken = 0;
+    try {
+      const consumer = await jetstream(nc).consumers.get('CORRAL', 'corral-b');
+      for (let last = -1; last !== 99; taken++) {
+        const m = await consumer.next({ expires: 5000 });
+        if (!m) throw new Error(`the durable consumer corral-b gave nothing after ${taken} deliveries`);
+        const e = m.json<{ event_type: string; payload: { i: number; run: string } }>();
+        if (e.event_type === 'fed.test' && e.payload.run === run) last = e.payload.i;
+      }
+    } finally {
+      await nc.close();
+    }
+
+    const up = await cli(['up', '-d'], b.dir);
+    expect(up.code, up.stderr).toBe(0);
+    const b2 = hostOf(b.dir, 'b');
+    await waitFor(`b to hold a's newest event (#199)`, () => count(b2, run), (i) => i === 199, { timeoutMs: 20_000, everyMs: 200, detail: detail(a, b2) });
+    const got = await b2.events({ host: 'a', event_type: 'fed.test', session_id: run });
+    expect(numbers(got)).toEqual(range(0, 200));
+    expect(b2.log()).toContain(`(${taken} deliveries were never acknowledged)`);
   });
 });
