@@ -89,10 +89,15 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       o.logger.warn(`federation: dropped an event from ${host} on ${m.subject}: ${res.error.error_message}`);
       return m.term();
     }
-    remember(res.entry.event.id);
+    const id = res.entry.event.id;
+    remember(id);
     res.stored.then(
       () => m.ack(),
-      (err: unknown) => startOver(`storing an event from ${host} failed: ${(err as Error).message}`),
+      (err: unknown) => {
+        // Not stored: when it comes again it is taken again.
+        recent.delete(id);
+        startOver(`storing an event from ${host} failed: ${(err as Error).message}`);
+      },
     );
   }
 
