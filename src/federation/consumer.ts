@@ -3,6 +3,15 @@ import type { Bus, EventStore } from '../bus/types.js';
 import type { Logger } from '../plugins/types.js';
 import { consumerName, hostOfSubject } from './subjects.js';
 
+/**
+ * How long one pull request waits (the client renews it; the server's idle
+ * heartbeats come at half of it). A pull request lost with a cluster node that
+ * died, or with a consumer leader that moved, is noticed after two missed
+ * heartbeats: 5 s here, where the client's default (30 s) let other hosts'
+ * events wait half a minute after a node failure.
+ */
+const PULL_EXPIRES_MS = 5000;
+
 export interface ConsumerOptions {
   bus: Required<Pick<Bus, 'publishForeign'>>;
   store: Required<Pick<EventStore, 'hasId'>>;
@@ -121,7 +130,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
         }
         rewindWhy = null;
         expected = info!.delivered.consumer_seq + 1;
-        messages = await consumer!.consume({ max_messages: 512 });
+        messages = await consumer!.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
         watchStatus(messages);
         lastTaken = Date.now();
         for await (const m of messages) {
