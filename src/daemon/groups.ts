@@ -1,9 +1,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { escapeeAlive, findEscapees, signalEscapees, waitEscapeesGone, type Escapee } from '../runners/process/group.js';
+import { escapeeAlive, findEscapees, isGroupAlive, signalEscapees, waitEscapeesGone, waitGroupGone, type Escapee } from '../runners/process/group.js';
 import type { Logger } from '../runners/types.js';
 import { readLastPid } from '../resources/sampler.js';
-import { groupExists, processStartTicks } from '../util/proc.js';
+import { processStartTicks } from '../util/proc.js';
 import { statePaths } from './paths.js';
 
 export { processStartTicks };
@@ -191,7 +190,7 @@ export function createGroupRecorder(stateDir: string, logger: Logger, walkMs = E
  * recorded start time.
  */
 function stillOurs(record: GroupRecord): boolean {
-  if (!groupExists(record.pgid)) return false;
+  if (!isGroupAlive(record.pgid, 0)) return false;
   const ticks = processStartTicks(record.pgid);
   return ticks === null || record.start_ticks === null || ticks === record.start_ticks;
 }
@@ -226,11 +225,11 @@ export async function endOrphanGroups(stateDir: string, graceMs = 3000): Promise
   }
   signalEscapees(strays, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (orphans.some((g) => groupExists(g.pgid)) && Date.now() < deadline) {
-    await sleep(25);
-  }
-  for (const g of orphans) {
-    if (!groupExists(g.pgid)) continue;
+  // Gone once no member is left but zombies: the orphans' new parent (PID 1, often no real init in a
+  // container) may reap them seconds later or never, and a zombie holds nothing.
+  const stubborn = await Promise.all(orphans.map(async (g) => ((await waitGroupGone(g.pgid, graceMs)) ? null : g)));
+  for (const g of stubborn) {
+    if (!g || !isGroupAlive(g.pgid, 0)) continue;
     try {
       process.kill(-g.pgid, 'SIGKILL');
     } catch {}

@@ -169,9 +169,12 @@ export function openLink(cfg: FederationConfig, configDir: string, hooks: LinkHo
       const conn = nc;
       nc = null;
       if (conn) {
-        // A drain flushes what is in flight; it is bounded, since a lost server never answers it.
-        const bounded = new Promise<void>((r) => setTimeout(r, 1000).unref());
-        await Promise.race([conn.drain().catch(() => undefined), bounded]);
+        // A drain flushes what is in flight; it is bounded, since a lost server never answers it. Without a
+        // server it could only wait for one (the backlog on disk is forwarded by the next start anyway).
+        if (state === 'connected' && !conn.isClosed()) {
+          const bounded = new Promise<void>((r) => setTimeout(r, 1000).unref());
+          await Promise.race([conn.drain().catch(() => undefined), bounded]);
+        }
         await conn.close().catch(() => undefined);
       }
       // An attempt under way (a connect waits up to its 5 s timeout) is not waited for: it closes what it gets.

@@ -31,7 +31,7 @@ const portOf = (dir: string) => (JSON.parse(readFileSync(join(dir, '.corral', 'd
 describe('corral --port, CORRAL_PORT and the fallback daemon', () => {
   it('starts two daemons on the ports given, tells which one a command without a config reaches, refuses control by the fallback, and reads events.db once the daemon is down', async () => {
     const marker = `corral-test-${randomUUID()}`;
-    const yaml = (name: string) => `version: 1\nbus: { port: 4000 }\ncomponents:\n  ${name}:\n    command: ["sleep", "600"]\n    env: { MARK: "${marker}" }\n`;
+    const yaml = (name: string) => `version: 1\nbus: { port: 4000 }\ncomponents:\n  ${name}:\n    command: ["sleep", "600"]\n    env: { MARK: "${marker}" }\n    ready_after: 0s\n`;
     const a = project(yaml('alpha'));
     const b = project(yaml('beta'));
     const elsewhere = mkdtempSync(join(tmpdir(), 'corral-noconfig-'));

@@ -30,6 +30,7 @@ components:
   zeta:
     command: ["sleep", "600"]
     env: { MARK: "${marker}" }
+    ready_after: 0s
   badcwd:
     command: ls
     cwd: ./does-not-exist
@@ -37,6 +38,7 @@ components:
   alpha:
     command: ["sleep", "600"]
     env: { MARK: "${marker}" }
+    ready_after: 0s
 `);
     cleanups.push(p.cleanup, () => killMarked(marker));
 
@@ -91,9 +93,11 @@ components:
   alpha:
     command: ["sleep", "600"]
     env: { MARK: "${marker}" }
+    ready_after: 0s
   beta:
     plugin: ./plugins/bare/index.mjs
     env: { MARK: "${marker}" }
+    ready_after: 0s
   off:
     command: ["sleep", "600"]
     enabled: false
@@ -159,8 +163,10 @@ components:
     const otherPort = await freePort();
     const env = { XDG_STATE_HOME: xdg };
     // Claude Code in a directory without a config, both daemons down: both hooks go to the shared spool.
+    // Its hook body on stdin, then the end of it (an open stdin is read for up to 750 ms).
+    const body = JSON.stringify({ session_id: 'walkthrough', hook_event_name: 'Stop' });
     for (const url of [`http://localhost:${port}`, `http://127.0.0.1:${otherPort}`]) {
-      expect((await cli(['hook', 'Stop'], elsewhere, 10_000, { ...env, CORRAL_URL: url })).code).toBe(0);
+      expect((await cli(['hook', 'Stop'], elsewhere, 10_000, { ...env, CORRAL_URL: url }, body)).code).toBe(0);
     }
     const spool = join(xdg, 'corral', 'spool');
     expect(readdirSync(spool)).toHaveLength(1);
@@ -176,6 +182,7 @@ components:
   idle:
     command: ["sleep", "600"]
     env: { MARK: "${marker}" }
+    ready_after: 0s
 `);
     cleanups.push(p.cleanup, () => killMarked(marker));
     expect((await cli(['up', '-d'], p.dir, 60_000, env)).code).toBe(0);

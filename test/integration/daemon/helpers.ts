@@ -8,12 +8,16 @@ export const repo = resolve(import.meta.dirname, '../../..');
 export const bin = join(repo, 'bin', 'corral.js');
 export const fixtures = join(repo, 'test', 'fixtures');
 
-/** Runs the built CLI (test/helpers/global-setup.ts builds dist/ when stale) and returns its exit code and output; `env` is added to the test's. */
-export function cli(args: string[], cwd: string, timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Runs the built CLI (test/helpers/global-setup.ts builds dist/ when stale) and returns its exit code and output; `env` is added to the test's.
+ * Its stdin is a pipe left open, unless `input` is given: then it reads that, then its end.
+ */
+export function cli(args: string[], cwd: string, timeoutMs = 60_000, env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [bin, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

@@ -21,6 +21,7 @@ ${extra}components:
   ${name}:
     command: ["sleep", "300"]
     env: { MARK: "${marker}" }
+    ready_after: 0s
 `;
 
 function daemonJson(dir: string, stateDir = '.corral'): { pid: number; port: number; config: string } {
@@ -144,9 +145,9 @@ describe('up -d and reload on a running daemon', () => {
     );
     const r = await cli(['reload'], p.dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('corral.yaml:8:5 components.alpha.restrat: unknown key "restrat"');
-    expect(r.stderr).toContain('corral.yaml:9:36 components.alpha.restart.backoff.initial: initial (60s) must not be above max (10s)');
-    expect(r.stderr).toContain('corral.yaml:10:5 components.alpha.env: duplicate key "env"');
+    expect(r.stderr).toContain('corral.yaml:9:5 components.alpha.restrat: unknown key "restrat"');
+    expect(r.stderr).toContain('corral.yaml:10:36 components.alpha.restart.backoff.initial: initial (60s) must not be above max (10s)');
+    expect(r.stderr).toContain('corral.yaml:11:5 components.alpha.env: duplicate key "env"');
     expect(r.stderr).toContain('corral reload: 3 errors in corral.yaml; the running config is unchanged');
     const [after] = await ps(p.dir);
     expect(after).toMatchObject({ name: 'alpha', state: 'running', pid: before!.pid, generation: before!.generation });

@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const COMPONENT = 'components:\n  a:\n    command: ["sleep", "300"]\n';
+const COMPONENT = 'components:\n  a:\n    command: ["sleep", "300"]\n    ready_after: 0s\n';
 
 /** A project whose store holds a few thousand events (written through the real store), the daemon not running. */
 async function projectWithStore(): Promise<{ dir: string; db: string; port: number }> {

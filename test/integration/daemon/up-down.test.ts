@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bin, cli, fixtures, killMarked, processesWithMarker, project, ps, running } from './helpers.js';
@@ -28,11 +28,21 @@ components:
     command: node ${join(fixtures, 'http-server.js')}
     env: { PORT: "${port}", MARK: "${marker}" }
     health: { http: "http://127.0.0.1:${port}/health", interval: 200ms, timeout: 1s, failures: 1 }
+    restart: { backoff: { initial: 100ms } }
   tree:
     command: sh ${join(fixtures, 'spawn-grandchildren.sh')}
     env: { MARK: "${marker}" }
     depends_on: { web: healthy }
+    ready_after: 0s
 `;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
 }
 
 describe('corral up -d / ps / events / down (a new user’s first session)', () => {
@@ -89,7 +99,9 @@ describe('corral up -d / ps / events / down (a new user’s first session)', () 
     cleanups.push(p.cleanup);
     await cli(['up', '-d'], p.dir);
     await waitFor('tree running', () => ps(p.dir), (l) => l.some((c) => c.name === 'tree' && c.state === 'running'));
-    const before = processesWithMarker(marker);
+    // tree is ready once it runs (ready_after: 0s): its sh may not have forked the sleeps yet.
+    const sleeps = (pids: number[]) => pids.filter((pid) => commandLine(pid) === 'sleep 1000');
+    const before = await waitFor('the two sleeps tree forks', () => processesWithMarker(marker), (l) => sleeps(l).length === 2);
     expect(before.length).toBeGreaterThanOrEqual(4); // web + sh + two sleeps
     const daemon = JSON.parse(readFileSync(join(p.dir, '.corral', 'daemon.json'), 'utf8')) as { pid: number };
     process.kill(daemon.pid, 'SIGKILL');
@@ -175,13 +187,16 @@ components:
 bus: { port: 0 }
 components:
   stubborn:
-    command: node ${join(fixtures, 'ignore-sigterm.js')}
+    command: exec node ${join(fixtures, 'ignore-sigterm.js')} > trap.out
+    shell: true
     env: { MARK: "${marker}" }
     stop: { timeout: 2s }
+    ready_after: 0s
 `);
     cleanups.push(async () => killMarked(marker));
     cleanups.push(p.cleanup);
     expect((await cli(['up', '-d'], p.dir)).code).toBe(0);
+    await waitFor('the SIGTERM trap', () => existsSync(join(p.dir, 'trap.out')) && readFileSync(join(p.dir, 'trap.out'), 'utf8').includes('ready'));
     const pid = (await ps(p.dir)).find((c) => c.name === 'stubborn')!.pid;
     const down = await cli(['down'], p.dir);
     expect(down.code).toBe(0);
@@ -209,6 +224,7 @@ components:
     command: ["sleep", "1000"]
     env: { MARK: "${marker}" }
     depends_on: { web: healthy }
+    ready_after: 0s
 `);
     cleanups.push(p.cleanup);
 

@@ -25,15 +25,18 @@ components:
     command: ["sh", "-c", "while true; do sleep 1; done"]
   web:
     command: ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).listen(0); setInterval(() => console.log('served', Date.now()), 700)"]
+    ready_after: 0s
   worker:
     command: ["sh", "-c", "while true; do echo working; sleep 0.5; done"]
     resources: { memory: { warning: 1MB } }
+    ready_after: 0s
   crasher:
-    command: ["sh", "-c", "echo up; sleep 0.8; echo 'giving up' >&2; exit 3"]
+    command: ["sh", "-c", "echo up; sleep 0.3; echo 'giving up' >&2; exit 3"]
     restart: { policy: on-failure, backoff: { initial: 200ms, max: 400ms }, max_restarts: 1000, window: 60s }
   api:
     replicas: 2
     command: ["sh", "-c", "while true; do sleep 1; done"]
+    ready_after: 0s
 `;
 
 let p: ReturnType<typeof project>;

@@ -64,7 +64,9 @@ export type Host = Awaited<ReturnType<typeof startHost>>;
 /** Starts a federated daemon (`corral up -d`); fails naming corral's own message when it does not start. */
 export async function startHost(o: HostOptions) {
   const p = project(hostConfig(o));
-  o.cleanups.push(p.cleanup, () => killMarked(o.marker));
+  // Run newest first: `corral down` while NATS and the components still run, then whatever it left (killMarked also ends
+  // the test's nats-server, which carries the same marker).
+  o.cleanups.push(() => killMarked(o.marker), p.cleanup);
   const up = await cli(['up', '-d'], p.dir);
   if (up.code !== 0) throw new Error(`corral up -d of host ${o.host} failed (exit ${up.code}): ${up.stderr}${up.stdout}`);
   return hostOf(p.dir, o.host);

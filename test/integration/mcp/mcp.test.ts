@@ -39,6 +39,7 @@ resources: { interval: 200ms }
 components:
   steady:
     command: ["sleep", "600"]
+    ready_after: 0s
     env: { MARK: "${marker}", SECRET_THING: "hunter2-${marker}" }
   router:
     command: ["node", "-e", "console.log('routing to upstream'); console.error('Error: upstream refused the connection'); setTimeout(() => process.exit(3), 200)"]
@@ -124,6 +125,7 @@ bus: { port: 0 }
 components:
   steady:
     command: ["sleep", "600"]
+    ready_after: 0s
     env: { MARK: "${marker}" }
 `);
     cleanups.push(p.cleanup, () => killMarked(marker));
@@ -188,6 +190,7 @@ federation: { nats: "nats://127.0.0.1:${closed}", host: "mcp-host" }
 components:
   steady:
     command: ["sleep", "600"]
+    ready_after: 0s
     env: { MARK: "${marker}" }
 `);
     cleanups.push(p.cleanup, () => killMarked(marker));
