@@ -25,9 +25,9 @@
 // --prof DIR runs corral's server under --cpu-prof (profiles written to DIR/N-KIND, one per thread).
 // Old against new: --build DIR adds corral from another built checkout (DIR/dist,
 // `npx tsc -p tsconfig.build.json` run there; wired by this checkout's bus-server.js)
-// as the kind `corral@DIR`; every run measures all kinds, in reverse order every
-// other run (so a machine that gets busier or quieter favours neither), and the
-// summary gives this build's figures divided by the other's.
+// as the kind `corral@DIR` (several: DIR,DIR2); every run measures all kinds, in
+// reverse order every other run (so a machine that gets busier or quieter favours
+// neither), and the summary gives this build's figures divided by each other's.
 // Diagnostics (environment): BUS_TRACE=1 prints the server's event-loop delay
 // and GC pauses over each latency run; BUS_ALLOC=FILE writes a sampling
 // allocation profile of corral's server over the latency run; BUS_NOSTORE=1
@@ -62,11 +62,11 @@ const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const SUBS = Number(values.subscribers);
-const other = values.build ? { root: resolve(values.build), kind: `corral@${basename(resolve(values.build))}` } : null;
+const others = (values.build ?? '').split(',').filter(Boolean).map((dir) => ({ root: resolve(dir), kind: `corral@${basename(resolve(dir))}` }));
 const KINDS = values.kinds.split(',');
-if (other && !KINDS.includes(other.kind)) KINDS.push(other.kind);
-/** corral's server: this build's, or --build's. */
-const isCorral = (kind) => kind === 'corral' || kind === other?.kind;
+for (const o of others) if (!KINDS.includes(o.kind)) KINDS.push(o.kind);
+/** corral's server: this build's, or one of --build's. */
+const isCorral = (kind) => kind === 'corral' || others.some((o) => o.kind === kind);
 const SLOW_SECONDS = Number(values['slow-seconds']);
 const WINDOW = Number(values.window);
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -144,7 +144,7 @@ async function withSetup(kind, subs, stall, body) {
     dir = mkdtempSync(join(tmpdir(), 'corral-bench-bus-'));
     tempDirs.add(dir);
     args.push('--dir', dir);
-    if (kind !== 'corral') args.push('--root', other.root);
+    if (kind !== 'corral') args.push('--root', others.find((o) => o.kind === kind).root);
   }
   // corral's server runs with the V8 flags `corral up -d` gives the daemon (src/cli/up.ts DAEMON_V8_FLAGS).
   const daemonFlags = isCorral(kind) && !values['no-daemon-flags'] ? DAEMON_V8_FLAGS : [];
@@ -325,7 +325,7 @@ async function main() {
   console.log(`bus bench: ${SUBS} subscribers, ${RUNS} runs × (${SECONDS} s saturation + ${SECONDS} s at ${RATE}/s), ${machine()}`);
   console.log(`event: ${Buffer.byteLength(hookEvent(0))} bytes as published`);
   for (let run = 1; run <= RUNS; run++) {
-    for (const kind of other && run % 2 === 0 ? [...KINDS].reverse() : KINDS) {
+    for (const kind of others.length > 0 && run % 2 === 0 ? [...KINDS].reverse() : KINDS) {
       const r = await withSetup(kind, SUBS, 0, async (ctx) => ({ ...(await saturation(ctx)), ...(await latency(ctx)) }));
       results[kind].push(r);
       console.log(
@@ -361,7 +361,7 @@ async function main() {
       `p99 at ${RATE}/s ≤ 1.5× ${bare}'s: ${p99.toFixed(2)}× ${p99 <= 1.5 ? 'MET' : 'MISSED'}`);
   }
 
-  if (other && results.corral) {
+  for (const other of results.corral ? others : []) {
     const vs = (key) => `${((med('corral', key) / med(other.kind, key) - 1) * 100).toFixed(1)} %`;
     const perRun = results.corral.map((r, i) => (r.perSub / results[other.kind][i].perSub).toFixed(2)).join(', ');
     console.log(
