@@ -46,7 +46,7 @@ let text7Ms = -1;
  * published without an id, and the store keeps a unique index of ids
  * (src/bus/store-sql.ts ensureUniqueIds): ids that rise with time are added at
  * the index's end, where random ones land on a different page each, which
- * tripled the cost of an insert (bench/README.md, the event bus).
+ * cost an insert about twice as much (bench/store-ids.js).
  */
 export function uuidv7(ms: number = Date.now()): string {
   const o = randomBytes();
