@@ -2,6 +2,7 @@
 //
 //   npm run build && node bench/bus.js [--runs 3] [--seconds 5] [--rate 5000]
 //       [--subscribers 10] [--kinds bare,bare-zod,corral] [--slow-seconds 30] [--prof DIR] [--no-daemon-flags]
+//       [--build DIR]
 //
 // Three processes per measurement: the server (bench/bus-server.js: bare,
 // bare + JSON.parse + zod, or corral with validation and a SQLite store in a
@@ -21,7 +22,12 @@
 // one subscriber that never reads while `rate` events/s are offered, server
 // RSS sampled throughout (corral batches, then drops it past 16 MiB buffered),
 // until the server drops it or --slow-seconds.
-// --prof DIR runs corral's server under --cpu-prof (profiles written to DIR).
+// --prof DIR runs corral's server under --cpu-prof (profiles written to DIR/N-KIND, one per thread).
+// Old against new: --build DIR adds corral from another built checkout (DIR/dist,
+// `npx tsc -p tsconfig.build.json` run there; wired by this checkout's bus-server.js)
+// as the kind `corral@DIR` (several: DIR,DIR2); every run measures all kinds, in
+// reverse order every other run (so a machine that gets busier or quieter favours
+// neither), and the summary gives this build's figures divided by each other's.
 // Diagnostics (environment): BUS_TRACE=1 prints the server's event-loop delay
 // and GC pauses over each latency run; BUS_ALLOC=FILE writes a sampling
 // allocation profile of corral's server over the latency run; BUS_NOSTORE=1
@@ -30,7 +36,7 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -49,13 +55,18 @@ const { values } = parseArgs({
     prof: { type: 'string' },
     window: { type: 'string', default: '5000' },
     'no-daemon-flags': { type: 'boolean', default: false },
+    build: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const SUBS = Number(values.subscribers);
+const others = (values.build ?? '').split(',').filter(Boolean).map((dir) => ({ root: resolve(dir), kind: `corral@${basename(resolve(dir))}` }));
 const KINDS = values.kinds.split(',');
+for (const o of others) if (!KINDS.includes(o.kind)) KINDS.push(o.kind);
+/** corral's server: this build's, or one of --build's. */
+const isCorral = (kind) => kind === 'corral' || others.some((o) => o.kind === kind);
 const SLOW_SECONDS = Number(values['slow-seconds']);
 const WINDOW = Number(values.window);
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -123,19 +134,23 @@ async function stopChild(child) {
   children.delete(child);
 }
 
+let profiles = 0;
+
 /** One server + subscribers + publisher; runs `body(ctx)` and tears everything down. */
 async function withSetup(kind, subs, stall, body) {
   let dir = null;
-  const args = ['--kind', kind];
-  if (kind === 'corral') {
+  const args = ['--kind', isCorral(kind) ? 'corral' : kind];
+  if (isCorral(kind)) {
     dir = mkdtempSync(join(tmpdir(), 'corral-bench-bus-'));
     tempDirs.add(dir);
     args.push('--dir', dir);
+    if (kind !== 'corral') args.push('--root', others.find((o) => o.kind === kind).root);
   }
   // corral's server runs with the V8 flags `corral up -d` gives the daemon (src/cli/up.ts DAEMON_V8_FLAGS).
-  const daemonFlags = kind === 'corral' && !values['no-daemon-flags'] ? DAEMON_V8_FLAGS : [];
-  const execArgv = ['--expose-gc', ...daemonFlags, ...(kind === 'corral' && values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof] : [])];
-  if (kind === 'corral' && process.env.BUS_SERVER_ARGS) execArgv.push(...process.env.BUS_SERVER_ARGS.split(' '));
+  const daemonFlags = isCorral(kind) && !values['no-daemon-flags'] ? DAEMON_V8_FLAGS : [];
+  const prof = isCorral(kind) && values.prof ? ['--cpu-prof', '--cpu-prof-dir', join(values.prof, `${++profiles}-${kind.replaceAll(/[^\w.-]/g, '_')}`)] : [];
+  const execArgv = ['--expose-gc', ...daemonFlags, ...prof];
+  if (isCorral(kind) && process.env.BUS_SERVER_ARGS) execArgv.push(...process.env.BUS_SERVER_ARGS.split(' '));
   const serverReplies = [];
   const server = await start('./bus-server.js', args, (msg) => answer(serverReplies, msg), execArgv);
   const url = `ws://127.0.0.1:${server.port}/events`;
@@ -151,14 +166,14 @@ async function withSetup(kind, subs, stall, body) {
 
   // The publisher: corral's connection subscribes to nothing (the bare servers
   // do not echo to the sender), so both servers deliver to exactly `subs` clients.
-  const pub = new WebSocket(kind === 'corral' ? `${url}?event_type=bench.nothing` : url, { perMessageDeflate: false });
+  const pub = new WebSocket(isCorral(kind) ? `${url}?event_type=bench.nothing` : url, { perMessageDeflate: false });
   pub.on('error', (err) => console.error(`publisher: ${err.message}`));
   await new Promise((r, j) => {
     pub.once('open', r);
     pub.once('error', j);
   });
   const send =
-    kind === 'corral'
+    isCorral(kind)
       ? () => pub.send(`{"type":"event","data":${hookEvent(state.sent++)}}`)
       : () => pub.send(hookEvent(state.sent++));
 
@@ -219,14 +234,18 @@ async function saturation(ctx) {
   ctx.reset();
   const t0 = now();
   const ticks0 = Object.fromEntries(Object.entries(ctx.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+  ctx.tell({ cmd: 'trace', phase: 'saturationStart' });
   await pump(ctx, SECONDS * 1000);
+  ctx.tell({ cmd: 'trace', phase: 'saturationEnd' });
   const report = await ctx.subs('report', 'report');
   const dt = (now() - t0) / 1000;
   // CPU of each process over the window, % of one core (clock ticks are 1/100 s).
   const cpu = Object.fromEntries(Object.entries(ctx.pids).map(([k, pid]) => [k, (cpuTicks(pid) - ticks0[k]) / dt]));
   await drain(ctx);
   const total = report.counts.reduce((a, b) => a + b, 0);
-  return { perSub: total / report.counts.length / dt, slowest: Math.min(...report.counts) / dt, cpu };
+  const perSub = total / report.counts.length / dt;
+  // The server's CPU (all its threads) per event delivered to each subscriber, in µs.
+  return { perSub, slowest: Math.min(...report.counts) / dt, cpu, satUs: ((cpu.server / 100) * 1e6) / perSub };
 }
 
 /** Offers `rate` events/s for `ms` (sending what is due every millisecond). */
@@ -255,13 +274,15 @@ async function latency(ctx) {
   const resetAt = ctx.state.sent;
   ctx.reset();
   ctx.tell({ cmd: 'trace', phase: 'start' });
+  const ticks0 = cpuTicks(ctx.pids.server);
   await offer(ctx, RATE, SECONDS * 1000);
   await drain(ctx);
+  const latUs = ((cpuTicks(ctx.pids.server) - ticks0) * 1e4) / (ctx.state.sent - resetAt);
   ctx.tell({ cmd: 'trace', phase: 'end' });
   const report = await ctx.subs('report', 'report');
   const stats = await ctx.server('stats', 'stats');
   const live = await ctx.server('stats', 'stats', { gc: true });
-  return { catchUp, live: live.heap + live.external, pending: stats.pending, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
+  return { latUs, catchUp, live: live.heap + live.external, pending: stats.pending, p50: report.p50, p99: report.p99, n: report.n, offered: ctx.state.sent - resetAt, rss: stats.rss, heap: stats.heap, external: stats.external };
 }
 
 async function slowConsumer(kind) {
@@ -304,12 +325,12 @@ async function main() {
   console.log(`bus bench: ${SUBS} subscribers, ${RUNS} runs × (${SECONDS} s saturation + ${SECONDS} s at ${RATE}/s), ${machine()}`);
   console.log(`event: ${Buffer.byteLength(hookEvent(0))} bytes as published`);
   for (let run = 1; run <= RUNS; run++) {
-    for (const kind of KINDS) {
+    for (const kind of others.length > 0 && run % 2 === 0 ? [...KINDS].reverse() : KINDS) {
       const r = await withSetup(kind, SUBS, 0, async (ctx) => ({ ...(await saturation(ctx)), ...(await latency(ctx)) }));
       results[kind].push(r);
       console.log(
-        `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)}, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
-          `${kind === 'corral' ? `(store caught up ${fmt(r.catchUp)} ms after it) ` : ''}at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)}; store queue ${r.pending} events)`,
+        `run ${run} ${kind.padEnd(8)} saturation ${fmt(r.perSub)}/s per subscriber (slowest ${fmt(r.slowest)}; CPU % server ${fmt(r.cpu.server)} = ${fmt(r.satUs, 1)} µs per event, subscribers ${fmt(r.cpu.subscribers)}, publisher ${fmt(r.cpu.publisher)}), ` +
+          `${isCorral(kind) ? `(store caught up ${fmt(r.catchUp)} ms after it) ` : ''}at ${RATE}/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms, server CPU ${fmt(r.latUs, 1)} µs per event (${r.n} deliveries of ${r.offered * SUBS}), server RSS ${fmt(r.rss / 2 ** 20)} MiB (heap ${fmt(r.heap / 2 ** 20)}, external ${fmt(r.external / 2 ** 20)}; after a full GC heap + external ${fmt(r.live / 2 ** 20)}; store queue ${r.pending} events)`,
       );
     }
   }
@@ -322,13 +343,15 @@ async function main() {
     fmt(med(k, 'p50'), 2),
     fmt(med(k, 'p99'), 2),
     ratio(med(k, 'p99'), med(bare, 'p99')),
+    fmt(med(k, 'satUs'), 1),
+    fmt(med(k, 'latUs'), 1),
     fmt(med(k, 'rss') / 2 ** 20),
   ]);
   printTable(
     `Event bus: ${SUBS} WebSocket subscribers in another process, ~300-byte PreToolUse events, medians of ${RUNS} runs (${SECONDS} s each)\n` +
       `bare = ws broadcast, no parsing/validation/storage; bare-zod = bare + JSON.parse + zod event check; ` +
       `corral = bus with validation + SQLite store (rate limit raised)\nMachine: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work shares it)`,
-    ['server', 'saturation deliveries/s per subscriber', `vs ${bare}`, `p50 ms at ${RATE}/s`, `p99 ms at ${RATE}/s`, `p99 vs ${bare}`, 'server RSS MiB'],
+    ['server', 'saturation deliveries/s per subscriber', `vs ${bare}`, `p50 ms at ${RATE}/s`, `p99 ms at ${RATE}/s`, `p99 vs ${bare}`, 'server CPU µs/event, saturation', `server CPU µs/event at ${RATE}/s`, 'server RSS MiB'],
     rows,
   );
   if (results.corral && results[bare] && bare !== 'corral') {
@@ -336,6 +359,16 @@ async function main() {
     const p99 = med('corral', 'p99') / med(bare, 'p99');
     console.log(`\ntargets: corral ≥ 80 % of ${bare}'s saturation rate: ${(rate * 100).toFixed(0)} % ${rate >= 0.8 ? 'MET' : 'MISSED'}; ` +
       `p99 at ${RATE}/s ≤ 1.5× ${bare}'s: ${p99.toFixed(2)}× ${p99 <= 1.5 ? 'MET' : 'MISSED'}`);
+  }
+
+  for (const other of results.corral ? others : []) {
+    const vs = (key) => `${((med('corral', key) / med(other.kind, key) - 1) * 100).toFixed(1)} %`;
+    const perRun = results.corral.map((r, i) => (r.perSub / results[other.kind][i].perSub).toFixed(2)).join(', ');
+    console.log(
+      `\nthis build against ${other.kind} (medians): saturation ${vs('perSub')} (per run ${perRun}), p50 ${vs('p50')}, p99 ${vs('p99')}, ` +
+        `server CPU per event ${vs('satUs')} at saturation, ${vs('latUs')} at ${RATE}/s; ` +
+        `saturation vs ${bare}: ${ratio(med('corral', 'perSub'), med(bare, 'perSub'))} against ${ratio(med(other.kind, 'perSub'), med(bare, 'perSub'))}`,
+    );
   }
 
   if (SLOW_SECONDS > 0) {

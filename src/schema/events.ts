@@ -1,4 +1,4 @@
-import { uuid as randomUUID } from '../util/uuid.js';
+import { uuid as randomUUID, uuidv7 } from '../util/uuid.js';
 import { z } from 'zod';
 import { ChatMessageSchema } from './payloads.js';
 
@@ -169,7 +169,8 @@ export function completeEvent(input: unknown, now: number = Date.now()): EventCh
   }
   // Both paths return a fresh object: completed in place rather than copied again.
   const e = parsed.data;
-  e.id ??= randomUUID();
+  // Time-ordered: the store's unique index of ids grows at its end (src/util/uuid.ts uuidv7).
+  e.id ??= uuidv7();
   e.timestamp ??= now;
   e.version = '1.0';
   return { ok: true, event: e as CorralEvent };

@@ -79,27 +79,30 @@ function parseSubscribe(data: unknown): ClientMessage {
  * A publish that throws is answered too: nothing one client sends may take the daemon down.
  */
 export function publishClientEvents(bus: Bus, data: unknown, sendError: (e: ErrorData) => void, onThrow: (err: Error) => void): void {
-  const items = Array.isArray(data) ? data : [data];
-  items.forEach((item, index) => {
-    const rules = clientEventIssues(item);
-    if (rules.length > 0) {
-      const where = (i: RuleIssue) => (Array.isArray(data) ? `[${index}].${i.path}` : i.path);
-      sendError(schemaError(`event refused: ${rules.map((i) => `${where(i)}: ${i.message}`).join('; ')}`, { issues: rules, ...(Array.isArray(data) ? { index } : {}) }));
-      return;
-    }
-    let res;
-    try {
-      res = bus.publish(item);
-    } catch (err) {
-      onThrow(err as Error);
-      sendError(schemaError(`event could not be published: ${(err as Error).message}`, Array.isArray(data) ? { index } : undefined));
-      return;
-    }
-    if (!res.ok) {
-      const ctx = (res.error.context ?? {}) as Record<string, unknown>;
-      sendError({ ...res.error, context: Array.isArray(data) ? { ...ctx, index } : ctx });
-    }
-  });
+  if (!Array.isArray(data)) return publishItem(bus, data, undefined, sendError, onThrow);
+  for (let index = 0; index < data.length; index++) publishItem(bus, data[index], index, sendError, onThrow);
+}
+
+/** One item of an `event` message; `index` is its place in an array (undefined: the message held one event). */
+function publishItem(bus: Bus, item: unknown, index: number | undefined, sendError: (e: ErrorData) => void, onThrow: (err: Error) => void): void {
+  const rules = clientEventIssues(item);
+  if (rules.length > 0) {
+    const where = (i: RuleIssue) => (index !== undefined ? `[${index}].${i.path}` : i.path);
+    sendError(schemaError(`event refused: ${rules.map((i) => `${where(i)}: ${i.message}`).join('; ')}`, { issues: rules, ...(index !== undefined ? { index } : {}) }));
+    return;
+  }
+  let res;
+  try {
+    res = bus.publish(item);
+  } catch (err) {
+    onThrow(err as Error);
+    sendError(schemaError(`event could not be published: ${(err as Error).message}`, index !== undefined ? { index } : undefined));
+    return;
+  }
+  if (!res.ok) {
+    const ctx = (res.error.context ?? {}) as Record<string, unknown>;
+    sendError({ ...res.error, context: index !== undefined ? { ...ctx, index } : ctx });
+  }
 }
 
 const REGISTER_KEYS = Object.keys(RegisterDataSchema.shape);

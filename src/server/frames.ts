@@ -54,7 +54,7 @@ export function compatWireFrame(entry: BusEntry): Buffer {
   return lastCompatFrame;
 }
 
-/** A text message, given as consecutive pieces, as one complete WebSocket frame (built with ws's Sender.frame). */
+/** A text message, given as consecutive pieces, as one complete WebSocket frame (ws-internals.ts textFrame). */
 export const wireFrame = textFrame;
 
 function metadata(seq: number, extra = ''): string {

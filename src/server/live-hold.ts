@@ -102,16 +102,27 @@ export function subscribeWithPage(o: PagedSubscriptionOptions): () => void {
     pageFrame: (page) => initialFrame(page.entries, page.extra, emptySeq, o.json),
     tooMany: o.tooMany,
   });
-  const unsubscribe = o.bus.subscribe(o.filter, hold.listener);
+  let unsubscribe = o.bus.subscribe(o.filter, hold.listener);
+  let stopped = false;
   const cancelRead = pageSlices.run(
     createPageReader(o.bus, { filter: o.filter, count: o.count, room: o.room, upTo }),
-    (page) => o.guarded(() => hold.release(page)),
+    (page) =>
+      o.guarded(() => {
+        hold.release(page);
+        // Sending the page or the held events may have closed the connection (stop was called).
+        if (stopped) return;
+        // From now on the outbound queue is the listener itself: no hop through the hold for every event.
+        // Nothing is published between these two lines, so no event is missed or sent twice.
+        unsubscribe();
+        unsubscribe = o.bus.subscribe(o.filter, o.outbound.deliver);
+      }),
     (err) =>
       o.guarded(() => {
         throw err;
       }),
   );
   return () => {
+    stopped = true;
     cancelRead();
     hold.drop();
     unsubscribe();

@@ -149,7 +149,7 @@ export function createOutbound(ws: WebSocket, opts: OutboundOptions): Outbound {
   }
 
   function sendFrame(frame: Buffer): void {
-    if (!open()) return;
+    if (stopped || ws.readyState !== ws.OPEN) return;
     if (!socket) {
       ws.send(framePayload(frame), { binary: false });
       syncSocket();

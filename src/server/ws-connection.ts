@@ -158,14 +158,26 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
     try {
       step();
     } catch (err) {
-      deps.logger?.error('a WebSocket message could not be handled; closing that connection', { client: conn.id, remote, error: (err as Error).stack ?? String(err) });
-      closeWith(1011, 'internal error handling your message; see the corral log');
+      failed(err);
     }
   }
 
-  function guarded(raw: RawMessage): void {
-    if (!closing) guardedCall(() => dispatch(parseClientMessage(raw)));
+  function failed(err: unknown): void {
+    deps.logger?.error('a WebSocket message could not be handled; closing that connection', { client: conn.id, remote, error: (err as Error).stack ?? String(err) });
+    closeWith(1011, 'internal error handling your message; see the corral log');
   }
+
+  // guardedCall, without a closure per message (this is every published event's path).
+  function guarded(raw: RawMessage): void {
+    if (closing) return;
+    try {
+      dispatch(parseClientMessage(raw));
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  const publishFailed = (err: Error): void => deps.logger?.warn('publishing a client event failed', { remote, error: err.message });
 
   function dispatch(msg: ClientMessage): void {
     if (msg.kind === 'error') return sendError(msg.error);
@@ -179,7 +191,7 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
       return deps.onRegister(conn, previous);
     }
     if (Array.isArray(msg.data) && msg.data.length > 1 && !inbound.take(msg.data.length - 1)) return rateLimited();
-    publishClientEvents(bus, msg.data, sendError, (err) => deps.logger?.warn('publishing a client event failed', { remote, error: err.message }));
+    publishClientEvents(bus, msg.data, sendError, publishFailed);
   }
 
   // Messages read but not handled yet are dropped with the rest, and the

@@ -1,39 +1,23 @@
 import type { Socket } from 'node:net';
-import * as wsModule from 'ws';
 import type { WebSocket } from 'ws';
 
-// The one module that knows how `ws` works inside. Two things are used that
-// ws does not document for applications:
-// - `Sender.frame(data, options)` (exported, used by ws's own Sender): the
-//   header of an unmasked frame, so an event's frame is built once and written
-//   to every subscriber as is;
-// - `ws._socket`: the net.Socket under a WebSocket, written to directly so a
-//   burst of frames costs one write per subscriber per tick.
+// The one module that knows how `ws` works inside: `ws._socket`, the
+// net.Socket under a WebSocket, which ws does not document for applications,
+// is written to directly so a burst of frames costs one write per subscriber
+// per tick. Event frames are complete, unmasked WebSocket frames built here
+// once per event (RFC 6455 §5.2: a 2, 4 or 10-byte header, then the payload)
+// and written to every subscriber as is.
 // test/unit/server/ws-internals.test.ts pins the installed ws version and
-// checks both: an upgrade of ws that changes them fails there, loudly.
+// checks both: the socket, and that every header is the one ws's own
+// `Sender.frame` makes and that ws's Receiver reads the frames back.
 
 /** The ws version the internals below were checked against (test/unit/server/ws-internals.test.ts). */
 export const WS_VERSION_CHECKED = '8.23.0';
 
-/** Longest header of an unmasked frame (RFC 6455 §5.2: 2 bytes + a 64-bit length). */
-const MAX_HEAD = 10;
-
-interface FrameOptions {
-  fin: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-  rsv1: boolean;
-}
-// Exported by ws (index.js: `WebSocket.Sender`), not described by @types/ws.
-const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
-const TEXT: FrameOptions = { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false };
-
 /**
  * A text message, given as consecutive pieces, as one complete unmasked
- * WebSocket frame in one buffer. The payload is written once, after room for
- * the longest header; ws's `Sender.frame` makes the header, which is copied in
- * just before it (no copy of the payload).
+ * WebSocket frame in one buffer: each piece is written where it belongs (no
+ * joined copy of the event's JSON), after the header.
  */
 export function textFrame(...pieces: string[]): Buffer {
   return textFrameOf(pieces);
@@ -43,13 +27,25 @@ export function textFrame(...pieces: string[]): Buffer {
 export function textFrameOf(pieces: readonly string[]): Buffer {
   let len = 0;
   for (const p of pieces) len += Buffer.byteLength(p);
-  const buf = Buffer.allocUnsafe(MAX_HEAD + len);
-  let at = MAX_HEAD;
+  // The header by hand: ws's Sender.frame makes the same bytes (the test checks
+  // every length class) but costs a header buffer, an array and a copy per
+  // event, ~1 µs of the daemon's interpreted publish path (bench/bus.js).
+  const head = len < 126 ? 2 : len < 65_536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(head + len);
+  buf[0] = 0x81; // FIN + opcode 1 (text)
+  if (len < 126) {
+    buf[1] = len;
+  } else if (len < 65_536) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    buf.writeUInt32BE(len >>> 0, 6);
+  }
+  let at = head;
   for (const p of pieces) at += buf.write(p, at, 'utf8');
-  const head = Sender.frame(buf.subarray(MAX_HEAD), TEXT)[0]!;
-  const start = MAX_HEAD - head.length;
-  head.copy(buf, start);
-  return buf.subarray(start);
+  return buf;
 }
 
 /** The payload of a frame made by textFrame (for a socket ws does not expose: it frames the payload itself). */

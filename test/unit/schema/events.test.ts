@@ -34,7 +34,8 @@ describe('event schema', () => {
     if (r.ok) {
       expect(r.event.timestamp).toBe(1234);
       expect(r.event.version).toBe('1.0');
-      expect(r.event.id).toMatch(/^[0-9a-f-]{36}$/);
+      // Time-ordered (version 7): the store's unique index of ids grows at its end.
+      expect(r.event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(r.event.payload).toEqual({});
     }
     const bad = completeEvent({ session_id: 's', event_type: 'x' });

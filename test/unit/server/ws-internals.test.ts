@@ -18,7 +18,17 @@ interface FrameReceiver {
   on(event: 'error', fn: (err: Error) => void): void;
   write(chunk: Buffer): void;
 }
-const { Receiver, Sender } = wsModule as unknown as { Receiver: new (o: { isServer: boolean; maxPayload: number }) => FrameReceiver; Sender: { frame?: unknown } };
+interface FrameOptions {
+  fin: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+  rsv1: boolean;
+}
+const { Receiver, Sender } = wsModule as unknown as {
+  Receiver: new (o: { isServer: boolean; maxPayload: number }) => FrameReceiver;
+  Sender: { frame?: (data: Buffer, options: FrameOptions) => Buffer[] };
+};
 
 function decode(buf: Buffer): string[] {
   const out: string[] = [];
@@ -45,11 +55,16 @@ describe(`ws internals (checked against ws ${WS_VERSION_CHECKED})`, () => {
     expect(installed, `ws ${installed} is installed, ws-internals.ts was checked against ${WS_VERSION_CHECKED}: re-check Sender.frame and _socket, then update WS_VERSION_CHECKED`).toBe(WS_VERSION_CHECKED);
   });
 
-  it('ws exports Sender.frame, and textFrame makes frames ws reads back, in every length class', () => {
+  it("textFrame makes the header ws's own Sender.frame makes, and frames ws reads back, in every length class", () => {
     expect(typeof Sender.frame).toBe('function');
-    for (const n of [0, 1, 125, 126, 127, 65_535, 65_536, 70_000]) {
+    for (const n of [0, 1, 121, 122, 123, 124, 125, 126, 127, 65_531, 65_532, 65_533, 65_535, 65_536, 70_000]) {
+      // Bytes, not characters: 'é' is two in UTF-8.
       const text = 'é'.repeat(n >> 1) + 'x'.repeat(n & 1);
       const f = textFrame('{', text, '}');
+      const payload = Buffer.from(`{${text}}`);
+      const [head] = Sender.frame!(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
+      expect(f.subarray(0, f.length - payload.length)).toEqual(head);
+      expect(f.subarray(f.length - payload.length)).toEqual(payload);
       expect(decode(f)).toEqual([`{${text}}`]);
       expect(framePayload(f).toString('utf8')).toBe(`{${text}}`);
     }
