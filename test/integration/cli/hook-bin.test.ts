@@ -47,8 +47,10 @@ describe('bin/corral hook (the bundle)', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '', ran: BUNDLE });
     const [e] = srv.bus.history({ event_type: 'PreToolUse' }).events;
     expect(e?.event).toMatchObject({ source: 'claude-code', source_app: 'shop', session_id: 'sess-b', payload: body });
-    // The id comes from the hook (x-corral-event-id), a version 4 UUID read from /dev/urandom.
-    expect(e?.event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The id comes from the hook (x-corral-event-id), a time-ordered (version 7) UUID with random bits from /dev/urandom.
+    expect(e?.event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(e!.event.id.slice(0, 8) + e!.event.id.slice(9, 13), 16);
+    expect(Math.abs(ms - Date.now())).toBeLessThan(60_000);
   });
 
   test('a hooks.deny decision reaches stdout through the bundle', async () => {

@@ -79,7 +79,7 @@ describe('corral hook: one event per hook', () => {
     slow.release();
     const lines = spooled(join(dir, '.corral', 'spool'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(lines[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     await srv.store.flush();
     const replay = await replaySpool(join(dir, '.corral', 'spool'), (e) => srv!.bus.publish(e));
     expect(replay).toMatchObject({ replayed: 1, skipped: [] });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hookEventUuid } from '../../../src/cli/hook.js';
 import { uuid, uuidv7 } from '../../../src/util/uuid.js';
 
 describe('uuid', () => {
@@ -45,5 +46,19 @@ describe('uuidv7', () => {
     expect(v4.charAt(14)).toBe('4');
     expect(uuid().charAt(14)).toBe('4');
     expect(uuidv7().slice(0, 8)).not.toBe('00000000');
+  });
+});
+
+describe("corral hook's ids (src/cli/hook.ts)", () => {
+  it('are version-7 UUIDs with the time in their first 48 bits and random bits after, sorting by time', () => {
+    const times = [1, 2 ** 32 - 1, 2 ** 32, Date.UTC(2026, 11, 7), 2 ** 48 - 1];
+    const ids = times.map((ms) => hookEventUuid(ms));
+    for (const [i, id] of ids.entries()) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(times[i]);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    const same = new Set(Array.from({ length: 500 }, () => hookEventUuid(1000)));
+    expect(same.size).toBe(500);
   });
 });
