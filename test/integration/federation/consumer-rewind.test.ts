@@ -139,3 +139,19 @@ describe('the federation consumer rewinds to its ack floor', () => {
     expect(consumes).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('rewindConsumer', () => {
+  it('rewound again before anything was acknowledged, starts where the last rewind did, not at the stream\'s start', { timeout: 30_000 }, async () => {
+    const { js, jsm } = await serverWithEvents(10);
+    const c = await js.consumers.get('CORRAL', 'corral-b');
+    for (let i = 0; i < 5; i++) (await c.next({ expires: 5000 }))!.ack();
+    await waitFor('the ack floor at stream message 5', async () => (await c.info()).ack_floor.stream_seq, (s) => s === 5);
+    expect(await rewindConsumer(jsm, cfg, 0)).toBe(5);
+    // One delivery, never acknowledged (the store write failed, the daemon was killed): the next rewind.
+    const first = await (await js.consumers.get('CORRAL', 'corral-b')).next({ expires: 5000 });
+    expect(first?.seq).toBe(6);
+    expect(await rewindConsumer(jsm, cfg, 0)).toBe(5);
+    const again = await (await js.consumers.get('CORRAL', 'corral-b')).next({ expires: 5000 });
+    expect(again?.seq).toBe(6);
+  });
+});
