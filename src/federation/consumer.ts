@@ -68,10 +68,13 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   let rewindWhy: string | null = null;
   /** The last ack floor a rewind started after. */
   let floor = 0;
-  const startOver = (why: string): void => {
+  /** The account may not delete the consumer (docs/federation.md before the rewind): order is then JetStream's (ack_wait). */
+  let rewindRefused = false;
+  /** `now`: the loop starts over at once; otherwise after its pause (a store that keeps failing must not turn it into a busy loop). */
+  const startOver = (why: string, now = true): void => {
     if (rewindWhy !== null || stopped) return;
     rewindWhy = why;
-    restartNow = true;
+    if (now) restartNow = true;
     void messages?.close().catch(() => undefined);
   };
 
@@ -79,7 +82,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     // Until the loop starts over, nothing is taken or acknowledged: the rewound consumer delivers it again.
     if (rewindWhy !== null) return;
     const delivery = m.info.deliverySequence;
-    if (expected !== null && delivery !== expected) return startOver(`delivery ${expected} never came (got ${delivery})`);
+    if (expected !== null && delivery !== expected && !rewindRefused) return startOver(`delivery ${expected} never came (got ${delivery})`);
     expected = delivery + 1;
     const host = hostOfSubject(m.subject);
     if (host === o.host) return m.ack();
@@ -105,7 +108,8 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       (err: unknown) => {
         // Not stored: when it comes again it is taken again.
         recent.delete(id);
-        startOver(`storing an event from ${host} failed: ${(err as Error).message}`);
+        if (rewindRefused) return m.nak(5000);
+        startOver(`storing an event from ${host} failed: ${(err as Error).message}`, false);
       },
     );
   }
@@ -121,19 +125,32 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
         });
         let info = await consumer?.info(true);
         // Delivered before and never acknowledged (a restart, a loop that stopped): JetStream would send those after newer ones.
-        if (info && info.num_ack_pending > 0) rewindWhy ??= `${info.num_ack_pending} deliveries were never acknowledged`;
-        if (rewindWhy !== null) {
-          floor = await o.rewind(floor);
-          o.logger.info(`federation: consuming again after stream message ${floor} (${rewindWhy}), in order`);
+        if (info && info.num_ack_pending > 0 && !rewindRefused) rewindWhy ??= `${info.num_ack_pending} deliveries were never acknowledged`;
+        // Without the right to delete it, a consumer that is there is taken as it is; one that is gone is made again.
+        if (rewindWhy !== null && !(rewindRefused && consumer)) {
+          try {
+            floor = await o.rewind(floor);
+            o.logger.info(`federation: consuming again after stream message ${floor} (${rewindWhy}), in order`);
+          } catch (err) {
+            if (!consumer || !/permissions violation/i.test((err as Error).message)) throw err;
+            rewindRefused = true;
+            o.logger.warn(
+              `federation: the durable consumer ${consumerName(o.prefix, o.host)} cannot be rewound to its ack floor: its account may not delete it (${(err as Error).message}). ` +
+                'Deliveries lost or never acknowledged now come again after ack_wait, behind newer ones (docs/federation.md, "A least-privilege NATS account per host")',
+            );
+          }
           consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
           info = await consumer.info(true);
         }
         rewindWhy = null;
         expected = info!.delivered.consumer_seq + 1;
-        messages = await consumer!.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
-        watchStatus(messages);
+        const msgs = await consumer!.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
+        messages = msgs;
+        watchStatus(msgs);
+        // A start over asked for while the pull was set up (a store write of the last round failing) closed the old one.
+        if (rewindWhy !== null) void msgs.close().catch(() => undefined);
         lastTaken = Date.now();
-        for await (const m of messages) {
+        for await (const m of msgs) {
           if (stopped) break;
           lastTaken = Date.now();
           try {

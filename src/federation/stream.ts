@@ -98,7 +98,11 @@ export async function rewindConsumer(jsm: JetStreamManager, cfg: FederationConfi
   const config = consumerConfig(cfg);
   let floor = known;
   try {
-    floor = (await jsm.consumers.info(cfg.stream, config.durable_name)).ack_floor.stream_seq;
+    const info = await jsm.consumers.info(cfg.stream, config.durable_name);
+    // Nothing acknowledged since it was made: nats-server says 0, where the floor is just before its start (a
+    // rewind's start sequence), not the stream's first message.
+    const start = info.config.deliver_policy === DeliverPolicy.StartSequence ? (info.config.opt_start_seq ?? 1) - 1 : 0;
+    floor = Math.max(info.ack_floor.stream_seq, start);
     await jsm.consumers.delete(cfg.stream, config.durable_name);
   } catch (err) {
     if (!notFound(err)) throw err;
