@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEntry, PublishResult } from '../../../src/bus/types.js';
@@ -28,8 +28,11 @@ async function as(url: string, user: string, pass: string): Promise<NatsConnecti
   return nc;
 }
 
-/** A server whose user `b` may do everything but delete consumers (`deleting`: it may do that too); the stream holds events #0..#n-1 of host a. */
-async function serverWithEvents(n: number, deleting = true) {
+/**
+ * A server whose user `b` may do everything but delete consumers (`deleting`: it may do that too); the stream holds
+ * events #0..#n-1 of host a. `ackWaitMs`: b's durable consumer redelivers after that instead of corral's 30 s.
+ */
+async function serverWithEvents(n: number, deleting = true, ackWaitMs?: number) {
   const users = [
     { user: 'admin', password: 'admin-pw' },
     { user: 'b', password: 'b-pw', permissions: deleting ? undefined : { publish: { deny: ['$JS.API.CONSUMER.DELETE.>'] } } },
@@ -41,7 +44,8 @@ async function serverWithEvents(n: number, deleting = true) {
   for (let i = 0; i < n; i++) await js.publish('corral.a.fed.test', JSON.stringify({ id: `e${i}`, event_type: 'fed.test', payload: { i } }), { msgID: `e${i}` });
   const b = await as(s.url, 'b', 'b-pw');
   const jsm = await jetstreamManager(b, { timeout: 3000 });
-  await ensureConsumer(jsm, cfg);
+  if (ackWaitMs) await jsm.consumers.add('CORRAL', { durable_name: 'corral-b', ack_policy: AckPolicy.Explicit, filter_subject: 'corral.*.>', ack_wait: ackWaitMs * 1_000_000 });
+  else await ensureConsumer(jsm, cfg);
   return { js: jetstream(b, { timeout: 3000 }), jsm };
 }
 
@@ -74,15 +78,16 @@ const rewinds = (log: string[]) => log.filter((l) => l.includes('consuming again
 
 describe('the federation consumer rewinds to its ack floor', () => {
   it('keeps consuming when its account may not delete its consumer (docs/federation.md before the rewind), and says why', { timeout: 90_000 }, async () => {
-    const { js, jsm } = await serverWithEvents(20, false);
+    // ack_wait 2 s: the redeliveries this host must live with come in seconds, not corral's 30.
+    const { js, jsm } = await serverWithEvents(20, false, 2000);
     // Deliveries #0..#4 taken by a daemon that died before acknowledging them.
     const c = await js.consumers.get('CORRAL', 'corral-b');
     for (let i = 0; i < 5; i++) expect(await c.next({ expires: 5000 })).not.toBeNull();
 
     const d = fakeDaemon();
     consumers.push(startConsumer(js, { ...d, host: 'b', stream: 'CORRAL', prefix: 'corral', rewind: (k) => rewindConsumer(jsm, cfg, k), watchdogMs: 500 }));
-    // The 5 come again after ack_wait (30 s), behind the others: out of order, but every one.
-    await waitFor('every event stored', () => [...d.order].sort((x, y) => x - y), (o) => o.length === 20, { timeoutMs: 60_000, everyMs: 200, detail: () => d.log });
+    // The 5 come again after ack_wait, behind the others: out of order, but every one.
+    await waitFor('every event stored', () => [...d.order].sort((x, y) => x - y), (o) => o.length === 20, { timeoutMs: 30_000, everyMs: 200, detail: () => d.log });
     expect([...d.order].sort((x, y) => x - y)).toEqual(range(20));
     const said = d.log.filter((l) => /may not delete/.test(l));
     expect(said).toHaveLength(1);
