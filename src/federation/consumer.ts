@@ -25,6 +25,49 @@ export interface ConsumerOptions {
   watchdogMs?: number;
 }
 
+/** Ids remembered up to 20,000, the older half dropped past that (a Set iterates oldest first). */
+function recentIds() {
+  const ids = new Set<string>();
+  return {
+    ids,
+    remember(id: string): void {
+      ids.add(id);
+      if (ids.size <= 20_000) return;
+      for (const old of ids) {
+        ids.delete(old);
+        if (ids.size <= 10_000) break;
+      }
+    },
+  };
+}
+
+/** The event a message carries, or null (said in the log) when it is not a JSON object. */
+function eventOf(m: JsMsg, logger: Logger): Record<string, unknown> | null {
+  try {
+    const event = m.json<Record<string, unknown>>();
+    if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new Error('not a JSON object');
+    return event;
+  } catch (err) {
+    logger.warn(`federation: dropped a message on ${m.subject} that is not an event: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** What a host whose account may not delete its consumer is told, once. */
+function refusedRewind(consumer: string, err: Error): string {
+  return (
+    `federation: the durable consumer ${consumer} cannot be rewound to its ack floor: its account may not delete it (${err.message}). ` +
+    'Deliveries lost or never acknowledged now come again after ack_wait, behind newer ones (docs/federation.md, "A least-privilege NATS account per host")'
+  );
+}
+
+/** Calls `then` when the client reports the consumer of `msgs` deleted. */
+function onDeleted(msgs: ConsumerMessages, then: () => void): void {
+  void (async () => {
+    for await (const s of msgs.status()) if (s.type === 'consumer_deleted') then();
+  })().catch(() => undefined);
+}
+
 /**
  * Takes the other hosts' events from this host's durable consumer into the
  * local bus (subscribers, store) and acknowledges each once its store batch
@@ -51,16 +94,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
   let messages: ConsumerMessages | null = null;
   let stopped = false;
   // Ids taken lately (the store's check sees committed rows only): a redelivery while its first copy is still queued is skipped too.
-  const recent = new Set<string>();
-  const remember = (id: string): void => {
-    recent.add(id);
-    if (recent.size <= 20_000) return;
-    // A Set iterates oldest first: the older half goes.
-    for (const old of recent) {
-      recent.delete(old);
-      if (recent.size <= 10_000) break;
-    }
-  };
+  const recent = recentIds();
 
   /** The consumer's next delivery sequence (null: not known yet); anything else means a delivery was lost. */
   let expected: number | null = null;
@@ -86,15 +120,9 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     expected = delivery + 1;
     const host = hostOfSubject(m.subject);
     if (host === o.host) return m.ack();
-    let event: Record<string, unknown>;
-    try {
-      event = m.json<Record<string, unknown>>();
-      if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new Error('not a JSON object');
-    } catch (err) {
-      o.logger.warn(`federation: dropped a message on ${m.subject} that is not an event: ${(err as Error).message}`);
-      return m.term();
-    }
-    if (typeof event.id === 'string' && (recent.has(event.id) || o.store.hasId(event.id))) return m.ack();
+    const event = eventOf(m, o.logger);
+    if (!event) return m.term();
+    if (typeof event.id === 'string' && (recent.ids.has(event.id) || o.store.hasId(event.id))) return m.ack();
     event.host = host;
     const res = o.bus.publishForeign(event);
     if (!res.ok) {
@@ -102,12 +130,12 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       return m.term();
     }
     const id = res.entry.event.id;
-    remember(id);
+    recent.remember(id);
     res.stored.then(
       () => m.ack(),
       (err: unknown) => {
         // Not stored: when it comes again it is taken again.
-        recent.delete(id);
+        recent.ids.delete(id);
         if (rewindRefused) return m.nak(5000);
         startOver(`storing an event from ${host} failed: ${(err as Error).message}`, false);
       },
@@ -134,10 +162,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
           } catch (err) {
             if (!consumer || !/permissions violation/i.test((err as Error).message)) throw err;
             rewindRefused = true;
-            o.logger.warn(
-              `federation: the durable consumer ${consumerName(o.prefix, o.host)} cannot be rewound to its ack floor: its account may not delete it (${(err as Error).message}). ` +
-                'Deliveries lost or never acknowledged now come again after ack_wait, behind newer ones (docs/federation.md, "A least-privilege NATS account per host")',
-            );
+            o.logger.warn(refusedRewind(consumerName(o.prefix, o.host), err as Error));
           }
           consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host));
           info = await consumer.info(true);
@@ -146,7 +171,8 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
         expected = info!.delivered.consumer_seq + 1;
         const msgs = await consumer!.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
         messages = msgs;
-        watchStatus(msgs);
+        // The client says the consumer was deleted under it: start over now, not at the watchdog's second look.
+        onDeleted(msgs, () => messages === msgs && startOver('the durable consumer was deleted'));
         // A start over asked for while the pull was set up (a store write of the last round failing) closed the old one.
         if (rewindWhy !== null) void msgs.close().catch(() => undefined);
         lastTaken = Date.now();
@@ -171,12 +197,6 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     }
   };
   let restartNow = false;
-  /** The client says the consumer was deleted under it: start over now, not at the watchdog's second look. */
-  const watchStatus = (msgs: ConsumerMessages): void => {
-    void (async () => {
-      for await (const s of msgs.status()) if (s.type === 'consumer_deleted' && messages === msgs) startOver('the durable consumer was deleted');
-    })().catch(() => undefined);
-  };
   const running = run();
 
   /** Events wait in NATS, none taken lately: the loop starts over (and the consumer is made again when it is gone). */

@@ -58,6 +58,35 @@ export interface Connection {
   dispose(): void;
 }
 
+/** A new client's record, before it registers. */
+function freshRecord(ws: WebSocket, remote: string) {
+  const now = Date.now();
+  return { id: randomUUID(), ws, remote, connectedAt: now, component: null, version: null, capabilities: [], alive: true, lastSeen: now, serverClose: null };
+}
+
+/** A client's `register`: who it is and what it can do (shown with the connections, used by the monitor); returns the component it was before. */
+function register(conn: Connection, data: { component: string; version?: string | undefined; capabilities?: string[] | undefined }): string | null {
+  const previous = conn.component;
+  conn.component = data.component;
+  conn.version = data.version ?? null;
+  conn.capabilities = data.capabilities ?? [];
+  return previous;
+}
+
+/**
+ * A client over its message rate: told so (WS004), closed, and no longer
+ * read, so a refused flood costs nothing more. The error and the close frame
+ * are flushed, then our side ends (`end`), so the client sees the close at
+ * once rather than when the socket is cut (the close handshake cannot finish:
+ * its answer is behind the flood we no longer read).
+ */
+function refuseFlood(ws: WebSocket, limit: RateLimit, sendError: (e: ErrorData) => void, close: () => void, end: () => void): void {
+  sendError(makeError('WS004', 'corral', `rate limited: more than ${limit.rate} messages/s (burst ${limit.burst}); closing`, { severity: 'warning' }));
+  close();
+  ws.pause();
+  end();
+}
+
 /**
  * Wraps an accepted WebSocket: it dispatches the client's messages
  * (register, subscribe, event) and sends what the bus delivers. Sending is
@@ -182,41 +211,18 @@ export function createConnection(ws: WebSocket, remote: string, deps: Connection
   function dispatch(msg: ClientMessage): void {
     if (msg.kind === 'error') return sendError(msg.error);
     if (msg.kind === 'subscribe') return subscribe(msg.filter);
-    if (msg.kind === 'register') {
-      const previous = conn.component;
-      conn.component = msg.data.component;
-      // Kept so who is connected, and what each client can do (the monitor's display, filtering), can be seen.
-      conn.version = msg.data.version ?? null;
-      conn.capabilities = msg.data.capabilities ?? [];
-      return deps.onRegister(conn, previous);
-    }
+    if (msg.kind === 'register') return deps.onRegister(conn, register(conn, msg.data));
     if (Array.isArray(msg.data) && msg.data.length > 1 && !inbound.take(msg.data.length - 1)) return rateLimited();
     publishClientEvents(bus, msg.data, sendError, publishFailed);
   }
 
-  // Messages read but not handled yet are dropped with the rest, and the
-  // socket is no longer read: a refused flood costs nothing more. The error
-  // and the close frame are flushed, then our side ends, so the client sees
-  // the close at once rather than when the socket is cut (the close handshake
-  // cannot finish: its answer is behind the flood we no longer read).
+  // Messages read but not handled yet are dropped with the rest (refuseFlood).
   function rateLimited(): void {
-    sendError(makeError('WS004', 'corral', `rate limited: more than ${deps.rateLimit.rate} messages/s (burst ${deps.rateLimit.burst}); closing`, { severity: 'warning' }));
-    closeWith(1008, 'rate limited');
-    ws.pause();
-    outbound.endSocket();
+    refuseFlood(ws, deps.rateLimit, sendError, () => closeWith(1008, 'rate limited'), outbound.endSocket);
   }
 
   const conn: Connection = {
-    id: randomUUID(),
-    ws,
-    remote,
-    connectedAt: Date.now(),
-    component: null,
-    version: null,
-    capabilities: [],
-    alive: true,
-    lastSeen: Date.now(),
-    serverClose: null,
+    ...freshRecord(ws, remote),
     subscribe: (filter) => guardedCall(() => subscribe(filter)),
     backlog: outbound.backlog,
     sendControl: (frame) => outbound.send(frame),

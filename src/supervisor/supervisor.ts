@@ -78,19 +78,10 @@ const HEARTBEAT: Record<ComponentState, ComponentStatus> = {
   failed: 'failed',
 };
 
-/** Creates the supervisor for a validated config. Nothing starts until `startAll` or `start`. */
-export function createSupervisor(opts: SupervisorOptions): Supervisor {
-  const events: ComponentEvents = createComponentEvents(opts.bus, (m) => opts.logger?.error(m));
-  const components = new Map<string, Component>();
+/** Tells `onGroupsChanged` the process groups of the running components, when they changed since it last did. */
+function groupReporter(components: Map<string, Component>, opts: Pick<SupervisorOptions, 'onGroupsChanged' | 'logger'>): () => void {
   let lastGroups = '';
-
-  const get = (name: string): Component => {
-    const c = components.get(name);
-    if (!c) throw new UnknownComponentError(name);
-    return c;
-  };
-
-  const reportGroups = () => {
+  return () => {
     if (!opts.onGroupsChanged) return;
     const groups: GroupInfo[] = [];
     for (const c of components.values()) {
@@ -105,6 +96,20 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       opts.logger?.error(`onGroupsChanged threw: ${(err as Error).message}`);
     }
   };
+}
+
+/** Creates the supervisor for a validated config. Nothing starts until `startAll` or `start`. */
+export function createSupervisor(opts: SupervisorOptions): Supervisor {
+  const events: ComponentEvents = createComponentEvents(opts.bus, (m) => opts.logger?.error(m));
+  const components = new Map<string, Component>();
+
+  const get = (name: string): Component => {
+    const c = components.get(name);
+    if (!c) throw new UnknownComponentError(name);
+    return c;
+  };
+
+  const reportGroups = groupReporter(components, opts);
 
   const graph = createDependencyGraph(components, opts.logger);
   const { judge, rejudge, startDependencies, startBudget, untilSettled } = graph;
