@@ -4,7 +4,11 @@
  * comment, a `#` glued to the value does not), in single quotes (literal) or
  * in double quotes (`\n`, `\t`, `\r`, `\\`, `\"` are escapes); quoted values
  * may span lines. A bare `KEY` takes corral's own value of KEY when it has
- * one, else is skipped (compose does the same).
+ * one, else is skipped (compose does the same). Unquoted and double-quoted
+ * values are interpolated as the config is (src/config/interpolate.ts:
+ * `${VAR}`, `${VAR:-default}`, `${VAR:?message}`, `$$`), from corral's own
+ * environment first, then the variables above in the same file; `\$` in
+ * double quotes is a literal `$`; single-quoted values are taken as written.
  *
  * Written here rather than taken from the `dotenv` package or Node's
  * `util.parseEnv`: both skip a line they cannot read without saying so, and
@@ -14,6 +18,8 @@
  *
  * Messages never quote a value: an env file holds secrets.
  */
+
+import { interpolate } from './interpolate.js';
 
 export interface DotenvProblem {
   /** 1-based line in the env file. */
@@ -27,7 +33,8 @@ export interface DotenvResult {
 }
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', $: '$' };
+// `\$` becomes `$$`, which the interpolation makes a literal `$`.
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', $: '$$' };
 
 /** Parses the text of an env file; `lookup` gives corral's own value for a bare `KEY` line. */
 export function parseDotenv(text: string, lookup: (name: string) => string | undefined = () => undefined): DotenvResult {
@@ -36,6 +43,20 @@ export function parseDotenv(text: string, lookup: (name: string) => string | und
   const src = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   let pos = 0;
   let line = 1;
+  /**
+   * KEY's value interpolated; null (and a problem at `at`) when a `${VAR:?…}`
+   * fired or a `${` is malformed: said without quoting the value, which may be a secret.
+   */
+  const expandValue = (key: string, value: string, at: number): string | null => {
+    const r = interpolate(value, (name) => lookup(name) ?? vars[name]);
+    if (r.errors.length === 0) return r.value;
+    const malformed = `${key}'s value has a "\${" that is not a variable reference (write $$ for a literal $, or put the value in single quotes)`;
+    problems.push({ line: at, message: [...new Set(r.errors.map((e) => (e.startsWith('"${') ? malformed : e)))].join('; ') });
+    return null;
+  };
+  const setValue = (key: string, value: string | null): void => {
+    if (value !== null) vars[key] = value;
+  };
   while (pos < src.length) {
     const end = src.indexOf('\n', pos) === -1 ? src.length : src.indexOf('\n', pos);
     const raw = src.slice(pos, end);
@@ -85,7 +106,7 @@ export function parseDotenv(text: string, lookup: (name: string) => string | und
       if (rest !== '' && !rest.startsWith('#')) {
         problems.push({ line, message: `unexpected text after the closing quote of ${key}'s value (a comment starts with #)` });
       } else {
-        vars[key] = read.value;
+        setValue(key, quote === '"' ? expandValue(key, read.value, startLine) : read.value);
       }
       pos = restEnd + 1;
       line++;
@@ -94,7 +115,7 @@ export function parseDotenv(text: string, lookup: (name: string) => string | und
     const value = src.slice(at, end);
     // ` #` starts a comment; `a#b` is a value.
     const comment = value.search(/[ \t]#/);
-    vars[key] = (comment === -1 ? value : value.slice(0, comment)).trim();
+    setValue(key, expandValue(key, (comment === -1 ? value : value.slice(0, comment)).trim(), startLine));
     next();
   }
   return { vars, problems };

@@ -54,6 +54,39 @@ describe('parseDotenv (docker compose syntax)', () => {
     expect(JSON.stringify(problems)).not.toContain('s3cret');
   });
 
+  test('unquoted and double-quoted values are interpolated, from corral\'s environment first, then the lines above; single quotes are literal', () => {
+    const shell: Record<string, string> = { USER_FROM_SHELL: 'ann', HOST: 'shell-host' };
+    const text = [
+      'HOST=file-host',
+      'DB_USER=app',
+      'URL=postgres://${DB_USER}:pw@${HOST}:${PORT:-5432}/db',
+      'DOUBLE="${USER_FROM_SHELL} pays \\$5 and $$6"',
+      "SINGLE='${DB_USER} $$'",
+      'DOLLAR=a$b $$c',
+      'LATER=${DEFINED_BELOW:-none}',
+      'DEFINED_BELOW=x',
+    ].join('\n');
+    const { vars, problems } = parseDotenv(text, (n) => shell[n]);
+    expect(problems).toEqual([]);
+    expect(vars).toMatchObject({
+      URL: 'postgres://app:pw@shell-host:5432/db',
+      DOUBLE: 'ann pays $5 and $6',
+      SINGLE: '${DB_USER} $$',
+      DOLLAR: 'a$b $c',
+      LATER: 'none',
+    });
+  });
+
+  test('a required variable that is missing, or a malformed ${, is a problem at its line that never quotes the value', () => {
+    const { vars, problems } = parseDotenv(['OK=1', 'TOKEN=${API_TOKEN:?set API_TOKEN in your shell}', 'PASS=s3cr${et', 'LAST=2'].join('\n'));
+    expect(vars).toEqual({ OK: '1', LAST: '2' });
+    expect(problems).toEqual([
+      { line: 2, message: 'API_TOKEN: set API_TOKEN in your shell' },
+      { line: 3, message: expect.stringContaining("PASS's value has a \"${\" that is not a variable reference") },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('s3cr');
+  });
+
   test('an unclosed quote stops the file with its line', () => {
     const { vars, problems } = parseDotenv('A=1\nB="never closed\nC=3\n');
     expect(vars).toEqual({ A: '1' });
