@@ -1,4 +1,5 @@
 import { api, touch } from '../core.js';
+import { summarizeEvent } from '../../../src/schema/event-summary.js';
 import type { CorralEvent } from '../types.js';
 
 /** What the timeline tells: lifecycle, health, resource alerts, config changes and errors. */
@@ -80,29 +81,19 @@ export async function loadTimeline(): Promise<void> {
   touch('timeline');
 }
 
-/** One line for an event of the timeline (and its tooltip). */
+/**
+ * One line for an event of the timeline (and its tooltip): the words of
+ * `corral events` and the events view (src/schema/event-summary.ts), with
+ * the verb a start lacks there and an error's code in front.
+ */
 export function describe(e: CorralEvent): string {
   const p = e.payload as Record<string, unknown>;
-  const c = typeof p.component === 'string' ? p.component : '';
-  switch (e.event_type) {
-    case 'component.started':
-      return `${c} started (pid ${String(p.pid)}, generation ${String(p.generation)})`;
-    case 'component.stopped': {
-      const how = p.signal ? `signal ${String(p.signal)}` : p.exit_code !== null && p.exit_code !== undefined ? `exit ${String(p.exit_code)}` : '';
-      const cause = typeof p.cause === 'string' ? `: ${p.cause}` : '';
-      const next = typeof p.next_restart_in_ms === 'number' ? `, restart in ${(p.next_restart_in_ms / 1000).toFixed(1)}s` : '';
-      return `${c} ${String(p.reason ?? 'stopped')}${how ? ` (${how})` : ''}${cause}${next}`;
-    }
-    case 'component.health':
-      return `${c} ${String(p.previous ?? '?')} → ${String(p.status)}${p.detail ? `: ${String(p.detail)}` : ''}`;
-    case 'resource.alert':
-      return `${c} ${String(p.alert_level ?? '')}: ${String(p.message ?? '')}`;
-    case 'config.changed':
-      return `config changed: ${planText(p)}`;
-    default:
-      if (e.event_type.startsWith('error.')) return `${e.event_type.slice(6)} ${String(p.component ?? '')}: ${String(p.error_message ?? '')}`;
-      return e.event_type;
+  if (e.event_type === 'component.started') {
+    const run = typeof p.generation === 'number' && p.generation > 1 ? `, run ${p.generation}` : '';
+    return `${String(p.component ?? '')} started (pid ${String(p.pid)}${run})`;
   }
+  if (e.event_type.startsWith('error.')) return `${e.event_type.slice(6)} ${summarizeEvent(e)}`;
+  return summarizeEvent(e);
 }
 
 /** `+a −b ↻c ~d` of a config.changed payload, in words. */
