@@ -26,7 +26,7 @@ const SPANS = [
   { label: '15m', ms: 900_000 },
   { label: '1h', ms: 3_600_000 },
 ];
-/** `fit`: from the first event of the last hour to now (at least 2 minutes). */
+/** `fit`: from the first event of the last hour to now (at least a minute). */
 type Span = number | 'fit' | null;
 
 function fitSpan(now: number): number {
