@@ -22,18 +22,28 @@ function randomBytes(): number {
   return 16 * next++;
 }
 
+/** Byte `i` of a UUID as its two hex digits, in its place in `into`. */
+function hexAt(into: Buffer, i: number, b: number): void {
+  const at = AT[i]!;
+  into[at] = HEX[b >> 4]!;
+  into[at + 1] = HEX[b & 0x0f]!;
+}
+
+/** Bytes `from`..15 of `into` random, with the version and the variant (10) set; the UUID's text. */
+function randomFrom(into: Buffer, from: number, version: number): string {
+  const o = randomBytes();
+  for (let i = from; i < 16; i++) {
+    let b = pool[o + i]!;
+    if (i === 6) b = (b & 0x0f) | (version << 4);
+    else if (i === 8) b = (b & 0x3f) | 0x80;
+    hexAt(into, i, b);
+  }
+  return into.toString('latin1', 0, 36);
+}
+
 /** A random (version 4, RFC 9562) UUID in lower-case text, as crypto.randomUUID gives. */
 export function uuid(): string {
-  const o = randomBytes();
-  for (let i = 0; i < 16; i++) {
-    let b = pool[o + i]!;
-    if (i === 6) b = (b & 0x0f) | 0x40; // version 4
-    else if (i === 8) b = (b & 0x3f) | 0x80; // variant 10
-    const at = AT[i]!;
-    text[at] = HEX[b >> 4]!;
-    text[at + 1] = HEX[b & 0x0f]!;
-  }
-  return text.toString('latin1', 0, 36);
+  return randomFrom(text, 0, 4);
 }
 
 // uuidv7's own text: its first 13 characters (the time) change once a millisecond.
@@ -49,24 +59,12 @@ let text7Ms = -1;
  * cost an insert about twice as much (bench/store-ids.js).
  */
 export function uuidv7(ms: number = Date.now()): string {
-  const o = randomBytes();
   if (ms !== text7Ms) {
     text7Ms = ms;
     const hi = Math.floor(ms / 2 ** 32);
     const lo = ms >>> 0;
     const time = [(hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-    for (let i = 0; i < 6; i++) {
-      text7[AT[i]!] = HEX[time[i]! >> 4]!;
-      text7[AT[i]! + 1] = HEX[time[i]! & 0x0f]!;
-    }
+    for (let i = 0; i < 6; i++) hexAt(text7, i, time[i]!);
   }
-  for (let i = 6; i < 16; i++) {
-    let b = pool[o + i]!;
-    if (i === 6) b = (b & 0x0f) | 0x70; // version 7
-    else if (i === 8) b = (b & 0x3f) | 0x80; // variant 10
-    const at = AT[i]!;
-    text7[at] = HEX[b >> 4]!;
-    text7[at + 1] = HEX[b & 0x0f]!;
-  }
-  return text7.toString('latin1', 0, 36);
+  return randomFrom(text7, 6, 7);
 }
