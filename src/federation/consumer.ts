@@ -2,6 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstrea
 import type { Bus, EventStore } from '../bus/types.js';
 import type { Logger } from '../plugins/types.js';
 import { consumerName, hostOfSubject } from './subjects.js';
+import { consumerGone } from './stream.js';
 
 /**
  * How long one pull request waits (the client renews it; the server's idle
@@ -147,7 +148,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
     while (!stopped) {
       try {
         let consumer = await js.consumers.get(o.stream, consumerName(o.prefix, o.host)).catch((err: unknown) => {
-          if (!/consumer not found/i.test((err as Error).message)) throw err;
+          if (!consumerGone(err)) throw err;
           rewindWhy ??= 'the durable consumer is gone';
           return null;
         });
@@ -189,7 +190,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
       } catch (err) {
         if (stopped) return;
         o.logger.warn(`federation: consuming ${o.stream} stopped (${(err as Error).message}); trying again`);
-        if (/consumer not found/i.test((err as Error).message)) rewindWhy ??= 'the durable consumer is gone';
+        if (consumerGone(err)) rewindWhy ??= 'the durable consumer is gone';
       }
       if (stopped) return;
       if (restartNow) restartNow = false;
@@ -211,7 +212,7 @@ export function startConsumer(js: JetStreamClient, o: ConsumerOptions) {
         const info = await (await js.consumers.get(o.stream, consumerName(o.prefix, o.host))).info(true);
         waiting = info.num_pending;
       } catch (err) {
-        if (!/consumer not found/i.test((err as Error).message)) return; // NATS unreachable: the reconnect will see to it
+        if (!consumerGone(err)) return; // NATS unreachable: the reconnect will see to it
         o.logger.warn(`federation: the durable consumer ${consumerName(o.prefix, o.host)} is gone from ${o.stream}: making it again`);
         return startOver('the durable consumer is gone');
       }

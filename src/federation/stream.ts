@@ -70,7 +70,8 @@ function consumerConfig(cfg: FederationConfig) {
   };
 }
 
-const notFound = (err: unknown): boolean => /consumer not found/i.test((err as Error).message);
+/** True when NATS answered that the consumer does not exist. */
+export const consumerGone = (err: unknown): boolean => /consumer not found/i.test((err as Error)?.message ?? '');
 
 /** The durable consumer of this host (`<prefix>-<host>`), from the start of what the stream keeps; made when missing. */
 export async function ensureConsumer(jsm: JetStreamManager, cfg: FederationConfig): Promise<void> {
@@ -105,7 +106,7 @@ export async function rewindConsumer(jsm: JetStreamManager, cfg: FederationConfi
     floor = Math.max(info.ack_floor.stream_seq, start);
     await jsm.consumers.delete(cfg.stream, config.durable_name);
   } catch (err) {
-    if (!notFound(err)) throw err;
+    if (!consumerGone(err)) throw err;
   }
   await jsm.consumers.add(cfg.stream, floor > 0 ? { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : config);
   return floor;
